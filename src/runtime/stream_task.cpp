@@ -1,0 +1,310 @@
+#include "src/runtime/stream_task.hpp"
+
+#include <cxxabi.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <limits>
+#include <typeinfo>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <rill/config.hpp>
+#include <rill/errors.hpp>
+
+namespace rill::runtime {
+
+namespace {
+
+handler_response parse_handler(const std::string& v) {
+  if (v == "log_and_continue") return handler_response::skip;
+  if (v == "dead_letter") return handler_response::dead_letter;
+  return handler_response::fail;
+}
+
+std::string demangle(const char* mangled) {
+  int status = 0;
+  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
+                                               std::free);
+  return status == 0 && name ? std::string(name.get()) : std::string(mangled);
+}
+
+std::string describe_record(std::string_view topic, std::int32_t partition, std::int64_t offset) {
+  return fmt::format("topic '{}' partition {} offset {}", topic, partition, offset);
+}
+
+}  // namespace
+
+error_policy error_policy::from_config(const rill::config& cfg) {
+  error_policy p;
+  p.on_deserialization = parse_handler(cfg.get_string(cfg::deserialization_handler));
+  p.on_processing = parse_handler(cfg.get_string(cfg::processing_handler));
+  p.dead_letter_topic = cfg.get(cfg::dead_letter_topic).value_or("");
+  if ((p.on_deserialization == handler_response::dead_letter ||
+       p.on_processing == handler_response::dead_letter) &&
+      p.dead_letter_topic.empty()) {
+    throw config_error(fmt::format("a handler is set to dead_letter but '{}' is not set; name the "
+                                   "dead-letter topic",
+                                   cfg::dead_letter_topic));
+  }
+  return p;
+}
+
+stream_task::stream_task(task_id id, const detail::compiled_topology& topology,
+                         task_settings settings, detail::record_sender& sender)
+    : _id(id), _settings(std::move(settings)), _sender(sender) {
+  const auto& sub = topology.subtopologies.at(static_cast<std::size_t>(id.subtopology));
+  std::vector<int> position(topology.nodes.size(), -1);
+  for (int i : sub.nodes) {
+    const detail::compiled_node& cn = topology.node(i);
+    detail::node_args args{cn.name, {}};
+    for (const auto& t : cn.topics) args.topics.push_back(detail::resolve_topic(_settings.application_id, t));
+    position[static_cast<std::size_t>(i)] = static_cast<int>(_nodes.size());
+    _nodes.push_back(cn.factory(args));
+    if (cn.kind == detail::node_kind::source) {
+      auto* source = dynamic_cast<detail::source_node*>(_nodes.back().get());
+      for (const auto& t : args.topics) {
+        _inputs.push_back({t, id.partition});
+        _queues.emplace_back().source = source;
+      }
+    }
+  }
+  for (int i : sub.nodes) {
+    detail::node& parent = *_nodes[static_cast<std::size_t>(position[static_cast<std::size_t>(i)])];
+    for (int c : topology.node(i).children) {
+      parent.add_child(*_nodes[static_cast<std::size_t>(position[static_cast<std::size_t>(c)])]);
+    }
+  }
+}
+
+stream_task::~stream_task() = default;
+
+void stream_task::initialize() {
+  if (_initialized) return;
+  _initialized = true;
+  for (auto it = _nodes.rbegin(); it != _nodes.rend(); ++it) {
+    try {
+      (*it)->init(*this);
+    } catch (const detail::user_code_error& e) {
+      throw streams_error(fmt::format("task {}: node '{}' failed in init: {}", _id.to_string(),
+                                      e.node(), e.what()));
+    }
+  }
+}
+
+void stream_task::close() {
+  if (_closed || !_initialized) return;
+  _closed = true;
+  for (auto& n : _nodes) {
+    try {
+      n->close();
+    } catch (const std::exception& e) {
+      spdlog::error("task {}: node '{}' failed in close: {}", _id.to_string(), n->name(), e.what());
+    }
+  }
+}
+
+int stream_task::input_index(std::string_view topic, std::int32_t partition) const {
+  for (std::size_t i = 0; i < _inputs.size(); ++i) {
+    if (_inputs[i].partition == partition && _inputs[i].topic == topic) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+void stream_task::add_record(std::size_t input, consumed_record r) {
+  r.raw.topic = _inputs[input].topic;
+  r.raw.partition = _inputs[input].partition;
+  _queues[input].records.push_back(std::move(r));
+}
+
+std::size_t stream_task::buffered() const {
+  std::size_t n = 0;
+  for (const auto& q : _queues) n += q.records.size();
+  return n;
+}
+
+bool stream_task::ready(timestamp_ms now, bool enforce) {
+  bool any = false;
+  bool all = true;
+  for (const auto& q : _queues) {
+    any = any || !q.records.empty();
+    all = all && !q.records.empty();
+  }
+  if (!any) return false;
+  if (all || enforce || _settings.max_task_idle_ms < 0) {
+    _idle_since = -1;
+    return true;
+  }
+  // Some inputs are empty: wait up to max.task.idle.ms for them, so records of a slower
+  // partition are not overtaken by later ones of a faster partition.
+  if (_idle_since < 0) _idle_since = now;
+  return now - _idle_since >= _settings.max_task_idle_ms;
+}
+
+bool stream_task::process_next() {
+  input_queue* next = nullptr;
+  for (auto& q : _queues) {
+    if (q.records.empty()) continue;
+    if (next == nullptr || q.records.front().raw.timestamp < next->records.front().raw.timestamp) {
+      next = &q;
+    }
+  }
+  if (next == nullptr) return false;
+
+  consumed_record rec = std::move(next->records.front());
+  next->records.pop_front();
+  detail::raw_record& raw = rec.raw;
+  _stream_time = std::max(_stream_time, raw.timestamp);
+  _current = record_context{raw.topic, raw.partition, raw.offset, raw.timestamp, &raw.headers};
+  try {
+    next->source->process_raw(raw);
+  } catch (const detail::user_code_error& e) {
+    on_processing_error(&raw, e);
+  }
+  next->consumed_offset = raw.offset + 1;
+  ++_counters.processed;
+  _current = record_context{};
+  return true;
+}
+
+bool stream_task::punctuate_stream_time() {
+  if (_stream_time < 0) return false;
+  return _stream_time_punctuations.run_due(
+      _stream_time, [this](detail::node& n, const auto& fn, timestamp_ms now) { invoke_punctuator(n, fn, now); });
+}
+
+bool stream_task::punctuate_wall_clock(timestamp_ms now) {
+  return _wall_clock_punctuations.run_due(
+      now, [this](detail::node& n, const auto& fn, timestamp_ms t) { invoke_punctuator(n, fn, t); });
+}
+
+void stream_task::invoke_punctuator(detail::node& owner, const std::function<void(timestamp_ms)>& fn,
+                                    timestamp_ms now) {
+  _current = record_context{};
+  ++_counters.punctuations;
+  try {
+    try {
+      fn(now);
+    } catch (...) {
+      detail::rethrow_as_user_error(owner.name());
+    }
+  } catch (const detail::user_code_error& e) {
+    on_processing_error(nullptr, e);
+  }
+}
+
+cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuation_type type,
+                                  std::function<void(timestamp_ms)> callback, detail::node& owner) {
+  if (type == punctuation_type::stream_time) {
+    // Aligned to 0: the first record processed fires it, as in Kafka Streams.
+    return _stream_time_punctuations.schedule(0, interval.count(), std::move(callback), owner);
+  }
+  return _wall_clock_punctuations.schedule(wall_clock_time() + interval.count(), interval.count(),
+                                           std::move(callback), owner);
+}
+
+std::vector<std::pair<topic_partition, std::int64_t>> stream_task::committable_offsets() const {
+  std::vector<std::pair<topic_partition, std::int64_t>> out;
+  for (std::size_t i = 0; i < _queues.size(); ++i) {
+    if (_queues[i].consumed_offset > _queues[i].committed_offset) {
+      out.emplace_back(_inputs[i], _queues[i].consumed_offset);
+    }
+  }
+  return out;
+}
+
+void stream_task::mark_committed() {
+  for (auto& q : _queues) q.committed_offset = q.consumed_offset;
+  _commit_requested = false;
+}
+
+handler_response stream_task::decide(const exception_handler& custom, handler_response builtin,
+                                     const error_context& ctx, const std::exception& e) const {
+  if (!custom) return builtin;
+  try {
+    return custom(ctx, e);
+  } catch (const std::exception& inner) {
+    throw streams_error(fmt::format("task {}: the exception handler itself threw ({}) while "
+                                    "handling: {}",
+                                    _id.to_string(), inner.what(), e.what()));
+  }
+}
+
+bool stream_task::on_deserialization_error(const detail::raw_record& r, const std::exception& e) {
+  error_context ctx{_id, r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, &r.headers, {}};
+  const auto& policy = _settings.errors;
+  handler_response response = decide(policy.custom_deserialization, policy.on_deserialization, ctx, e);
+  const std::string where = describe_record(r.topic, r.partition, r.offset);
+  switch (response) {
+    case handler_response::fail:
+      throw streams_error(fmt::format(
+          "task {}: cannot deserialize the record at {}: {}. To skip such records set "
+          "default.deserialization.exception.handler to log_and_continue or dead_letter",
+          _id.to_string(), where, e.what()));
+    case handler_response::skip:
+      spdlog::warn("task {}: skipped the record at {}: cannot deserialize it: {}", _id.to_string(),
+                   where, e.what());
+      ++_counters.skipped;
+      return true;
+    case handler_response::dead_letter:
+      dead_letter(r, {}, e);
+      return true;
+  }
+  return false;
+}
+
+void stream_task::on_processing_error(const detail::raw_record* r, const detail::user_code_error& e) {
+  error_context ctx{_id, {}, -1, -1, _stream_time, {}, {}, nullptr, e.node()};
+  if (r != nullptr) {
+    ctx = error_context{_id, r->topic, r->partition, r->offset, r->timestamp, r->key, r->value, &r->headers, e.node()};
+  }
+  const auto& policy = _settings.errors;
+  handler_response response = decide(policy.custom_processing, policy.on_processing, ctx, e);
+  const std::string where = r != nullptr ? "the record at " + describe_record(r->topic, r->partition, r->offset)
+                                         : std::string("a punctuation");
+  switch (response) {
+    case handler_response::fail:
+      throw streams_error(fmt::format(
+          "task {}: node '{}' threw while processing {}: {}. To skip such records set "
+          "processing.exception.handler to log_and_continue or dead_letter",
+          _id.to_string(), e.node(), where, e.what()));
+    case handler_response::skip:
+      spdlog::warn("task {}: skipped {}: node '{}' threw: {}", _id.to_string(), where, e.node(), e.what());
+      ++_counters.skipped;
+      return;
+    case handler_response::dead_letter:
+      if (r == nullptr) {
+        spdlog::warn("task {}: node '{}' threw in a punctuation (no record to dead-letter): {}",
+                     _id.to_string(), e.node(), e.what());
+        ++_counters.skipped;
+        return;
+      }
+      dead_letter(*r, e.node(), e);
+      return;
+  }
+}
+
+void stream_task::dead_letter(const detail::raw_record& r, std::string_view node, const std::exception& e) {
+  const std::string& topic = _settings.errors.dead_letter_topic;
+  if (topic.empty()) {
+    throw streams_error(fmt::format("task {}: a handler chose dead_letter but '{}' is not set",
+                                    _id.to_string(), cfg::dead_letter_topic));
+  }
+  rill::headers h = r.headers;
+  namespace dh = dead_letter_headers;
+  const auto* user = dynamic_cast<const detail::user_code_error*>(&e);
+  h.set(std::string(dh::exception), demangle(user != nullptr ? user->type().c_str() : typeid(e).name()));
+  h.set(std::string(dh::message), std::string(e.what()));
+  h.set(std::string(dh::topic), std::string(r.topic));
+  h.set(std::string(dh::partition), std::to_string(r.partition));
+  h.set(std::string(dh::offset), std::to_string(r.offset));
+  if (!node.empty()) h.set(std::string(dh::node), std::string(node));
+  _sender.send(topic, -1, r.key, r.value, h, r.timestamp);
+  spdlog::warn("task {}: sent the record at {} to dead-letter topic '{}': {}", _id.to_string(),
+               describe_record(r.topic, r.partition, r.offset), topic, e.what());
+  ++_counters.skipped;
+  ++_counters.dead_lettered;
+}
+
+}  // namespace rill::runtime

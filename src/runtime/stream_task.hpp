@@ -1,0 +1,145 @@
+// A stream task: one subtopology's nodes for one partition number. The same class runs
+// under a stream thread (src/runtime) and under the test driver (src/testing).
+//
+// Lifecycle: construct (instantiates and wires the nodes), initialize(), then any number
+// of add_record / process / punctuate / commit calls, then close(). Single-threaded: every
+// call on one thread. Records of its input partitions wait in per-partition queues; the
+// next record processed is the queued head with the smallest timestamp (stream time order).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rill/detail/node.hpp>
+#include <rill/handlers.hpp>
+
+#include "src/runtime/consumed_record.hpp"
+#include "src/runtime/punctuation.hpp"
+#include "topology/compiled.hpp"
+
+namespace rill {
+class config;
+}
+
+namespace rill::runtime {
+
+struct topic_partition {
+  std::string topic;
+  std::int32_t partition = 0;
+  bool operator==(const topic_partition&) const = default;
+};
+
+// How a task treats failed records, built from the config (and custom handlers).
+struct error_policy {
+  handler_response on_deserialization = handler_response::fail;
+  handler_response on_processing = handler_response::fail;
+  std::string dead_letter_topic;
+  exception_handler custom_deserialization;  // overrides on_deserialization when set
+  exception_handler custom_processing;
+
+  // Reads default.deserialization.exception.handler, processing.exception.handler and
+  // errors.dead.letter.queue.topic.name; throws config_error if dead_letter has no topic.
+  static error_policy from_config(const rill::config& cfg);
+};
+
+struct task_settings {
+  std::string application_id;
+  std::int64_t max_task_idle_ms = 0;  // -1: never wait for empty partitions
+  error_policy errors;
+  std::function<timestamp_ms()> wall_clock;
+};
+
+struct task_counters {
+  std::uint64_t processed = 0;
+  std::uint64_t skipped = 0;      // by skip or dead_letter
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t punctuations = 0;
+};
+
+class stream_task final : public detail::task_context {
+ public:
+  stream_task(task_id id, const detail::compiled_topology& topology, task_settings settings,
+              detail::record_sender& sender);
+  ~stream_task() override;
+
+  // Calls every node's init, children before parents.
+  void initialize();
+  // Calls every node's close. Safe to call twice.
+  void close();
+
+  // The input partitions (resolved topic names), in a fixed order; indexes below refer to it.
+  const std::vector<topic_partition>& inputs() const noexcept { return _inputs; }
+  // Index of (topic, partition) in inputs(), or -1.
+  int input_index(std::string_view topic, std::int32_t partition) const;
+
+  void add_record(std::size_t input, consumed_record r);
+  std::size_t buffered(std::size_t input) const { return _queues[input].records.size(); }
+  std::size_t buffered() const;
+
+  // True when the next record may be processed now: every input has records, or the empty
+  // ones have been empty for max.task.idle.ms. `enforce` processes whatever is queued.
+  bool ready(timestamp_ms now, bool enforce = false);
+  // Processes the next record. Returns false if nothing is queued.
+  // Throws streams_error when a handler says fail.
+  bool process_next();
+  // Runs due punctuations; returns whether any ran.
+  bool punctuate_stream_time();
+  bool punctuate_wall_clock(timestamp_ms now);
+
+  // Next offsets to commit for inputs that advanced since mark_committed().
+  std::vector<std::pair<topic_partition, std::int64_t>> committable_offsets() const;
+  void mark_committed();
+  bool commit_requested() const noexcept { return _commit_requested; }
+
+  const task_counters& counters() const noexcept { return _counters; }
+
+  // task_context
+  const task_id& id() const override { return _id; }
+  std::string_view application_id() const override { return _settings.application_id; }
+  timestamp_ms stream_time() const override { return _stream_time; }
+  timestamp_ms wall_clock_time() const override { return _settings.wall_clock(); }
+  const record_context& current_record() const override { return _current; }
+  cancellable schedule(std::chrono::milliseconds interval, punctuation_type type,
+                       std::function<void(timestamp_ms)> callback, detail::node& owner) override;
+  detail::record_sender& sender() override { return _sender; }
+  bool on_deserialization_error(const detail::raw_record& r, const std::exception& e) override;
+  void request_commit() override { _commit_requested = true; }
+
+ private:
+  struct input_queue {
+    detail::source_node* source = nullptr;
+    std::deque<consumed_record> records;
+    std::int64_t consumed_offset = -1;   // next offset to commit
+    std::int64_t committed_offset = -1;
+  };
+
+  handler_response decide(const exception_handler& custom, handler_response builtin,
+                          const error_context& ctx, const std::exception& e) const;
+  void dead_letter(const detail::raw_record& r, std::string_view node, const std::exception& e);
+  void on_processing_error(const detail::raw_record* r, const detail::user_code_error& e);
+  void invoke_punctuator(detail::node& owner, const std::function<void(timestamp_ms)>& fn,
+                         timestamp_ms now);
+
+  task_id _id;
+  task_settings _settings;
+  detail::record_sender& _sender;
+  std::vector<std::unique_ptr<detail::node>> _nodes;  // parents before children
+  std::vector<topic_partition> _inputs;
+  std::deque<input_queue> _queues;  // deque: queues never move once made
+  punctuation_queue _stream_time_punctuations;
+  punctuation_queue _wall_clock_punctuations;
+  timestamp_ms _stream_time = -1;
+  timestamp_ms _idle_since = -1;
+  record_context _current;
+  bool _initialized = false;
+  bool _closed = false;
+  bool _commit_requested = false;
+  task_counters _counters;
+};
+
+}  // namespace rill::runtime

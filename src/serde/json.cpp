@@ -1,0 +1,604 @@
+// The JSON core behind rill::json_serde (include/rill/json.hpp): simdjson On-Demand for
+// reading, std::to_chars and a word-at-a-time escape loop for writing, both driven by the
+// constant type tables the header builds from the Hana accessors. Compiled once, so user
+// code that includes json.hpp does not pay for simdjson.h.
+//
+// Threading: each thread keeps one simdjson parser, one padded input buffer and one output
+// buffer, reused across records; records over 1 MiB get their own, freed afterwards.
+#include <rill/json.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <vector>
+
+#include <simdjson.h>
+
+#include <rill/errors.hpp>
+
+namespace rill::detail::json {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// Deeper nesting only comes from recursive types; the limit keeps the stack bounded.
+constexpr std::size_t k_max_depth = 256;
+// Buffers above this size are not kept for the next record.
+constexpr std::size_t k_keep_bytes = std::size_t{1} << 20;
+
+// One step of the path to the value being read or written, kept on the stack and turned
+// into text (`items[1].qty`) only for an error message.
+struct path_node {
+  enum class step : unsigned char { field, key, index };
+  const path_node* parent;
+  std::string_view name;  // field or map key
+  std::size_t index;
+  step how;
+};
+
+std::string shorten(std::string_view s, std::size_t max = 40) {
+  if (s.size() <= max) return std::string(s);
+  return std::string(s.substr(0, max)) + "...";
+}
+
+std::string path_string(const path_node* p) {
+  if (!p) return "the top level";
+  std::vector<const path_node*> steps;
+  for (; p; p = p->parent) steps.push_back(p);
+  std::string s;
+  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+    const path_node& n = **it;
+    switch (n.how) {
+      case path_node::step::field:
+        if (!s.empty()) s += '.';
+        s += n.name;
+        break;
+      case path_node::step::key:
+        s += "[\"" + shorten(n.name) + "\"]";
+        break;
+      case path_node::step::index:
+        s += '[' + std::to_string(n.index) + ']';
+        break;
+    }
+  }
+  return s;
+}
+
+std::string context_text(const type_info& root, const serde_context& ctx, bool reading) {
+  std::string s = "rill::json_serde<" + root.name() + ">: cannot ";
+  s += reading ? "read a " : "write a ";
+  s += ctx.is_key ? "key" : "value";
+  s += reading ? " from topic '" : " to topic '";
+  s += ctx.topic;
+  s += "'";
+  return s;
+}
+
+template <class I>
+std::string integer_range() {
+  return "an integer from " + std::to_string(std::numeric_limits<I>::min()) + " to " +
+         std::to_string(std::numeric_limits<I>::max());
+}
+
+// ---- reading -----------------------------------------------------------------------------
+
+// A parser and a padded copy of the input: Kafka's bytes have no room for simdjson's
+// SIMDJSON_PADDING behind them.
+struct read_buffers {
+  od::parser parser;
+  std::unique_ptr<char[]> text;
+  std::size_t capacity = 0;
+  bool busy = false;
+
+  const char* assign(bytes_view in) {
+    std::size_t need = in.size() + simdjson::SIMDJSON_PADDING;
+    if (capacity < need) {
+      std::size_t grown = std::max(need, std::min(2 * capacity, k_keep_bytes));
+      text.reset(new char[grown]);
+      capacity = grown;
+    }
+    if (!in.empty()) std::memcpy(text.get(), in.data(), in.size());
+    std::memset(text.get() + in.size(), 0, simdjson::SIMDJSON_PADDING);
+    return text.get();
+  }
+};
+
+class reader {
+ public:
+  reader(const type_info& root, const serde_context& ctx, const char* text, std::size_t size)
+      : _root(root), _ctx(ctx), _text(text), _size(size) {}
+
+  void set_document(od::document* doc) { _doc = doc; }
+
+  [[noreturn]] void fail(const path_node* at, std::string_view problem) const {
+    throw serde_error(context_text(_root, _ctx, true) + ": at " + path_string(at) + ": " +
+                      std::string(problem));
+  }
+
+  [[noreturn]] void malformed(const path_node* at, simdjson::error_code e) const {
+    std::string problem = "malformed JSON";
+    if (_doc) {
+      const char* where = nullptr;
+      if (!_doc->current_location().get(where) && where >= _text && where <= _text + _size)
+        problem += " near byte " + std::to_string(where - _text);
+      else problem += " at the end of the input";
+    }
+    problem += " (";
+    problem += simdjson::error_message(e);
+    problem += ")";
+    fail(at, problem);
+  }
+
+  // What a value that is not what the struct wants looks like, for the message.
+  static std::string found(od::value& v) {
+    od::json_type type;
+    if (v.type().get(type)) return "malformed JSON";
+    switch (type) {
+      case od::json_type::array: return "an array";
+      case od::json_type::object: return "an object";
+      case od::json_type::string: return "a string";
+      default: break;
+    }
+    std::string_view token = v.raw_json_token();
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
+                              token.back() == '\r' || token.back() == '\t'))
+      token.remove_suffix(1);
+    return shorten(token);
+  }
+
+  [[noreturn]] void mismatch(od::value& v, const path_node* at, std::string_view expected) const {
+    fail(at, "expected " + std::string(expected) + ", found " + found(v));
+  }
+
+  template <class I>
+  void read_integer(od::value& v, void* out, const path_node* at) const {
+    if constexpr (std::is_signed_v<I>) {
+      std::int64_t x = 0;
+      auto e = v.get_int64().get(x);
+      if (!e && x >= std::numeric_limits<I>::min() && x <= std::numeric_limits<I>::max()) {
+        *static_cast<I*>(out) = static_cast<I>(x);
+        return;
+      }
+    } else {
+      std::uint64_t x = 0;
+      auto e = v.get_uint64().get(x);
+      if (!e && x <= std::numeric_limits<I>::max()) {
+        *static_cast<I*>(out) = static_cast<I>(x);
+        return;
+      }
+    }
+    mismatch(v, at, integer_range<I>());
+  }
+
+  double read_double(od::value& v, const path_node* at, const char* type) const {
+    double d = 0;
+    auto e = v.get_double().get(d);
+    if (!e) return d;
+    od::json_type t;
+    if (!v.type().get(t) && t == od::json_type::number)
+      fail(at, std::string("expected a number that fits a ") + type + ", found " + found(v));
+    mismatch(v, at, "a number");
+  }
+
+  void read_value(od::value& v, const type_info& t, void* out, const path_node* at,
+                  std::size_t depth) {
+    switch (t.k) {
+      case kind::boolean: {
+        bool b = false;
+        if (v.get_bool().get(b)) mismatch(v, at, "true or false");
+        *static_cast<bool*>(out) = b;
+        return;
+      }
+      case kind::int8: return read_integer<std::int8_t>(v, out, at);
+      case kind::int16: return read_integer<std::int16_t>(v, out, at);
+      case kind::int32: return read_integer<std::int32_t>(v, out, at);
+      case kind::int64: return read_integer<std::int64_t>(v, out, at);
+      case kind::uint8: return read_integer<std::uint8_t>(v, out, at);
+      case kind::uint16: return read_integer<std::uint16_t>(v, out, at);
+      case kind::uint32: return read_integer<std::uint32_t>(v, out, at);
+      case kind::uint64: return read_integer<std::uint64_t>(v, out, at);
+      case kind::float64: {
+        *static_cast<double*>(out) = read_double(v, at, "double");
+        return;
+      }
+      case kind::float32: {
+        // Decimal to float directly: through double could round twice.
+        std::string_view token = v.raw_json_token();
+        double d = read_double(v, at, "float");
+        if (std::fabs(d) > std::numeric_limits<float>::max())
+          fail(at, "expected a number that fits a float, found " + shorten(token));
+        float f = 0;
+        auto r = std::from_chars(token.data(), token.data() + token.size(), f);
+        if (r.ec != std::errc{}) f = static_cast<float>(d);  // underflow: keep the double's
+        *static_cast<float*>(out) = f;
+        return;
+      }
+      case kind::string: {
+        std::string_view s;
+        if (v.get_string().get(s)) mismatch(v, at, "a string");
+        static_cast<std::string*>(out)->assign(s.data(), s.size());
+        return;
+      }
+      case kind::object: {
+        od::object obj;
+        if (v.get_object().get(obj)) mismatch(v, at, "an object");
+        return read_object(obj, t, out, at, depth + 1);
+      }
+      case kind::array:
+      case kind::bool_array: {
+        od::array arr;
+        if (v.get_array().get(arr)) mismatch(v, at, "an array");
+        if (depth + 1 > k_max_depth) fail(at, "nested deeper than 256 levels");
+        t.clear(out);
+        std::size_t i = 0;
+        for (auto&& element : arr) {
+          path_node here{at, {}, i++, path_node::step::index};
+          od::value ev;
+          if (auto e = element.get(ev)) malformed(&here, e);
+          if (t.k == kind::array) {
+            read_value(ev, *t.element, t.emplace(out), &here, depth + 1);
+          } else {
+            bool b = false;
+            if (ev.get_bool().get(b)) mismatch(ev, &here, "true or false");
+            t.push_bool(out, b);
+          }
+        }
+        return;
+      }
+      case kind::optional: {
+        bool null = false;
+        if (auto e = v.is_null().get(null)) malformed(at, e);
+        if (null) t.clear(out);
+        else read_value(v, *t.element, t.emplace(out), at, depth);
+        return;
+      }
+      case kind::map: {
+        od::object obj;
+        if (v.get_object().get(obj)) mismatch(v, at, "an object");
+        if (depth + 1 > k_max_depth) fail(at, "nested deeper than 256 levels");
+        t.clear(out);
+        for (auto&& field : obj) {
+          std::string_view key;
+          if (auto e = field.unescaped_key().get(key)) malformed(at, e);
+          path_node here{at, key, 0, path_node::step::key};
+          od::value fv;
+          if (auto e = field.value().get(fv)) malformed(&here, e);
+          read_value(fv, *t.element, t.emplace_key(out, key), &here, depth + 1);
+        }
+        return;
+      }
+    }
+  }
+
+  void read_object(od::object& obj, const type_info& t, void* out, const path_node* at,
+                   std::size_t depth) {
+    if (depth > k_max_depth) fail(at, "nested deeper than 256 levels");
+    const field_info* fields = t.fields;
+    const std::size_t n = t.field_count;
+    std::size_t next = 0;  // fields usually come in declaration order: try that one first
+    for (auto&& field : obj) {
+      std::string_view key;
+      if (auto e = field.unescaped_key().get(key)) malformed(at, e);
+      const field_info* match = nullptr;
+      if (next < n && fields[next].name == key) {
+        match = &fields[next];
+      } else {
+        for (std::size_t i = 0; i < n; ++i) {
+          if (fields[i].name == key) {
+            match = &fields[i];
+            break;
+          }
+        }
+      }
+      if (!match) continue;  // not ours: the iterator skips its value
+      next = static_cast<std::size_t>(match - fields) + 1;
+      path_node here{at, match->name, 0, path_node::step::field};
+      od::value v;
+      if (auto e = field.value().get(v)) malformed(&here, e);
+      read_value(v, *match->type, match->get(out), &here, depth);
+    }
+  }
+
+  void read_document(od::document& doc, const type_info& t, void* out) {
+    od::object obj;
+    if (auto e = doc.get_object().get(obj)) {
+      if (e != simdjson::INCORRECT_TYPE) malformed(nullptr, e);
+      od::json_type type = od::json_type::null;
+      if (!doc.type().get(type) && type == od::json_type::array)
+        fail(nullptr, "expected an object, found an array");
+      if (!doc.type().get(type) && type == od::json_type::string)
+        fail(nullptr, "expected an object, found a string");
+      std::string_view token;  // a scalar, or not JSON at all
+      if (doc.raw_json_token().get(token)) malformed(nullptr, e);
+      fail(nullptr, "expected a JSON object, found " + shorten(token));
+    }
+    read_object(obj, t, out, nullptr, 1);
+    const char* rest = nullptr;
+    if (doc.current_location().get(rest) != simdjson::OUT_OF_BOUNDS)
+      fail(nullptr, "malformed JSON: more text after the top-level object");
+  }
+
+ private:
+  const type_info& _root;
+  const serde_context& _ctx;
+  const char* _text;
+  std::size_t _size;
+  od::document* _doc = nullptr;
+};
+
+thread_local read_buffers t_read;
+
+// ---- writing -----------------------------------------------------------------------------
+
+class text_buffer {
+ public:
+  // Room for n more bytes at the returned position; commit() says how many were used.
+  char* reserve(std::size_t n) {
+    if (_capacity - _size < n) grow(n);
+    return _data.get() + _size;
+  }
+  void commit(char* end) { _size = static_cast<std::size_t>(end - _data.get()); }
+  void put(char c) { *reserve(1) = c, ++_size; }
+  void put(std::string_view s) {
+    if (s.empty()) return;
+    std::memcpy(reserve(s.size()), s.data(), s.size());
+    _size += s.size();
+  }
+  void clear() { _size = 0; }
+  std::string_view view() const { return {_data.get(), _size}; }
+  std::size_t capacity() const { return _capacity; }
+  void release() {
+    _data.reset();
+    _size = _capacity = 0;
+  }
+
+ private:
+  void grow(std::size_t n) {
+    std::size_t cap = std::max({_size + n, 2 * _capacity, std::size_t{1024}});
+    std::unique_ptr<char[]> data(new char[cap]);
+    if (_size) std::memcpy(data.get(), _data.get(), _size);
+    _data = std::move(data);
+    _capacity = cap;
+  }
+
+  std::unique_ptr<char[]> _data;
+  std::size_t _size = 0;
+  std::size_t _capacity = 0;
+};
+
+thread_local text_buffer t_write;
+
+// True if any of the 8 bytes is a control character, '"', '\\' or not ASCII.
+inline bool needs_care(std::uint64_t w) {
+  constexpr std::uint64_t ones = 0x0101010101010101ULL;
+  constexpr std::uint64_t high = 0x8080808080808080ULL;
+  auto has_zero = [](std::uint64_t x) { return (x - ones) & ~x & high; };
+  std::uint64_t control = (w - ones * 0x20) & ~w & high;
+  return (control | has_zero(w ^ (ones * '"')) | has_zero(w ^ (ones * '\\')) | (w & high)) != 0;
+}
+
+// The length of the valid UTF-8 sequence starting at s[0] (a byte >= 0x80), or 0.
+std::size_t utf8_length(const unsigned char* s, std::size_t n) {
+  auto cont = [&](std::size_t i, unsigned char lo = 0x80, unsigned char hi = 0xBF) {
+    return i < n && s[i] >= lo && s[i] <= hi;
+  };
+  unsigned char c = s[0];
+  if (c >= 0xC2 && c <= 0xDF) return cont(1) ? 2 : 0;
+  if (c == 0xE0) return cont(1, 0xA0) && cont(2) ? 3 : 0;
+  if (c == 0xED) return cont(1, 0x80, 0x9F) && cont(2) ? 3 : 0;  // no UTF-16 surrogates
+  if (c >= 0xE1 && c <= 0xEF) return cont(1) && cont(2) ? 3 : 0;
+  if (c == 0xF0) return cont(1, 0x90) && cont(2) && cont(3) ? 4 : 0;
+  if (c >= 0xF1 && c <= 0xF3) return cont(1) && cont(2) && cont(3) ? 4 : 0;
+  if (c == 0xF4) return cont(1, 0x80, 0x8F) && cont(2) && cont(3) ? 4 : 0;
+  return 0;
+}
+
+class writer {
+ public:
+  writer(text_buffer& buf, const type_info& root, const serde_context& ctx)
+      : _buf(buf), _root(root), _ctx(ctx) {}
+
+  [[noreturn]] void fail(const path_node* at, std::string_view problem) const {
+    throw serde_error(context_text(_root, _ctx, false) + ": at " + path_string(at) + ": " +
+                      std::string(problem));
+  }
+
+  void write_string(std::string_view s, const path_node* at) {
+    const auto* in = reinterpret_cast<const unsigned char*>(s.data());
+    const std::size_t n = s.size();
+    char* p = _buf.reserve(n + 2);
+    *p++ = '"';
+    std::size_t i = 0;
+    while (i < n) {
+      while (i + 8 <= n) {
+        std::uint64_t w;
+        std::memcpy(&w, in + i, 8);
+        if (needs_care(w)) break;
+        std::memcpy(p, in + i, 8);
+        p += 8;
+        i += 8;
+      }
+      if (i == n) break;
+      unsigned char c = in[i];
+      if (c >= 0x80) {
+        std::size_t len = utf8_length(in + i, n - i);
+        if (len == 0) {
+          fail(at, "the string is not valid UTF-8 (byte " + std::to_string(i) + " of " +
+                       std::to_string(n) + ")");
+        }
+        std::memcpy(p, in + i, len);
+        p += len;
+        i += len;
+      } else if (c < 0x20 || c == '"' || c == '\\') {
+        _buf.commit(p);
+        p = _buf.reserve(6 + (n - i) + 1);  // this escape, the rest, the closing quote
+        *p++ = '\\';
+        switch (c) {
+          case '"': *p++ = '"'; break;
+          case '\\': *p++ = '\\'; break;
+          case '\b': *p++ = 'b'; break;
+          case '\f': *p++ = 'f'; break;
+          case '\n': *p++ = 'n'; break;
+          case '\r': *p++ = 'r'; break;
+          case '\t': *p++ = 't'; break;
+          default:
+            *p++ = 'u';
+            *p++ = '0';
+            *p++ = '0';
+            *p++ = "0123456789abcdef"[c >> 4];
+            *p++ = "0123456789abcdef"[c & 15];
+        }
+        ++i;
+      } else {
+        *p++ = static_cast<char>(c);
+        ++i;
+      }
+    }
+    *p++ = '"';
+    _buf.commit(p);
+  }
+
+  template <class I>
+  void write_integer(I v) {
+    char* p = _buf.reserve(24);
+    _buf.commit(std::to_chars(p, p + 24, v).ptr);
+  }
+
+  // Shortest text that reads back to the same value, with ".0" added to whole numbers so
+  // that a reader sees a floating-point number.
+  template <class F>
+  void write_real(F v, const path_node* at) {
+    if (!std::isfinite(v)) fail(at, "NaN and infinity have no JSON form");
+    char* p = _buf.reserve(40);
+    char* end = std::to_chars(p, p + 40, v).ptr;
+    bool whole = true;
+    for (char* c = p; c != end; ++c) {
+      if (*c == '.' || *c == 'e') {
+        whole = false;
+        break;
+      }
+    }
+    if (whole) *end++ = '.', *end++ = '0';
+    _buf.commit(end);
+  }
+
+  void write_value(const type_info& t, const void* v, const path_node* at, std::size_t depth) {
+    switch (t.k) {
+      case kind::boolean: return _buf.put(*static_cast<const bool*>(v) ? "true" : "false");
+      case kind::int8: return write_integer(*static_cast<const std::int8_t*>(v));
+      case kind::int16: return write_integer(*static_cast<const std::int16_t*>(v));
+      case kind::int32: return write_integer(*static_cast<const std::int32_t*>(v));
+      case kind::int64: return write_integer(*static_cast<const std::int64_t*>(v));
+      case kind::uint8: return write_integer(*static_cast<const std::uint8_t*>(v));
+      case kind::uint16: return write_integer(*static_cast<const std::uint16_t*>(v));
+      case kind::uint32: return write_integer(*static_cast<const std::uint32_t*>(v));
+      case kind::uint64: return write_integer(*static_cast<const std::uint64_t*>(v));
+      case kind::float32: return write_real(*static_cast<const float*>(v), at);
+      case kind::float64: return write_real(*static_cast<const double*>(v), at);
+      case kind::string: return write_string(*static_cast<const std::string*>(v), at);
+      case kind::object: return write_object(t, v, at, depth + 1);
+      case kind::array:
+      case kind::bool_array: {
+        if (depth + 1 > k_max_depth) fail(at, "nested deeper than 256 levels");
+        _buf.put('[');
+        const std::size_t n = t.size(v);
+        for (std::size_t i = 0; i < n; ++i) {
+          if (i) _buf.put(',');
+          if (t.k == kind::bool_array) {
+            _buf.put(t.bool_at(v, i) ? "true" : "false");
+          } else {
+            path_node here{at, {}, i, path_node::step::index};
+            write_value(*t.element, t.at(v, i), &here, depth + 1);
+          }
+        }
+        return _buf.put(']');
+      }
+      case kind::optional:
+        if (t.size(v) == 0) return _buf.put("null");
+        return write_value(*t.element, t.at(v, 0), at, depth);
+      case kind::map: {
+        if (depth + 1 > k_max_depth) fail(at, "nested deeper than 256 levels");
+        struct entry_state {
+          writer* self;
+          const type_info* element;
+          const path_node* at;
+          std::size_t depth;
+          bool first;
+        } state{this, t.element, at, depth + 1, true};
+        _buf.put('{');
+        t.for_each(
+            v,
+            [](void* s, std::string_view key, const void* value) {
+              auto& st = *static_cast<entry_state*>(s);
+              path_node here{st.at, key, 0, path_node::step::key};
+              if (!st.first) st.self->_buf.put(',');
+              st.first = false;
+              st.self->write_string(key, &here);
+              st.self->_buf.put(':');
+              st.self->write_value(*st.element, value, &here, st.depth);
+            },
+            &state);
+        return _buf.put('}');
+      }
+    }
+  }
+
+  void write_object(const type_info& t, const void* v, const path_node* at, std::size_t depth) {
+    if (depth > k_max_depth) fail(at, "nested deeper than 256 levels");
+    _buf.put('{');
+    for (std::size_t i = 0; i < t.field_count; ++i) {
+      const field_info& f = t.fields[i];
+      if (i) _buf.put(',');
+      _buf.put(f.key);
+      path_node here{at, f.name, 0, path_node::step::field};
+      write_value(*f.type, f.get(const_cast<void*>(v)), &here, depth);
+    }
+    _buf.put('}');
+  }
+
+ private:
+  text_buffer& _buf;
+  const type_info& _root;
+  const serde_context& _ctx;
+};
+
+}  // namespace
+
+void read(const type_info& t, void* out, bytes_view in, const serde_context& ctx) {
+  // A record too big to keep buffers for, or a nested call (a default constructor that
+  // reads JSON): use buffers of this call's own.
+  std::optional<read_buffers> own;
+  read_buffers& b = (in.size() > k_keep_bytes || t_read.busy) ? own.emplace() : t_read;
+  struct busy_guard {
+    read_buffers& b;
+    explicit busy_guard(read_buffers& b) : b(b) { b.busy = true; }
+    ~busy_guard() { b.busy = false; }
+  } guard(b);
+
+  const char* text = b.assign(in);
+  reader r(t, ctx, text, in.size());
+  od::document doc;
+  if (auto e = b.parser.iterate(text, in.size(), b.capacity).get(doc)) {
+    if (e == simdjson::EMPTY) r.fail(nullptr, "empty input, expected a JSON object");
+    r.malformed(nullptr, e);
+  }
+  r.set_document(&doc);
+  r.read_document(doc, t, out);
+}
+
+void write(const type_info& t, const void* v, bytes& out, const serde_context& ctx) {
+  text_buffer& b = t_write;
+  b.clear();
+  writer w(b, t, ctx);
+  w.write_object(t, v, nullptr, 1);
+  append(out, as_bytes(b.view()));
+  if (b.capacity() > k_keep_bytes) b.release();
+}
+
+}  // namespace rill::detail::json

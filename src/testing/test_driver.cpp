@@ -1,0 +1,250 @@
+// The test driver: the runtime's stream tasks, fed and drained synchronously.
+#include <rill/testing/test_driver.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "src/runtime/partitioner.hpp"
+#include "src/runtime/stream_task.hpp"
+#include "topology/compiled.hpp"
+
+namespace rill::testing {
+
+namespace {
+
+struct owned_bytes {
+  std::optional<bytes> key;
+  std::optional<bytes> value;
+};
+
+}  // namespace
+
+struct test_driver::impl final : detail::record_sender {
+  const detail::compiled_topology& topo;
+  topology keep_alive;
+  std::string application_id;
+  std::map<std::string, std::int32_t, std::less<>> partitions;  // resolved topic -> count
+  std::map<std::string, std::vector<std::int64_t>, std::less<>> next_offset;
+  std::map<std::string, std::uint64_t, std::less<>> round_robin;
+  std::map<std::string, std::deque<captured_record>, std::less<>> outputs;
+  // resolved source topic -> subtopology
+  std::map<std::string, int, std::less<>> readers;
+  std::vector<std::unique_ptr<runtime::stream_task>> tasks;  // by (subtopology, partition)
+  timestamp_ms now;
+
+  impl(const topology& t, driver_options& o)
+      : topo(t.compiled()),
+        keep_alive(t),
+        application_id(o.config.get(cfg::application_id).value_or("test-driver")),
+        now(o.initial_wall_clock) {
+    for (const auto& [topic, n] : o.partitions) {
+      if (n < 1) throw error(fmt::format("test driver: topic '{}' needs at least 1 partition", topic));
+      partitions[topic] = n;
+    }
+    derive_internal_partitions();
+    for (const auto& sub : topo.subtopologies) {
+      for (const auto& t : sub.source_topics) readers[detail::resolve_topic(application_id, t)] = sub.id;
+    }
+
+    runtime::task_settings settings;
+    settings.application_id = application_id;
+    settings.max_task_idle_ms = -1;
+    settings.errors = runtime::error_policy::from_config(o.config);
+    settings.errors.custom_deserialization = o.deserialization_handler;
+    settings.errors.custom_processing = o.processing_handler;
+    settings.wall_clock = [this] { return now; };
+
+    for (const auto& sub : topo.subtopologies) {
+      std::int32_t n = 0;
+      for (const auto& t : sub.source_topics) n = std::max(n, count(detail::resolve_topic(application_id, t)));
+      for (std::int32_t p = 0; p < n; ++p) {
+        tasks.push_back(std::make_unique<runtime::stream_task>(task_id{sub.id, p}, topo, settings, *this));
+      }
+    }
+    for (auto& task : tasks) task->initialize();
+  }
+
+  ~impl() override {
+    for (auto& task : tasks) task->close();
+  }
+
+  // A repartition topic has the partition count it was given, else as many partitions as
+  // the largest source topic of the subtopology writing it (as Kafka Streams decides).
+  void derive_internal_partitions() {
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const auto& t : topo.internal_topics) {
+        std::string name = detail::resolve_topic(application_id, {t.name, true});
+        if (partitions.contains(name)) continue;
+        std::int32_t n = t.partitions.value_or(0);
+        if (n == 0) {
+          bool known = true;
+          for (const auto& src : topo.subtopologies[static_cast<std::size_t>(t.written_by)].source_topics) {
+            std::string s = detail::resolve_topic(application_id, src);
+            if (src.internal && !partitions.contains(s)) known = false;
+            n = std::max(n, count(s));
+          }
+          if (!known) continue;
+        }
+        partitions[name] = n;
+        changed = true;
+      }
+    }
+  }
+
+  std::int32_t count(std::string_view topic) const {
+    auto it = partitions.find(topic);
+    return it == partitions.end() ? 1 : it->second;
+  }
+
+  std::int32_t partition_count(std::string_view topic) override { return count(topic); }
+
+  void send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
+            std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp) override {
+    std::optional<bytes> k;
+    std::optional<bytes> v;
+    if (key) k.emplace(key->begin(), key->end());
+    if (value) v.emplace(value->begin(), value->end());
+    write(topic, partition, std::move(k), std::move(v), headers, timestamp);
+  }
+
+  void write(std::string_view topic, std::int32_t partition, std::optional<bytes> key,
+             std::optional<bytes> value, rill::headers headers, timestamp_ms timestamp) {
+    const std::int32_t n = count(topic);
+    if (partition >= n) {
+      throw error(fmt::format("topic '{}' has {} partition(s); partition {} does not exist", topic, n, partition));
+    }
+    if (partition < 0) {
+      if (key) {
+        partition = runtime::default_partition(*key, n);
+      } else {
+        auto& rr = round_robin[std::string(topic)];
+        partition = static_cast<std::int32_t>(rr++ % static_cast<std::uint64_t>(n));
+      }
+    }
+    auto& offsets = next_offset[std::string(topic)];
+    offsets.resize(static_cast<std::size_t>(n), 0);
+    const std::int64_t offset = offsets[static_cast<std::size_t>(partition)]++;
+
+    if (auto r = readers.find(topic); r != readers.end()) {
+      runtime::stream_task* task = find_task({r->second, partition});
+      if (task != nullptr) {
+        auto* owned = new owned_bytes{key, value};
+        runtime::consumed_record rec;
+        rec.owner = runtime::consumed_record::owner_ptr(owned, [](void* p) { delete static_cast<owned_bytes*>(p); });
+        rec.raw.offset = offset;
+        rec.raw.timestamp = timestamp;
+        if (owned->key) rec.raw.key = bytes_view(*owned->key);
+        if (owned->value) rec.raw.value = bytes_view(*owned->value);
+        rec.raw.headers = headers;
+        int input = task->input_index(topic, partition);
+        task->add_record(static_cast<std::size_t>(input), std::move(rec));
+      }
+    }
+    if (!is_internal(topic)) {
+      outputs[std::string(topic)].push_back(
+          {std::move(key), std::move(value), std::move(headers), timestamp, partition, offset});
+    }
+  }
+
+  bool is_internal(std::string_view topic) const {
+    for (const auto& t : topo.internal_topics) {
+      if (detail::resolve_topic(application_id, {t.name, true}) == topic) return true;
+    }
+    return false;
+  }
+
+  runtime::stream_task* find_task(task_id id) const {
+    for (const auto& t : tasks) {
+      if (t->id() == id) return t.get();
+    }
+    return nullptr;
+  }
+
+  // Processes everything queued, including what processing writes to repartition topics.
+  void drain() {
+    for (bool progress = true; progress;) {
+      progress = false;
+      for (auto& task : tasks) {
+        while (task->ready(now, true)) {
+          task->process_next();
+          task->punctuate_stream_time();
+          progress = true;
+        }
+      }
+    }
+  }
+};
+
+test_driver::test_driver(const topology& t, driver_options options)
+    : _impl(std::make_unique<impl>(t, options)) {}
+
+test_driver::~test_driver() = default;
+
+void test_driver::check_input(std::string_view topic) const {
+  if (_impl->readers.find(topic) != _impl->readers.end()) return;
+  std::vector<std::string> names;
+  for (const auto& [name, sub] : _impl->readers) names.push_back(name);
+  throw error(fmt::format("topic '{}' is not read by this topology; it reads [{}]", topic,
+                          fmt::join(names, ", ")));
+}
+
+void test_driver::pipe_raw(std::string_view topic, std::int32_t partition, std::optional<bytes> key,
+                           std::optional<bytes> value, rill::headers headers, timestamp_ms timestamp) {
+  check_input(topic);
+  _impl->write(topic, partition, std::move(key), std::move(value), std::move(headers), timestamp);
+  _impl->drain();
+}
+
+std::deque<captured_record>& test_driver::captured(std::string_view topic) {
+  return _impl->outputs[std::string(topic)];
+}
+
+void test_driver::advance_wall_clock(std::chrono::milliseconds by) {
+  if (by.count() < 0) throw error("advance_wall_clock: time cannot go backwards");
+  _impl->now += by.count();
+  for (auto& task : _impl->tasks) task->punctuate_wall_clock(_impl->now);
+  _impl->drain();
+}
+
+timestamp_ms test_driver::wall_clock() const { return _impl->now; }
+
+timestamp_ms test_driver::stream_time(task_id task) const {
+  runtime::stream_task* t = _impl->find_task(task);
+  if (t == nullptr) throw error(fmt::format("test driver has no task {}", task.to_string()));
+  return t->stream_time();
+}
+
+timestamp_ms test_driver::stream_time() const {
+  timestamp_ms out = -1;
+  for (const auto& t : _impl->tasks) out = std::max(out, t->stream_time());
+  return out;
+}
+
+std::vector<task_id> test_driver::tasks() const {
+  std::vector<task_id> out;
+  for (const auto& t : _impl->tasks) out.push_back(t->id());
+  return out;
+}
+
+driver_counters test_driver::counters() const {
+  driver_counters c;
+  for (const auto& t : _impl->tasks) {
+    c.processed += t->counters().processed;
+    c.skipped += t->counters().skipped;
+    c.dead_lettered += t->counters().dead_lettered;
+    c.punctuations += t->counters().punctuations;
+  }
+  return c;
+}
+
+std::int32_t test_driver::partition_count(std::string_view topic) const { return _impl->count(topic); }
+
+std::string test_driver::internal_topic_name(std::string_view name) const {
+  return detail::resolve_topic(_impl->application_id, {std::string(name), true});
+}
+
+}  // namespace rill::testing

@@ -1,0 +1,296 @@
+// The topology compiler: DSL graph -> compiled_topology.
+//
+// Steps: check the graph (empty, duplicate names, a topic read twice); insert a repartition
+// before each node that needs co-partitioned input where an upstream operation changed the
+// key; expand every repartition into sink -> internal topic -> source; check serdes where
+// bytes are needed; split into subtopologies (connected components); check that no
+// subtopology writes a topic it reads.
+#include <algorithm>
+#include <map>
+#include <numeric>
+#include <set>
+
+#include <fmt/format.h>
+
+#include <rill/detail/graph.hpp>
+#include <rill/errors.hpp>
+#include <rill/topology.hpp>
+
+#include "topology/compiled.hpp"
+
+namespace rill::detail {
+
+std::string resolve_topic(std::string_view application_id, const topic_ref& t) {
+  if (!t.internal) return t.name;
+  return fmt::format("{}-{}", application_id, t.name);
+}
+
+int compiled_topology::subtopology_of_source(const topic_ref& topic) const {
+  for (const auto& s : subtopologies) {
+    if (std::find(s.source_topics.begin(), s.source_topics.end(), topic) != s.source_topics.end()) {
+      return s.id;
+    }
+  }
+  return -1;
+}
+
+const internal_topic_def* compiled_topology::internal_topic(std::string_view name) const {
+  for (const auto& t : internal_topics) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+namespace {
+
+std::string describe_kind(const node_spec& n) {
+  switch (n.kind) {
+    case node_kind::source: return "source";
+    case node_kind::sink: return "sink";
+    case node_kind::repartition: return "repartition";
+    case node_kind::processor: return n.op;
+  }
+  return n.op;
+}
+
+void check_names(const std::vector<node_spec>& nodes) {
+  std::map<std::string, std::size_t> seen;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto [it, fresh] = seen.emplace(nodes[i].name, i);
+    if (!fresh) {
+      const node_spec& first = nodes[it->second];
+      throw topology_error(fmt::format(
+          "two nodes are named '{}': the {} at position {} and the {} at position {}; give one of "
+          "them another name with rill::named(...)",
+          nodes[i].name, describe_kind(first), it->second, describe_kind(nodes[i]), i));
+    }
+  }
+}
+
+void check_sources(const std::vector<node_spec>& nodes) {
+  std::map<std::string, std::string> reader;
+  for (const auto& n : nodes) {
+    if (n.kind != node_kind::source) continue;
+    for (const auto& t : n.topics) {
+      auto [it, fresh] = reader.emplace(t, n.name);
+      if (!fresh) {
+        throw topology_error(fmt::format(
+            "topic '{}' is read by two sources, '{}' and '{}'; read it once and reuse the stream "
+            "handle (streams can feed several operations)",
+            t, it->second, n.name));
+      }
+    }
+  }
+}
+
+// Inserts a repartition between each node that needs co-partitioned input and each parent
+// whose key an upstream operation may have changed since the last source or repartition.
+std::vector<node_spec> insert_repartitions(std::vector<node_spec> nodes) {
+  std::vector<node_spec> out;
+  std::vector<bool> key_changed;   // per node of `out`
+  std::vector<int> index_of(nodes.size());  // index in `nodes` -> index in `out`
+  auto push = [&](node_spec n, bool changed) {
+    out.push_back(std::move(n));
+    key_changed.push_back(changed);
+    return static_cast<int>(out.size() - 1);
+  };
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    node_spec& n = nodes[i];
+    for (int& p : n.parents) p = index_of[static_cast<std::size_t>(p)];
+    if (n.needs_copartitioned_input) {
+      for (std::size_t k = 0; k < n.parents.size(); ++k) {
+        if (!key_changed[static_cast<std::size_t>(n.parents[k])]) continue;
+        if (!n.repartition) {
+          throw topology_error(fmt::format(
+              "internal: node '{}' needs a repartition but has no repartition serdes", n.name));
+        }
+        node_spec r;
+        r.kind = node_kind::repartition;
+        r.op = "repartition";
+        r.name = n.parents.size() == 1 ? n.name : fmt::format("{}-{}", n.name, k);
+        r.parents = {n.parents[k]};
+        r.repartition = n.repartition;
+        n.parents[k] = push(std::move(r), false);
+      }
+    }
+    bool changed = false;
+    if (n.kind != node_kind::source && n.kind != node_kind::repartition) {
+      changed = n.changes_key;
+      for (int p : n.parents) changed = changed || key_changed[static_cast<std::size_t>(p)];
+    }
+    index_of[i] = push(std::move(n), changed);
+  }
+  return out;
+}
+
+struct union_find {
+  std::vector<int> parent;
+  explicit union_find(std::size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
+  int find(int x) {
+    while (parent[static_cast<std::size_t>(x)] != x) {
+      x = parent[static_cast<std::size_t>(x)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(x)])];
+    }
+    return x;
+  }
+  void join(int a, int b) {
+    a = find(a);
+    b = find(b);
+    if (a != b) parent[static_cast<std::size_t>(std::max(a, b))] = std::min(a, b);
+  }
+};
+
+}  // namespace
+
+rill::topology graph::compile() const {
+  if (_nodes.empty()) {
+    throw topology_error(
+        "the topology is empty: start it with streams_builder::stream<K, V>(\"topic\")");
+  }
+  check_names(_nodes);
+  check_sources(_nodes);
+
+  std::vector<node_spec> specs = insert_repartitions(_nodes);
+
+  auto result = std::make_shared<compiled_topology>();
+  auto& nodes = result->nodes;
+  std::vector<int> index_of(specs.size(), -1);
+  std::vector<std::pair<int, int>> repartition_pairs;  // (sink, source) new indices
+  std::vector<const repartition_parts*> repartition_parts_of;
+
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    const node_spec& s = specs[i];
+    std::vector<int> parents;
+    for (int p : s.parents) parents.push_back(index_of[static_cast<std::size_t>(p)]);
+
+    if (s.kind == node_kind::repartition) {
+      const repartition_parts& parts = *s.repartition;
+      if (!parts.missing_serdes.empty()) {
+        throw topology_error(
+            fmt::format("repartition '{}': {}", s.name, parts.missing_serdes.front()));
+      }
+      topic_ref topic{s.name + "-repartition", true};
+      compiled_node sink;
+      sink.name = s.name + "-repartition-sink";
+      sink.kind = node_kind::sink;
+      sink.op = "sink";
+      sink.parents = parents;
+      sink.factory = parts.sink;
+      sink.topics = {topic};
+      nodes.push_back(std::move(sink));
+      compiled_node source;
+      source.name = s.name + "-repartition-source";
+      source.kind = node_kind::source;
+      source.op = "source";
+      source.factory = parts.source;
+      source.topics = {topic};
+      nodes.push_back(std::move(source));
+      const int source_index = static_cast<int>(nodes.size() - 1);
+      repartition_pairs.emplace_back(source_index - 1, source_index);
+      repartition_parts_of.push_back(&parts);
+      index_of[i] = source_index;
+      continue;
+    }
+
+    if (s.kind == node_kind::sink && !s.missing_serdes.empty()) {
+      throw topology_error(fmt::format("sink '{}' (topic '{}'): {}", s.name,
+                                       s.topics.empty() ? s.topic_chooser : s.topics[0],
+                                       s.missing_serdes.front()));
+    }
+    compiled_node n;
+    n.name = s.name;
+    n.kind = s.kind;
+    n.op = s.op;
+    n.parents = std::move(parents);
+    n.factory = s.factory;
+    for (const auto& t : s.topics) n.topics.push_back({t, false});
+    n.topic_chooser = s.topic_chooser;
+    n.stores = s.stores;
+    nodes.push_back(std::move(n));
+    index_of[i] = static_cast<int>(nodes.size() - 1);
+  }
+
+  // Names the expansion generated may collide with the user's.
+  {
+    std::map<std::string, int> seen;
+    for (std::size_t i = 0; i < nodes.size(); ++i) {
+      auto [it, fresh] = seen.emplace(nodes[i].name, static_cast<int>(i));
+      if (!fresh) {
+        throw topology_error(fmt::format(
+            "the name '{}' is taken twice once repartitions are added; rename the node that has "
+            "it with rill::named(...)",
+            nodes[i].name));
+      }
+    }
+  }
+
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    for (int p : nodes[i].parents) {
+      nodes[static_cast<std::size_t>(p)].children.push_back(static_cast<int>(i));
+    }
+  }
+
+  // Subtopologies: connected components of the parent/child graph; nodes sharing a store
+  // belong together too.
+  union_find uf(nodes.size());
+  std::map<std::string, int> store_owner;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    for (int p : nodes[i].parents) uf.join(static_cast<int>(i), p);
+    for (const auto& st : nodes[i].stores) {
+      auto [it, fresh] = store_owner.emplace(st, static_cast<int>(i));
+      if (!fresh) uf.join(static_cast<int>(i), it->second);
+    }
+  }
+  std::map<int, int> component_id;  // root -> subtopology id, numbered by first node
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    int root = uf.find(static_cast<int>(i));
+    auto [it, fresh] = component_id.emplace(root, static_cast<int>(component_id.size()));
+    if (fresh) result->subtopologies.push_back({it->second, {}, {}, {}, {}});
+    subtopology_def& sub = result->subtopologies[static_cast<std::size_t>(it->second)];
+    compiled_node& n = nodes[i];
+    n.subtopology = sub.id;
+    sub.nodes.push_back(static_cast<int>(i));
+    if (n.kind == node_kind::source) {
+      sub.source_topics.insert(sub.source_topics.end(), n.topics.begin(), n.topics.end());
+    }
+    if (n.kind == node_kind::sink) {
+      sub.sink_topics.insert(sub.sink_topics.end(), n.topics.begin(), n.topics.end());
+    }
+    for (const auto& st : n.stores) {
+      if (std::find(sub.stores.begin(), sub.stores.end(), st) == sub.stores.end()) {
+        sub.stores.push_back(st);
+      }
+    }
+  }
+
+  for (const auto& sub : result->subtopologies) {
+    for (int i : sub.nodes) {
+      const compiled_node& n = nodes[static_cast<std::size_t>(i)];
+      if (n.kind != node_kind::sink) continue;
+      for (const auto& t : n.topics) {
+        if (std::find(sub.source_topics.begin(), sub.source_topics.end(), t) !=
+            sub.source_topics.end()) {
+          throw topology_error(fmt::format(
+              "sink '{}' writes topic '{}', which its own subtopology {} reads: every record would "
+              "come back to the task that wrote it; write another topic, or put a repartition() "
+              "between them",
+              n.name, t.name, sub.id));
+        }
+      }
+    }
+  }
+
+  for (std::size_t k = 0; k < repartition_pairs.size(); ++k) {
+    auto [sink, source] = repartition_pairs[k];
+    internal_topic_def t;
+    t.name = nodes[static_cast<std::size_t>(sink)].topics[0].name;
+    t.type = internal_topic_def::kind::repartition;
+    t.partitions = repartition_parts_of[k]->partitions;
+    t.written_by = nodes[static_cast<std::size_t>(sink)].subtopology;
+    t.read_by = nodes[static_cast<std::size_t>(source)].subtopology;
+    result->internal_topics.push_back(std::move(t));
+  }
+
+  return rill::topology(std::move(result));
+}
+
+}  // namespace rill::detail
