@@ -106,6 +106,7 @@ class fixed_key_processor_context : public processor_context_base {
 template <class KIn, class VIn, class KOut, class VOut>
 class processor {
  public:
+  using base_type = processor;
   using key_in = KIn;
   using value_in = VIn;
   using key_out = detail::key_or_null<KOut>;
@@ -122,6 +123,7 @@ class processor {
 template <class K, class VIn, class VOut>
 class fixed_key_processor {
  public:
+  using base_type = fixed_key_processor;
   using key_in = K;
   using value_in = VIn;
   using value_out = detail::key_or_null<VOut>;

@@ -361,8 +361,9 @@ class stream {
     using P = typename decltype(processor_type<Supplier>())::type;
     if constexpr (requires {
                     typename P::key_out;
-                    requires std::derived_from<P, processor<K, V, typename P::key_out,
-                                                            typename P::value_out>>;
+                    requires std::derived_from<P, typename P::base_type>;
+                    requires std::same_as<typename P::key_in, K>;
+                    requires std::same_as<typename P::value_in, V>;
                   }) {
       return std::type_identity<P>{};
     } else {
@@ -377,7 +378,10 @@ class stream {
     using P = typename decltype(processor_type<Supplier>())::type;
     if constexpr (requires {
                     typename P::value_out;
-                    requires std::derived_from<P, fixed_key_processor<K, V, typename P::value_out>>;
+                    requires !requires { typename P::key_out; };
+                    requires std::derived_from<P, typename P::base_type>;
+                    requires std::same_as<typename P::key_in, K>;
+                    requires std::same_as<typename P::value_in, V>;
                   }) {
       return std::type_identity<P>{};
     } else {
