@@ -21,7 +21,12 @@ inline bytes_view as_bytes(std::string_view s) noexcept {
 inline std::string_view as_chars(bytes_view b) noexcept {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
 }
-inline void append(bytes& out, bytes_view b) { out.insert(out.end(), b.begin(), b.end()); }
+inline void append(bytes& out, bytes_view b) {
+  if (b.empty()) return;
+  const std::size_t at = out.size();
+  out.resize(at + b.size());
+  std::memcpy(out.data() + at, b.data(), b.size());
+}
 inline void append(bytes& out, std::string_view s) { append(out, as_bytes(s)); }
 inline bytes to_bytes(std::string_view s) { return bytes(as_bytes(s).begin(), as_bytes(s).end()); }
 

@@ -82,7 +82,8 @@ struct type_info;
 
 struct field_info {
   std::string_view name;  // as declared in C++
-  std::string_view key;   // the same, ready to write: "name":
+  std::string_view key;   // the same, ready to write: ,"name": (zero bytes follow, so the
+                          // writer may copy it in whole 16-byte blocks)
   void* (*get)(void* object);
   const type_info* type;
 };
@@ -95,11 +96,11 @@ struct type_info {
   std::string (*name)();
   const field_info* fields = nullptr;  // object
   std::size_t field_count = 0;
-  const type_info* element = nullptr;  // array, optional, map
-  void (*clear)(void* c) = nullptr;    // array, bool_array, map: clear(); optional: reset()
+  const type_info* element = nullptr;   // array, optional, map
+  void (*clear)(void* c) = nullptr;     // array, bool_array, map: clear(); optional: reset()
   void* (*emplace)(void* c) = nullptr;  // array: &emplace_back(); optional: &emplace()
   void* (*emplace_key)(void* c, std::string_view key) = nullptr;  // map: a fresh X under key
-  void (*push_bool)(void* c, bool b) = nullptr;                    // bool_array
+  void (*push_bool)(void* c, bool b) = nullptr;                   // bool_array
   std::size_t (*size)(const void* c) = nullptr;  // array, bool_array, map; optional: 0 or 1
   const void* (*at)(const void* c, std::size_t i) = nullptr;  // array: &c[i]; optional: &*c
   bool (*bool_at)(const void* c, std::size_t i) = nullptr;    // bool_array
@@ -153,22 +154,24 @@ void* get_member(void* object) {
   return std::addressof(accessor(*static_cast<T*>(object)));
 }
 
-// "name": for member I of T, built at compile time.
+// ,"name": for member I of T, built at compile time, followed by at least 16 zero bytes.
 template <class T, std::size_t I>
 struct member_key {
-  static constexpr const char* name =
-      boost::hana::to<const char*>(boost::hana::first(boost::hana::at_c<I>(boost::hana::accessors<T>())));
+  static constexpr const char* name = boost::hana::to<const char*>(
+      boost::hana::first(boost::hana::at_c<I>(boost::hana::accessors<T>())));
   static constexpr std::size_t size = [] {
     std::size_t n = 0;
     while (name[n] != '\0') ++n;
     return n;
   }();
-  static constexpr std::array<char, size + 3> quoted = [] {
-    std::array<char, size + 3> a{};
-    a[0] = '"';
-    for (std::size_t i = 0; i < size; ++i) a[i + 1] = name[i];
-    a[size + 1] = '"';
-    a[size + 2] = ':';
+  static constexpr std::size_t capacity = (size + 4 + 15) / 16 * 16 + 16;
+  static constexpr std::array<char, capacity> quoted = [] {
+    std::array<char, capacity> a{};
+    a[0] = ',';
+    a[1] = '"';
+    for (std::size_t i = 0; i < size; ++i) a[i + 2] = name[i];
+    a[size + 2] = '"';
+    a[size + 3] = ':';
     return a;
   }();
 };
@@ -182,7 +185,7 @@ inline constexpr type_info info_v = make_info<T>();
 template <class T, std::size_t... I>
 constexpr std::array<field_info, sizeof...(I)> make_fields(std::index_sequence<I...>) {
   return {field_info{std::string_view(member_key<T, I>::name, member_key<T, I>::size),
-                     std::string_view(member_key<T, I>::quoted.data(), member_key<T, I>::size + 3),
+                     std::string_view(member_key<T, I>::quoted.data(), member_key<T, I>::size + 4),
                      &get_member<T, I>, &info_v<member_t<T, I>>}...};
 }
 
@@ -200,16 +203,14 @@ constexpr type_info make_info() {
   } else if constexpr (std::is_integral_v<T> && !std::is_same_v<T, wchar_t> &&
                        !std::is_same_v<T, char8_t> && !std::is_same_v<T, char16_t> &&
                        !std::is_same_v<T, char32_t>) {
-    constexpr kind k =
-        std::is_signed_v<T>
-            ? (sizeof(T) == 1   ? kind::int8
-               : sizeof(T) == 2 ? kind::int16
-               : sizeof(T) == 4 ? kind::int32
-                                : kind::int64)
-            : (sizeof(T) == 1   ? kind::uint8
-               : sizeof(T) == 2 ? kind::uint16
-               : sizeof(T) == 4 ? kind::uint32
-                                : kind::uint64);
+    constexpr kind k = std::is_signed_v<T> ? (sizeof(T) == 1   ? kind::int8
+                                              : sizeof(T) == 2 ? kind::int16
+                                              : sizeof(T) == 4 ? kind::int32
+                                                               : kind::int64)
+                                           : (sizeof(T) == 1   ? kind::uint8
+                                              : sizeof(T) == 2 ? kind::uint16
+                                              : sizeof(T) == 4 ? kind::uint32
+                                                               : kind::uint64);
     static_assert(sizeof(T) <= 8, "rill::json_serde: integers wider than 64 bits");
     return {k, name};
   } else if constexpr (std::is_same_v<T, float>) {
@@ -242,19 +243,18 @@ constexpr type_info make_info() {
             }};
   } else if constexpr (is_optional<T>::value) {
     using X = typename T::value_type;
-    return {.k = kind::optional,
-            .name = name,
-            .element = &info_v<X>,
-            .clear = [](void* c) { static_cast<T*>(c)->reset(); },
-            .emplace = [](void* c) -> void* {
-              return std::addressof(static_cast<T*>(c)->emplace());
-            },
-            .size = [](const void* c) -> std::size_t {
-              return static_cast<const T*>(c)->has_value() ? 1 : 0;
-            },
-            .at = [](const void* c, std::size_t) -> const void* {
-              return std::addressof(**static_cast<const T*>(c));
-            }};
+    return {
+        .k = kind::optional,
+        .name = name,
+        .element = &info_v<X>,
+        .clear = [](void* c) { static_cast<T*>(c)->reset(); },
+        .emplace = [](void* c) -> void* { return std::addressof(static_cast<T*>(c)->emplace()); },
+        .size = [](const void* c) -> std::size_t {
+          return static_cast<const T*>(c)->has_value() ? 1 : 0;
+        },
+        .at = [](const void* c, std::size_t) -> const void* {
+          return std::addressof(**static_cast<const T*>(c));
+        }};
   } else if constexpr (is_string_map<T>::value) {
     using X = typename T::mapped_type;
     return {.k = kind::map,
@@ -293,8 +293,7 @@ constexpr type_info make_info() {
 // file for the wire format). Stateless and thread-safe; per-thread buffers are reused.
 // Needs src/serde/json.cpp (and libsimdjson) linked in.
 template <class T>
-  requires boost::hana::Struct<T>::value
-struct json_serde {
+requires boost::hana::Struct<T>::value struct json_serde {
   using value_type = T;
 
   void serialize(const T& v, bytes& out, const serde_context& ctx) const {
@@ -308,8 +307,7 @@ struct json_serde {
 };
 
 template <class T>
-  requires boost::hana::Struct<T>::value
-struct serde_traits<T> {
+requires boost::hana::Struct<T>::value struct serde_traits<T> {
   using type = json_serde<T>;
 };
 

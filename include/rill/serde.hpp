@@ -179,10 +179,10 @@ struct number_serde {
 
   void serialize(T v, bytes& out, const serde_context&) const {
     bits u = std::bit_cast<bits>(v);
-    std::byte buf[sizeof(T)];
+    const std::size_t at = out.size();
+    out.resize(at + sizeof(T));
     for (std::size_t i = 0; i < sizeof(T); ++i)
-      buf[i] = static_cast<std::byte>(u >> (8 * (sizeof(T) - 1 - i)));
-    out.insert(out.end(), buf, buf + sizeof(T));
+      out[at + i] = static_cast<std::byte>(u >> (8 * (sizeof(T) - 1 - i)));
   }
   T deserialize(bytes_view in, const serde_context& ctx) const {
     if (in.size() != sizeof(T)) {

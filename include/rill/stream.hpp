@@ -103,7 +103,12 @@ class stream {
       using V2 = detail::value_mapper_result_t<F, K, V>;
       auto body = [f](record<K, V>&& r, auto& self) mutable {
         V2 v = self.user([&] { return V2(detail::call_value_mapper(f, r.key, std::move(r.value))); });
-        self.emit(record<K, V2>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});
+        if constexpr (std::is_same_v<V2, V>) {
+          r.value = std::move(v);  // same type: the record travels on, nothing is rebuilt
+          self.emit(std::move(r));
+        } else {
+          self.emit(record<K, V2>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});
+        }
       };
       return add<K, V2>(processor_spec<K, V2>("map-values", std::move(n), body, false));
     }

@@ -112,7 +112,7 @@ int stream_task::input_index(std::string_view topic, std::int32_t partition) con
   return -1;
 }
 
-void stream_task::add_record(std::size_t input, consumed_record r) {
+void stream_task::add_record(std::size_t input, consumed_record&& r) {
   r.raw.topic = _inputs[input].topic;
   r.raw.partition = _inputs[input].partition;
   _queues[input].records.push_back(std::move(r));
@@ -152,8 +152,7 @@ bool stream_task::process_next() {
   }
   if (next == nullptr) return false;
 
-  consumed_record rec = std::move(next->records.front());
-  next->records.pop_front();
+  consumed_record rec = next->records.pop_front();
   detail::raw_record& raw = rec.raw;
   _stream_time = std::max(_stream_time, raw.timestamp);
   _current = record_context{raw.topic, raw.partition, raw.offset, raw.timestamp, &raw.headers};

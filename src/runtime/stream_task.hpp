@@ -20,6 +20,7 @@
 
 #include "src/runtime/consumed_record.hpp"
 #include "src/runtime/punctuation.hpp"
+#include "src/runtime/ring_buffer.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill {
@@ -77,7 +78,7 @@ class stream_task final : public detail::task_context {
   // Index of (topic, partition) in inputs(), or -1.
   int input_index(std::string_view topic, std::int32_t partition) const;
 
-  void add_record(std::size_t input, consumed_record r);
+  void add_record(std::size_t input, consumed_record&& r);
   std::size_t buffered(std::size_t input) const { return _queues[input].records.size(); }
   std::size_t buffered() const;
 
@@ -113,7 +114,7 @@ class stream_task final : public detail::task_context {
  private:
   struct input_queue {
     detail::source_node* source = nullptr;
-    std::deque<consumed_record> records;
+    ring_buffer<consumed_record> records;
     std::int64_t consumed_offset = -1;   // next offset to commit
     std::int64_t committed_offset = -1;
   };

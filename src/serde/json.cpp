@@ -42,9 +42,20 @@ struct path_node {
   step how;
 };
 
+// At most `max` bytes of s for a message, cut at a character boundary, with control
+// characters shown as '?'.
 std::string shorten(std::string_view s, std::size_t max = 40) {
-  if (s.size() <= max) return std::string(s);
-  return std::string(s.substr(0, max)) + "...";
+  std::string out;
+  if (s.size() > max) {
+    while (max > 0 && (static_cast<unsigned char>(s[max]) & 0xC0) == 0x80) --max;
+    out.assign(s.substr(0, max));
+    out += "...";
+  } else {
+    out.assign(s);
+  }
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20) c = '?';
+  return out;
 }
 
 std::string path_string(const path_node* p) {
@@ -52,20 +63,30 @@ std::string path_string(const path_node* p) {
   std::vector<const path_node*> steps;
   for (; p; p = p->parent) steps.push_back(p);
   std::string s;
-  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
-    const path_node& n = **it;
-    switch (n.how) {
+  const std::size_t n = steps.size();
+  bool after_gap = false;
+  for (std::size_t i = 0; i < n; ++i) {
+    // A very deep path keeps its first 4 and last 8 steps.
+    if (n > 16 && i == 4) {
+      s += "...(" + std::to_string(n - 12) + " more)...";
+      i = n - 9;
+      after_gap = true;
+      continue;
+    }
+    const path_node& step = *steps[n - 1 - i];
+    switch (step.how) {
       case path_node::step::field:
-        if (!s.empty()) s += '.';
-        s += n.name;
+        if (!s.empty() && !after_gap) s += '.';
+        s += step.name;
         break;
       case path_node::step::key:
-        s += "[\"" + shorten(n.name) + "\"]";
+        s += "[\"" + shorten(step.name) + "\"]";
         break;
       case path_node::step::index:
-        s += '[' + std::to_string(n.index) + ']';
+        s += '[' + std::to_string(step.index) + ']';
         break;
     }
+    after_gap = false;
   }
   return s;
 }
@@ -105,6 +126,38 @@ inline bool raw_key_has_escape(const char* raw) {
   }
 }
 
+std::string_view trim_right(std::string_view s) {
+  while (!s.empty() &&
+         (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
+    s.remove_suffix(1);
+  return s;
+}
+
+// RFC 8259's number grammar, for values that are skipped rather than converted (so that a
+// number too big for a double is still accepted there).
+bool is_json_number(std::string_view s) {
+  auto digit = [&](std::size_t i) { return i < s.size() && s[i] >= '0' && s[i] <= '9'; };
+  std::size_t i = 0;
+  if (i < s.size() && s[i] == '-') ++i;
+  if (i < s.size() && s[i] == '0')
+    ++i;
+  else if (digit(i))
+    while (digit(i)) ++i;
+  else
+    return false;
+  if (i < s.size() && s[i] == '.') {
+    if (!digit(++i)) return false;
+    while (digit(i)) ++i;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    ++i;
+    if (i < s.size() && (s[i] == '+' || s[i] == '-')) ++i;
+    if (!digit(i)) return false;
+    while (digit(i)) ++i;
+  }
+  return i == s.size();
+}
+
 // A parser and a padded copy of the input: Kafka's bytes have no room for simdjson's
 // SIMDJSON_PADDING behind them.
 struct read_buffers {
@@ -126,6 +179,8 @@ struct read_buffers {
   }
 };
 
+// One record's reading: walks the On-Demand document along the type table, filling the
+// struct in place. Each value is visited once, in document order.
 class reader {
  public:
   reader(const type_info& root, const serde_context& ctx, const char* text, std::size_t size)
@@ -140,57 +195,74 @@ class reader {
 
   [[noreturn]] void malformed(const path_node* at, simdjson::error_code e) const {
     std::string problem = "malformed JSON";
-    if (_doc) {
-      const char* where = nullptr;
-      if (!_doc->current_location().get(where) && where >= _text && where <= _text + _size)
-        problem += " near byte " + std::to_string(where - _text);
-      else problem += " at the end of the input";
-    }
+    const char* where = nullptr;
+    if (_doc && !_doc->current_location().get(where) && where > _text && where <= _text + _size)
+      problem += " near byte " + std::to_string(where - _text);
     problem += " (";
-    problem += simdjson::error_message(e);
+    // simdjson says "ended early" also when text follows the closing brace.
+    problem += e == simdjson::INCOMPLETE_ARRAY_OR_OBJECT
+                   ? "the top-level object is not closed, or text follows it"
+                   : simdjson::error_message(e);
     problem += ")";
     fail(at, problem);
   }
 
-  // What a value that is not what the struct wants looks like, for the message.
-  static std::string found(od::value& v) {
-    od::json_type type;
-    if (v.type().get(type)) return "malformed JSON";
-    switch (type) {
-      case od::json_type::array: return "an array";
-      case od::json_type::object: return "an object";
-      case od::json_type::string: return "a string";
-      default: break;
+  // A typed read failed with e: the value is of another kind or out of range (say what was
+  // expected and what was found), or the text is broken.
+  [[noreturn]] void mismatch(od::value& v, simdjson::error_code e, const path_node* at,
+                             std::string_view expected) const {
+    switch (e) {
+      case simdjson::SUCCESS:  // read, but out of range for the member
+      case simdjson::INCORRECT_TYPE:
+      case simdjson::NUMBER_ERROR:
+      case simdjson::NUMBER_OUT_OF_RANGE:
+      case simdjson::T_ATOM_ERROR:
+      case simdjson::F_ATOM_ERROR:
+      case simdjson::N_ATOM_ERROR:
+        break;
+      default:
+        malformed(at, e);
     }
-    std::string_view token = v.raw_json_token();
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\n' ||
-                              token.back() == '\r' || token.back() == '\t'))
-      token.remove_suffix(1);
-    return shorten(token);
+    std::string found;
+    od::json_type type;
+    if (!v.type().get(type) && type == od::json_type::array)
+      found = "an array";
+    else if (!v.type().get(type) && type == od::json_type::object)
+      found = "an object";
+    else if (!v.type().get(type) && type == od::json_type::string)
+      found = "a string";
+    else
+      found = scalar(v, at);
+    fail(at, "expected " + std::string(expected) + ", found " + found);
   }
 
-  [[noreturn]] void mismatch(od::value& v, const path_node* at, std::string_view expected) const {
-    fail(at, "expected " + std::string(expected) + ", found " + found(v));
+  // The text of a number, true, false or null; malformed JSON if it is none of them.
+  std::string scalar(od::value& v, const path_node* at) const {
+    std::string_view token = trim_right(v.raw_json_token());
+    if (token != "true" && token != "false" && token != "null" && !is_json_number(token))
+      fail(at, "malformed JSON: " + shorten(token) + " is not a value");
+    return shorten(token);
   }
 
   template <class I>
   void read_integer(od::value& v, void* out, const path_node* at) const {
+    simdjson::error_code e;
     if constexpr (std::is_signed_v<I>) {
       std::int64_t x = 0;
-      auto e = v.get_int64().get(x);
+      e = v.get_int64().get(x);
       if (!e && x >= std::numeric_limits<I>::min() && x <= std::numeric_limits<I>::max()) {
         *static_cast<I*>(out) = static_cast<I>(x);
         return;
       }
     } else {
       std::uint64_t x = 0;
-      auto e = v.get_uint64().get(x);
+      e = v.get_uint64().get(x);
       if (!e && x <= std::numeric_limits<I>::max()) {
         *static_cast<I*>(out) = static_cast<I>(x);
         return;
       }
     }
-    mismatch(v, at, integer_range<I>());
+    mismatch(v, e, at, integer_range<I>());
   }
 
   double read_double(od::value& v, const path_node* at, const char* type) const {
@@ -199,8 +271,8 @@ class reader {
     if (!e) return d;
     od::json_type t;
     if (!v.type().get(t) && t == od::json_type::number)
-      fail(at, std::string("expected a number that fits a ") + type + ", found " + found(v));
-    mismatch(v, at, "a number");
+      mismatch(v, e, at, std::string("a number that fits a ") + type);
+    mismatch(v, e, at, "a number");
   }
 
   void read_value(od::value& v, const type_info& t, void* out, const path_node* at,
@@ -208,50 +280,60 @@ class reader {
     switch (t.k) {
       case kind::boolean: {
         bool b = false;
-        if (v.get_bool().get(b)) mismatch(v, at, "true or false");
+        if (auto e = v.get_bool().get(b)) mismatch(v, e, at, "true or false");
         *static_cast<bool*>(out) = b;
         return;
       }
-      case kind::int8: return read_integer<std::int8_t>(v, out, at);
-      case kind::int16: return read_integer<std::int16_t>(v, out, at);
-      case kind::int32: return read_integer<std::int32_t>(v, out, at);
-      case kind::int64: return read_integer<std::int64_t>(v, out, at);
-      case kind::uint8: return read_integer<std::uint8_t>(v, out, at);
-      case kind::uint16: return read_integer<std::uint16_t>(v, out, at);
-      case kind::uint32: return read_integer<std::uint32_t>(v, out, at);
-      case kind::uint64: return read_integer<std::uint64_t>(v, out, at);
+      case kind::int8:
+        return read_integer<std::int8_t>(v, out, at);
+      case kind::int16:
+        return read_integer<std::int16_t>(v, out, at);
+      case kind::int32:
+        return read_integer<std::int32_t>(v, out, at);
+      case kind::int64:
+        return read_integer<std::int64_t>(v, out, at);
+      case kind::uint8:
+        return read_integer<std::uint8_t>(v, out, at);
+      case kind::uint16:
+        return read_integer<std::uint16_t>(v, out, at);
+      case kind::uint32:
+        return read_integer<std::uint32_t>(v, out, at);
+      case kind::uint64:
+        return read_integer<std::uint64_t>(v, out, at);
       case kind::float64: {
         *static_cast<double*>(out) = read_double(v, at, "double");
         return;
       }
       case kind::float32: {
         // Decimal to float directly: through double could round twice.
-        std::string_view token = v.raw_json_token();
+        std::string_view token = trim_right(v.raw_json_token());
         double d = read_double(v, at, "float");
-        if (std::fabs(d) > std::numeric_limits<float>::max())
-          fail(at, "expected a number that fits a float, found " + shorten(token));
         float f = 0;
         auto r = std::from_chars(token.data(), token.data() + token.size(), f);
-        if (r.ec != std::errc{}) f = static_cast<float>(d);  // underflow: keep the double's
+        if (r.ec != std::errc{}) {
+          if (std::fabs(d) > 1)
+            fail(at, "expected a number that fits a float, found " + shorten(token));
+          f = static_cast<float>(d);  // too small for a float: 0 or the nearest subnormal
+        }
         *static_cast<float*>(out) = f;
         return;
       }
       case kind::string: {
         std::string_view s;
-        if (v.get_string().get(s)) mismatch(v, at, "a string");
+        if (auto e = v.get_string().get(s)) mismatch(v, e, at, "a string");
         static_cast<std::string*>(out)->assign(s.data(), s.size());
         return;
       }
       case kind::object: {
         od::object obj;
-        if (v.get_object().get(obj)) mismatch(v, at, "an object");
+        if (auto e = v.get_object().get(obj)) mismatch(v, e, at, "an object");
         return read_object(obj, t, out, at, depth + 1);
       }
       case kind::array:
       case kind::bool_array: {
         od::array arr;
-        if (v.get_array().get(arr)) mismatch(v, at, "an array");
-        if (depth + 1 > k_max_depth) fail(at, "nested deeper than 256 levels");
+        if (auto e = v.get_array().get(arr)) mismatch(v, e, at, "an array");
+        if (depth + 1 > k_max_depth) too_deep(at);
         t.clear(out);
         std::size_t i = 0;
         for (auto&& result : arr) {
@@ -262,7 +344,7 @@ class reader {
             read_value(ev, *t.element, t.emplace(out), &here, depth + 1);
           } else {
             bool b = false;
-            if (ev.get_bool().get(b)) mismatch(ev, &here, "true or false");
+            if (auto e = ev.get_bool().get(b)) mismatch(ev, e, &here, "true or false");
             t.push_bool(out, b);
           }
         }
@@ -271,14 +353,16 @@ class reader {
       case kind::optional: {
         bool null = false;
         if (auto e = v.is_null().get(null)) malformed(at, e);
-        if (null) t.clear(out);
-        else read_value(v, *t.element, t.emplace(out), at, depth);
+        if (null)
+          t.clear(out);
+        else
+          read_value(v, *t.element, t.emplace(out), at, depth);
         return;
       }
       case kind::map: {
         od::object obj;
-        if (v.get_object().get(obj)) mismatch(v, at, "an object");
-        if (depth + 1 > k_max_depth) fail(at, "nested deeper than 256 levels");
+        if (auto e = v.get_object().get(obj)) mismatch(v, e, at, "an object");
+        if (depth + 1 > k_max_depth) too_deep(at);
         t.clear(out);
         for (auto&& result : obj) {
           if (result.error()) malformed(at, result.error());
@@ -295,7 +379,7 @@ class reader {
 
   void read_object(od::object& obj, const type_info& t, void* out, const path_node* at,
                    std::size_t depth) {
-    if (depth > k_max_depth) fail(at, "nested deeper than 256 levels");
+    if (depth > k_max_depth) too_deep(at);
     const field_info* fields = t.fields;
     const std::size_t n = t.field_count;
     std::size_t next = 0;
@@ -308,23 +392,91 @@ class reader {
       // declaration order, so the one after the last match is tried first.
       const char* raw = field.key().raw();
       const field_info* match = nullptr;
+      std::string_view key;
       if (next < n && raw_key_is(raw, fields[next].name)) {
         match = &fields[next];
       } else {
         for (std::size_t i = 0; i < n && !match; ++i)
           if (raw_key_is(raw, fields[i].name)) match = &fields[i];
-        if (!match && raw_key_has_escape(raw)) {
-          std::string_view key;
+        if (!match) {
           if (auto e = field.unescaped_key().get(key)) malformed(at, e);
-          for (std::size_t i = 0; i < n && !match; ++i)
-            if (fields[i].name == key) match = &fields[i];
+          if (raw_key_has_escape(raw)) {
+            for (std::size_t i = 0; i < n && !match; ++i)
+              if (fields[i].name == key) match = &fields[i];
+          }
         }
       }
-      if (!match) continue;  // not ours: the iterator skips its value
+      if (!match) {  // not ours: checked, not converted
+        path_node here{at, key, 0, path_node::step::field};
+        skip_value(field.value(), &here, depth);
+        continue;
+      }
       next = static_cast<std::size_t>(match - fields) + 1;
       path_node here{at, match->name, 0, path_node::step::field};
       read_value(field.value(), *match->type, match->get(out), &here, depth);
     }
+  }
+
+  // Checks a value the struct has no field for. On-Demand would skip it unread, so broken
+  // text there (a bad atom, a missing colon) would pass unnoticed.
+  void skip_value(od::value& v, const path_node* at, std::size_t depth) {
+    od::json_type type;
+    if (auto e = v.type().get(type)) malformed(at, e);
+    switch (type) {
+      case od::json_type::array: {
+        od::array arr;
+        if (auto e = v.get_array().get(arr)) malformed(at, e);
+        if (depth + 1 > k_max_depth) too_deep(at);
+        std::size_t i = 0;
+        for (auto&& result : arr) {
+          path_node here{at, {}, i++, path_node::step::index};
+          if (result.error()) malformed(&here, result.error());
+          skip_value(result.value_unsafe(), &here, depth + 1);
+        }
+        return;
+      }
+      case od::json_type::object: {
+        od::object obj;
+        if (auto e = v.get_object().get(obj)) malformed(at, e);
+        if (depth + 1 > k_max_depth) too_deep(at);
+        for (auto&& result : obj) {
+          if (result.error()) malformed(at, result.error());
+          od::field& field = result.value_unsafe();
+          std::string_view key;
+          if (auto e = field.unescaped_key().get(key)) malformed(at, e);
+          path_node here{at, key, 0, path_node::step::field};
+          skip_value(field.value(), &here, depth + 1);
+        }
+        return;
+      }
+      case od::json_type::number:
+        if (!is_json_number(trim_right(v.raw_json_token()))) not_a_value(v, at);
+        return;
+      case od::json_type::string: {
+        std::string_view s;
+        if (auto e = v.get_string().get(s)) malformed(at, e);
+        return;
+      }
+      case od::json_type::boolean: {
+        bool b;
+        if (v.get_bool().get(b)) not_a_value(v, at);
+        return;
+      }
+      case od::json_type::null: {
+        bool null = false;
+        if (v.is_null().get(null) || !null) not_a_value(v, at);
+        return;
+      }
+    }
+  }
+
+  [[noreturn]] void not_a_value(od::value& v, const path_node* at) const {
+    scalar(v, at);
+    malformed(at, simdjson::INCORRECT_TYPE);  // not reached: scalar() found it broken
+  }
+
+  [[noreturn]] void too_deep(const path_node* at) const {
+    fail(at, "nested deeper than " + std::to_string(k_max_depth) + " levels");
   }
 
   void read_document(od::document& doc, const type_info& t, void* out) {
@@ -333,12 +485,13 @@ class reader {
       if (e != simdjson::INCORRECT_TYPE) malformed(nullptr, e);
       od::json_type type = od::json_type::null;
       if (!doc.type().get(type) && type == od::json_type::array)
-        fail(nullptr, "expected an object, found an array");
+        fail(nullptr, "expected a JSON object, found an array");
       if (!doc.type().get(type) && type == od::json_type::string)
-        fail(nullptr, "expected an object, found a string");
-      std::string_view token;  // a scalar, or not JSON at all
-      if (doc.raw_json_token().get(token)) malformed(nullptr, e);
-      fail(nullptr, "expected a JSON object, found " + shorten(token));
+        fail(nullptr, "expected a JSON object, found a string");
+      // A scalar, or not JSON at all: show how the input starts.
+      std::string_view text(_text, _size);
+      text.remove_prefix(std::min(text.find_first_not_of(" \t\r\n"), text.size()));
+      fail(nullptr, "expected a JSON object, found " + shorten(trim_right(text)));
     }
     read_object(obj, t, out, nullptr, 1);
     const char* rest = nullptr;
@@ -431,6 +584,10 @@ class writer {
                       std::string(problem));
   }
 
+  [[noreturn]] void too_deep(const path_node* at) const {
+    fail(at, "nested deeper than " + std::to_string(k_max_depth) + " levels");
+  }
+
   void write_string(std::string_view s, const path_node* at) {
     const auto* in = reinterpret_cast<const unsigned char*>(s.data());
     const std::size_t n = s.size();
@@ -462,13 +619,27 @@ class writer {
         p = _buf.reserve(6 + (n - i) + 1);  // this escape, the rest, the closing quote
         *p++ = '\\';
         switch (c) {
-          case '"': *p++ = '"'; break;
-          case '\\': *p++ = '\\'; break;
-          case '\b': *p++ = 'b'; break;
-          case '\f': *p++ = 'f'; break;
-          case '\n': *p++ = 'n'; break;
-          case '\r': *p++ = 'r'; break;
-          case '\t': *p++ = 't'; break;
+          case '"':
+            *p++ = '"';
+            break;
+          case '\\':
+            *p++ = '\\';
+            break;
+          case '\b':
+            *p++ = 'b';
+            break;
+          case '\f':
+            *p++ = 'f';
+            break;
+          case '\n':
+            *p++ = 'n';
+            break;
+          case '\r':
+            *p++ = 'r';
+            break;
+          case '\t':
+            *p++ = 't';
+            break;
           default:
             *p++ = 'u';
             *p++ = '0';
@@ -520,22 +691,35 @@ class writer {
 
   void write_value(const type_info& t, const void* v, const path_node* at, std::size_t depth) {
     switch (t.k) {
-      case kind::boolean: return _buf.put(*static_cast<const bool*>(v) ? "true" : "false");
-      case kind::int8: return write_integer(*static_cast<const std::int8_t*>(v));
-      case kind::int16: return write_integer(*static_cast<const std::int16_t*>(v));
-      case kind::int32: return write_integer(*static_cast<const std::int32_t*>(v));
-      case kind::int64: return write_integer(*static_cast<const std::int64_t*>(v));
-      case kind::uint8: return write_integer(*static_cast<const std::uint8_t*>(v));
-      case kind::uint16: return write_integer(*static_cast<const std::uint16_t*>(v));
-      case kind::uint32: return write_integer(*static_cast<const std::uint32_t*>(v));
-      case kind::uint64: return write_integer(*static_cast<const std::uint64_t*>(v));
-      case kind::float32: return write_real(*static_cast<const float*>(v), at);
-      case kind::float64: return write_real(*static_cast<const double*>(v), at);
-      case kind::string: return write_string(*static_cast<const std::string*>(v), at);
-      case kind::object: return write_object(t, v, at, depth + 1);
+      case kind::boolean:
+        return _buf.put(*static_cast<const bool*>(v) ? "true" : "false");
+      case kind::int8:
+        return write_integer(*static_cast<const std::int8_t*>(v));
+      case kind::int16:
+        return write_integer(*static_cast<const std::int16_t*>(v));
+      case kind::int32:
+        return write_integer(*static_cast<const std::int32_t*>(v));
+      case kind::int64:
+        return write_integer(*static_cast<const std::int64_t*>(v));
+      case kind::uint8:
+        return write_integer(*static_cast<const std::uint8_t*>(v));
+      case kind::uint16:
+        return write_integer(*static_cast<const std::uint16_t*>(v));
+      case kind::uint32:
+        return write_integer(*static_cast<const std::uint32_t*>(v));
+      case kind::uint64:
+        return write_integer(*static_cast<const std::uint64_t*>(v));
+      case kind::float32:
+        return write_real(*static_cast<const float*>(v), at);
+      case kind::float64:
+        return write_real(*static_cast<const double*>(v), at);
+      case kind::string:
+        return write_string(*static_cast<const std::string*>(v), at);
+      case kind::object:
+        return write_object(t, v, at, depth + 1);
       case kind::array:
       case kind::bool_array: {
-        if (depth + 1 > k_max_depth) fail(at, "nested deeper than 256 levels");
+        if (depth + 1 > k_max_depth) too_deep(at);
         _buf.put('[');
         const std::size_t n = t.size(v);
         for (std::size_t i = 0; i < n; ++i) {
@@ -553,7 +737,7 @@ class writer {
         if (t.size(v) == 0) return _buf.put("null");
         return write_value(*t.element, t.at(v, 0), at, depth);
       case kind::map: {
-        if (depth + 1 > k_max_depth) fail(at, "nested deeper than 256 levels");
+        if (depth + 1 > k_max_depth) too_deep(at);
         struct entry_state {
           writer* self;
           const type_info* element;
@@ -580,7 +764,7 @@ class writer {
   }
 
   void write_object(const type_info& t, const void* v, const path_node* at, std::size_t depth) {
-    if (depth > k_max_depth) fail(at, "nested deeper than 256 levels");
+    if (depth > k_max_depth) too_deep(at);
     _buf.put('{');
     for (std::size_t i = 0; i < t.field_count; ++i) {
       const field_info& f = t.fields[i];

@@ -32,6 +32,7 @@ struct test_driver::impl final : detail::record_sender {
   std::map<std::string, std::deque<captured_record>, std::less<>> outputs;
   // resolved source topic -> subtopology
   std::map<std::string, int, std::less<>> readers;
+  std::set<std::string, std::less<>> internal_names;  // resolved
   std::vector<std::unique_ptr<runtime::stream_task>> tasks;  // by (subtopology, partition)
   timestamp_ms now;
 
@@ -45,6 +46,9 @@ struct test_driver::impl final : detail::record_sender {
       partitions[topic] = n;
     }
     derive_internal_partitions();
+    for (const auto& t : topo.internal_topics) {
+      internal_names.insert(detail::resolve_topic(application_id, {t.name, true}));
+    }
     for (const auto& sub : topo.subtopologies) {
       for (const auto& t : sub.source_topics) readers[detail::resolve_topic(application_id, t)] = sub.id;
     }
@@ -121,18 +125,19 @@ struct test_driver::impl final : detail::record_sender {
       if (key) {
         partition = runtime::default_partition(*key, n);
       } else {
-        auto& rr = round_robin[std::string(topic)];
+        auto& rr = entry(round_robin, topic);
         partition = static_cast<std::int32_t>(rr++ % static_cast<std::uint64_t>(n));
       }
     }
-    auto& offsets = next_offset[std::string(topic)];
+    auto& offsets = entry(next_offset, topic);
     offsets.resize(static_cast<std::size_t>(n), 0);
     const std::int64_t offset = offsets[static_cast<std::size_t>(partition)]++;
 
+    const bool captured = !is_internal(topic);
     if (auto r = readers.find(topic); r != readers.end()) {
       runtime::stream_task* task = find_task({r->second, partition});
       if (task != nullptr) {
-        auto* owned = new owned_bytes{key, value};
+        auto* owned = captured ? new owned_bytes{key, value} : new owned_bytes{std::move(key), std::move(value)};
         runtime::consumed_record rec;
         rec.owner = runtime::consumed_record::owner_ptr(owned, [](void* p) { delete static_cast<owned_bytes*>(p); });
         rec.raw.offset = offset;
@@ -144,17 +149,20 @@ struct test_driver::impl final : detail::record_sender {
         task->add_record(static_cast<std::size_t>(input), std::move(rec));
       }
     }
-    if (!is_internal(topic)) {
-      outputs[std::string(topic)].push_back(
+    if (captured) {
+      entry(outputs, topic).push_back(
           {std::move(key), std::move(value), std::move(headers), timestamp, partition, offset});
     }
   }
 
-  bool is_internal(std::string_view topic) const {
-    for (const auto& t : topo.internal_topics) {
-      if (detail::resolve_topic(application_id, {t.name, true}) == topic) return true;
-    }
-    return false;
+  bool is_internal(std::string_view topic) const { return internal_names.contains(topic); }
+
+  // map[topic] without making a std::string when the entry exists.
+  template <class Map>
+  static typename Map::mapped_type& entry(Map& m, std::string_view topic) {
+    auto it = m.find(topic);
+    if (it == m.end()) it = m.emplace(std::string(topic), typename Map::mapped_type{}).first;
+    return it->second;
   }
 
   runtime::stream_task* find_task(task_id id) const {
@@ -200,7 +208,7 @@ void test_driver::pipe_raw(std::string_view topic, std::int32_t partition, std::
 }
 
 std::deque<captured_record>& test_driver::captured(std::string_view topic) {
-  return _impl->outputs[std::string(topic)];
+  return impl::entry(_impl->outputs, topic);
 }
 
 void test_driver::advance_wall_clock(std::chrono::milliseconds by) {

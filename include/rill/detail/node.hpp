@@ -195,6 +195,10 @@ class outputs {
   // To every child: copies for all but the last, which gets the record moved.
   void forward(record<K, V>&& r) const {
     const std::size_t n = _children.size();
+    if (n == 1) [[likely]] {
+      _children[0]->process(std::move(r));
+      return;
+    }
     if (n == 0) return;
     for (std::size_t i = 0; i + 1 < n; ++i) _children[i]->process(record<K, V>(r));
     _children[n - 1]->process(std::move(r));
