@@ -124,7 +124,7 @@ void task(benchmark::State& state) {
   std::int64_t offset = 0;
   for (auto _ : state) {
     for (const auto& [k, v] : raw) {
-      rill::runtime::consumed_record r;
+      rill::kafka::consumed_record r;
       r.raw.offset = offset++;
       r.raw.key = rill::bytes_view(k);
       r.raw.value = rill::bytes_view(v);

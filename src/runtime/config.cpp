@@ -47,6 +47,7 @@ const std::vector<setting>& settings() {
       {cfg::rocksdb_memory_bytes, kind::integer, "268435456", 1 << 20},
       {cfg::log_level, kind::choice, "info", 0, {"trace", "debug", "info", "warn", "error", "off"}},
       {cfg::process_id, kind::string, nullptr},
+      {cfg::broker_control, kind::string, nullptr},
   };
   return all;
 }

@@ -124,20 +124,23 @@ std::size_t stream_task::buffered() const {
   return n;
 }
 
-bool stream_task::ready(timestamp_ms now, bool enforce) {
+bool stream_task::ready(timestamp_ms now, bool enforce, const std::function<bool(std::size_t)>& caught_up) {
   bool any = false;
-  bool all = true;
-  for (const auto& q : _queues) {
-    any = any || !q.records.empty();
-    all = all && !q.records.empty();
+  bool must_wait = false;
+  for (std::size_t i = 0; i < _queues.size(); ++i) {
+    if (!_queues[i].records.empty()) {
+      any = true;
+    } else if (!caught_up || !caught_up(i)) {
+      must_wait = true;
+    }
   }
   if (!any) return false;
-  if (all || enforce || _settings.max_task_idle_ms < 0) {
+  if (!must_wait || enforce || _settings.max_task_idle_ms < 0) {
     _idle_since = -1;
     return true;
   }
-  // Some inputs are empty: wait up to max.task.idle.ms for them, so records of a slower
-  // partition are not overtaken by later ones of a faster partition.
+  // An input is empty but may have records on the broker: wait up to max.task.idle.ms for
+  // them, so records of a slower partition are not overtaken by later ones of a faster one.
   if (_idle_since < 0) _idle_since = now;
   return now - _idle_since >= _settings.max_task_idle_ms;
 }
@@ -203,11 +206,11 @@ cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuatio
                                            std::move(callback), owner);
 }
 
-std::vector<std::pair<topic_partition, std::int64_t>> stream_task::committable_offsets() const {
-  std::vector<std::pair<topic_partition, std::int64_t>> out;
+std::vector<partition_offset> stream_task::committable_offsets() const {
+  std::vector<partition_offset> out;
   for (std::size_t i = 0; i < _queues.size(); ++i) {
     if (_queues[i].consumed_offset > _queues[i].committed_offset) {
-      out.emplace_back(_inputs[i], _queues[i].consumed_offset);
+      out.push_back({_inputs[i], _queues[i].consumed_offset});
     }
   }
   return out;

@@ -18,7 +18,7 @@
 #include <rill/detail/node.hpp>
 #include <rill/handlers.hpp>
 
-#include "src/runtime/consumed_record.hpp"
+#include "src/kafka/types.hpp"
 #include "src/runtime/punctuation.hpp"
 #include "src/runtime/ring_buffer.hpp"
 #include "topology/compiled.hpp"
@@ -29,11 +29,9 @@ class config;
 
 namespace rill::runtime {
 
-struct topic_partition {
-  std::string topic;
-  std::int32_t partition = 0;
-  bool operator==(const topic_partition&) const = default;
-};
+using kafka::consumed_record;
+using kafka::partition_offset;
+using kafka::topic_partition;
 
 // How a task treats failed records, built from the config (and custom handlers).
 struct error_policy {
@@ -83,8 +81,10 @@ class stream_task final : public detail::task_context {
   std::size_t buffered() const;
 
   // True when the next record may be processed now: every input has records, or the empty
-  // ones have been empty for max.task.idle.ms. `enforce` processes whatever is queued.
-  bool ready(timestamp_ms now, bool enforce = false);
+  // ones may wait no longer (max.task.idle.ms; an empty input that `caught_up` says has
+  // nothing on the broker never makes the task wait). `enforce` processes what is queued.
+  bool ready(timestamp_ms now, bool enforce = false,
+             const std::function<bool(std::size_t input)>& caught_up = {});
   // Processes the next record. Returns false if nothing is queued.
   // Throws streams_error when a handler says fail.
   bool process_next();
@@ -93,7 +93,7 @@ class stream_task final : public detail::task_context {
   bool punctuate_wall_clock(timestamp_ms now);
 
   // Next offsets to commit for inputs that advanced since mark_committed().
-  std::vector<std::pair<topic_partition, std::int64_t>> committable_offsets() const;
+  std::vector<partition_offset> committable_offsets() const;
   void mark_committed();
   bool commit_requested() const noexcept { return _commit_requested; }
 

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "src/runtime/internal_topics.hpp"
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_task.hpp"
 #include "topology/compiled.hpp"
@@ -45,7 +46,10 @@ struct test_driver::impl final : detail::record_sender {
       if (n < 1) throw error(fmt::format("test driver: topic '{}' needs at least 1 partition", topic));
       partitions[topic] = n;
     }
-    derive_internal_partitions();
+    auto internal = runtime::internal_partition_counts(topo, application_id, [this](const std::string& t) {
+      return std::optional<std::int32_t>(count(t));
+    });
+    partitions.insert(internal.begin(), internal.end());
     for (const auto& t : topo.internal_topics) {
       internal_names.insert(detail::resolve_topic(application_id, {t.name, true}));
     }
@@ -62,8 +66,7 @@ struct test_driver::impl final : detail::record_sender {
     settings.wall_clock = [this] { return now; };
 
     for (const auto& sub : topo.subtopologies) {
-      std::int32_t n = 0;
-      for (const auto& t : sub.source_topics) n = std::max(n, count(detail::resolve_topic(application_id, t)));
+      const std::int32_t n = runtime::task_count(sub, application_id, [this](const std::string& t) { return count(t); });
       for (std::int32_t p = 0; p < n; ++p) {
         tasks.push_back(std::make_unique<runtime::stream_task>(task_id{sub.id, p}, topo, settings, *this));
       }
@@ -73,30 +76,6 @@ struct test_driver::impl final : detail::record_sender {
 
   ~impl() override {
     for (auto& task : tasks) task->close();
-  }
-
-  // A repartition topic has the partition count it was given, else as many partitions as
-  // the largest source topic of the subtopology writing it (as Kafka Streams decides).
-  void derive_internal_partitions() {
-    for (bool changed = true; changed;) {
-      changed = false;
-      for (const auto& t : topo.internal_topics) {
-        std::string name = detail::resolve_topic(application_id, {t.name, true});
-        if (partitions.contains(name)) continue;
-        std::int32_t n = t.partitions.value_or(0);
-        if (n == 0) {
-          bool known = true;
-          for (const auto& src : topo.subtopologies[static_cast<std::size_t>(t.written_by)].source_topics) {
-            std::string s = detail::resolve_topic(application_id, src);
-            if (src.internal && !partitions.contains(s)) known = false;
-            n = std::max(n, count(s));
-          }
-          if (!known) continue;
-        }
-        partitions[name] = n;
-        changed = true;
-      }
-    }
   }
 
   std::int32_t count(std::string_view topic) const {
@@ -138,8 +117,8 @@ struct test_driver::impl final : detail::record_sender {
       runtime::stream_task* task = find_task({r->second, partition});
       if (task != nullptr) {
         auto* owned = captured ? new owned_bytes{key, value} : new owned_bytes{std::move(key), std::move(value)};
-        runtime::consumed_record rec;
-        rec.owner = runtime::consumed_record::owner_ptr(owned, [](void* p) { delete static_cast<owned_bytes*>(p); });
+        kafka::consumed_record rec;
+        rec.owner = kafka::consumed_record::owner_ptr(owned, [](void* p) { delete static_cast<owned_bytes*>(p); });
         rec.raw.offset = offset;
         rec.raw.timestamp = timestamp;
         if (owned->key) rec.raw.key = bytes_view(*owned->key);

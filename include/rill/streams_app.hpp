@@ -1,0 +1,93 @@
+// streams_app: runs a topology as a Kafka application (Kafka Streams' KafkaStreams).
+//
+//   rill::streams_app app(topology, rill::config{{"application.id", "orders"},
+//                                                {"bootstrap.servers", "embedded"}});
+//   app.start();
+//   rill::wait_for_shutdown_signal();
+//   app.close();
+//
+// `num.stream.threads` threads each join the consumer group `application.id` with their own
+// consumer and producer; the partitions the group assigns become tasks, one per
+// (subtopology, partition). Scale out by running more instances with the same
+// application.id. Thread-safe: every method may be called from any thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <rill/config.hpp>
+#include <rill/handlers.hpp>
+#include <rill/topology.hpp>
+
+namespace rill {
+
+enum class app_state {
+  created,           // constructed, not started
+  rebalancing,       // some thread is joining the group or restoring
+  running,           // every thread has its tasks and is processing
+  pending_shutdown,  // close() was called
+  not_running,       // closed
+  error,             // a thread failed and the handler said shut down; close() to clean up
+};
+std::string_view to_string(app_state s);
+
+// What to do when a stream thread dies of an exception.
+enum class uncaught_response {
+  replace_thread,   // start a new thread in its place (its partitions go back to the group)
+  shutdown_client,  // stop every thread of this instance; the app goes to error
+};
+
+struct app_counters {
+  std::uint64_t processed = 0;
+  std::uint64_t skipped = 0;  // skipped or dead-lettered by a handler
+  std::uint64_t dead_lettered = 0;
+  std::uint64_t commits = 0;
+  std::uint64_t rebalances = 0;
+  std::uint64_t rewinds = 0;  // recoveries from the last commit after a producer failure
+  std::uint64_t replaced_threads = 0;
+};
+
+class streams_app {
+ public:
+  // Checks the config (unknown settings, librdkafka properties, handler settings) and the
+  // topology; throws config_error naming the problem.
+  streams_app(topology t, config c);
+  ~streams_app();  // close()
+  streams_app(const streams_app&) = delete;
+  streams_app& operator=(const streams_app&) = delete;
+
+  // Starts the threads. Throws rill::error if a source topic is missing, co-partitioned
+  // topics differ in partition count, or internal topics cannot be created.
+  void start();
+  // Commits, closes the tasks, leaves the group. Returns false if the threads did not stop
+  // within `timeout` (they are left to finish on their own).
+  bool close(std::chrono::milliseconds timeout = std::chrono::minutes(5));
+
+  app_state state() const;
+  // Waits until the app is running (true) or has stopped/failed or the timeout passed (false).
+  bool wait_until_running(std::chrono::milliseconds timeout) const;
+  // Called on every state change, from the thread that caused it.
+  void set_state_listener(std::function<void(app_state now, app_state before)> listener);
+  // Decides what happens when a stream thread dies. Default: shutdown_client.
+  void set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler);
+  // Custom handlers for bad records, instead of the config's built-in choices.
+  void set_deserialization_handler(exception_handler handler);
+  void set_processing_handler(exception_handler handler);
+
+  // The brokers this app talks to ("embedded" resolved to the in-process broker's address).
+  std::string bootstrap_servers() const;
+  app_counters counters() const;
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> _impl;
+};
+
+// Blocks until SIGINT or SIGTERM arrives; returns the signal number.
+int wait_for_shutdown_signal();
+
+}  // namespace rill

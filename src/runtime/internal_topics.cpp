@@ -1,0 +1,66 @@
+#include "src/runtime/internal_topics.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include <rill/errors.hpp>
+
+namespace rill::runtime {
+
+std::map<std::string, std::int32_t> internal_partition_counts(
+    const detail::compiled_topology& topology, std::string_view application_id,
+    const std::function<std::optional<std::int32_t>(const std::string&)>& count_of) {
+  std::map<std::string, std::int32_t> out;
+  auto count = [&](const detail::topic_ref& t) -> std::optional<std::int32_t> {
+    std::string name = detail::resolve_topic(application_id, t);
+    if (t.internal) {
+      auto it = out.find(name);
+      return it == out.end() ? std::nullopt : std::optional(it->second);
+    }
+    return count_of(name);
+  };
+  // Internal topics may feed each other; resolve until nothing changes.
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& t : topology.internal_topics) {
+      std::string name = detail::resolve_topic(application_id, {t.name, true});
+      if (out.contains(name)) continue;
+      std::optional<std::int32_t> n = t.partitions;
+      if (!n) {
+        bool known = true;
+        std::int32_t most = 0;
+        for (const auto& src : topology.subtopologies.at(static_cast<std::size_t>(t.written_by)).source_topics) {
+          auto c = count(src);
+          if (!c) {
+            known = false;
+            break;
+          }
+          most = std::max(most, *c);
+        }
+        if (!known) continue;
+        n = most;
+      }
+      out[name] = *n;
+      changed = true;
+    }
+  }
+  for (const auto& t : topology.internal_topics) {
+    std::string name = detail::resolve_topic(application_id, {t.name, true});
+    if (!out.contains(name)) {
+      throw error(fmt::format("cannot tell how many partitions internal topic '{}' needs: the source topics "
+                              "of subtopology {} are unknown",
+                              name, t.written_by));
+    }
+  }
+  return out;
+}
+
+std::int32_t task_count(const detail::subtopology_def& sub, std::string_view application_id,
+                        const std::function<std::int32_t(const std::string&)>& count_of) {
+  std::int32_t n = 0;
+  for (const auto& t : sub.source_topics) n = std::max(n, count_of(detail::resolve_topic(application_id, t)));
+  return n;
+}
+
+}  // namespace rill::runtime

@@ -1,0 +1,27 @@
+// Partition counts of a topology's internal topics, derived as Kafka Streams does: a
+// repartition topic has the count it was given, else as many partitions as the largest
+// source topic of the subtopology that writes it. Shared by the app and the test driver.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "topology/compiled.hpp"
+
+namespace rill::runtime {
+
+// `count_of(resolved name)` gives the partition count of a user topic (nullopt: unknown).
+// Returns resolved internal topic name -> partitions. Throws rill::error when a count
+// cannot be derived (an unknown source topic).
+std::map<std::string, std::int32_t> internal_partition_counts(
+    const detail::compiled_topology& topology, std::string_view application_id,
+    const std::function<std::optional<std::int32_t>(const std::string&)>& count_of);
+
+// The number of tasks of a subtopology: the largest partition count of its source topics.
+std::int32_t task_count(const detail::subtopology_def& sub, std::string_view application_id,
+                        const std::function<std::int32_t(const std::string&)>& count_of);
+
+}  // namespace rill::runtime

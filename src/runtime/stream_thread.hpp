@@ -1,0 +1,102 @@
+// One stream thread: its own consumer (a group member) and producer, and the tasks of the
+// partitions the group gives it. Runs poll -> process -> punctuate -> commit until asked
+// to stop. Everything but request_stop() and the counters runs on the thread itself.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "src/kafka/client.hpp"
+#include "src/runtime/record_collector.hpp"
+#include "src/runtime/task_manager.hpp"
+
+namespace rill::runtime {
+
+// What every thread of one app shares; read-only once the threads run.
+struct app_shared {
+  const detail::compiled_topology* topology = nullptr;
+  std::string application_id;
+  std::string client_id;
+  task_settings tasks;
+  kafka::client_factory* clients = nullptr;
+  std::map<std::string, std::string> consumer_props;
+  std::map<std::string, std::string> producer_props;
+  std::vector<std::string> source_topics;                 // resolved
+  std::map<std::string, std::int32_t> partition_counts;  // resolved, sources and internal
+  std::chrono::milliseconds commit_interval{30000};
+  std::chrono::milliseconds poll_timeout{100};
+  std::chrono::milliseconds task_timeout{300000};
+  std::size_t buffered_per_partition = 1000;
+};
+
+enum class thread_state { starting, rebalancing, running, stopping, dead };
+
+struct thread_counters {
+  std::atomic<std::uint64_t> processed{0};
+  std::atomic<std::uint64_t> skipped{0};
+  std::atomic<std::uint64_t> dead_lettered{0};
+  std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> rebalances{0};
+  std::atomic<std::uint64_t> rewinds{0};
+};
+
+class stream_thread final : private kafka::rebalance_listener {
+ public:
+  using state_callback = std::function<void(int index, thread_state)>;
+  using error_callback = std::function<void(int index, std::exception_ptr)>;
+
+  stream_thread(int index, const app_shared& app, state_callback on_state, error_callback on_error);
+  ~stream_thread();
+
+  void start();
+  // Asks the loop to finish: it commits, closes its tasks and leaves the group.
+  void request_stop() { _stop.store(true); }
+  void join();
+  bool finished() const { return _finished.load(); }
+  int index() const noexcept { return _index; }
+  const thread_counters& counters() const noexcept { return _counters; }
+
+ private:
+  void run();
+  void run_once();
+  void maybe_commit(bool force);
+  // At-least-once commit: flush the producer, then commit what the tasks fully processed.
+  void commit();
+  // After a producer failure: drop everything since the last commit and read it again.
+  void rewind(const kafka::error& why);
+  void shutdown(bool clean);
+  void set_state(thread_state s);
+  void publish_counters();
+
+  void on_assigned(const std::vector<kafka::topic_partition>& partitions) override;
+  void on_revoked(const std::vector<kafka::topic_partition>& partitions) override;
+  void on_lost(const std::vector<kafka::topic_partition>& partitions) override;
+
+  const int _index;
+  const app_shared& _app;
+  const std::string _name;
+  state_callback _on_state;
+  error_callback _on_error;
+  std::thread _thread;
+  std::atomic<bool> _stop{false};
+  std::atomic<bool> _finished{false};
+
+  std::unique_ptr<kafka::consumer> _consumer;
+  std::unique_ptr<kafka::producer> _producer;
+  std::unique_ptr<record_collector> _collector;
+  std::unique_ptr<task_manager> _tasks;
+  std::vector<kafka::consumed_record> _batch;
+  std::chrono::steady_clock::time_point _last_commit;
+  std::chrono::steady_clock::time_point _failing_since{};
+  thread_counters _counters;
+};
+
+}  // namespace rill::runtime

@@ -1,0 +1,355 @@
+#include <rill/streams_app.hpp>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <rill/embedded_broker.hpp>
+
+#include "src/kafka/rdkafka_client.hpp"
+#include "src/runtime/cluster.hpp"
+#include "src/runtime/internal_topics.hpp"
+#include "src/runtime/stream_thread.hpp"
+#include "topology/compiled.hpp"
+
+namespace rill {
+
+std::string_view to_string(app_state s) {
+  switch (s) {
+    case app_state::created: return "created";
+    case app_state::rebalancing: return "rebalancing";
+    case app_state::running: return "running";
+    case app_state::pending_shutdown: return "pending_shutdown";
+    case app_state::not_running: return "not_running";
+    case app_state::error: return "error";
+  }
+  return "unknown";
+}
+
+namespace {
+
+std::map<std::string, std::string> merged(std::map<std::string, std::string> defaults,
+                                          const std::map<std::string, std::string>& overrides) {
+  for (const auto& [k, v] : overrides) defaults[k] = v;
+  return defaults;
+}
+
+spdlog::level::level_enum parse_level(const std::string& s) { return spdlog::level::from_str(s); }
+
+}  // namespace
+
+struct streams_app::impl {
+  topology topo;
+  config cfg;
+  runtime::app_shared shared;
+  runtime::cluster_connection cluster;
+
+  mutable std::mutex mutex;
+  mutable std::condition_variable changed;
+  app_state current = app_state::created;
+  std::function<void(app_state, app_state)> listener;
+  std::function<uncaught_response(const std::exception&)> uncaught;
+  std::map<int, runtime::thread_state> thread_states;
+  std::vector<std::unique_ptr<runtime::stream_thread>> threads;
+  std::vector<std::unique_ptr<runtime::stream_thread>> retired;  // joined, kept for counters
+  int next_thread_index = 1;
+  std::uint64_t replaced = 0;
+
+  impl(topology t, config c) : topo(std::move(t)), cfg(std::move(c)) {}
+
+  // Moves the app to `to` unless it is closing or failed; calls the listener outside the lock.
+  void transition(app_state to, std::unique_lock<std::mutex>& lock) {
+    app_state from = current;
+    if (from == to) return;
+    current = to;
+    auto l = listener;
+    changed.notify_all();
+    lock.unlock();
+    spdlog::info("app {}: {} -> {}", shared.application_id, to_string(from), to_string(to));
+    if (l) l(to, from);
+    lock.lock();
+  }
+
+  void on_thread_state(int index, runtime::thread_state s) {
+    std::unique_lock lock(mutex);
+    thread_states[index] = s;
+    changed.notify_all();
+    if (current != app_state::rebalancing && current != app_state::running) return;
+    bool all_running = std::all_of(thread_states.begin(), thread_states.end(), [](const auto& t) {
+      return t.second == runtime::thread_state::running || t.second == runtime::thread_state::dead;
+    });
+    bool any_alive = std::any_of(thread_states.begin(), thread_states.end(),
+                                 [](const auto& t) { return t.second != runtime::thread_state::dead; });
+    if (!any_alive) return;
+    transition(all_running ? app_state::running : app_state::rebalancing, lock);
+  }
+
+  void on_thread_error(int index, std::exception_ptr failure) {
+    uncaught_response response = uncaught_response::shutdown_client;
+    std::string what = "unknown exception";
+    try {
+      std::rethrow_exception(failure);
+    } catch (const std::exception& e) {
+      what = e.what();
+      std::function<uncaught_response(const std::exception&)> handler;
+      {
+        std::lock_guard lock(mutex);
+        handler = uncaught;
+      }
+      if (handler) {
+        try {
+          response = handler(e);
+        } catch (...) {
+          response = uncaught_response::shutdown_client;
+        }
+      }
+    } catch (...) {
+    }
+    std::unique_lock lock(mutex);
+    if (current == app_state::pending_shutdown || current == app_state::not_running) return;
+    if (response == uncaught_response::replace_thread) {
+      spdlog::warn("app {}: stream thread {} died ({}); replacing it", shared.application_id, index, what);
+      ++replaced;
+      start_thread_locked();
+      return;
+    }
+    spdlog::error("app {}: stream thread {} died ({}); shutting the instance down", shared.application_id, index, what);
+    for (auto& t : threads) t->request_stop();
+    transition(app_state::error, lock);
+  }
+
+  void start_thread_locked() {
+    int index = next_thread_index++;
+    auto t = std::make_unique<runtime::stream_thread>(
+        index, shared, [this](int i, runtime::thread_state s) { on_thread_state(i, s); },
+        [this](int i, std::exception_ptr e) { on_thread_error(i, e); });
+    thread_states[index] = runtime::thread_state::starting;
+    threads.push_back(std::move(t));
+    threads.back()->start();
+  }
+};
+
+streams_app::streams_app(topology t, config c) : _impl(std::make_unique<impl>(std::move(t), std::move(c))) {
+  config& cfg = _impl->cfg;
+  spdlog::set_level(parse_level(cfg.get_string(cfg::log_level)));
+  auto app_id = cfg.get(cfg::application_id);
+  if (!app_id) throw config_error("setting 'application.id' is required: it names the consumer group and internal topics");
+  const bool eos = cfg.get_string(cfg::processing_guarantee) == "exactly_once_v2";
+  if (eos) {
+    throw config_error("processing.guarantee=exactly_once_v2 is not available yet in this build; use at_least_once");
+  }
+  for (std::string_view prefix : {"consumer.", "producer.", "admin."}) {
+    kafka::validate_properties(cfg.with_prefix(prefix), prefix);
+  }
+
+  auto& s = _impl->shared;
+  s.topology = &_impl->topo.compiled();
+  s.application_id = *app_id;
+  s.client_id = cfg.get(cfg::client_id).value_or(*app_id);
+  s.tasks.application_id = *app_id;
+  s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);
+  s.tasks.errors = runtime::error_policy::from_config(cfg);
+  s.tasks.wall_clock = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  s.commit_interval = std::chrono::milliseconds(cfg.get(cfg::commit_interval_ms) ? cfg.get_int(cfg::commit_interval_ms) : 30000);
+  s.poll_timeout = std::chrono::milliseconds(cfg.get_int(cfg::poll_ms));
+  s.task_timeout = std::chrono::milliseconds(cfg.get_int(cfg::task_timeout_ms));
+  s.buffered_per_partition = static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
+  s.consumer_props = merged({{"group.id", *app_id},
+                             {"enable.auto.commit", "false"},
+                             {"auto.offset.reset", "earliest"},
+                             // Range keeps partition p of co-partitioned topics on one member.
+                             {"partition.assignment.strategy", "range"},
+                             {"enable.partition.eof", "false"}},
+                            cfg.with_prefix("consumer."));
+  s.producer_props = merged({{"partitioner", "murmur2_random"}, {"enable.idempotence", "true"}},
+                            cfg.with_prefix("producer."));
+
+  for (const auto& sub : s.topology->subtopologies) {
+    for (const auto& t : sub.source_topics) s.source_topics.push_back(detail::resolve_topic(*app_id, t));
+  }
+
+  _impl->cluster = runtime::connect_cluster(cfg.get_string(cfg::bootstrap_servers),
+                                            cfg.get(cfg::broker_control).value_or(""));
+  s.clients = _impl->cluster.clients.get();
+}
+
+streams_app::~streams_app() { close(); }
+
+void streams_app::start() {
+  auto& s = _impl->shared;
+  {
+    std::lock_guard lock(_impl->mutex);
+    if (_impl->current != app_state::created) throw error("streams_app::start: the app was started already");
+  }
+  auto admin = _impl->cluster.clients->make_admin(_impl->cfg.with_prefix("admin."));
+  const auto timeout = std::chrono::seconds(30);
+
+  std::vector<std::string> user_sources;
+  for (const auto& sub : s.topology->subtopologies) {
+    for (const auto& t : sub.source_topics) {
+      if (!t.internal) user_sources.push_back(t.name);
+    }
+  }
+  std::map<std::string, std::int32_t> counts;
+  if (kafka::error e = admin->partition_counts(user_sources, counts, timeout)) {
+    throw error(fmt::format("cannot read topic metadata from {}: {}", _impl->cluster.bootstrap_servers, e.message()));
+  }
+  std::vector<std::string> missing;
+  for (const auto& t : user_sources) {
+    if (!counts.contains(t)) missing.push_back(t);
+  }
+  if (!missing.empty()) {
+    throw error(fmt::format("source topic(s) {} do not exist on {}; create them before starting the app",
+                            fmt::join(missing, ", "), _impl->cluster.bootstrap_servers));
+  }
+
+  auto internal = runtime::internal_partition_counts(*s.topology, s.application_id, [&](const std::string& t) {
+    auto it = counts.find(t);
+    return it == counts.end() ? std::nullopt : std::optional(it->second);
+  });
+  std::vector<kafka::new_topic> to_create;
+  const auto replication = static_cast<std::int32_t>(_impl->cfg.get_int(cfg::replication_factor));
+  for (const auto& [name, n] : internal) {
+    to_create.push_back({name, n, replication, {{"cleanup.policy", "delete"}}});
+  }
+  if (kafka::error e = admin->create_topics(to_create, timeout)) {
+    throw error(fmt::format("cannot create internal topics: {}", e.message()));
+  }
+  if (!internal.empty()) {
+    std::map<std::string, std::int32_t> actual;
+    std::vector<std::string> names;
+    for (const auto& [name, n] : internal) names.push_back(name);
+    if (kafka::error e = admin->partition_counts(names, actual, timeout)) throw error(e.message());
+    for (const auto& [name, n] : internal) {
+      auto it = actual.find(name);
+      if (it == actual.end()) throw error(fmt::format("internal topic '{}' was not created", name));
+      if (it->second != n) {
+        throw error(fmt::format("internal topic '{}' has {} partitions but the topology needs {}; delete it or "
+                                "reset the application",
+                                name, it->second, n));
+      }
+    }
+  }
+  s.partition_counts = counts;
+  s.partition_counts.insert(internal.begin(), internal.end());
+
+  spdlog::info("app {}: starting {} stream thread(s) against {} (librdkafka {})", s.application_id,
+               _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers, kafka::librdkafka_version());
+  std::unique_lock lock(_impl->mutex);
+  _impl->transition(app_state::rebalancing, lock);
+  for (std::int64_t i = 0; i < _impl->cfg.get_int(cfg::num_stream_threads); ++i) _impl->start_thread_locked();
+}
+
+bool streams_app::close(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(_impl->mutex);
+  if (_impl->current == app_state::created) {
+    _impl->transition(app_state::not_running, lock);
+    return true;
+  }
+  if (_impl->current == app_state::not_running) return true;
+  const bool failed = _impl->current == app_state::error;
+  if (!failed) _impl->transition(app_state::pending_shutdown, lock);
+  for (auto& t : _impl->threads) t->request_stop();
+  const bool done = _impl->changed.wait_for(lock, timeout, [&] {
+    return std::all_of(_impl->threads.begin(), _impl->threads.end(), [](const auto& t) { return t->finished(); });
+  });
+  if (!done) {
+    spdlog::warn("app {}: threads did not stop within {} ms", _impl->shared.application_id, timeout.count());
+    return false;
+  }
+  auto threads = std::move(_impl->threads);
+  lock.unlock();
+  for (auto& t : threads) t->join();
+  lock.lock();
+  _impl->retired.insert(_impl->retired.end(), std::make_move_iterator(threads.begin()),
+                        std::make_move_iterator(threads.end()));
+  if (!failed) _impl->transition(app_state::not_running, lock);
+  return true;
+}
+
+app_state streams_app::state() const {
+  std::lock_guard lock(_impl->mutex);
+  return _impl->current;
+}
+
+bool streams_app::wait_until_running(std::chrono::milliseconds timeout) const {
+  std::unique_lock lock(_impl->mutex);
+  _impl->changed.wait_for(lock, timeout, [&] {
+    return _impl->current == app_state::running || _impl->current == app_state::error ||
+           _impl->current == app_state::not_running;
+  });
+  return _impl->current == app_state::running;
+}
+
+void streams_app::set_state_listener(std::function<void(app_state, app_state)> listener) {
+  std::lock_guard lock(_impl->mutex);
+  _impl->listener = std::move(listener);
+}
+
+void streams_app::set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler) {
+  std::lock_guard lock(_impl->mutex);
+  _impl->uncaught = std::move(handler);
+}
+
+void streams_app::set_deserialization_handler(exception_handler handler) {
+  std::lock_guard lock(_impl->mutex);
+  if (_impl->current != app_state::created) throw error("set handlers before start()");
+  _impl->shared.tasks.errors.custom_deserialization = std::move(handler);
+}
+
+void streams_app::set_processing_handler(exception_handler handler) {
+  std::lock_guard lock(_impl->mutex);
+  if (_impl->current != app_state::created) throw error("set handlers before start()");
+  _impl->shared.tasks.errors.custom_processing = std::move(handler);
+}
+
+std::string streams_app::bootstrap_servers() const { return _impl->cluster.bootstrap_servers; }
+
+app_counters streams_app::counters() const {
+  std::lock_guard lock(_impl->mutex);
+  app_counters c;
+  auto add = [&](const runtime::stream_thread& t) {
+    const auto& tc = t.counters();
+    c.processed += tc.processed.load();
+    c.skipped += tc.skipped.load();
+    c.dead_lettered += tc.dead_lettered.load();
+    c.commits += tc.commits.load();
+    c.rebalances += tc.rebalances.load();
+    c.rewinds += tc.rewinds.load();
+  };
+  for (const auto& t : _impl->threads) add(*t);
+  for (const auto& t : _impl->retired) add(*t);
+  c.replaced_threads = _impl->replaced;
+  return c;
+}
+
+int wait_for_shutdown_signal() {
+  static int pipe_fds[2] = {-1, -1};
+  if (pipe_fds[0] < 0 && ::pipe2(pipe_fds, O_CLOEXEC) != 0) throw error("wait_for_shutdown_signal: pipe failed");
+  struct sigaction sa {};
+  sa.sa_handler = [](int sig) {
+    unsigned char b = static_cast<unsigned char>(sig);
+    (void)!::write(pipe_fds[1], &b, 1);
+  };
+  sigemptyset(&sa.sa_mask);
+  ::sigaction(SIGINT, &sa, nullptr);
+  ::sigaction(SIGTERM, &sa, nullptr);
+  unsigned char sig = 0;
+  while (::read(pipe_fds[0], &sig, 1) != 1) {
+  }
+  spdlog::info("received signal {}; shutting down", static_cast<int>(sig));
+  return sig;
+}
+
+}  // namespace rill

@@ -1,0 +1,157 @@
+#include "src/runtime/task_manager.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+namespace rill::runtime {
+
+task_manager::task_manager(const detail::compiled_topology& topology, task_settings settings,
+                           detail::record_sender& sender, std::size_t max_buffered_per_partition)
+    : _topology(topology), _settings(std::move(settings)), _sender(sender), _max_buffered(max_buffered_per_partition) {
+  for (const auto& sub : _topology.subtopologies) {
+    for (const auto& t : sub.source_topics) _subtopology_of[detail::resolve_topic(_settings.application_id, t)] = sub.id;
+  }
+}
+
+task_manager::~task_manager() { close_all(false); }
+
+void task_manager::assign(const std::vector<topic_partition>& partitions) {
+  std::set<task_id> fresh;
+  for (const auto& tp : partitions) {
+    auto it = _subtopology_of.find(tp.topic);
+    if (it == _subtopology_of.end()) {
+      spdlog::warn("assigned partition {} is not read by the topology; ignoring it", tp.to_string());
+      continue;
+    }
+    task_id id{it->second, tp.partition};
+    if (!_tasks.contains(id)) {
+      _tasks.emplace(id, std::make_unique<stream_task>(id, _topology, _settings, _sender));
+      fresh.insert(id);
+    }
+    stream_task& task = *_tasks.at(id);
+    int input = task.input_index(tp.topic, tp.partition);
+    _routes[tp] = route{&task, static_cast<std::size_t>(input)};
+  }
+  for (const auto& id : fresh) {
+    _tasks.at(id)->initialize();
+    spdlog::info("task {} created", id.to_string());
+  }
+}
+
+void task_manager::close_tasks_of(const std::vector<topic_partition>& partitions, bool clean) {
+  std::set<task_id> doomed;
+  for (const auto& tp : partitions) {
+    if (auto it = _routes.find(tp); it != _routes.end()) doomed.insert(it->second.task->id());
+  }
+  for (const auto& id : doomed) {
+    auto it = _tasks.find(id);
+    stream_task* task = it->second.get();
+    if (clean) task->close();
+    const auto& c = task->counters();
+    _closed_counters.processed += c.processed;
+    _closed_counters.skipped += c.skipped;
+    _closed_counters.dead_lettered += c.dead_lettered;
+    _closed_counters.punctuations += c.punctuations;
+    std::erase_if(_routes, [&](const auto& r) { return r.second.task == task; });
+    std::erase_if(_paused, [&](const auto& tp) { return !_routes.contains(tp); });
+    spdlog::info("task {} closed{}", id.to_string(), clean ? "" : " dirty (no commit)");
+    _tasks.erase(it);
+  }
+}
+
+void task_manager::close_all(bool clean) { close_tasks_of(assigned(), clean); }
+
+std::vector<topic_partition> task_manager::assigned() const {
+  std::vector<topic_partition> out;
+  for (const auto& [tp, r] : _routes) out.push_back(tp);
+  return out;
+}
+
+std::vector<topic_partition> task_manager::add(std::vector<consumed_record>& batch) {
+  std::vector<topic_partition> to_pause;
+  const route* last = nullptr;
+  topic_partition last_tp;
+  for (auto& rec : batch) {
+    if (last == nullptr || rec.raw.partition != last_tp.partition || rec.raw.topic != last_tp.topic) {
+      last_tp = {std::string(rec.raw.topic), rec.raw.partition};
+      auto it = _routes.find(last_tp);
+      if (it == _routes.end()) {
+        last = nullptr;
+        continue;  // a partition no longer ours (revoked while fetched)
+      }
+      last = &it->second;
+    }
+    last->task->add_record(last->input, std::move(rec));
+    if (last->task->buffered(last->input) == _max_buffered + 1) to_pause.push_back(last_tp);
+  }
+  for (const auto& tp : to_pause) {
+    if (std::find(_paused.begin(), _paused.end(), tp) == _paused.end()) _paused.push_back(tp);
+  }
+  return to_pause;
+}
+
+std::vector<topic_partition> task_manager::take_resumable() {
+  std::vector<topic_partition> out;
+  std::erase_if(_paused, [&](const topic_partition& tp) {
+    const route& r = _routes.at(tp);
+    if (r.task->buffered(r.input) > _max_buffered / 2) return false;
+    out.push_back(tp);
+    return true;
+  });
+  return out;
+}
+
+std::size_t task_manager::process(timestamp_ms now, std::size_t max_per_task,
+                                  const std::function<bool(const topic_partition&)>& caught_up) {
+  std::size_t total = 0;
+  for (auto& [id, task] : _tasks) {
+    stream_task* t = task.get();
+    auto input_caught_up = [&](std::size_t input) { return caught_up && caught_up(t->inputs()[input]); };
+    for (std::size_t n = 0; n < max_per_task && t->ready(now, false, input_caught_up); ++n) {
+      t->process_next();
+      t->punctuate_stream_time();
+      ++total;
+    }
+  }
+  return total;
+}
+
+void task_manager::punctuate_wall_clock(timestamp_ms now) {
+  for (auto& [id, task] : _tasks) task->punctuate_wall_clock(now);
+}
+
+std::vector<partition_offset> task_manager::committable() const {
+  std::vector<partition_offset> out;
+  for (const auto& [id, task] : _tasks) {
+    auto offsets = task->committable_offsets();
+    out.insert(out.end(), offsets.begin(), offsets.end());
+  }
+  return out;
+}
+
+void task_manager::mark_committed() {
+  for (auto& [id, task] : _tasks) task->mark_committed();
+}
+
+bool task_manager::commit_requested() const {
+  return std::any_of(_tasks.begin(), _tasks.end(), [](const auto& t) { return t.second->commit_requested(); });
+}
+
+bool task_manager::has_buffered() const {
+  return std::any_of(_tasks.begin(), _tasks.end(), [](const auto& t) { return t.second->buffered() > 0; });
+}
+
+task_counters task_manager::counters() const {
+  task_counters c = _closed_counters;
+  for (const auto& [id, task] : _tasks) {
+    c.processed += task->counters().processed;
+    c.skipped += task->counters().skipped;
+    c.dead_lettered += task->counters().dead_lettered;
+    c.punctuations += task->counters().punctuations;
+  }
+  return c;
+}
+
+}  // namespace rill::runtime
