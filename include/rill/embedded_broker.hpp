@@ -45,7 +45,7 @@ class embedded_broker {
   // A new cluster of `brokers` brokers, private to this object and its copies.
   explicit embedded_broker(int brokers = 1);
   // The cluster behind bootstrap.servers=embedded in this process; created on first use and
-  // kept while any handle to it lives.
+  // kept until the process exits.
   static embedded_broker shared();
 
   const std::string& bootstrap_servers() const;

@@ -10,16 +10,18 @@
 //
 // Wire format (docs/serdes.md has the whole contract):
 // - a struct is an object with its members in declaration order, names as in C++;
-// - std::nullopt is written as null; null or an absent field reads as std::nullopt;
+// - std::nullopt is written as null; null or an absent field reads as std::nullopt; null
+//   for a member that is not an optional is an error;
 // - a field missing from the input keeps its value in T{} (its default member initializer);
-// - fields the struct does not have are ignored, and so is the text of their values;
+// - fields the struct does not have are ignored (their values must still be valid JSON);
 // - integers as decimal digits; double and float in their shortest form that reads back to
 //   the same value, always with a '.' or an exponent (2.0, not 2); NaN and infinity cannot
 //   be written (serde_error);
 // - strings must be valid UTF-8 both ways; '"', '\\' and control characters are escaped.
 //
-// Malformed JSON, a wrong type, an integer out of range, or nesting deeper than 256 levels
-// throws rill::serde_error naming the struct, the topic and the field path (`items[1].qty`).
+// Malformed JSON, a wrong type, an integer out of range, or objects and arrays nested deeper
+// than 256 levels throw rill::serde_error naming the struct, the topic and the field path
+// (`items[1].qty`).
 //
 // Parsing (simdjson On-Demand) and writing live in src/serde/json.cpp, driven by a
 // constant table built here from the Hana accessors, so including this header does not
@@ -55,6 +57,10 @@
 #include <rill/serde.hpp>
 
 namespace rill {
+
+// A struct declared with BOOST_HANA_ADAPT_STRUCT or BOOST_HANA_DEFINE_STRUCT.
+template <class T>
+concept hana_struct = boost::hana::Struct<T>::value;
 
 namespace detail::json {
 
@@ -144,12 +150,20 @@ template <class T>
 inline constexpr std::size_t field_count_v =
     decltype(boost::hana::length(std::declval<accessors_t<T>>()))::value;
 
+// What the accessor of member I gives: a reference to the member.
 template <class T, std::size_t I>
-using member_t = std::remove_cvref_t<decltype(boost::hana::second(
-    boost::hana::at_c<I>(std::declval<accessors_t<T>>()))(std::declval<T&>()))>;
+using member_ref_t = decltype(boost::hana::second(
+    boost::hana::at_c<I>(std::declval<accessors_t<T>>()))(std::declval<T&>()));
+
+template <class T, std::size_t I>
+using member_t = std::remove_cvref_t<member_ref_t<T, I>>;
 
 template <class T, std::size_t I>
 void* get_member(void* object) {
+  static_assert(std::is_lvalue_reference_v<member_ref_t<T, I>> &&
+                    !std::is_const_v<std::remove_reference_t<member_ref_t<T, I>>>,
+                "rill::json_serde: members must be non-const data members, as with "
+                "BOOST_HANA_ADAPT_STRUCT or BOOST_HANA_DEFINE_STRUCT (not BOOST_HANA_ADAPT_ADT)");
   auto&& accessor = boost::hana::second(boost::hana::at_c<I>(boost::hana::accessors<T>()));
   return std::addressof(accessor(*static_cast<T*>(object)));
 }
@@ -195,8 +209,6 @@ inline constexpr std::array<field_info, field_count_v<T>> fields_v =
 
 template <class T>
 constexpr type_info make_info() {
-  static_assert(!std::is_const_v<T> && !std::is_reference_v<T>,
-                "rill::json_serde: members must be non-const values");
   constexpr auto name = &rill::detail::type_name<T>;
   if constexpr (std::is_same_v<T, bool>) {
     return {kind::boolean, name};
@@ -271,7 +283,7 @@ constexpr type_info make_info() {
                 [](const void* c, void (*fn)(void*, std::string_view, const void*), void* state) {
                   for (auto& [k, v] : *static_cast<const T*>(c)) fn(state, k, std::addressof(v));
                 }};
-  } else if constexpr (boost::hana::Struct<T>::value) {
+  } else if constexpr (hana_struct<T>) {
     static_assert(std::is_default_constructible_v<T>,
                   "rill::json_serde: structs must be default-constructible");
     return {.k = kind::object,
@@ -292,8 +304,8 @@ constexpr type_info make_info() {
 // JSON text for a Boost.Hana struct T, by reflection over its members (see the top of this
 // file for the wire format). Stateless and thread-safe; per-thread buffers are reused.
 // Needs src/serde/json.cpp (and libsimdjson) linked in.
-template <class T>
-requires boost::hana::Struct<T>::value struct json_serde {
+template <hana_struct T>
+struct json_serde {
   using value_type = T;
 
   void serialize(const T& v, bytes& out, const serde_context& ctx) const {
@@ -306,8 +318,10 @@ requires boost::hana::Struct<T>::value struct json_serde {
   }
 };
 
-template <class T>
-requires boost::hana::Struct<T>::value struct serde_traits<T> {
+// JSON is the default serde of Hana structs (and, through the optional rule in serde.hpp,
+// of std::optional of them).
+template <hana_struct T>
+struct serde_traits<T> {
   using type = json_serde<T>;
 };
 

@@ -152,15 +152,12 @@ namespace rill {
 embedded_broker::embedded_broker(int brokers) : _impl(std::make_shared<kafka::embedded_broker_impl>(brokers)) {}
 
 embedded_broker embedded_broker::shared() {
+  // Lives from first use until the process exits, like a broker the process started.
   static std::mutex mutex;
-  static std::weak_ptr<kafka::embedded_broker_impl> instance;
+  static std::shared_ptr<kafka::embedded_broker_impl> instance;
   std::lock_guard lock(mutex);
-  auto impl = instance.lock();
-  if (!impl) {
-    impl = std::make_shared<kafka::embedded_broker_impl>(1);
-    instance = impl;
-  }
-  return embedded_broker(std::move(impl));
+  if (!instance) instance = std::make_shared<kafka::embedded_broker_impl>(1);
+  return embedded_broker(instance);
 }
 
 const std::string& embedded_broker::bootstrap_servers() const { return _impl->bootstrap_servers(); }

@@ -7,6 +7,7 @@
 // buffer, reused across records; records over 1 MiB get their own, freed afterwards.
 #include <rill/json.hpp>
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -27,7 +28,7 @@ namespace {
 
 namespace od = simdjson::ondemand;
 
-// Deeper nesting only comes from recursive types; the limit keeps the stack bounded.
+// Objects and arrays nested deeper are refused, in ignored fields too: reading recurses.
 constexpr std::size_t k_max_depth = 256;
 // Buffers above this size are not kept for the next record.
 constexpr std::size_t k_keep_bytes = std::size_t{1} << 20;
@@ -223,17 +224,14 @@ class reader {
       default:
         malformed(at, e);
     }
-    std::string found;
-    od::json_type type;
-    if (!v.type().get(type) && type == od::json_type::array)
-      found = "an array";
-    else if (!v.type().get(type) && type == od::json_type::object)
-      found = "an object";
-    else if (!v.type().get(type) && type == od::json_type::string)
-      found = "a string";
-    else
-      found = scalar(v, at);
-    fail(at, "expected " + std::string(expected) + ", found " + found);
+    od::json_type type = od::json_type::null;
+    if (v.type().get(type)) type = od::json_type::null;  // broken text: scalar() says so
+    const char* container = type == od::json_type::array    ? "an array"
+                            : type == od::json_type::object ? "an object"
+                            : type == od::json_type::string ? "a string"
+                                                            : nullptr;
+    fail(at, "expected " + std::string(expected) + ", found " +
+                 (container ? std::string(container) : scalar(v, at)));
   }
 
   // The text of a number, true, false or null; malformed JSON if it is none of them.
@@ -617,35 +615,22 @@ class writer {
       } else if (c < 0x20 || c == '"' || c == '\\') {
         _buf.commit(p);
         p = _buf.reserve(6 + (n - i) + 1);  // this escape, the rest, the closing quote
+        const char letter = c == '"'    ? '"'
+                            : c == '\\' ? '\\'
+                            : c == '\b' ? 'b'
+                            : c == '\f' ? 'f'
+                            : c == '\n' ? 'n'
+                            : c == '\r' ? 'r'
+                            : c == '\t' ? 't'
+                                        : 'u';
         *p++ = '\\';
-        switch (c) {
-          case '"':
-            *p++ = '"';
-            break;
-          case '\\':
-            *p++ = '\\';
-            break;
-          case '\b':
-            *p++ = 'b';
-            break;
-          case '\f':
-            *p++ = 'f';
-            break;
-          case '\n':
-            *p++ = 'n';
-            break;
-          case '\r':
-            *p++ = 'r';
-            break;
-          case '\t':
-            *p++ = 't';
-            break;
-          default:
-            *p++ = 'u';
-            *p++ = '0';
-            *p++ = '0';
-            *p++ = "0123456789abcdef"[c >> 4];
-            *p++ = "0123456789abcdef"[c & 15];
+        *p++ = letter;
+        if (letter == 'u') {
+          const char* hex = "0123456789abcdef";
+          *p++ = '0';
+          *p++ = '0';
+          *p++ = hex[c >> 4];
+          *p++ = hex[c & 15];
         }
         ++i;
       } else {
@@ -678,14 +663,8 @@ class writer {
     if (!std::isfinite(v)) fail(at, "NaN and infinity have no JSON form");
     char* p = _buf.reserve(40);
     char* end = std::to_chars(p, p + 40, v).ptr;
-    bool whole = true;
-    for (char* c = p; c != end; ++c) {
-      if (*c == '.' || *c == 'e') {
-        whole = false;
-        break;
-      }
-    }
-    if (whole) *end++ = '.', *end++ = '0';
+    if (std::find_if(p, end, [](char c) { return c == '.' || c == 'e'; }) == end)
+      *end++ = '.', *end++ = '0';
     _buf.commit(end);
   }
 
@@ -718,49 +697,55 @@ class writer {
       case kind::object:
         return write_object(t, v, at, depth + 1);
       case kind::array:
-      case kind::bool_array: {
-        if (depth + 1 > k_max_depth) too_deep(at);
-        _buf.put('[');
-        const std::size_t n = t.size(v);
-        for (std::size_t i = 0; i < n; ++i) {
-          if (i) _buf.put(',');
-          if (t.k == kind::bool_array) {
-            _buf.put(t.bool_at(v, i) ? "true" : "false");
-          } else {
-            path_node here{at, {}, i, path_node::step::index};
-            write_value(*t.element, t.at(v, i), &here, depth + 1);
-          }
-        }
-        return _buf.put(']');
-      }
+      case kind::bool_array:
+        return write_array(t, v, at, depth);
       case kind::optional:
         if (t.size(v) == 0) return _buf.put("null");
         return write_value(*t.element, t.at(v, 0), at, depth);
-      case kind::map: {
-        if (depth + 1 > k_max_depth) too_deep(at);
-        struct entry_state {
-          writer* self;
-          const type_info* element;
-          const path_node* at;
-          std::size_t depth;
-          bool first;
-        } state{this, t.element, at, depth + 1, true};
-        _buf.put('{');
-        t.for_each(
-            v,
-            [](void* s, std::string_view key, const void* value) {
-              auto& st = *static_cast<entry_state*>(s);
-              path_node here{st.at, key, 0, path_node::step::key};
-              if (!st.first) st.self->_buf.put(',');
-              st.first = false;
-              st.self->write_string(key, &here);
-              st.self->_buf.put(':');
-              st.self->write_value(*st.element, value, &here, st.depth);
-            },
-            &state);
-        return _buf.put('}');
+      case kind::map:
+        return write_map(t, v, at, depth);
+    }
+  }
+
+  void write_array(const type_info& t, const void* v, const path_node* at, std::size_t depth) {
+    if (depth + 1 > k_max_depth) too_deep(at);
+    _buf.put('[');
+    const std::size_t n = t.size(v);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i) _buf.put(',');
+      if (t.k == kind::bool_array) {
+        _buf.put(t.bool_at(v, i) ? "true" : "false");
+      } else {
+        path_node here{at, {}, i, path_node::step::index};
+        write_value(*t.element, t.at(v, i), &here, depth + 1);
       }
     }
+    _buf.put(']');
+  }
+
+  void write_map(const type_info& t, const void* v, const path_node* at, std::size_t depth) {
+    if (depth + 1 > k_max_depth) too_deep(at);
+    struct entry_state {
+      writer* self;
+      const type_info* element;
+      const path_node* at;
+      std::size_t depth;
+      bool first;
+    } state{this, t.element, at, depth + 1, true};
+    _buf.put('{');
+    t.for_each(
+        v,
+        [](void* s, std::string_view key, const void* value) {
+          auto& st = *static_cast<entry_state*>(s);
+          path_node here{st.at, key, 0, path_node::step::key};
+          if (!st.first) st.self->_buf.put(',');
+          st.first = false;
+          st.self->write_string(key, &here);
+          st.self->_buf.put(':');
+          st.self->write_value(*st.element, value, &here, st.depth);
+        },
+        &state);
+    _buf.put('}');
   }
 
   void write_object(const type_info& t, const void* v, const path_node* at, std::size_t depth) {
@@ -790,7 +775,7 @@ void read(const type_info& t, void* out, bytes_view in, const serde_context& ctx
   read_buffers& b = (in.size() > k_keep_bytes || t_read.busy) ? own.emplace() : t_read;
   struct busy_guard {
     read_buffers& b;
-    explicit busy_guard(read_buffers& b) : b(b) { b.busy = true; }
+    explicit busy_guard(read_buffers& buffers) : b(buffers) { b.busy = true; }
     ~busy_guard() { b.busy = false; }
   } guard(b);
 

@@ -1,0 +1,125 @@
+// event_router: a stateless Rill service over JSON events (see router.hpp).
+//
+//   event_router [all] [--events N]         everything in one process on the embedded broker:
+//                                            create topics, generate, run the service, check
+//   event_router service --properties FILE  run the service until SIGINT/SIGTERM
+//   event_router generate --properties FILE [--events N]
+//   event_router check --properties FILE [--events N] [--timeout-ms T]
+//
+// FILE holds bootstrap.servers (and broker.control for a rill-broker), as rill-broker
+// --properties writes it. Exit code 0 when the check passes.
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+
+#include "router.hpp"
+#include "scenario.hpp"
+
+namespace {
+
+struct options {
+  std::string mode = "all";
+  std::string properties;
+  std::size_t events = 5000;
+  std::string application_id = "event-router";
+  int threads = 1;
+  long timeout_ms = 60000;
+};
+
+options parse(int argc, char** argv) {
+  options o;
+  int i = 1;
+  if (i < argc && argv[i][0] != '-') o.mode = argv[i++];
+  for (; i + 1 < argc; i += 2) {
+    std::string k = argv[i];
+    std::string v = argv[i + 1];
+    if (k == "--properties") o.properties = v;
+    else if (k == "--events") o.events = std::stoul(v);
+    else if (k == "--application-id") o.application_id = v;
+    else if (k == "--threads") o.threads = std::stoi(v);
+    else if (k == "--timeout-ms") o.timeout_ms = std::stol(v);
+    else throw rill::error("unknown option " + k);
+  }
+  return o;
+}
+
+// bootstrap.servers and the other client properties of a broker properties file.
+std::pair<std::string, std::map<std::string, std::string>> broker_of(const options& o) {
+  if (o.properties.empty()) return {"embedded", {}};
+  rill::config c = rill::config::from_properties_file(o.properties);
+  std::map<std::string, std::string> props;
+  if (auto control = c.get("broker.control")) props["broker.control"] = *control;
+  return {c.get_string("bootstrap.servers"), props};
+}
+
+void create_topics(const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+  rill::create_topic(bootstrap, event_router::input_topic, 4, props);
+  for (const auto& t : event_router::output_topics()) rill::create_topic(bootstrap, t, 4, props);
+}
+
+void generate(const std::string& bootstrap, const std::map<std::string, std::string>& props, std::size_t n) {
+  rill::topic_writer<std::string, rill::bytes> writer(bootstrap, props);
+  for (const auto& in : event_router::generate(n)) writer.send(event_router::input_topic, in.key, rill::to_bytes(in.raw));
+  writer.flush();
+}
+
+int check(const std::string& bootstrap, const std::map<std::string, std::string>& props, std::size_t n,
+          std::chrono::milliseconds timeout) {
+  auto inputs = event_router::generate(n);
+  auto result = event_router::check(inputs, event_router::read_outputs(bootstrap, props, n, timeout));
+  std::cout << "check: " << result.summary() << "\n";
+  for (const auto& p : result.problems) std::cout << "  " << p << "\n";
+  std::cout << (result.ok() ? "check: OK" : "check: FAILED") << std::endl;
+  return result.ok() ? 0 : 1;
+}
+
+rill::config app_config(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+  rill::config c = event_router::settings(o.application_id);
+  c.set("bootstrap.servers", bootstrap);
+  c.set("num.stream.threads", std::to_string(o.threads));
+  for (const auto& [k, v] : props) c.set(k, v);
+  return c;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    options o = parse(argc, argv);
+    auto [bootstrap, props] = broker_of(o);
+    if (o.mode == "generate") {
+      create_topics(bootstrap, props);
+      generate(bootstrap, props, o.events);
+      std::cout << "generated " << o.events << " records into '" << event_router::input_topic << "'" << std::endl;
+      return 0;
+    }
+    if (o.mode == "check") return check(bootstrap, props, o.events, std::chrono::milliseconds(o.timeout_ms));
+    if (o.mode == "service") {
+      create_topics(bootstrap, props);
+      rill::streams_app app(event_router::topology(), app_config(o, bootstrap, props));
+      app.start();
+      rill::wait_for_shutdown_signal();
+      const bool clean = app.close();
+      std::cout << "event_router: processed " << app.counters().processed << " records" << std::endl;
+      return clean ? 0 : 1;
+    }
+    if (o.mode != "all") throw rill::error("unknown mode " + o.mode);
+
+    std::cout << "event_router: all in one process on the embedded broker, " << o.events << " events\n"
+              << event_router::topology().describe();
+    create_topics(bootstrap, props);
+    auto started = std::chrono::steady_clock::now();
+    generate(bootstrap, props, o.events);
+    rill::streams_app app(event_router::topology(), app_config(o, bootstrap, props));
+    app.start();
+    int code = check(bootstrap, props, o.events, std::chrono::milliseconds(o.timeout_ms));
+    app.close();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    std::cout << "event_router: processed " << app.counters().processed << " records in " << ms
+              << " ms (including ~3 s to join the consumer group)" << std::endl;
+    return code;
+  } catch (const std::exception& e) {
+    std::cerr << "event_router: " << e.what() << std::endl;
+    return 2;
+  }
+}

@@ -1,0 +1,19 @@
+// Everything a Rill service includes: the DSL, the processor API, serdes (JSON for Hana
+// structs included), config, the app, and the plain clients. Tests add
+// <rill/testing/test_driver.hpp>.
+#pragma once
+
+#include <rill/clients.hpp>
+#include <rill/config.hpp>
+#include <rill/embedded_broker.hpp>
+#include <rill/errors.hpp>
+#include <rill/handlers.hpp>
+#include <rill/json.hpp>
+#include <rill/options.hpp>
+#include <rill/processor.hpp>
+#include <rill/record.hpp>
+#include <rill/serde.hpp>
+#include <rill/stream.hpp>
+#include <rill/streams_app.hpp>
+#include <rill/streams_builder.hpp>
+#include <rill/topology.hpp>
