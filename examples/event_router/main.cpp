@@ -6,6 +6,9 @@
 //   event_router generate --properties FILE [--events N]
 //   event_router check --properties FILE [--events N] [--timeout-ms T]
 //
+// Options for every mode: --topic-prefix P (topics are P + "events", ...), --application-id,
+// --threads.
+//
 // FILE holds bootstrap.servers (and broker.control for a rill-broker), as rill-broker
 // --properties writes it. Exit code 0 when the check passes.
 #include <cstdio>
@@ -24,6 +27,7 @@ struct options {
   std::string application_id = "event-router";
   int threads = 1;
   long timeout_ms = 60000;
+  event_router::topics topics;
 };
 
 options parse(int argc, char** argv) {
@@ -38,12 +42,13 @@ options parse(int argc, char** argv) {
     else if (k == "--application-id") o.application_id = v;
     else if (k == "--threads") o.threads = std::stoi(v);
     else if (k == "--timeout-ms") o.timeout_ms = std::stol(v);
+    else if (k == "--topic-prefix") o.topics.prefix = v;
     else throw rill::error("unknown option " + k);
   }
   return o;
 }
 
-// bootstrap.servers and the other client properties of a broker properties file.
+// bootstrap.servers and the client properties of a broker properties file.
 std::pair<std::string, std::map<std::string, std::string>> broker_of(const options& o) {
   if (o.properties.empty()) return {"embedded", {}};
   rill::config c = rill::config::from_properties_file(o.properties);
@@ -52,33 +57,38 @@ std::pair<std::string, std::map<std::string, std::string>> broker_of(const optio
   return {c.get_string("bootstrap.servers"), props};
 }
 
-void create_topics(const std::string& bootstrap, const std::map<std::string, std::string>& props) {
-  rill::create_topic(bootstrap, event_router::input_topic, 4, props);
-  for (const auto& t : event_router::output_topics()) rill::create_topic(bootstrap, t, 4, props);
+// The service's settings: the example's, then everything in the properties file (so a
+// deployment can tune e.g. consumer.session.timeout.ms there).
+rill::config app_config(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+  rill::config c = event_router::settings(o.application_id, o.topics);
+  c.set("num.stream.threads", std::to_string(o.threads));
+  if (!o.properties.empty()) {
+    const rill::config file = rill::config::from_properties_file(o.properties);
+    for (const auto& [k, v] : file.values()) c.set(k, v);
+  }
+  c.set("bootstrap.servers", bootstrap);
+  for (const auto& [k, v] : props) c.set(k, v);
+  return c;
 }
 
-void generate(const std::string& bootstrap, const std::map<std::string, std::string>& props, std::size_t n) {
+void create_topics(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+  rill::create_topic(bootstrap, o.topics.input(), 4, props);
+  for (const auto& t : o.topics.outputs()) rill::create_topic(bootstrap, t, 4, props);
+}
+
+void generate(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
   rill::topic_writer<std::string, rill::bytes> writer(bootstrap, props);
-  for (const auto& in : event_router::generate(n)) writer.send(event_router::input_topic, in.key, rill::to_bytes(in.raw));
+  for (const auto& in : event_router::generate(o.events)) writer.send(o.topics.input(), in.key, rill::to_bytes(in.raw));
   writer.flush();
 }
 
-int check(const std::string& bootstrap, const std::map<std::string, std::string>& props, std::size_t n,
-          std::chrono::milliseconds timeout) {
-  auto inputs = event_router::generate(n);
-  auto result = event_router::check(inputs, event_router::read_outputs(bootstrap, props, n, timeout));
+int check(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+  auto inputs = event_router::generate(o.events);
+  auto result = event_router::read_and_check(bootstrap, props, inputs, std::chrono::milliseconds(o.timeout_ms), o.topics);
   std::cout << "check: " << result.summary() << "\n";
   for (const auto& p : result.problems) std::cout << "  " << p << "\n";
   std::cout << (result.ok() ? "check: OK" : "check: FAILED") << std::endl;
   return result.ok() ? 0 : 1;
-}
-
-rill::config app_config(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
-  rill::config c = event_router::settings(o.application_id);
-  c.set("bootstrap.servers", bootstrap);
-  c.set("num.stream.threads", std::to_string(o.threads));
-  for (const auto& [k, v] : props) c.set(k, v);
-  return c;
 }
 
 }  // namespace
@@ -88,15 +98,15 @@ int main(int argc, char** argv) {
     options o = parse(argc, argv);
     auto [bootstrap, props] = broker_of(o);
     if (o.mode == "generate") {
-      create_topics(bootstrap, props);
-      generate(bootstrap, props, o.events);
-      std::cout << "generated " << o.events << " records into '" << event_router::input_topic << "'" << std::endl;
+      create_topics(o, bootstrap, props);
+      generate(o, bootstrap, props);
+      std::cout << "generated " << o.events << " records into '" << o.topics.input() << "'" << std::endl;
       return 0;
     }
-    if (o.mode == "check") return check(bootstrap, props, o.events, std::chrono::milliseconds(o.timeout_ms));
+    if (o.mode == "check") return check(o, bootstrap, props);
     if (o.mode == "service") {
-      create_topics(bootstrap, props);
-      rill::streams_app app(event_router::topology(), app_config(o, bootstrap, props));
+      create_topics(o, bootstrap, props);
+      rill::streams_app app(event_router::topology(o.topics), app_config(o, bootstrap, props));
       app.start();
       rill::wait_for_shutdown_signal();
       const bool clean = app.close();
@@ -106,13 +116,13 @@ int main(int argc, char** argv) {
     if (o.mode != "all") throw rill::error("unknown mode " + o.mode);
 
     std::cout << "event_router: all in one process on the embedded broker, " << o.events << " events\n"
-              << event_router::topology().describe();
-    create_topics(bootstrap, props);
+              << event_router::topology(o.topics).describe();
+    create_topics(o, bootstrap, props);
     auto started = std::chrono::steady_clock::now();
-    generate(bootstrap, props, o.events);
-    rill::streams_app app(event_router::topology(), app_config(o, bootstrap, props));
+    generate(o, bootstrap, props);
+    rill::streams_app app(event_router::topology(o.topics), app_config(o, bootstrap, props));
     app.start();
-    int code = check(bootstrap, props, o.events, std::chrono::milliseconds(o.timeout_ms));
+    int code = check(o, bootstrap, props);
     app.close();
     auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
     std::cout << "event_router: processed " << app.counters().processed << " records in " << ms

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <rill/json.hpp>
 #include <rill/rill.hpp>
@@ -40,9 +41,16 @@ BOOST_HANA_ADAPT_STRUCT(event_router::routed_event, id, type, user, amount, regi
 
 namespace event_router {
 
-inline const std::string input_topic = "events";
-inline const std::string rejected_topic = "events-rejected";
-inline const std::string dead_letter_topic = "events-dlq";
+// Topic names; `prefix` lets several runs share one cluster.
+struct topics {
+  std::string prefix;
+  std::string input() const { return prefix + "events"; }
+  std::string rejected() const { return prefix + "events-rejected"; }
+  std::string dead_letter() const { return prefix + "events-dlq"; }
+  std::string routed(const std::string& type) const;
+  std::vector<std::string> outputs() const;
+};
+
 inline const char* const routed_types[] = {"click", "purchase", "signup"};
 
 inline std::string region_of(const std::optional<std::string>& country) {
@@ -54,11 +62,17 @@ inline std::string region_of(const std::optional<std::string>& country) {
   return it == regions.end() ? "unknown" : it->second;
 }
 
-inline std::string topic_for(const std::string& type) {
+inline std::string topics::routed(const std::string& type) const {
   for (const char* t : routed_types) {
-    if (type == t) return "events-" + type;
+    if (type == t) return prefix + "events-" + type;
   }
-  return "events-other";
+  return prefix + "events-other";
+}
+
+inline std::vector<std::string> topics::outputs() const {
+  std::vector<std::string> out{rejected(), dead_letter(), prefix + "events-other"};
+  for (const char* t : routed_types) out.push_back(prefix + "events-" + t);
+  return out;
 }
 
 inline bool valid(const event& e) { return !e.id.empty() && !e.user.empty() && !e.type.empty(); }
@@ -67,29 +81,29 @@ inline routed_event enrich(const event& e) {
   return {e.id, e.type, e.user, e.amount, region_of(e.country), e.amount >= 100, e.attributes};
 }
 
-inline rill::topology topology() {
+inline rill::topology topology(const topics& t = {}) {
   rill::streams_builder b;
-  auto branches = b.stream<std::string, event>(input_topic, {.name = "events-source"})
+  auto branches = b.stream<std::string, event>(t.input(), {.name = "events-source"})
                       .split(rill::named("events-"))
                       .branch([](const std::string&, const event& e) { return valid(e); }, {"valid"})
                       .default_branch({"rejected"});
-  branches.at("events-rejected").to(rejected_topic, {.name = "rejected-sink"});
+  branches.at("events-rejected").to(t.rejected(), {.name = "rejected-sink"});
   branches.at("events-valid")
       .map_values([](const event& e) { return enrich(e); }, rill::named("enrich"))
       .map_record([](rill::record<std::string, routed_event> r) {
         r.headers.set("routed-by", "rill-event-router");
         return r;
       }, rill::named("stamp"))
-      .to([](const std::string&, const routed_event& e, const rill::record_context&) { return topic_for(e.type); },
+      .to([t](const std::string&, const routed_event& e, const rill::record_context&) { return t.routed(e.type); },
           {.name = "route"});
   return b.build();
 }
 
 // Settings the service runs with (plus the broker's).
-inline rill::config settings(const std::string& application_id) {
+inline rill::config settings(const std::string& application_id, const topics& t = {}) {
   return rill::config{{"application.id", application_id},
                       {"default.deserialization.exception.handler", "dead_letter"},
-                      {"errors.dead.letter.queue.topic.name", dead_letter_topic},
+                      {"errors.dead.letter.queue.topic.name", t.dead_letter()},
                       {"commit.interval.ms", "500"}};
 }
 

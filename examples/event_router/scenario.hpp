@@ -48,7 +48,7 @@ inline std::vector<input> generate(std::size_t count, std::uint32_t seed = 1) {
       if (*c != '\0') e.country = c;
       e.attributes["seq"] = std::to_string(i);
       rill::bytes b;
-      serde.serialize(e, b, {input_topic});
+      serde.serialize(e, b, {"events"});
       in.raw = std::string(rill::as_chars(b));
       in.parsed = std::move(e);
     }
@@ -83,42 +83,59 @@ struct outputs {
   std::vector<rill::kafka_record<std::string, rill::bytes>> dead_letters;
 };
 
-inline std::vector<std::string> output_topics() {
-  std::vector<std::string> out{rejected_topic, dead_letter_topic, "events-other"};
-  for (const char* t : routed_types) out.push_back(std::string("events-") + t);
-  return out;
-}
-
-// Reads every output topic until `expected` records arrived in total or `timeout` passed.
-inline outputs read_outputs(const std::string& bootstrap, const std::map<std::string, std::string>& props,
-                            std::size_t expected, std::chrono::milliseconds timeout) {
-  outputs o;
-  std::vector<std::unique_ptr<rill::topic_reader<std::string, routed_event>>> routed;
-  std::vector<std::string> routed_names;
-  for (const auto& t : output_topics()) {
-    if (t == rejected_topic || t == dead_letter_topic) continue;
-    routed.push_back(std::make_unique<rill::topic_reader<std::string, routed_event>>(bootstrap, t, props));
-    routed_names.push_back(t);
-  }
-  rill::topic_reader<std::string, event> rejected(bootstrap, rejected_topic, props);
-  rill::topic_reader<std::string, rill::bytes> dlq(bootstrap, dead_letter_topic, props);
-  std::size_t total = 0;
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  auto drain = [&](auto& reader, auto& into) {
-    for (auto& r : reader.read(100000, std::chrono::milliseconds(50))) {
-      into.push_back(std::move(r));
-      ++total;
+// Reads every output topic of the service as records arrive.
+class output_reader {
+ public:
+  output_reader(const std::string& bootstrap, const std::map<std::string, std::string>& props, const topics& names)
+      : _rejected(bootstrap, names.rejected(), props), _dead(bootstrap, names.dead_letter(), props) {
+    for (const auto& t : names.outputs()) {
+      if (t == names.rejected() || t == names.dead_letter()) continue;
+      _routed.emplace_back(t, std::make_unique<rill::topic_reader<std::string, routed_event>>(bootstrap, t, props));
     }
-  };
-  while (total < expected && std::chrono::steady_clock::now() < deadline) {
-    for (std::size_t i = 0; i < routed.size(); ++i) drain(*routed[i], o.routed[routed_names[i]]);
-    drain(rejected, o.rejected);
-    drain(dlq, o.dead_letters);
   }
-  return o;
+  // Reads what arrives within about `time`.
+  void read_for(std::chrono::milliseconds time) {
+    const auto until = std::chrono::steady_clock::now() + time;
+    do {
+      for (auto& [topic, reader] : _routed) drain(*reader, _outputs.routed[topic]);
+      drain(_rejected, _outputs.rejected);
+      drain(_dead, _outputs.dead_letters);
+    } while (std::chrono::steady_clock::now() < until);
+  }
+  const outputs& get() const { return _outputs; }
+
+ private:
+  template <class Reader, class Into>
+  static void drain(Reader& reader, Into& into) {
+    for (auto& r : reader.read(100000, std::chrono::milliseconds(20))) into.push_back(std::move(r));
+  }
+  std::vector<std::pair<std::string, std::unique_ptr<rill::topic_reader<std::string, routed_event>>>> _routed;
+  rill::topic_reader<std::string, event> _rejected;
+  rill::topic_reader<std::string, rill::bytes> _dead;
+  outputs _outputs;
+};
+
+check_result check(const std::vector<input>& inputs, const outputs& o, const topics& names);
+
+// Reads the outputs until every input is accounted for or `timeout` passes, then a moment
+// longer to count duplicates still on their way; returns the check of what was read.
+inline check_result read_and_check(const std::string& bootstrap, const std::map<std::string, std::string>& props,
+                                   const std::vector<input>& inputs, std::chrono::milliseconds timeout,
+                                   const topics& names = {}, outputs* read = nullptr) {
+  output_reader reader(bootstrap, props, names);
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  check_result result;
+  do {
+    reader.read_for(std::chrono::milliseconds(250));
+    result = check(inputs, reader.get(), names);
+  } while (result.missing > 0 && std::chrono::steady_clock::now() < deadline);
+  reader.read_for(std::chrono::milliseconds(500));
+  result = check(inputs, reader.get(), names);
+  if (read != nullptr) *read = reader.get();
+  return result;
 }
 
-inline check_result check(const std::vector<input>& inputs, const outputs& o) {
+inline check_result check(const std::vector<input>& inputs, const outputs& o, const topics& names) {
   check_result r;
   r.expected = inputs.size();
   std::map<std::string, std::size_t> seen;  // event id (or malformed raw) -> copies
@@ -142,7 +159,7 @@ inline check_result check(const std::vector<input>& inputs, const outputs& o) {
       }
       const event& e = *it->second->parsed;
       routed_event want = enrich(e);
-      bool right = valid(e) && topic == topic_for(e.type) && rec.key == it->second->key && rec.value.region == want.region &&
+      bool right = valid(e) && topic == names.routed(e.type) && rec.key == it->second->key && rec.value.region == want.region &&
                    rec.value.high_value == want.high_value && rec.value.user == e.user &&
                    rec.value.attributes == e.attributes && rec.headers.get("routed-by") == "rill-event-router";
       if (!right) {
@@ -162,7 +179,7 @@ inline check_result check(const std::vector<input>& inputs, const outputs& o) {
   for (const auto& rec : o.dead_letters) {
     std::string raw(rill::as_chars(rec.value));
     ++seen[raw];
-    if (!malformed.contains(raw) || rec.headers.get("__streams.errors.topic") != input_topic ||
+    if (!malformed.contains(raw) || rec.headers.get("__streams.errors.topic") != names.input() ||
         rec.headers.get("__streams.errors.exception") != "rill::serde_error") {
       ++r.misrouted;
       problem(fmt::format("dead letter '{}' unexpected or without its error headers", raw));

@@ -7,6 +7,7 @@
 // under that (each says how much it writes).
 #pragma once
 
+#include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
