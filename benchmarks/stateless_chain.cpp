@@ -100,7 +100,8 @@ void direct_serde(benchmark::State& state) {
 struct null_sender final : rill::detail::record_sender {
   std::size_t bytes = 0;
   void send(std::string_view, std::int32_t, std::optional<rill::bytes_view> key,
-            std::optional<rill::bytes_view> value, const rill::headers&, rill::timestamp_ms) override {
+            std::optional<rill::bytes_view> value, const rill::headers&,
+            rill::timestamp_ms) override {
     bytes += (key ? key->size() : 0) + (value ? value->size() : 0);
   }
   std::int32_t partition_count(std::string_view) override { return 1; }

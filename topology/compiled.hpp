@@ -41,6 +41,9 @@ struct subtopology_def {
   std::vector<topic_ref> source_topics;
   std::vector<topic_ref> sink_topics;
   std::vector<std::string> stores;
+  // Topics whose partition p must meet in one task (they feed a grouping or a join):
+  // their partition counts must be equal, which the runtime checks at start.
+  std::vector<std::vector<topic_ref>> copartition_groups;
 };
 
 struct internal_topic_def {
@@ -48,8 +51,8 @@ struct internal_topic_def {
   std::string name;  // without the application id
   kind type = kind::repartition;
   std::optional<std::int32_t> partitions;  // unset: as many as the writing subtopology's sources
-  int written_by = -1;                      // subtopology
-  int read_by = -1;                         // subtopology, -1 if none
+  int written_by = -1;                     // subtopology
+  int read_by = -1;                        // subtopology, -1 if none
 };
 
 struct compiled_topology {

@@ -45,10 +45,14 @@ namespace {
 
 std::string describe_kind(const node_spec& n) {
   switch (n.kind) {
-    case node_kind::source: return "source";
-    case node_kind::sink: return "sink";
-    case node_kind::repartition: return "repartition";
-    case node_kind::processor: return n.op;
+    case node_kind::source:
+      return "source";
+    case node_kind::sink:
+      return "sink";
+    case node_kind::repartition:
+      return "repartition";
+    case node_kind::processor:
+      return n.op;
   }
   return n.op;
 }
@@ -87,7 +91,7 @@ void check_sources(const std::vector<node_spec>& nodes) {
 // whose key an upstream operation may have changed since the last source or repartition.
 std::vector<node_spec> insert_repartitions(std::vector<node_spec> nodes) {
   std::vector<node_spec> out;
-  std::vector<bool> key_changed;   // per node of `out`
+  std::vector<bool> key_changed;            // per node of `out`
   std::vector<int> index_of(nodes.size());  // index in `nodes` -> index in `out`
   auto push = [&](node_spec n, bool changed) {
     out.push_back(std::move(n));
@@ -128,7 +132,8 @@ struct union_find {
   explicit union_find(std::size_t n) : parent(n) { std::iota(parent.begin(), parent.end(), 0); }
   int find(int x) {
     while (parent[static_cast<std::size_t>(x)] != x) {
-      x = parent[static_cast<std::size_t>(x)] = parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(x)])];
+      x = parent[static_cast<std::size_t>(x)] =
+          parent[static_cast<std::size_t>(parent[static_cast<std::size_t>(x)])];
     }
     return x;
   }
@@ -276,6 +281,39 @@ rill::topology graph::compile() const {
               n.name, t.name, sub.id));
         }
       }
+    }
+  }
+
+  // Co-partition groups: the source topics upstream of each node that needs co-partitioned
+  // input, within its subtopology.
+  std::vector<bool> needs_copartition(nodes.size(), false);
+  for (std::size_t i = 0; i < specs.size(); ++i) {
+    if (specs[i].needs_copartitioned_input && index_of[i] >= 0)
+      needs_copartition[static_cast<std::size_t>(index_of[i])] = true;
+  }
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (!needs_copartition[i]) continue;
+    std::vector<int> stack{static_cast<int>(i)};
+    std::set<int> upstream;  // ordered by position, so groups list topics in topology order
+    while (!stack.empty()) {
+      int n = stack.back();
+      stack.pop_back();
+      if (!upstream.insert(n).second) continue;
+      for (int p : nodes[static_cast<std::size_t>(n)].parents) stack.push_back(p);
+    }
+    std::vector<topic_ref> topics;
+    for (int n : upstream) {
+      const compiled_node& cn = nodes[static_cast<std::size_t>(n)];
+      if (cn.kind != node_kind::source) continue;
+      for (const auto& t : cn.topics) {
+        if (std::find(topics.begin(), topics.end(), t) == topics.end()) topics.push_back(t);
+      }
+    }
+    if (topics.size() > 1) {
+      auto& groups =
+          result->subtopologies[static_cast<std::size_t>(nodes[i].subtopology)].copartition_groups;
+      if (std::find(groups.begin(), groups.end(), topics) == groups.end())
+        groups.push_back(std::move(topics));
     }
   }
 

@@ -67,7 +67,8 @@ std::string topology::describe() const {
       switch (n.kind) {
         case node_kind::source:
           out += fmt::format("    Source: {} (topics: [{}])\n", n.name, joined_topics(n.topics));
-          out += fmt::format("      --> {}\n", n.children.empty() ? "none" : joined_names(t, n.children));
+          out += fmt::format("      --> {}\n",
+                             n.children.empty() ? "none" : joined_names(t, n.children));
           break;
         case node_kind::sink:
           out += fmt::format("    Sink: {} (topic: {})\n", n.name,
@@ -76,7 +77,8 @@ std::string topology::describe() const {
           break;
         default:
           out += fmt::format("    Processor: {} (stores: [{}])\n", n.name, joined(n.stores));
-          out += fmt::format("      --> {}\n", n.children.empty() ? "none" : joined_names(t, n.children));
+          out += fmt::format("      --> {}\n",
+                             n.children.empty() ? "none" : joined_names(t, n.children));
           out += fmt::format("      <-- {}\n", joined_names(t, n.parents));
           break;
       }
@@ -96,26 +98,33 @@ std::string topology::to_dot() const {
   };
   std::string edges;
   for (const auto& sub : t.subtopologies) {
-    out += fmt::format("  subgraph cluster_{} {{\n    label=\"Sub-topology {}\";\n", sub.id, sub.id);
+    out +=
+        fmt::format("  subgraph cluster_{} {{\n    label=\"Sub-topology {}\";\n", sub.id, sub.id);
     for (int id : sub.nodes) {
       const compiled_node& n = t.node(id);
       const char* shape = n.kind == node_kind::source ? "invhouse"
                           : n.kind == node_kind::sink ? "house"
-                                                       : "box";
+                                                      : "box";
       out += fmt::format("    {} [shape={}, label={}];\n", dot_id(n.name), shape,
                          dot_id(n.name + "\n(" + n.op + ")"));
-      for (int c : n.children) edges += fmt::format("  {} -> {};\n", dot_id(n.name), dot_id(t.node(c).name));
+      for (int c : n.children)
+        edges += fmt::format("  {} -> {};\n", dot_id(n.name), dot_id(t.node(c).name));
       if (n.kind == node_kind::source) {
-        for (const auto& tp : n.topics) edges += fmt::format("  {} -> {};\n", topic_node(tp), dot_id(n.name));
+        for (const auto& tp : n.topics)
+          edges += fmt::format("  {} -> {};\n", topic_node(tp), dot_id(n.name));
       } else if (n.kind == node_kind::sink) {
         if (n.topics.empty()) {
-          edges += fmt::format("  {} -> {};\n", dot_id(n.name), topic_node({"<" + n.topic_chooser + ">", false}));
+          edges += fmt::format("  {} -> {};\n", dot_id(n.name),
+                               topic_node({"<" + n.topic_chooser + ">", false}));
         }
-        for (const auto& tp : n.topics) edges += fmt::format("  {} -> {};\n", dot_id(n.name), topic_node(tp));
+        for (const auto& tp : n.topics)
+          edges += fmt::format("  {} -> {};\n", dot_id(n.name), topic_node(tp));
       }
       for (const auto& st : n.stores) {
-        edges += fmt::format("  {} -> {} [dir=both, style=dashed];\n", dot_id(n.name), dot_id("store:" + st));
-        out += fmt::format("    {} [shape=cylinder, label={}];\n", dot_id("store:" + st), dot_id(st));
+        edges += fmt::format("  {} -> {} [dir=both, style=dashed];\n", dot_id(n.name),
+                             dot_id("store:" + st));
+        out +=
+            fmt::format("    {} [shape=cylinder, label={}];\n", dot_id("store:" + st), dot_id(st));
       }
     }
     out += "  }\n";

@@ -37,13 +37,20 @@ options parse(int argc, char** argv) {
   for (; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     std::string v = argv[i + 1];
-    if (k == "--properties") o.properties = v;
-    else if (k == "--events") o.events = std::stoul(v);
-    else if (k == "--application-id") o.application_id = v;
-    else if (k == "--threads") o.threads = std::stoi(v);
-    else if (k == "--timeout-ms") o.timeout_ms = std::stol(v);
-    else if (k == "--topic-prefix") o.topics.prefix = v;
-    else throw rill::error("unknown option " + k);
+    if (k == "--properties")
+      o.properties = v;
+    else if (k == "--events")
+      o.events = std::stoul(v);
+    else if (k == "--application-id")
+      o.application_id = v;
+    else if (k == "--threads")
+      o.threads = std::stoi(v);
+    else if (k == "--timeout-ms")
+      o.timeout_ms = std::stol(v);
+    else if (k == "--topic-prefix")
+      o.topics.prefix = v;
+    else
+      throw rill::error("unknown option " + k);
   }
   return o;
 }
@@ -59,7 +66,8 @@ std::pair<std::string, std::map<std::string, std::string>> broker_of(const optio
 
 // The service's settings: the example's, then everything in the properties file (so a
 // deployment can tune e.g. consumer.session.timeout.ms there).
-rill::config app_config(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+rill::config app_config(const options& o, const std::string& bootstrap,
+                        const std::map<std::string, std::string>& props) {
   rill::config c = event_router::settings(o.application_id, o.topics);
   c.set("num.stream.threads", std::to_string(o.threads));
   if (!o.properties.empty()) {
@@ -71,20 +79,25 @@ rill::config app_config(const options& o, const std::string& bootstrap, const st
   return c;
 }
 
-void create_topics(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+void create_topics(const options& o, const std::string& bootstrap,
+                   const std::map<std::string, std::string>& props) {
   rill::create_topic(bootstrap, o.topics.input(), 4, props);
   for (const auto& t : o.topics.outputs()) rill::create_topic(bootstrap, t, 4, props);
 }
 
-void generate(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+void generate(const options& o, const std::string& bootstrap,
+              const std::map<std::string, std::string>& props) {
   rill::topic_writer<std::string, rill::bytes> writer(bootstrap, props);
-  for (const auto& in : event_router::generate(o.events)) writer.send(o.topics.input(), in.key, rill::to_bytes(in.raw));
+  for (const auto& in : event_router::generate(o.events))
+    writer.send(o.topics.input(), in.key, rill::to_bytes(in.raw));
   writer.flush();
 }
 
-int check(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+int check(const options& o, const std::string& bootstrap,
+          const std::map<std::string, std::string>& props) {
   auto inputs = event_router::generate(o.events);
-  auto result = event_router::read_and_check(bootstrap, props, inputs, std::chrono::milliseconds(o.timeout_ms), o.topics);
+  auto result = event_router::read_and_check(bootstrap, props, inputs,
+                                             std::chrono::milliseconds(o.timeout_ms), o.topics);
   std::cout << "check: " << result.summary() << "\n";
   for (const auto& p : result.problems) std::cout << "  " << p << "\n";
   std::cout << (result.ok() ? "check: OK" : "check: FAILED") << std::endl;
@@ -100,7 +113,8 @@ int main(int argc, char** argv) {
     if (o.mode == "generate") {
       create_topics(o, bootstrap, props);
       generate(o, bootstrap, props);
-      std::cout << "generated " << o.events << " records into '" << o.topics.input() << "'" << std::endl;
+      std::cout << "generated " << o.events << " records into '" << o.topics.input() << "'"
+                << std::endl;
       return 0;
     }
     if (o.mode == "check") return check(o, bootstrap, props);
@@ -110,12 +124,14 @@ int main(int argc, char** argv) {
       app.start();
       rill::wait_for_shutdown_signal();
       const bool clean = app.close();
-      std::cout << "event_router: processed " << app.counters().processed << " records" << std::endl;
+      std::cout << "event_router: processed " << app.counters().processed << " records"
+                << std::endl;
       return clean ? 0 : 1;
     }
     if (o.mode != "all") throw rill::error("unknown mode " + o.mode);
 
-    std::cout << "event_router: all in one process on the embedded broker, " << o.events << " events\n"
+    std::cout << "event_router: all in one process on the embedded broker, " << o.events
+              << " events\n"
               << event_router::topology(o.topics).describe();
     create_topics(o, bootstrap, props);
     auto started = std::chrono::steady_clock::now();
@@ -124,7 +140,9 @@ int main(int argc, char** argv) {
     app.start();
     int code = check(o, bootstrap, props);
     app.close();
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::steady_clock::now() - started)
+                  .count();
     std::cout << "event_router: processed " << app.counters().processed << " records in " << ms
               << " ms (including ~3 s to join the consumer group)" << std::endl;
     return code;

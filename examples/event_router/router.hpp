@@ -29,7 +29,7 @@ struct routed_event {
   std::string type;
   std::string user;
   double amount = 0;
-  std::string region;     // from the country
+  std::string region;       // from the country
   bool high_value = false;  // amount >= 100
   std::map<std::string, std::string> attributes;
 };
@@ -37,7 +37,8 @@ struct routed_event {
 }  // namespace event_router
 
 BOOST_HANA_ADAPT_STRUCT(event_router::event, id, type, user, amount, country, attributes);
-BOOST_HANA_ADAPT_STRUCT(event_router::routed_event, id, type, user, amount, region, high_value, attributes);
+BOOST_HANA_ADAPT_STRUCT(event_router::routed_event, id, type, user, amount, region, high_value,
+                        attributes);
 
 namespace event_router {
 
@@ -55,8 +56,8 @@ inline const char* const routed_types[] = {"click", "purchase", "signup"};
 
 inline std::string region_of(const std::optional<std::string>& country) {
   static const std::map<std::string, std::string> regions = {
-      {"DE", "emea"}, {"FR", "emea"}, {"GB", "emea"}, {"US", "amer"}, {"CA", "amer"}, {"BR", "amer"},
-      {"JP", "apac"}, {"IN", "apac"}, {"AU", "apac"}};
+      {"DE", "emea"}, {"FR", "emea"}, {"GB", "emea"}, {"US", "amer"}, {"CA", "amer"},
+      {"BR", "amer"}, {"JP", "apac"}, {"IN", "apac"}, {"AU", "apac"}};
   if (!country) return "unknown";
   auto it = regions.find(*country);
   return it == regions.end() ? "unknown" : it->second;
@@ -75,7 +76,9 @@ inline std::vector<std::string> topics::outputs() const {
   return out;
 }
 
-inline bool valid(const event& e) { return !e.id.empty() && !e.user.empty() && !e.type.empty(); }
+inline bool valid(const event& e) {
+  return !e.id.empty() && !e.user.empty() && !e.type.empty();
+}
 
 inline routed_event enrich(const event& e) {
   return {e.id, e.type, e.user, e.amount, region_of(e.country), e.amount >= 100, e.attributes};
@@ -83,18 +86,22 @@ inline routed_event enrich(const event& e) {
 
 inline rill::topology topology(const topics& t = {}) {
   rill::streams_builder b;
-  auto branches = b.stream<std::string, event>(t.input(), {.name = "events-source"})
-                      .split(rill::named("events-"))
-                      .branch([](const std::string&, const event& e) { return valid(e); }, {"valid"})
-                      .default_branch({"rejected"});
+  auto branches =
+      b.stream<std::string, event>(t.input(), {.name = "events-source"})
+          .split(rill::named("events-"))
+          .branch([](const std::string&, const event& e) { return valid(e); }, {"valid"})
+          .default_branch({"rejected"});
   branches.at("events-rejected").to(t.rejected(), {.name = "rejected-sink"});
   branches.at("events-valid")
       .map_values([](const event& e) { return enrich(e); }, rill::named("enrich"))
-      .map_record([](rill::record<std::string, routed_event> r) {
-        r.headers.set("routed-by", "rill-event-router");
-        return r;
-      }, rill::named("stamp"))
-      .to([t](const std::string&, const routed_event& e, const rill::record_context&) { return t.routed(e.type); },
+      .map_record(
+          [](rill::record<std::string, routed_event> r) {
+            r.headers.set("routed-by", "rill-event-router");
+            return r;
+          },
+          rill::named("stamp"))
+      .to([t](const std::string&, const routed_event& e,
+              const rill::record_context&) { return t.routed(e.type); },
           {.name = "route"});
   return b.build();
 }

@@ -59,26 +59,29 @@ inline std::vector<input> generate(std::size_t count, std::uint32_t seed = 1) {
 
 struct check_result {
   std::size_t expected = 0;
-  std::size_t delivered = 0;    // distinct inputs whose effect was found
+  std::size_t delivered = 0;  // distinct inputs whose effect was found
   std::size_t missing = 0;
-  std::size_t duplicates = 0;   // extra copies (at-least-once allows them after a failure)
-  std::size_t misrouted = 0;    // in the wrong topic, or enriched wrongly
+  std::size_t duplicates = 0;  // extra copies (at-least-once allows them after a failure)
+  std::size_t misrouted = 0;   // in the wrong topic, or enriched wrongly
   std::size_t dead_lettered = 0;
   std::size_t rejected = 0;
   std::vector<std::string> problems;  // the first few, for the report
 
   bool ok() const { return missing == 0 && misrouted == 0; }
   std::string summary() const {
-    return fmt::format("{} inputs: {} delivered ({} routed, {} rejected, {} dead-lettered), {} missing, {} duplicates, "
-                       "{} misrouted",
-                       expected, delivered, delivered - rejected - dead_lettered, rejected, dead_lettered, missing,
-                       duplicates, misrouted);
+    return fmt::format(
+        "{} inputs: {} delivered ({} routed, {} rejected, {} dead-lettered), {} missing, {} "
+        "duplicates, "
+        "{} misrouted",
+        expected, delivered, delivered - rejected - dead_lettered, rejected, dead_lettered, missing,
+        duplicates, misrouted);
   }
 };
 
 // What the service wrote, as the checker reads it.
 struct outputs {
-  std::map<std::string, std::vector<rill::kafka_record<std::string, routed_event>>> routed;  // by topic
+  std::map<std::string, std::vector<rill::kafka_record<std::string, routed_event>>>
+      routed;  // by topic
   std::vector<rill::kafka_record<std::string, event>> rejected;
   std::vector<rill::kafka_record<std::string, rill::bytes>> dead_letters;
 };
@@ -86,11 +89,14 @@ struct outputs {
 // Reads every output topic of the service as records arrive.
 class output_reader {
  public:
-  output_reader(const std::string& bootstrap, const std::map<std::string, std::string>& props, const topics& names)
-      : _rejected(bootstrap, names.rejected(), props), _dead(bootstrap, names.dead_letter(), props) {
+  output_reader(const std::string& bootstrap, const std::map<std::string, std::string>& props,
+                const topics& names)
+      : _rejected(bootstrap, names.rejected(), props),
+        _dead(bootstrap, names.dead_letter(), props) {
     for (const auto& t : names.outputs()) {
       if (t == names.rejected() || t == names.dead_letter()) continue;
-      _routed.emplace_back(t, std::make_unique<rill::topic_reader<std::string, routed_event>>(bootstrap, t, props));
+      _routed.emplace_back(
+          t, std::make_unique<rill::topic_reader<std::string, routed_event>>(bootstrap, t, props));
     }
   }
   // Reads what arrives within about `time`.
@@ -109,7 +115,9 @@ class output_reader {
   static void drain(Reader& reader, Into& into) {
     for (auto& r : reader.read(100000, std::chrono::milliseconds(20))) into.push_back(std::move(r));
   }
-  std::vector<std::pair<std::string, std::unique_ptr<rill::topic_reader<std::string, routed_event>>>> _routed;
+  std::vector<
+      std::pair<std::string, std::unique_ptr<rill::topic_reader<std::string, routed_event>>>>
+      _routed;
   rill::topic_reader<std::string, event> _rejected;
   rill::topic_reader<std::string, rill::bytes> _dead;
   outputs _outputs;
@@ -119,9 +127,11 @@ check_result check(const std::vector<input>& inputs, const outputs& o, const top
 
 // Reads the outputs until every input is accounted for or `timeout` passes, then a moment
 // longer to count duplicates still on their way; returns the check of what was read.
-inline check_result read_and_check(const std::string& bootstrap, const std::map<std::string, std::string>& props,
-                                   const std::vector<input>& inputs, std::chrono::milliseconds timeout,
-                                   const topics& names = {}, outputs* read = nullptr) {
+inline check_result read_and_check(const std::string& bootstrap,
+                                   const std::map<std::string, std::string>& props,
+                                   const std::vector<input>& inputs,
+                                   std::chrono::milliseconds timeout, const topics& names = {},
+                                   outputs* read = nullptr) {
   output_reader reader(bootstrap, props, names);
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   check_result result;
@@ -145,8 +155,10 @@ inline check_result check(const std::vector<input>& inputs, const outputs& o, co
   std::map<std::string, const input*> by_id;
   std::map<std::string, const input*> malformed;
   for (const auto& in : inputs) {
-    if (in.parsed) by_id[in.parsed->id] = &in;
-    else malformed[in.raw] = &in;
+    if (in.parsed)
+      by_id[in.parsed->id] = &in;
+    else
+      malformed[in.raw] = &in;
   }
   for (const auto& [topic, records] : o.routed) {
     for (const auto& rec : records) {
@@ -159,9 +171,10 @@ inline check_result check(const std::vector<input>& inputs, const outputs& o, co
       }
       const event& e = *it->second->parsed;
       routed_event want = enrich(e);
-      bool right = valid(e) && topic == names.routed(e.type) && rec.key == it->second->key && rec.value.region == want.region &&
-                   rec.value.high_value == want.high_value && rec.value.user == e.user &&
-                   rec.value.attributes == e.attributes && rec.headers.get("routed-by") == "rill-event-router";
+      bool right = valid(e) && topic == names.routed(e.type) && rec.key == it->second->key &&
+                   rec.value.region == want.region && rec.value.high_value == want.high_value &&
+                   rec.value.user == e.user && rec.value.attributes == e.attributes &&
+                   rec.headers.get("routed-by") == "rill-event-router";
       if (!right) {
         ++r.misrouted;
         problem(fmt::format("{}: event {} routed or enriched wrongly", topic, e.id));
@@ -195,8 +208,10 @@ inline check_result check(const std::vector<input>& inputs, const outputs& o, co
     }
     ++r.delivered;
     r.duplicates += it->second - 1;
-    if (!in.parsed) ++r.dead_lettered;
-    else if (!valid(*in.parsed)) ++r.rejected;
+    if (!in.parsed)
+      ++r.dead_lettered;
+    else if (!valid(*in.parsed))
+      ++r.rejected;
   }
   return r;
 }

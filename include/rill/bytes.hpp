@@ -27,7 +27,11 @@ inline void append(bytes& out, bytes_view b) {
   out.resize(at + b.size());
   std::memcpy(out.data() + at, b.data(), b.size());
 }
-inline void append(bytes& out, std::string_view s) { append(out, as_bytes(s)); }
-inline bytes to_bytes(std::string_view s) { return bytes(as_bytes(s).begin(), as_bytes(s).end()); }
+inline void append(bytes& out, std::string_view s) {
+  append(out, as_bytes(s));
+}
+inline bytes to_bytes(std::string_view s) {
+  return bytes(as_bytes(s).begin(), as_bytes(s).end());
+}
 
 }  // namespace rill

@@ -42,7 +42,8 @@ struct raw_kafka_record {
 
 class byte_writer {
  public:
-  byte_writer(const std::string& bootstrap_servers, const std::map<std::string, std::string>& props);
+  byte_writer(const std::string& bootstrap_servers,
+              const std::map<std::string, std::string>& props);
   ~byte_writer();
   void send(const std::string& topic, std::int32_t partition, std::optional<bytes_view> key,
             std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp);
@@ -68,8 +69,8 @@ class byte_reader {
 
 // Creates a topic on the cluster ("embedded", a rill-broker with broker.control, or a
 // real cluster through the Admin API). Existing topics are left as they are.
-void create_topic(const std::string& bootstrap_servers, const std::string& topic, std::int32_t partitions,
-                  const std::map<std::string, std::string>& props = {});
+void create_topic(const std::string& bootstrap_servers, const std::string& topic,
+                  std::int32_t partitions, const std::map<std::string, std::string>& props = {});
 
 }  // namespace detail
 
@@ -79,12 +80,17 @@ using detail::create_topic;
 template <class K, class V>
 class topic_writer {
  public:
-  explicit topic_writer(const std::string& bootstrap_servers, std::map<std::string, std::string> props = {},
-                        any_serde<K> key_serde = default_serde<K>(), any_serde<V> value_serde = default_serde<V>())
-      : _writer(bootstrap_servers, props), _key_serde(std::move(key_serde)), _value_serde(std::move(value_serde)) {}
+  explicit topic_writer(const std::string& bootstrap_servers,
+                        std::map<std::string, std::string> props = {},
+                        any_serde<K> key_serde = default_serde<K>(),
+                        any_serde<V> value_serde = default_serde<V>())
+      : _writer(bootstrap_servers, props),
+        _key_serde(std::move(key_serde)),
+        _value_serde(std::move(value_serde)) {}
 
-  void send(const std::string& topic, const K& key, const V& value, std::optional<timestamp_ms> timestamp = {},
-            const rill::headers& headers = {}, std::int32_t partition = -1) {
+  void send(const std::string& topic, const K& key, const V& value,
+            std::optional<timestamp_ms> timestamp = {}, const rill::headers& headers = {},
+            std::int32_t partition = -1) {
     const bool has_key = _key_serde.encode(key, _key_buf, {topic, true, nullptr});
     const bool has_value = _value_serde.encode(value, _value_buf, {topic, false, nullptr});
     _writer.send(topic, partition, has_key ? std::optional<bytes_view>(_key_buf) : std::nullopt,
@@ -92,15 +98,18 @@ class topic_writer {
                  timestamp.value_or(now()));
   }
   // Raw bytes as the value (e.g. to write a malformed record on purpose).
-  void send_raw(const std::string& topic, std::optional<bytes_view> key, std::optional<bytes_view> value,
-                std::optional<timestamp_ms> timestamp = {}) {
+  void send_raw(const std::string& topic, std::optional<bytes_view> key,
+                std::optional<bytes_view> value, std::optional<timestamp_ms> timestamp = {}) {
     _writer.send(topic, -1, key, value, {}, timestamp.value_or(now()));
   }
-  void flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) { _writer.flush(timeout); }
+  void flush(std::chrono::milliseconds timeout = std::chrono::seconds(30)) {
+    _writer.flush(timeout);
+  }
 
  private:
   static timestamp_ms now() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   }
   detail::byte_writer _writer;
@@ -115,9 +124,12 @@ template <class K, class V>
 class topic_reader {
  public:
   topic_reader(const std::string& bootstrap_servers, const std::string& topic,
-               std::map<std::string, std::string> props = {}, any_serde<K> key_serde = default_serde<K>(),
+               std::map<std::string, std::string> props = {},
+               any_serde<K> key_serde = default_serde<K>(),
                any_serde<V> value_serde = default_serde<V>())
-      : _topic(topic), _reader(bootstrap_servers, topic, props), _key_serde(std::move(key_serde)),
+      : _topic(topic),
+        _reader(bootstrap_servers, topic, props),
+        _key_serde(std::move(key_serde)),
         _value_serde(std::move(value_serde)) {}
 
   // Reads until `count` records arrived or `timeout` passed; returns what arrived.
@@ -125,7 +137,8 @@ class topic_reader {
     std::vector<kafka_record<K, V>> out;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
     while (out.size() < count && std::chrono::steady_clock::now() < deadline) {
-      for (auto& r : _reader.poll(std::chrono::milliseconds(100), count - out.size())) out.push_back(decode(r));
+      for (auto& r : _reader.poll(std::chrono::milliseconds(100), count - out.size()))
+        out.push_back(decode(r));
     }
     return out;
   }
@@ -149,8 +162,12 @@ class topic_reader {
     bytes_view v;
     if (r.key) k = *r.key;
     if (r.value) v = *r.value;
-    return {_key_serde.decode(r.key ? &k : nullptr, kctx), _value_serde.decode(r.value ? &v : nullptr, vctx),
-            r.timestamp, std::move(r.headers), r.partition, r.offset};
+    return {_key_serde.decode(r.key ? &k : nullptr, kctx),
+            _value_serde.decode(r.value ? &v : nullptr, vctx),
+            r.timestamp,
+            std::move(r.headers),
+            r.partition,
+            r.offset};
   }
 
   std::string _topic;

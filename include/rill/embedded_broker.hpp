@@ -66,7 +66,8 @@ class embedded_broker {
   const std::shared_ptr<kafka::embedded_broker_impl>& impl() const noexcept { return _impl; }
 
  private:
-  explicit embedded_broker(std::shared_ptr<kafka::embedded_broker_impl> impl) : _impl(std::move(impl)) {}
+  explicit embedded_broker(std::shared_ptr<kafka::embedded_broker_impl> impl)
+      : _impl(std::move(impl)) {}
   std::shared_ptr<kafka::embedded_broker_impl> _impl;
 };
 

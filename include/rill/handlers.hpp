@@ -38,7 +38,8 @@ struct error_context {
   std::string_view node;  // the node that threw; empty for deserialization errors
 };
 
-using exception_handler = std::function<handler_response(const error_context&, const std::exception&)>;
+using exception_handler =
+    std::function<handler_response(const error_context&, const std::exception&)>;
 
 // Header names on dead-letter records: the first five as Kafka Streams writes them
 // (KIP-1034), so the same tooling reads both; the node header is Rill's own.

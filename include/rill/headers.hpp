@@ -39,8 +39,8 @@ class headers {
   }
   // The last header with this key (Kafka's Headers.lastHeader); nullptr if none.
   const header* last(std::string_view key) const {
-    auto it = std::find_if(_items.rbegin(), _items.rend(),
-                           [&](const header& h) { return h.key == key; });
+    auto it =
+        std::find_if(_items.rbegin(), _items.rend(), [&](const header& h) { return h.key == key; });
     return it == _items.rend() ? nullptr : &*it;
   }
   // The last value for key as text; nullopt when absent or null.

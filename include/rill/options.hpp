@@ -25,9 +25,8 @@ struct named {
 // Picks a partition for a record: (topic, key, value, partition count) -> partition, or
 // nullopt for the default (murmur2 of the serialized key, as Kafka's Java producer).
 template <class K, class V>
-using stream_partitioner =
-    std::function<std::optional<std::int32_t>(std::string_view topic, const K&, const V&,
-                                              std::int32_t partitions)>;
+using stream_partitioner = std::function<std::optional<std::int32_t>(
+    std::string_view topic, const K&, const V&, std::int32_t partitions)>;
 
 // How a source reads its topic.
 template <class K, class V>
@@ -51,7 +50,7 @@ template <class K, class V>
 struct repartitioned {
   any_serde<K> key_serde = default_serde<K>();
   any_serde<V> value_serde = default_serde<V>();
-  std::string name;                       // names the topic and its nodes
+  std::string name;                        // names the topic and its nodes
   std::optional<std::int32_t> partitions;  // default: as many as the upstream source topics
   stream_partitioner<K, V> partitioner;
 };

@@ -30,7 +30,8 @@ struct record_metadata {
 // What a processor can reach besides its record; KOut, VOut are what it forwards.
 class processor_context_base {
  public:
-  processor_context_base(detail::task_context& task, detail::node& self) : _task(&task), _self(&self) {}
+  processor_context_base(detail::task_context& task, detail::node& self)
+      : _task(&task), _self(&self) {}
 
   const rill::task_id& task_id() const { return _task->id(); }
   std::string_view application_id() const { return _task->application_id(); }
@@ -63,7 +64,8 @@ class processor_context_base {
 template <class KOut, class VOut>
 class processor_context : public processor_context_base {
  public:
-  processor_context(detail::task_context& task, detail::node& self, const detail::outputs<KOut, VOut>& out)
+  processor_context(detail::task_context& task, detail::node& self,
+                    const detail::outputs<KOut, VOut>& out)
       : processor_context_base(task, self), _out(&out) {}
 
   // To every downstream node.
@@ -143,7 +145,9 @@ struct processor_key_out {
   using type = typename P::key_in;
 };
 template <class P>
-  requires requires { typename P::key_out; }
+requires requires {
+  typename P::key_out;
+}
 struct processor_key_out<P> {
   using type = typename P::key_out;
 };

@@ -2,7 +2,8 @@
 //
 // A serde is any copyable type S with `S::value_type` and
 //   void serialize(const T& v, rill::bytes& out, const serde_context& ctx) const;  // appends
-//   T deserialize(rill::bytes_view in, const serde_context& ctx) const;           // throws serde_error
+//   T deserialize(rill::bytes_view in, const serde_context& ctx) const;           // throws
+//   serde_error
 // and, optionally, for types that have a null on the wire (Kafka null keys, tombstones):
 //   bool is_null(const T& v) const;                       // true: write a null, not bytes
 //   T deserialize_null(const serde_context& ctx) const;   // what a null reads as
@@ -40,12 +41,13 @@ struct serde_context {
 };
 
 template <class S>
-concept serde = std::copy_constructible<S> && requires { typename S::value_type; } &&
-                requires(const S& s, const typename S::value_type& v, bytes& out, bytes_view in,
-                         const serde_context& ctx) {
-                  s.serialize(v, out, ctx);
-                  { s.deserialize(in, ctx) } -> std::convertible_to<typename S::value_type>;
-                };
+concept serde = std::copy_constructible<S> && requires {
+  typename S::value_type;
+} && requires(const S& s, const typename S::value_type& v, bytes& out, bytes_view in,
+              const serde_context& ctx) {
+  s.serialize(v, out, ctx);
+  { s.deserialize(in, ctx) } -> std::convertible_to<typename S::value_type>;
+};
 
 template <class S, class T>
 concept serde_for = serde<S> && std::same_as<typename S::value_type, T>;
@@ -56,7 +58,9 @@ template <class T>
 struct serde_traits {};
 
 template <class T>
-concept has_default_serde = requires { typename serde_traits<T>::type; };
+concept has_default_serde = requires {
+  typename serde_traits<T>::type;
+};
 
 namespace detail {
 template <class S, class T>
@@ -76,8 +80,8 @@ class any_serde {
 
   any_serde() = default;
   template <class S>
-    requires(serde_for<std::decay_t<S>, T> && !std::same_as<std::decay_t<S>, any_serde>)
-  any_serde(S s)  // NOLINT: implicit on purpose, so options take any serde directly
+  requires(serde_for<std::decay_t<S>, T> && !std::same_as<std::decay_t<S>, any_serde>)
+      any_serde(S s)  // NOLINT: implicit on purpose, so options take any serde directly
       : _impl(std::make_shared<model<std::decay_t<S>>>(std::move(s))) {}
 
   explicit operator bool() const noexcept { return _impl != nullptr; }
@@ -85,7 +89,9 @@ class any_serde {
   void serialize(const T& v, bytes& out, const serde_context& ctx) const {
     _impl->serialize(v, out, ctx);
   }
-  T deserialize(bytes_view in, const serde_context& ctx) const { return _impl->deserialize(in, ctx); }
+  T deserialize(bytes_view in, const serde_context& ctx) const {
+    return _impl->deserialize(in, ctx);
+  }
   bool is_null(const T& v) const { return _impl->is_null(v); }
   T deserialize_null(const serde_context& ctx) const { return _impl->deserialize_null(ctx); }
 
@@ -119,16 +125,17 @@ class any_serde {
       return serde.deserialize(in, ctx);
     }
     bool is_null(const T& v) const override {
-      if constexpr (detail::nullable_serde<S, T>) return serde.is_null(v);
-      else return false;
+      if constexpr (detail::nullable_serde<S, T>)
+        return serde.is_null(v);
+      else
+        return false;
     }
     T deserialize_null(const serde_context& ctx) const override {
       if constexpr (detail::nullable_serde<S, T>) {
         return serde.deserialize_null(ctx);
       } else {
         throw serde_error("a null " + std::string(ctx.is_key ? "key" : "value") + " on topic '" +
-                          std::string(ctx.topic) + "' cannot be read as " +
-                          detail::type_name<T>() +
+                          std::string(ctx.topic) + "' cannot be read as " + detail::type_name<T>() +
                           "; use std::optional<...> (or void for keys) to accept nulls");
       }
     }
@@ -140,8 +147,10 @@ class any_serde {
 // The default serde for T as an any_serde, or an empty one when T has none.
 template <class T>
 any_serde<T> default_serde() {
-  if constexpr (has_default_serde<T>) return any_serde<T>(typename serde_traits<T>::type{});
-  else return {};
+  if constexpr (has_default_serde<T>)
+    return any_serde<T>(typename serde_traits<T>::type{});
+  else
+    return {};
 }
 
 namespace serdes {
@@ -169,8 +178,7 @@ struct bytes_serde {
 // Fixed-width big-endian integers and IEEE 754 floats: the layout of Kafka's Short-,
 // Integer-, Long-, Float- and DoubleSerializer, so Java clients read what Rill writes.
 template <class T>
-  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>)
-struct number_serde {
+requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) struct number_serde {
   using value_type = T;
   using bits = std::conditional_t<
       sizeof(T) == 1, std::uint8_t,
@@ -186,9 +194,9 @@ struct number_serde {
   }
   T deserialize(bytes_view in, const serde_context& ctx) const {
     if (in.size() != sizeof(T)) {
-      throw serde_error(detail::type_name<T>() + " serde on topic '" +
-                        std::string(ctx.topic) + "': expected " + std::to_string(sizeof(T)) +
-                        " bytes, got " + std::to_string(in.size()));
+      throw serde_error(detail::type_name<T>() + " serde on topic '" + std::string(ctx.topic) +
+                        "': expected " + std::to_string(sizeof(T)) + " bytes, got " +
+                        std::to_string(in.size()));
     }
     bits u = 0;
     for (std::byte b : in) u = static_cast<bits>((u << 8) | static_cast<bits>(b));
@@ -246,8 +254,8 @@ struct serde_traits<bytes> {
   using type = serdes::bytes_serde;
 };
 template <class T>
-  requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool> && !std::is_same_v<T, char>)
-struct serde_traits<T> {
+requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&
+         !std::is_same_v<T, char>) struct serde_traits<T> {
   using type = serdes::number_serde<T>;
 };
 template <>
@@ -259,7 +267,7 @@ struct serde_traits<null_key> {
   using type = serdes::null_key_serde;
 };
 template <class T>
-  requires has_default_serde<T>
+requires has_default_serde<T>
 struct serde_traits<std::optional<T>> {
   using type = serdes::optional_serde<typename serde_traits<T>::type>;
 };

@@ -44,8 +44,8 @@ namespace detail {
 // "no key serde for type 'T': <fix>"
 inline std::string missing_serde_message(std::string_view what, std::string_view type,
                                          std::string_view fix) {
-  return "no " + std::string(what) + " serde for type '" + std::string(type) + "': " +
-         std::string(fix);
+  return "no " + std::string(what) + " serde for type '" + std::string(type) +
+         "': " + std::string(fix);
 }
 
 template <class K, class V>
@@ -67,7 +67,8 @@ std::shared_ptr<repartition_parts> make_repartition_parts(repartitioned<K, V> r,
   parts->sink = [p](const node_args& a) -> std::unique_ptr<node> {
     return std::make_unique<sink_node_impl<K, V>>(a.name, a.topics.at(0), nullptr, p);
   };
-  parts->source = [ks = r.key_serde, vs = r.value_serde](const node_args& a) -> std::unique_ptr<node> {
+  parts->source = [ks = r.key_serde,
+                   vs = r.value_serde](const node_args& a) -> std::unique_ptr<node> {
     return std::make_unique<source_node_impl<K, V>>(a.name, ks, vs);
   };
   return parts;
@@ -102,12 +103,14 @@ class stream {
     } else {
       using V2 = detail::value_mapper_result_t<F, K, V>;
       auto body = [f](record<K, V>&& r, auto& self) mutable {
-        V2 v = self.user([&] { return V2(detail::call_value_mapper(f, r.key, std::move(r.value))); });
+        V2 v =
+            self.user([&] { return V2(detail::call_value_mapper(f, r.key, std::move(r.value))); });
         if constexpr (std::is_same_v<V2, V>) {
           r.value = std::move(v);  // same type: the record travels on, nothing is rebuilt
           self.emit(std::move(r));
         } else {
-          self.emit(record<K, V2>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});
+          self.emit(
+              record<K, V2>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});
         }
       };
       return add<K, V2>(processor_spec<K, V2>("map-values", std::move(n), body, false));
@@ -119,15 +122,17 @@ class stream {
   template <class F>
   auto map(F f, named n = {}) const {
     if constexpr (!detail::key_value_mapper_fn<F, K, V>) {
-      static_assert(detail::always_false<F>,
-                    "rill: map(f) needs f(const K&, V) -> std::pair<K2, V2> or rill::key_value<K2, V2>");
+      static_assert(
+          detail::always_false<F>,
+          "rill: map(f) needs f(const K&, V) -> std::pair<K2, V2> or rill::key_value<K2, V2>");
       return *this;
     } else {
       using KV = std::remove_cvref_t<std::invoke_result_t<F&, const K&, V&&>>;
       using K2 = detail::kv_key_t<KV>;
       using V2 = detail::kv_value_t<KV>;
       auto body = [f](record<K, V>&& r, auto& self) mutable {
-        KV kv = self.user([&] { return KV(std::invoke(f, std::as_const(r.key), std::move(r.value))); });
+        KV kv =
+            self.user([&] { return KV(std::invoke(f, std::as_const(r.key), std::move(r.value))); });
         self.emit(record<K2, V2>{detail::kv_key(std::move(kv)), detail::kv_value(std::move(kv)),
                                  r.timestamp, std::move(r.headers)});
       };
@@ -139,13 +144,16 @@ class stream {
   template <class F>
   auto select_key(F f, named n = {}) const {
     if constexpr (!detail::key_selector_fn<F, K, V>) {
-      static_assert(detail::always_false<F>, "rill: select_key(f) needs f(const K&, const V&) -> K2");
+      static_assert(detail::always_false<F>,
+                    "rill: select_key(f) needs f(const K&, const V&) -> K2");
       return *this;
     } else {
       using K2 = std::remove_cvref_t<std::invoke_result_t<F&, const K&, const V&>>;
       auto body = [f](record<K, V>&& r, auto& self) mutable {
-        K2 k = self.user([&] { return K2(std::invoke(f, std::as_const(r.key), std::as_const(r.value))); });
-        self.emit(record<K2, V>{std::move(k), std::move(r.value), r.timestamp, std::move(r.headers)});
+        K2 k = self.user(
+            [&] { return K2(std::invoke(f, std::as_const(r.key), std::as_const(r.value))); });
+        self.emit(
+            record<K2, V>{std::move(k), std::move(r.value), r.timestamp, std::move(r.headers)});
       };
       return add<K2, V>(processor_spec<K2, V>("select-key", std::move(n), body, true));
     }
@@ -155,8 +163,9 @@ class stream {
   template <class F>
   auto flat_map_values(F f, named n = {}) const {
     if constexpr (!detail::flat_value_mapper_fn<F, K, V>) {
-      static_assert(detail::always_false<F>,
-                    "rill: flat_map_values(f) needs f(V) or f(const K&, V) returning a range of V2");
+      static_assert(
+          detail::always_false<F>,
+          "rill: flat_map_values(f) needs f(V) or f(const K&, V) returning a range of V2");
       return *this;
     } else {
       using R = detail::value_mapper_result_t<F, K, V>;
@@ -165,7 +174,8 @@ class stream {
         self.user([&] {
           R results = detail::call_value_mapper(f, r.key, std::move(r.value));
           for (auto&& v : results) {
-            self.emit(record<K, V2>{r.key, V2(std::forward<decltype(v)>(v)), r.timestamp, r.headers});
+            self.emit(
+                record<K, V2>{r.key, V2(std::forward<decltype(v)>(v)), r.timestamp, r.headers});
           }
         });
       };
@@ -178,8 +188,9 @@ class stream {
   template <class F>
   auto flat_map(F f, named n = {}) const {
     if constexpr (!detail::flat_key_value_mapper_fn<F, K, V>) {
-      static_assert(detail::always_false<F>,
-                    "rill: flat_map(f) needs f(const K&, V) returning a range of std::pair<K2, V2>");
+      static_assert(
+          detail::always_false<F>,
+          "rill: flat_map(f) needs f(const K&, V) returning a range of std::pair<K2, V2>");
       return *this;
     } else {
       using R = std::remove_cvref_t<std::invoke_result_t<F&, const K&, V&&>>;
@@ -257,7 +268,8 @@ class stream {
       throw topology_error("merge: both streams must come from the same streams_builder");
     }
     detail::node_spec spec = processor_spec<K, V>(
-        "merge", std::move(n), [](record<K, V>&& r, auto& self) { self.emit(std::move(r)); }, false);
+        "merge", std::move(n), [](record<K, V>&& r, auto& self) { self.emit(std::move(r)); },
+        false);
     spec.parents = {_node, other._node};
     return stream(_graph, _graph->add(std::move(spec)));
   }
@@ -271,7 +283,8 @@ class stream {
     spec.name = r.name;
     spec.parents = {_node};
     spec.repartition = detail::make_repartition_parts<K, V>(
-        std::move(r), "pass serdes in rill::repartitioned<K, V>{.key_serde = ..., .value_serde = ...}");
+        std::move(r),
+        "pass serdes in rill::repartitioned<K, V>{.key_serde = ..., .value_serde = ...}");
     return stream(_graph, _graph->add(std::move(spec)));
   }
 
@@ -357,8 +370,10 @@ class stream {
       return std::type_identity<void>{};
     } else {
       using Ptr = std::invoke_result_t<Supplier&>;
-      if constexpr (!requires { typename Ptr::element_type; }) return std::type_identity<void>{};
-      else return std::type_identity<typename Ptr::element_type>{};
+      if constexpr (!requires { typename Ptr::element_type; })
+        return std::type_identity<void>{};
+      else
+        return std::type_identity<typename Ptr::element_type>{};
     }
   }
   template <class Supplier>
@@ -383,7 +398,9 @@ class stream {
     using P = typename decltype(processor_type<Supplier>())::type;
     if constexpr (requires {
                     typename P::value_out;
-                    requires !requires { typename P::key_out; };
+                    requires !requires {
+                      typename P::key_out;
+                    };
                     requires std::derived_from<P, typename P::base_type>;
                     requires std::same_as<typename P::key_in, K>;
                     requires std::same_as<typename P::value_in, V>;
@@ -397,7 +414,8 @@ class stream {
   using fixed_key_processor_of = typename decltype(fixed_key_processor_of_impl<Supplier>())::type;
 
   template <class P, class KOut, class VOut, class Supplier>
-  stream<KOut, VOut> add_processor(Supplier supplier, named n, const char* op, bool changes_key) const {
+  stream<KOut, VOut> add_processor(Supplier supplier, named n, const char* op,
+                                   bool changes_key) const {
     detail::node_spec spec;
     spec.op = op;
     spec.name = std::move(n.name);
@@ -413,12 +431,15 @@ class stream {
   template <class P>
   stream filter_impl(P pred, named n, bool negate, const char* op) const {
     if constexpr (!detail::predicate_fn<P, K, V>) {
-      static_assert(detail::always_false<P>,
-                    "rill: filter(pred) and filter_not(pred) need pred(const K&, const V&) -> bool");
+      static_assert(
+          detail::always_false<P>,
+          "rill: filter(pred) and filter_not(pred) need pred(const K&, const V&) -> bool");
       return *this;
     } else {
       auto body = [pred, negate](record<K, V>&& r, auto& self) mutable {
-        bool keep = self.user([&] { return static_cast<bool>(std::invoke(pred, std::as_const(r.key), std::as_const(r.value))); });
+        bool keep = self.user([&] {
+          return static_cast<bool>(std::invoke(pred, std::as_const(r.key), std::as_const(r.value)));
+        });
         if (keep != negate) self.emit(std::move(r));
       };
       return add<K, V>(processor_spec<K, V>(op, std::move(n), body, false));
@@ -474,11 +495,16 @@ class branched_stream {
   friend class stream<K, V>;
   branched_stream(std::shared_ptr<detail::graph> g, int split_node, std::string prefix,
                   std::shared_ptr<detail::split_state<K, V>> state)
-      : _graph(std::move(g)), _split(split_node), _prefix(std::move(prefix)), _state(std::move(state)) {}
+      : _graph(std::move(g)),
+        _split(split_node),
+        _prefix(std::move(prefix)),
+        _state(std::move(state)) {}
 
   void add_branch(std::function<bool(const K&, const V&)> pred, branched<K, V> b) {
-    if (_finished) throw topology_error("split '" + _prefix + "': branch() after the default branch");
-    std::string name = _prefix + (b.name.empty() ? std::to_string(_state->branches.size() + 1) : b.name);
+    if (_finished)
+      throw topology_error("split '" + _prefix + "': branch() after the default branch");
+    std::string name =
+        _prefix + (b.name.empty() ? std::to_string(_state->branches.size() + 1) : b.name);
     detail::node_spec spec;
     spec.op = "branch";
     spec.name = name;
@@ -487,8 +513,10 @@ class branched_stream {
         [](record<K, V>&& r, auto& self) { self.emit(std::move(r)); });
     stream<K, V> s(_graph, _graph->add(std::move(spec)));
     _state->branches.push_back({name, std::move(pred)});
-    if (b.with) b.with(s);
-    else _result.emplace(name, s);
+    if (b.with)
+      b.with(s);
+    else
+      _result.emplace(name, s);
   }
 
   std::map<std::string, stream<K, V>> finish() {
@@ -517,7 +545,8 @@ branched_stream<K, V> stream<K, V>::split(named n) const {
         a.name, std::make_shared<const detail::split_state<K, V>>(*state));
   };
   int id = _graph->add(std::move(spec));
-  std::string prefix = n.name.empty() ? _graph->nodes()[static_cast<std::size_t>(id)].name + "-" : n.name;
+  std::string prefix =
+      n.name.empty() ? _graph->nodes()[static_cast<std::size_t>(id)].name + "-" : n.name;
   return branched_stream<K, V>(_graph, id, std::move(prefix), std::move(state));
 }
 

@@ -49,6 +49,8 @@ struct app_counters {
   std::uint64_t rebalances = 0;
   std::uint64_t rewinds = 0;  // recoveries from the last commit after a producer failure
   std::uint64_t replaced_threads = 0;
+  std::uint64_t buffered = 0;  // records waiting in task queues now
+  std::uint64_t pauses = 0;    // times a partition was paused because its queue was full
 };
 
 class streams_app {
@@ -73,7 +75,8 @@ class streams_app {
   // Called on every state change, from the thread that caused it.
   void set_state_listener(std::function<void(app_state now, app_state before)> listener);
   // Decides what happens when a stream thread dies. Default: shutdown_client.
-  void set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler);
+  void set_uncaught_exception_handler(
+      std::function<uncaught_response(const std::exception&)> handler);
   // Custom handlers for bad records, instead of the config's built-in choices.
   void set_deserialization_handler(exception_handler handler);
   void set_processing_handler(exception_handler handler);

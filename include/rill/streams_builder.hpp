@@ -20,15 +20,15 @@ class streams_builder {
   // A stream of the records of `topic`. K = void reads keys as null_key (a keyless stream).
   // Serdes default to the types' own (rill::serde_traits); override them in `c`.
   template <class K, class V>
-  rill::stream<detail::key_or_null<K>, V> stream(
-      std::string topic, consumed<detail::key_or_null<K>, V> c = {}) {
+  rill::stream<detail::key_or_null<K>, V> stream(std::string topic,
+                                                 consumed<detail::key_or_null<K>, V> c = {}) {
     return stream<K, V>(std::vector<std::string>{std::move(topic)}, std::move(c));
   }
 
   // One stream over several topics (records of all of them, in timestamp order per task).
   template <class K, class V>
-  rill::stream<detail::key_or_null<K>, V> stream(
-      std::vector<std::string> topics, consumed<detail::key_or_null<K>, V> c = {}) {
+  rill::stream<detail::key_or_null<K>, V> stream(std::vector<std::string> topics,
+                                                 consumed<detail::key_or_null<K>, V> c = {}) {
     using KK = detail::key_or_null<K>;
     if (topics.empty()) throw topology_error("stream(): give at least one topic");
     detail::node_spec spec;
@@ -45,8 +45,8 @@ class streams_builder {
                                                 "specialize rill::serde_traits<T>")) {
       throw topology_error("source of topic '" + spec.topics[0] + "': " + m);
     }
-    spec.factory = [ks = c.key_serde, vs = c.value_serde](const detail::node_args& a)
-        -> std::unique_ptr<detail::node> {
+    spec.factory = [ks = c.key_serde, vs = c.value_serde](
+                       const detail::node_args& a) -> std::unique_ptr<detail::node> {
       return std::make_unique<detail::source_node_impl<KK, V>>(a.name, ks, vs);
     };
     return rill::stream<KK, V>(_graph, _graph->add(std::move(spec)));

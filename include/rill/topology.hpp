@@ -13,7 +13,8 @@ struct compiled_topology;
 
 class topology {
  public:
-  explicit topology(std::shared_ptr<const detail::compiled_topology> impl) : _impl(std::move(impl)) {}
+  explicit topology(std::shared_ptr<const detail::compiled_topology> impl)
+      : _impl(std::move(impl)) {}
 
   // Subtopologies with their sources, processors, sinks and stores, one node per line, in
   // the format of Kafka Streams' Topology.describe(). Internal topics appear without the

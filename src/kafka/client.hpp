@@ -88,7 +88,7 @@ class producer {
 struct new_topic {
   std::string name;
   std::int32_t partitions = 1;
-  std::int32_t replication_factor = -1;  // broker default
+  std::int32_t replication_factor = -1;        // broker default
   std::map<std::string, std::string> configs;  // e.g. cleanup.policy=compact
 };
 
@@ -99,15 +99,18 @@ class admin {
   virtual error create_topics(const std::vector<new_topic>& topics, milliseconds timeout) = 0;
   // Partition counts of existing topics; absent topics are missing from the result.
   virtual error partition_counts(const std::vector<std::string>& topics,
-                                 std::map<std::string, std::int32_t>& out, milliseconds timeout) = 0;
+                                 std::map<std::string, std::int32_t>& out,
+                                 milliseconds timeout) = 0;
 };
 
 // Makes the clients of one application instance. Properties are librdkafka's names.
 class client_factory {
  public:
   virtual ~client_factory() = default;
-  virtual std::unique_ptr<consumer> make_consumer(const std::map<std::string, std::string>& props) = 0;
-  virtual std::unique_ptr<producer> make_producer(const std::map<std::string, std::string>& props) = 0;
+  virtual std::unique_ptr<consumer> make_consumer(
+      const std::map<std::string, std::string>& props) = 0;
+  virtual std::unique_ptr<producer> make_producer(
+      const std::map<std::string, std::string>& props) = 0;
   virtual std::unique_ptr<admin> make_admin(const std::map<std::string, std::string>& props) = 0;
 };
 

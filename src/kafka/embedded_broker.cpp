@@ -29,7 +29,8 @@ embedded_broker_impl::embedded_broker_impl(int brokers) {
   (void)conf.release();
   _rk.reset(rk);
   _cluster = rd_kafka_mock_cluster_new(rk, brokers);
-  if (_cluster == nullptr) throw error("embedded broker: could not start librdkafka's mock cluster");
+  if (_cluster == nullptr)
+    throw error("embedded broker: could not start librdkafka's mock cluster");
   _bootstrap = rd_kafka_mock_cluster_bootstraps(_cluster);
   spdlog::info("embedded broker: {} broker(s) at {}", brokers, _bootstrap);
 }
@@ -50,13 +51,19 @@ std::string embedded_broker_impl::create_topic(const std::string& name, std::int
   std::lock_guard lock(_mutex);
   rd_kafka_resp_err_t e = rd_kafka_mock_topic_create(_cluster, name.c_str(), partitions, 1);
   if (e == RD_KAFKA_RESP_ERR_NO_ERROR || e == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) return "";
-  return fmt::format("create topic '{}' with {} partitions: {}", name, partitions, rd_kafka_err2str(e));
+  return fmt::format("create topic '{}' with {} partitions: {}", name, partitions,
+                     rd_kafka_err2str(e));
 }
 
-void embedded_broker_impl::set_broker_down(std::int32_t id) { rd_kafka_mock_broker_set_down(_cluster, id); }
-void embedded_broker_impl::set_broker_up(std::int32_t id) { rd_kafka_mock_broker_set_up(_cluster, id); }
+void embedded_broker_impl::set_broker_down(std::int32_t id) {
+  rd_kafka_mock_broker_set_down(_cluster, id);
+}
+void embedded_broker_impl::set_broker_up(std::int32_t id) {
+  rd_kafka_mock_broker_set_up(_cluster, id);
+}
 
-void embedded_broker_impl::push_request_errors(std::int16_t api_key, const std::vector<std::int32_t>& codes) {
+void embedded_broker_impl::push_request_errors(std::int16_t api_key,
+                                               const std::vector<std::int32_t>& codes) {
   std::vector<rd_kafka_resp_err_t> errs;
   for (auto c : codes) errs.push_back(static_cast<rd_kafka_resp_err_t>(c));
   rd_kafka_mock_push_request_errors_array(_cluster, api_key, errs.size(), errs.data());
@@ -68,17 +75,21 @@ void embedded_broker_impl::clear_request_errors(std::int16_t api_key) {
 
 std::uint16_t embedded_broker_impl::serve_control() {
   std::lock_guard lock(_mutex);
-  if (_control_thread.joinable()) throw error("embedded broker: the control port is already served");
+  if (_control_thread.joinable())
+    throw error("embedded broker: the control port is already served");
   _control_fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0;
   socklen_t len = sizeof addr;
-  if (_control_fd < 0 || ::bind(_control_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-      ::listen(_control_fd, 16) != 0 || ::getsockname(_control_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
+  if (_control_fd < 0 ||
+      ::bind(_control_fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::listen(_control_fd, 16) != 0 ||
+      ::getsockname(_control_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
       ::pipe(_stop_pipe) != 0) {
-    throw error(fmt::format("embedded broker: cannot open a control port: {}", std::strerror(errno)));
+    throw error(
+        fmt::format("embedded broker: cannot open a control port: {}", std::strerror(errno)));
   }
   _control_thread = std::thread([this] { control_loop(); });
   return ntohs(addr.sin_port);
@@ -118,9 +129,11 @@ void embedded_broker_impl::control_loop() {
   }
 }
 
-std::string control_create_topic(const std::string& address, const std::string& topic, std::int32_t partitions) {
+std::string control_create_topic(const std::string& address, const std::string& topic,
+                                 std::int32_t partitions) {
   auto colon = address.rfind(':');
-  if (colon == std::string::npos) return fmt::format("broker.control '{}' is not host:port", address);
+  if (colon == std::string::npos)
+    return fmt::format("broker.control '{}' is not host:port", address);
   std::string host = address.substr(0, colon);
   if (host == "localhost") host = "127.0.0.1";
   sockaddr_in addr{};
@@ -139,17 +152,20 @@ std::string control_create_topic(const std::string& address, const std::string& 
   (void)!::write(fd, request.data(), request.size());
   std::string reply;
   char buf[512];
-  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) reply.append(buf, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;)
+    reply.append(buf, static_cast<std::size_t>(n));
   ::close(fd);
   if (reply.starts_with("OK")) return "";
-  return reply.empty() ? "no reply from the rill-broker control port" : reply.substr(0, reply.find('\n'));
+  return reply.empty() ? "no reply from the rill-broker control port"
+                       : reply.substr(0, reply.find('\n'));
 }
 
 }  // namespace rill::kafka
 
 namespace rill {
 
-embedded_broker::embedded_broker(int brokers) : _impl(std::make_shared<kafka::embedded_broker_impl>(brokers)) {}
+embedded_broker::embedded_broker(int brokers)
+    : _impl(std::make_shared<kafka::embedded_broker_impl>(brokers)) {}
 
 embedded_broker embedded_broker::shared() {
   // Lives from first use until the process exits, like a broker the process started.
@@ -160,18 +176,29 @@ embedded_broker embedded_broker::shared() {
   return embedded_broker(instance);
 }
 
-const std::string& embedded_broker::bootstrap_servers() const { return _impl->bootstrap_servers(); }
+const std::string& embedded_broker::bootstrap_servers() const {
+  return _impl->bootstrap_servers();
+}
 
 void embedded_broker::create_topic(const std::string& name, std::int32_t partitions) {
   if (std::string e = _impl->create_topic(name, partitions); !e.empty()) throw error(e);
 }
 
-void embedded_broker::set_broker_down(std::int32_t id) { _impl->set_broker_down(id); }
-void embedded_broker::set_broker_up(std::int32_t id) { _impl->set_broker_up(id); }
-void embedded_broker::push_request_errors(std::int16_t api_key, const std::vector<std::int32_t>& codes) {
+void embedded_broker::set_broker_down(std::int32_t id) {
+  _impl->set_broker_down(id);
+}
+void embedded_broker::set_broker_up(std::int32_t id) {
+  _impl->set_broker_up(id);
+}
+void embedded_broker::push_request_errors(std::int16_t api_key,
+                                          const std::vector<std::int32_t>& codes) {
   _impl->push_request_errors(api_key, codes);
 }
-void embedded_broker::clear_request_errors(std::int16_t api_key) { _impl->clear_request_errors(api_key); }
-std::uint16_t embedded_broker::serve_control() { return _impl->serve_control(); }
+void embedded_broker::clear_request_errors(std::int16_t api_key) {
+  _impl->clear_request_errors(api_key);
+}
+std::uint16_t embedded_broker::serve_control() {
+  return _impl->serve_control();
+}
 
 }  // namespace rill

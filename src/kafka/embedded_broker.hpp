@@ -47,6 +47,7 @@ class embedded_broker_impl {
 
 // Asks the rill-broker whose control port is at `address` ("host:port") to create a topic.
 // "" on success, else why not.
-std::string control_create_topic(const std::string& address, const std::string& topic, std::int32_t partitions);
+std::string control_create_topic(const std::string& address, const std::string& topic,
+                                 std::int32_t partitions);
 
 }  // namespace rill::kafka

@@ -68,9 +68,12 @@ error from_error(rd_kafka_error_t* raw, std::string_view what) {
   std::string message = fmt::format("{}: {}", what, rd_kafka_error_string(raw));
   error::kind k = classify(code);
   if (k != error::kind::task_migrated) {
-    if (rd_kafka_error_is_fatal(raw)) k = error::kind::fatal;
-    else if (rd_kafka_error_txn_requires_abort(raw)) k = error::kind::abortable;
-    else if (rd_kafka_error_is_retriable(raw)) k = error::kind::retriable;
+    if (rd_kafka_error_is_fatal(raw))
+      k = error::kind::fatal;
+    else if (rd_kafka_error_txn_requires_abort(raw))
+      k = error::kind::abortable;
+    else if (rd_kafka_error_is_retriable(raw))
+      k = error::kind::retriable;
   }
   return {k, code, std::move(message)};
 }
@@ -89,10 +92,14 @@ rk_ptr<rd_kafka_conf_t> make_conf(const std::map<std::string, std::string>& prop
 void log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
   // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug
   const char* name = rd_kafka_name(rk);
-  if (level <= 3) spdlog::error("librdkafka {} {}: {}", name, facility, message);
-  else if (level == 4) spdlog::warn("librdkafka {} {}: {}", name, facility, message);
-  else if (level <= 6) spdlog::debug("librdkafka {} {}: {}", name, facility, message);
-  else spdlog::trace("librdkafka {} {}: {}", name, facility, message);
+  if (level <= 3)
+    spdlog::error("librdkafka {} {}: {}", name, facility, message);
+  else if (level == 4)
+    spdlog::warn("librdkafka {} {}: {}", name, facility, message);
+  else if (level <= 6)
+    spdlog::debug("librdkafka {} {}: {}", name, facility, message);
+  else
+    spdlog::trace("librdkafka {} {}: {}", name, facility, message);
 }
 
 rk_ptr<rd_kafka_t> make_client(rd_kafka_type_t type, rk_ptr<rd_kafka_conf_t> conf) {
@@ -105,22 +112,27 @@ rk_ptr<rd_kafka_t> make_client(rd_kafka_type_t type, rk_ptr<rd_kafka_conf_t> con
 }
 
 rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<topic_partition>& parts) {
-  rk_ptr<rd_kafka_topic_partition_list_t> list(rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
-  for (const auto& tp : parts) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  rk_ptr<rd_kafka_topic_partition_list_t> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
+  for (const auto& tp : parts)
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
   return list;
 }
 
 rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<partition_offset>& offsets) {
-  rk_ptr<rd_kafka_topic_partition_list_t> list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  rk_ptr<rd_kafka_topic_partition_list_t> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const auto& po : offsets) {
-    rd_kafka_topic_partition_list_add(list.get(), po.tp.topic.c_str(), po.tp.partition)->offset = po.offset;
+    rd_kafka_topic_partition_list_add(list.get(), po.tp.topic.c_str(), po.tp.partition)->offset =
+        po.offset;
   }
   return list;
 }
 
 std::vector<topic_partition> from_list(const rd_kafka_topic_partition_list_t* list) {
   std::vector<topic_partition> out;
-  for (int i = 0; i < list->cnt; ++i) out.push_back({list->elems[i].topic, list->elems[i].partition});
+  for (int i = 0; i < list->cnt; ++i)
+    out.push_back({list->elems[i].topic, list->elems[i].partition});
   return out;
 }
 
@@ -128,8 +140,8 @@ std::vector<topic_partition> from_list(const rd_kafka_topic_partition_list_t* li
 error list_error(const rd_kafka_topic_partition_list_t* list, std::string_view what) {
   for (int i = 0; i < list->cnt; ++i) {
     if (list->elems[i].err) {
-      return from_code(list->elems[i].err,
-                       fmt::format("{} {}-{}", what, list->elems[i].topic, list->elems[i].partition));
+      return from_code(list->elems[i].err, fmt::format("{} {}-{}", what, list->elems[i].topic,
+                                                       list->elems[i].partition));
     }
   }
   return {};
@@ -157,8 +169,10 @@ class rdkafka_consumer final : public consumer {
 
   error subscribe(const std::vector<std::string>& topics, rebalance_listener& listener) override {
     _listener = &listener;
-    rk_ptr<rd_kafka_topic_partition_list_t> list(rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
-    for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+    rk_ptr<rd_kafka_topic_partition_list_t> list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+    for (const auto& t : topics)
+      rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
     return from_code(rd_kafka_subscribe(_rk.get(), list.get()), "subscribe");
   }
 
@@ -192,26 +206,34 @@ class rdkafka_consumer final : public consumer {
         continue;
       }
       consumed_record r;
-      r.owner = consumed_record::owner_ptr(m, [](void* p) { rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(p)); });
+      r.owner = consumed_record::owner_ptr(
+          m, [](void* p) { rd_kafka_message_destroy(static_cast<rd_kafka_message_t*>(p)); });
       r.raw.topic = rd_kafka_topic_name(m->rkt);
       r.raw.partition = m->partition;
       r.raw.offset = m->offset;
       r.raw.timestamp = rd_kafka_message_timestamp(m, nullptr);
-      if (m->key != nullptr) r.raw.key = bytes_view(static_cast<const std::byte*>(m->key), m->key_len);
-      if (m->payload != nullptr) r.raw.value = bytes_view(static_cast<const std::byte*>(m->payload), m->len);
+      if (m->key != nullptr)
+        r.raw.key = bytes_view(static_cast<const std::byte*>(m->key), m->key_len);
+      if (m->payload != nullptr)
+        r.raw.value = bytes_view(static_cast<const std::byte*>(m->payload), m->len);
       rd_kafka_headers_t* hdrs = nullptr;
       if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR && hdrs != nullptr) {
         const char* name;
         const void* value;
         size_t size;
-        for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
-          if (value == nullptr) r.raw.headers.add(name, std::nullopt);
-          else r.raw.headers.add(name, std::string(static_cast<const char*>(value), size));
+        for (size_t i = 0;
+             rd_kafka_header_get_all(hdrs, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+             ++i) {
+          if (value == nullptr)
+            r.raw.headers.add(name, std::nullopt);
+          else
+            r.raw.headers.add(name, std::string(static_cast<const char*>(value), size));
         }
       }
       out.push_back(std::move(r));
     }
-    if (char reason[256]; rd_kafka_fatal_error(_rk.get(), reason, sizeof reason) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (char reason[256];
+        rd_kafka_fatal_error(_rk.get(), reason, sizeof reason) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return {error::kind::fatal, 0, fmt::format("consumer fatal error: {}", reason)};
     }
     return first.type() == error::kind::fatal ? first : error{};
@@ -230,7 +252,8 @@ class rdkafka_consumer final : public consumer {
     for (int i = 0; i < list->cnt; ++i) {
       if (list->elems[i].offset < 0) list->elems[i].offset = RD_KAFKA_OFFSET_BEGINNING;
     }
-    if (error e = from_error(rd_kafka_seek_partitions(_rk.get(), list.get(), 10000), "seek")) return e;
+    if (error e = from_error(rd_kafka_seek_partitions(_rk.get(), list.get(), 10000), "seek"))
+      return e;
     return list_error(list.get(), "seek");
   }
   error commit(const std::vector<partition_offset>& offsets) override {
@@ -241,11 +264,14 @@ class rdkafka_consumer final : public consumer {
   }
   error committed(std::vector<partition_offset>& inout, milliseconds timeout) override {
     auto list = to_list(inout);
-    if (error e = from_code(rd_kafka_committed(_rk.get(), list.get(), static_cast<int>(timeout.count())), "committed")) {
+    if (error e =
+            from_code(rd_kafka_committed(_rk.get(), list.get(), static_cast<int>(timeout.count())),
+                      "committed")) {
       return e;
     }
     for (int i = 0; i < list->cnt; ++i) {
-      inout[static_cast<std::size_t>(i)].offset = list->elems[i].offset >= 0 ? list->elems[i].offset : -1;
+      inout[static_cast<std::size_t>(i)].offset =
+          list->elems[i].offset >= 0 ? list->elems[i].offset : -1;
     }
     return {};
   }
@@ -255,7 +281,8 @@ class rdkafka_consumer final : public consumer {
     const std::int64_t position = list->elems[0].offset;
     std::int64_t low = -1;
     std::int64_t high = -1;
-    if (rd_kafka_get_watermark_offsets(_rk.get(), tp.topic.c_str(), tp.partition, &low, &high) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_get_watermark_offsets(_rk.get(), tp.topic.c_str(), tp.partition, &low, &high) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       return false;
     }
     return high >= 0 && (position >= high || (position < 0 && high == low));
@@ -272,7 +299,8 @@ class rdkafka_consumer final : public consumer {
   void close() override {
     if (_closed || !_rk) return;
     _closed = true;
-    if (rd_kafka_resp_err_t e = rd_kafka_consumer_close(_rk.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_resp_err_t e = rd_kafka_consumer_close(_rk.get());
+        e != RD_KAFKA_RESP_ERR_NO_ERROR) {
       spdlog::warn("consumer {}: close: {}", rd_kafka_name(_rk.get()), rd_kafka_err2str(e));
     }
     _pending = nullptr;  // a listener failure while leaving changes nothing now
@@ -281,27 +309,34 @@ class rdkafka_consumer final : public consumer {
  private:
   // Runs inside rd_kafka_consume_batch_queue, below C frames: an exception from the listener
   // is kept and rethrown by poll() once librdkafka has returned.
-  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
+  static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                           rd_kafka_topic_partition_list_t* parts, void* opaque) {
     auto* self = static_cast<rdkafka_consumer*>(opaque);
     const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
     try {
       const auto partitions = from_list(parts);
       if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        if (cooperative) from_error(rd_kafka_incremental_assign(rk, parts), "incremental assign");
-        else rd_kafka_assign(rk, parts);
+        if (cooperative)
+          from_error(rd_kafka_incremental_assign(rk, parts), "incremental assign");
+        else
+          rd_kafka_assign(rk, parts);
         if (self->_listener) self->_listener->on_assigned(partitions);
         return;
       }
       if (self->_listener) {
-        if (rd_kafka_assignment_lost(rk)) self->_listener->on_lost(partitions);
-        else self->_listener->on_revoked(partitions);
+        if (rd_kafka_assignment_lost(rk))
+          self->_listener->on_lost(partitions);
+        else
+          self->_listener->on_revoked(partitions);
       }
     } catch (...) {
       if (!self->_pending) self->_pending = std::current_exception();
     }
     if (err != RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-      if (cooperative) from_error(rd_kafka_incremental_unassign(rk, parts), "incremental unassign");
-      else rd_kafka_assign(rk, nullptr);
+      if (cooperative)
+        from_error(rd_kafka_incremental_unassign(rk, parts), "incremental unassign");
+      else
+        rd_kafka_assign(rk, nullptr);
     }
   }
 
@@ -334,7 +369,8 @@ class rdkafka_producer final : public producer {
   }
 
   error send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
-             std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp) override {
+             std::optional<bytes_view> value, const rill::headers& headers,
+             timestamp_ms timestamp) override {
     const auto deadline = clock::now() + std::chrono::seconds(30);
     for (;;) {
       rd_kafka_headers_t* hdrs = nullptr;
@@ -342,7 +378,8 @@ class rdkafka_producer final : public producer {
         hdrs = rd_kafka_headers_new(headers.size());
         for (const auto& h : headers) {
           rd_kafka_header_add(hdrs, h.key.data(), static_cast<ssize_t>(h.key.size()),
-                              h.value ? h.value->data() : nullptr, h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+                              h.value ? h.value->data() : nullptr,
+                              h.value ? static_cast<ssize_t>(h.value->size()) : 0);
         }
       }
       rd_kafka_vu_t vus[7];
@@ -394,7 +431,8 @@ class rdkafka_producer final : public producer {
   std::int32_t partition_count(std::string_view topic, milliseconds timeout) override {
     rk_ptr<rd_kafka_topic_t> t(rd_kafka_topic_new(_rk.get(), std::string(topic).c_str(), nullptr));
     const rd_kafka_metadata_t* md = nullptr;
-    if (rd_kafka_metadata(_rk.get(), 0, t.get(), &md, static_cast<int>(timeout.count())) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_metadata(_rk.get(), 0, t.get(), &md, static_cast<int>(timeout.count())) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       return -1;
     }
     rk_ptr<const rd_kafka_metadata_t> owned(md);
@@ -403,11 +441,14 @@ class rdkafka_producer final : public producer {
   }
 
   error init_transactions(milliseconds timeout) override {
-    return from_error(rd_kafka_init_transactions(_rk.get(), static_cast<int>(timeout.count())), "init transactions");
+    return from_error(rd_kafka_init_transactions(_rk.get(), static_cast<int>(timeout.count())),
+                      "init transactions");
   }
-  error begin_transaction() override { return from_error(rd_kafka_begin_transaction(_rk.get()), "begin transaction"); }
-  error send_offsets_to_transaction(const std::vector<partition_offset>& offsets, const group_metadata& group,
-                                    milliseconds timeout) override {
+  error begin_transaction() override {
+    return from_error(rd_kafka_begin_transaction(_rk.get()), "begin transaction");
+  }
+  error send_offsets_to_transaction(const std::vector<partition_offset>& offsets,
+                                    const group_metadata& group, milliseconds timeout) override {
     auto list = to_list(offsets);
     const auto& g = dynamic_cast<const rdkafka_group_metadata&>(group);
     return from_error(rd_kafka_send_offsets_to_transaction(_rk.get(), list.get(), g.handle.get(),
@@ -415,13 +456,15 @@ class rdkafka_producer final : public producer {
                       "send offsets to transaction");
   }
   error commit_transaction(milliseconds timeout) override {
-    error e = from_error(rd_kafka_commit_transaction(_rk.get(), static_cast<int>(timeout.count())), "commit transaction");
+    error e = from_error(rd_kafka_commit_transaction(_rk.get(), static_cast<int>(timeout.count())),
+                         "commit transaction");
     error delivery = std::exchange(_first_delivery_error, error{});
     return e ? e : delivery;
   }
   error abort_transaction(milliseconds timeout) override {
     _first_delivery_error = {};
-    return from_error(rd_kafka_abort_transaction(_rk.get(), static_cast<int>(timeout.count())), "abort transaction");
+    return from_error(rd_kafka_abort_transaction(_rk.get(), static_cast<int>(timeout.count())),
+                      "abort transaction");
   }
 
  private:
@@ -429,8 +472,8 @@ class rdkafka_producer final : public producer {
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     auto* self = static_cast<rdkafka_producer*>(opaque);
     if (!self->_first_delivery_error) {
-      self->_first_delivery_error =
-          from_code(m->err, fmt::format("delivery to {}-{}", rd_kafka_topic_name(m->rkt), m->partition));
+      self->_first_delivery_error = from_code(
+          m->err, fmt::format("delivery to {}-{}", rd_kafka_topic_name(m->rkt), m->partition));
     }
   }
 
@@ -444,14 +487,16 @@ error read_partition_counts(rd_kafka_t* rk, const std::vector<std::string>& topi
                             std::map<std::string, std::int32_t>& out, milliseconds timeout) {
   const rd_kafka_metadata_t* md = nullptr;
   // All topics, so that asking about a topic does not create it where auto-creation is on.
-  if (auto e = rd_kafka_metadata(rk, 1, nullptr, &md, static_cast<int>(timeout.count())); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (auto e = rd_kafka_metadata(rk, 1, nullptr, &md, static_cast<int>(timeout.count()));
+      e != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return from_code(e, "metadata");
   }
   rk_ptr<const rd_kafka_metadata_t> owned(md);
   for (int i = 0; i < md->topic_cnt; ++i) {
     const auto& t = md->topics[i];
     if (t.err) continue;
-    if (std::find(topics.begin(), topics.end(), t.topic) != topics.end()) out[t.topic] = t.partition_cnt;
+    if (std::find(topics.begin(), topics.end(), t.topic) != topics.end())
+      out[t.topic] = t.partition_cnt;
   }
   return {};
 }
@@ -467,38 +512,48 @@ class rdkafka_admin final : public admin {
     std::vector<rd_kafka_NewTopic_t*> raw;
     char err[512];
     for (const auto& t : topics) {
-      rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions, t.replication_factor, err, sizeof err);
-      if (nt == nullptr) return {error::kind::fatal, 0, fmt::format("create topic {}: {}", t.name, err)};
+      rd_kafka_NewTopic_t* nt = rd_kafka_NewTopic_new(t.name.c_str(), t.partitions,
+                                                      t.replication_factor, err, sizeof err);
+      if (nt == nullptr)
+        return {error::kind::fatal, 0, fmt::format("create topic {}: {}", t.name, err)};
       for (const auto& [k, v] : t.configs) rd_kafka_NewTopic_set_config(nt, k.c_str(), v.c_str());
       owned.emplace_back(nt);
       raw.push_back(nt);
     }
-    rk_ptr<rd_kafka_AdminOptions_t> options(rd_kafka_AdminOptions_new(_rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
-    rd_kafka_AdminOptions_set_operation_timeout(options.get(), static_cast<int>(timeout.count()), err, sizeof err);
-    rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()), err, sizeof err);
+    rk_ptr<rd_kafka_AdminOptions_t> options(
+        rd_kafka_AdminOptions_new(_rk.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS));
+    rd_kafka_AdminOptions_set_operation_timeout(options.get(), static_cast<int>(timeout.count()),
+                                                err, sizeof err);
+    rd_kafka_AdminOptions_set_request_timeout(options.get(), static_cast<int>(timeout.count()), err,
+                                              sizeof err);
     rk_ptr<rd_kafka_queue_t> queue(rd_kafka_queue_new(_rk.get()));
     rd_kafka_CreateTopics(_rk.get(), raw.data(), raw.size(), options.get(), queue.get());
-    rk_ptr<rd_kafka_event_t> ev(rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 1000));
-    if (!ev) return {error::kind::retriable, RD_KAFKA_RESP_ERR__TIMED_OUT, "create topics: timed out"};
+    rk_ptr<rd_kafka_event_t> ev(
+        rd_kafka_queue_poll(queue.get(), static_cast<int>(timeout.count()) + 1000));
+    if (!ev)
+      return {error::kind::retriable, RD_KAFKA_RESP_ERR__TIMED_OUT, "create topics: timed out"};
     if (rd_kafka_event_error(ev.get())) {
-      return from_code(rd_kafka_event_error(ev.get()), fmt::format("create topics ({})", rd_kafka_event_error_string(ev.get())));
+      return from_code(rd_kafka_event_error(ev.get()),
+                       fmt::format("create topics ({})", rd_kafka_event_error_string(ev.get())));
     }
     const rd_kafka_CreateTopics_result_t* result = rd_kafka_event_CreateTopics_result(ev.get());
     size_t n = 0;
     const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(result, &n);
     for (size_t i = 0; i < n; ++i) {
       auto code = rd_kafka_topic_result_error(results[i]);
-      if (code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) continue;
-      return from_code(code, fmt::format("create topic {} ({})", rd_kafka_topic_result_name(results[i]),
-                                         rd_kafka_topic_result_error_string(results[i])
-                                             ? rd_kafka_topic_result_error_string(results[i])
-                                             : ""));
+      if (code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS)
+        continue;
+      return from_code(code,
+                       fmt::format("create topic {} ({})", rd_kafka_topic_result_name(results[i]),
+                                   rd_kafka_topic_result_error_string(results[i])
+                                       ? rd_kafka_topic_result_error_string(results[i])
+                                       : ""));
     }
     return {};
   }
 
-  error partition_counts(const std::vector<std::string>& topics, std::map<std::string, std::int32_t>& out,
-                         milliseconds timeout) override {
+  error partition_counts(const std::vector<std::string>& topics,
+                         std::map<std::string, std::int32_t>& out, milliseconds timeout) override {
     return read_partition_counts(_rk.get(), topics, out, timeout);
   }
 
@@ -510,7 +565,8 @@ class rdkafka_admin final : public admin {
 // directly. Metadata still goes over the wire.
 class embedded_admin final : public admin {
  public:
-  embedded_admin(std::shared_ptr<embedded_broker_impl> broker, const std::map<std::string, std::string>& props)
+  embedded_admin(std::shared_ptr<embedded_broker_impl> broker,
+                 const std::map<std::string, std::string>& props)
       : _broker(std::move(broker)), _rk(make_client(RD_KAFKA_PRODUCER, make_conf(props))) {}
 
   error create_topics(const std::vector<new_topic>& topics, milliseconds) override {
@@ -521,8 +577,8 @@ class embedded_admin final : public admin {
     }
     return {};
   }
-  error partition_counts(const std::vector<std::string>& topics, std::map<std::string, std::int32_t>& out,
-                         milliseconds timeout) override {
+  error partition_counts(const std::vector<std::string>& topics,
+                         std::map<std::string, std::int32_t>& out, milliseconds timeout) override {
     return read_partition_counts(_rk.get(), topics, out, timeout);
   }
 
@@ -545,8 +601,8 @@ class control_admin final : public admin {
     }
     return {};
   }
-  error partition_counts(const std::vector<std::string>& topics, std::map<std::string, std::int32_t>& out,
-                         milliseconds timeout) override {
+  error partition_counts(const std::vector<std::string>& topics,
+                         std::map<std::string, std::int32_t>& out, milliseconds timeout) override {
     return read_partition_counts(_rk.get(), topics, out, timeout);
   }
 
@@ -559,20 +615,25 @@ class rdkafka_factory final : public client_factory {
  public:
   explicit rdkafka_factory(cluster_target target) : _target(std::move(target)) {}
 
-  std::unique_ptr<consumer> make_consumer(const std::map<std::string, std::string>& props) override {
+  std::unique_ptr<consumer> make_consumer(
+      const std::map<std::string, std::string>& props) override {
     return std::make_unique<rdkafka_consumer>(with_bootstrap(props));
   }
-  std::unique_ptr<producer> make_producer(const std::map<std::string, std::string>& props) override {
+  std::unique_ptr<producer> make_producer(
+      const std::map<std::string, std::string>& props) override {
     return std::make_unique<rdkafka_producer>(with_bootstrap(props));
   }
   std::unique_ptr<admin> make_admin(const std::map<std::string, std::string>& props) override {
-    if (_target.embedded) return std::make_unique<embedded_admin>(_target.embedded, with_bootstrap(props));
-    if (!_target.control_address.empty()) return std::make_unique<control_admin>(_target.control_address, with_bootstrap(props));
+    if (_target.embedded)
+      return std::make_unique<embedded_admin>(_target.embedded, with_bootstrap(props));
+    if (!_target.control_address.empty())
+      return std::make_unique<control_admin>(_target.control_address, with_bootstrap(props));
     return std::make_unique<rdkafka_admin>(with_bootstrap(props));
   }
 
  private:
-  std::map<std::string, std::string> with_bootstrap(std::map<std::string, std::string> props) const {
+  std::map<std::string, std::string> with_bootstrap(
+      std::map<std::string, std::string> props) const {
     props["bootstrap.servers"] = _target.bootstrap_servers;
     return props;
   }
@@ -595,6 +656,8 @@ void validate_properties(const std::map<std::string, std::string>& props, std::s
   }
 }
 
-std::string librdkafka_version() { return rd_kafka_version_str(); }
+std::string librdkafka_version() {
+  return rd_kafka_version_str();
+}
 
 }  // namespace rill::kafka

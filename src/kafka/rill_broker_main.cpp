@@ -19,7 +19,8 @@
 
 namespace {
 int usage() {
-  std::cerr << "usage: rill-broker [--brokers N] [--properties FILE] [--topic NAME:PARTITIONS]...\n";
+  std::cerr
+      << "usage: rill-broker [--brokers N] [--properties FILE] [--topic NAME:PARTITIONS]...\n";
   return 2;
 }
 }  // namespace
@@ -51,12 +52,14 @@ int main(int argc, char** argv) {
     const std::string control_address = "127.0.0.1:" + std::to_string(control);
     if (!properties.empty()) {
       std::ofstream out(properties + ".tmp");
-      out << "bootstrap.servers=" << broker.bootstrap_servers() << "\nbroker.control=" << control_address << "\n";
+      out << "bootstrap.servers=" << broker.bootstrap_servers()
+          << "\nbroker.control=" << control_address << "\n";
       out.close();
-      std::rename((properties + ".tmp").c_str(), properties.c_str());  // readers never see half a file
+      std::rename((properties + ".tmp").c_str(),
+                  properties.c_str());  // readers never see half a file
     }
-    std::cout << "rill-broker: bootstrap.servers=" << broker.bootstrap_servers() << " broker.control=" << control_address
-              << std::endl;
+    std::cout << "rill-broker: bootstrap.servers=" << broker.bootstrap_servers()
+              << " broker.control=" << control_address << std::endl;
     rill::wait_for_shutdown_signal();
     std::cout << "rill-broker: stopping" << std::endl;
   } catch (const std::exception& e) {

@@ -43,14 +43,15 @@ class error {
  public:
   enum class kind {
     none,
-    retriable,        // try again (timeouts, a broker down, leader moving)
-    abortable,        // the transaction must be aborted; processing may go on after
-    task_migrated,    // this instance lost its partitions or was fenced: close dirty, rejoin
-    fatal,            // the client cannot go on
+    retriable,      // try again (timeouts, a broker down, leader moving)
+    abortable,      // the transaction must be aborted; processing may go on after
+    task_migrated,  // this instance lost its partitions or was fenced: close dirty, rejoin
+    fatal,          // the client cannot go on
   };
 
   error() = default;
-  error(kind k, int code, std::string message) : _kind(k), _code(code), _message(std::move(message)) {}
+  error(kind k, int code, std::string message)
+      : _kind(k), _code(code), _message(std::move(message)) {}
 
   explicit operator bool() const noexcept { return _kind != kind::none; }
   kind type() const noexcept { return _kind; }

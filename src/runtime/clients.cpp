@@ -47,7 +47,8 @@ struct byte_writer::impl {
   std::unique_ptr<kafka::producer> producer;
 };
 
-byte_writer::byte_writer(const std::string& bootstrap_servers, const std::map<std::string, std::string>& props)
+byte_writer::byte_writer(const std::string& bootstrap_servers,
+                         const std::map<std::string, std::string>& props)
     : _impl(std::make_unique<impl>()) {
   auto p = props;
   _impl->cluster = runtime::connect_cluster(bootstrap_servers, control_of(p));
@@ -57,15 +58,17 @@ byte_writer::byte_writer(const std::string& bootstrap_servers, const std::map<st
 
 byte_writer::~byte_writer() = default;
 
-void byte_writer::send(const std::string& topic, std::int32_t partition, std::optional<bytes_view> key,
-                       std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp) {
+void byte_writer::send(const std::string& topic, std::int32_t partition,
+                       std::optional<bytes_view> key, std::optional<bytes_view> value,
+                       const rill::headers& headers, timestamp_ms timestamp) {
   if (kafka::error e = _impl->producer->send(topic, partition, key, value, headers, timestamp)) {
     throw error(fmt::format("topic_writer: {}", e.message()));
   }
 }
 
 void byte_writer::flush(std::chrono::milliseconds timeout) {
-  if (kafka::error e = _impl->producer->flush(timeout)) throw error(fmt::format("topic_writer: {}", e.message()));
+  if (kafka::error e = _impl->producer->flush(timeout))
+    throw error(fmt::format("topic_writer: {}", e.message()));
 }
 
 struct byte_reader::impl {
@@ -84,7 +87,8 @@ byte_reader::byte_reader(const std::string& bootstrap_servers, const std::string
   // A topic an app is about to write may not exist yet: wait for it a while.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (!counts.contains(topic)) {
-    if (kafka::error e = admin->partition_counts({topic}, counts, std::chrono::seconds(10)); e && !e.retriable()) {
+    if (kafka::error e = admin->partition_counts({topic}, counts, std::chrono::seconds(10));
+        e && !e.retriable()) {
       throw error(fmt::format("topic_reader: {}", e.message()));
     }
     if (counts.contains(topic)) break;
@@ -99,14 +103,17 @@ byte_reader::byte_reader(const std::string& bootstrap_servers, const std::string
   _impl->consumer = _impl->cluster.clients->make_consumer(p);
   std::vector<kafka::partition_offset> all;
   for (std::int32_t i = 0; i < counts.at(topic); ++i) all.push_back({{topic, i}, -1});
-  if (kafka::error e = _impl->consumer->assign(all)) throw error(fmt::format("topic_reader: {}", e.message()));
+  if (kafka::error e = _impl->consumer->assign(all))
+    throw error(fmt::format("topic_reader: {}", e.message()));
 }
 
 byte_reader::~byte_reader() = default;
 
-std::vector<raw_kafka_record> byte_reader::poll(std::chrono::milliseconds timeout, std::size_t max) {
+std::vector<raw_kafka_record> byte_reader::poll(std::chrono::milliseconds timeout,
+                                                std::size_t max) {
   _impl->batch.clear();
-  if (kafka::error e = _impl->consumer->poll(timeout, max, _impl->batch); e && e.type() == kafka::error::kind::fatal) {
+  if (kafka::error e = _impl->consumer->poll(timeout, max, _impl->batch);
+      e && e.type() == kafka::error::kind::fatal) {
     throw error(fmt::format("topic_reader: {}", e.message()));
   }
   std::vector<raw_kafka_record> out;
@@ -123,12 +130,13 @@ std::vector<raw_kafka_record> byte_reader::poll(std::chrono::milliseconds timeou
   return out;
 }
 
-void create_topic(const std::string& bootstrap_servers, const std::string& topic, std::int32_t partitions,
-                  const std::map<std::string, std::string>& props) {
+void create_topic(const std::string& bootstrap_servers, const std::string& topic,
+                  std::int32_t partitions, const std::map<std::string, std::string>& props) {
   auto p = props;
   auto cluster = runtime::connect_cluster(bootstrap_servers, control_of(p));
   auto admin = cluster.clients->make_admin(p);
-  if (kafka::error e = admin->create_topics({{topic, partitions, -1, {}}}, std::chrono::seconds(30))) {
+  if (kafka::error e =
+          admin->create_topics({{topic, partitions, -1, {}}}, std::chrono::seconds(30))) {
     throw error(fmt::format("create_topic '{}': {}", topic, e.message()));
   }
 }

@@ -31,11 +31,23 @@ const std::vector<setting>& settings() {
       {cfg::num_stream_threads, kind::integer, "1", 1},
       // 30 s at-least-once, 100 ms exactly-once: resolved by the runtime when unset.
       {cfg::commit_interval_ms, kind::integer, nullptr, 0},
-      {cfg::processing_guarantee, kind::choice, "at_least_once", 0, {"at_least_once", "exactly_once_v2"}},
+      {cfg::processing_guarantee,
+       kind::choice,
+       "at_least_once",
+       0,
+       {"at_least_once", "exactly_once_v2"}},
       {cfg::state_dir, kind::string, "/tmp/rill"},
       {cfg::max_task_idle_ms, kind::integer, "0", -1},
-      {cfg::deserialization_handler, kind::choice, "fail", 0, {"fail", "log_and_continue", "dead_letter"}},
-      {cfg::processing_handler, kind::choice, "fail", 0, {"fail", "log_and_continue", "dead_letter"}},
+      {cfg::deserialization_handler,
+       kind::choice,
+       "fail",
+       0,
+       {"fail", "log_and_continue", "dead_letter"}},
+      {cfg::processing_handler,
+       kind::choice,
+       "fail",
+       0,
+       {"fail", "log_and_continue", "dead_letter"}},
       {cfg::dead_letter_topic, kind::string, nullptr},
       {cfg::buffered_records_per_partition, kind::integer, "1000", 1},
       {cfg::poll_ms, kind::integer, "100", 0},
@@ -62,8 +74,9 @@ const setting* find_setting(std::string_view key) {
 }
 
 bool is_passthrough(std::string_view key) {
-  return std::any_of(std::begin(passthrough_prefixes), std::end(passthrough_prefixes),
-                     [&](std::string_view p) { return key.size() > p.size() && key.starts_with(p); });
+  return std::any_of(
+      std::begin(passthrough_prefixes), std::end(passthrough_prefixes),
+      [&](std::string_view p) { return key.size() > p.size() && key.starts_with(p); });
 }
 
 std::size_t edit_distance(std::string_view a, std::string_view b) {
@@ -113,7 +126,8 @@ void validate(std::string_view key, std::string_view value) {
     case kind::integer: {
       auto n = parse_int(value);
       if (!n || *n < s->min) {
-        throw config_error(fmt::format("setting '{}' must be an integer >= {}, got '{}'", key, s->min, value));
+        throw config_error(
+            fmt::format("setting '{}' must be an integer >= {}, got '{}'", key, s->min, value));
       }
       break;
     }
@@ -149,7 +163,9 @@ config& config::set(std::string key, std::string value) {
   return *this;
 }
 
-bool config::contains(std::string_view key) const { return _values.find(key) != _values.end(); }
+bool config::contains(std::string_view key) const {
+  return _values.find(key) != _values.end();
+}
 
 std::optional<std::string> config::get(std::string_view key) const {
   if (auto it = _values.find(key); it != _values.end()) return it->second;
@@ -172,7 +188,9 @@ std::int64_t config::get_int(std::string_view key) const {
   return *n;
 }
 
-bool config::get_bool(std::string_view key) const { return get_string(key) == "true"; }
+bool config::get_bool(std::string_view key) const {
+  return get_string(key) == "true";
+}
 
 std::map<std::string, std::string> config::with_prefix(std::string_view prefix) const {
   std::map<std::string, std::string> out;
@@ -214,7 +232,8 @@ config& config::apply_environment(std::string_view prefix) {
     auto eq = entry.find('=');
     if (eq == std::string_view::npos) continue;
     std::string key(entry.substr(prefix.size(), eq - prefix.size()));
-    for (char& ch : key) ch = ch == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    for (char& ch : key)
+      ch = ch == '_' ? '.' : static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     try {
       set(key, std::string(entry.substr(eq + 1)));
     } catch (const config_error& e) {

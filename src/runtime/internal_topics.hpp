@@ -20,6 +20,12 @@ std::map<std::string, std::int32_t> internal_partition_counts(
     const detail::compiled_topology& topology, std::string_view application_id,
     const std::function<std::optional<std::int32_t>(const std::string&)>& count_of);
 
+// Throws rill::error naming the topics when co-partitioned topics (those feeding one
+// grouping or join) differ in partition count.
+void check_copartitioning(const detail::compiled_topology& topology,
+                          std::string_view application_id,
+                          const std::function<std::int32_t(const std::string&)>& count_of);
+
 // The number of tasks of a subtopology: the largest partition count of its source topics.
 std::int32_t task_count(const detail::subtopology_def& sub, std::string_view application_id,
                         const std::function<std::int32_t(const std::string&)>& count_of);

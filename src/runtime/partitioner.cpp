@@ -12,7 +12,8 @@ std::uint32_t murmur2(bytes_view data) noexcept {
   std::uint32_t h = seed ^ static_cast<std::uint32_t>(length);
   const std::size_t blocks = length / 4;
   for (std::size_t i = 0; i < blocks; ++i) {
-    std::uint32_t k = byte(4 * i) | (byte(4 * i + 1) << 8) | (byte(4 * i + 2) << 16) | (byte(4 * i + 3) << 24);
+    std::uint32_t k =
+        byte(4 * i) | (byte(4 * i + 1) << 8) | (byte(4 * i + 2) << 16) | (byte(4 * i + 3) << 24);
     k *= m;
     k ^= k >> r;
     k *= m;
@@ -21,8 +22,12 @@ std::uint32_t murmur2(bytes_view data) noexcept {
   }
   const std::size_t tail = length & ~std::size_t{3};
   switch (length % 4) {
-    case 3: h ^= byte(tail + 2) << 16; [[fallthrough]];
-    case 2: h ^= byte(tail + 1) << 8; [[fallthrough]];
+    case 3:
+      h ^= byte(tail + 2) << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= byte(tail + 1) << 8;
+      [[fallthrough]];
     case 1:
       h ^= byte(tail);
       h *= m;

@@ -13,7 +13,8 @@ namespace rill::runtime {
 std::uint32_t murmur2(bytes_view data) noexcept;
 
 inline std::int32_t default_partition(bytes_view key, std::int32_t partitions) noexcept {
-  return static_cast<std::int32_t>((murmur2(key) & 0x7fffffffu) % static_cast<std::uint32_t>(partitions));
+  return static_cast<std::int32_t>((murmur2(key) & 0x7fffffffu) %
+                                   static_cast<std::uint32_t>(partitions));
 }
 
 }  // namespace rill::runtime

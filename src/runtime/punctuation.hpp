@@ -13,8 +13,8 @@ namespace rill::runtime {
 
 class punctuation_queue {
  public:
-  using invoker = std::function<void(detail::node& owner, const std::function<void(timestamp_ms)>& fn,
-                                     timestamp_ms now)>;
+  using invoker = std::function<void(
+      detail::node& owner, const std::function<void(timestamp_ms)>& fn, timestamp_ms now)>;
 
   // First due at `first`, then every `interval` ms.
   cancellable schedule(timestamp_ms first, std::int64_t interval,

@@ -8,10 +8,12 @@
 
 namespace rill::runtime {
 
-void record_collector::send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
-                            std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp) {
+void record_collector::send(std::string_view topic, std::int32_t partition,
+                            std::optional<bytes_view> key, std::optional<bytes_view> value,
+                            const rill::headers& headers, timestamp_ms timestamp) {
   if (partition < 0 && key) partition = default_partition(*key, partition_count(topic));
-  if (kafka::error e = _producer->send(topic, partition, key, value, headers, timestamp)) throw send_failed(std::move(e));
+  if (kafka::error e = _producer->send(topic, partition, key, value, headers, timestamp))
+    throw send_failed(std::move(e));
   ++_sent;
 }
 
@@ -19,8 +21,9 @@ std::int32_t record_collector::partition_count(std::string_view topic) {
   if (auto it = _partitions.find(topic); it != _partitions.end()) return it->second;
   const std::int32_t n = _producer->partition_count(topic, std::chrono::seconds(10));
   if (n <= 0) {
-    throw send_failed(kafka::error(kafka::error::kind::retriable, 0,
-                                   fmt::format("cannot learn the partition count of topic '{}'", topic)));
+    throw send_failed(
+        kafka::error(kafka::error::kind::retriable, 0,
+                     fmt::format("cannot learn the partition count of topic '{}'", topic)));
   }
   _partitions.emplace(std::string(topic), n);
   return n;

@@ -29,11 +29,14 @@ class record_collector final : public detail::record_sender {
   explicit record_collector(kafka::producer& producer) : _producer(&producer) {}
 
   void send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
-            std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp) override;
+            std::optional<bytes_view> value, const rill::headers& headers,
+            timestamp_ms timestamp) override;
   std::int32_t partition_count(std::string_view topic) override;
 
   // Known partition counts (e.g. from the admin at start), so sinks need not ask.
-  void set_partition_count(const std::string& topic, std::int32_t count) { _partitions[topic] = count; }
+  void set_partition_count(const std::string& topic, std::int32_t count) {
+    _partitions[topic] = count;
+  }
   void set_producer(kafka::producer& p) { _producer = &p; }
   std::uint64_t sent() const noexcept { return _sent; }
 

@@ -37,7 +37,8 @@ class ring_buffer {
  private:
   void grow() {
     std::vector<T> bigger(_slots.empty() ? 16 : _slots.size() * 2);
-    for (std::size_t i = 0; i < _size; ++i) bigger[i] = std::move(_slots[(_head + i) % _slots.size()]);
+    for (std::size_t i = 0; i < _size; ++i)
+      bigger[i] = std::move(_slots[(_head + i) % _slots.size()]);
     _slots = std::move(bigger);
     _head = 0;
   }

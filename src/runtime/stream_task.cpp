@@ -25,8 +25,8 @@ handler_response parse_handler(const std::string& v) {
 
 std::string demangle(const char* mangled) {
   int status = 0;
-  std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(mangled, nullptr, nullptr, &status),
-                                               std::free);
+  std::unique_ptr<char, void (*)(void*)> name(
+      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), std::free);
   return status == 0 && name ? std::string(name.get()) : std::string(mangled);
 }
 
@@ -44,9 +44,10 @@ error_policy error_policy::from_config(const rill::config& cfg) {
   if ((p.on_deserialization == handler_response::dead_letter ||
        p.on_processing == handler_response::dead_letter) &&
       p.dead_letter_topic.empty()) {
-    throw config_error(fmt::format("a handler is set to dead_letter but '{}' is not set; name the "
-                                   "dead-letter topic",
-                                   cfg::dead_letter_topic));
+    throw config_error(
+        fmt::format("a handler is set to dead_letter but '{}' is not set; name the "
+                    "dead-letter topic",
+                    cfg::dead_letter_topic));
   }
   return p;
 }
@@ -59,7 +60,8 @@ stream_task::stream_task(task_id id, const detail::compiled_topology& topology,
   for (int i : sub.nodes) {
     const detail::compiled_node& cn = topology.node(i);
     detail::node_args args{cn.name, {}};
-    for (const auto& t : cn.topics) args.topics.push_back(detail::resolve_topic(_settings.application_id, t));
+    for (const auto& t : cn.topics)
+      args.topics.push_back(detail::resolve_topic(_settings.application_id, t));
     position[static_cast<std::size_t>(i)] = static_cast<int>(_nodes.size());
     _nodes.push_back(cn.factory(args));
     if (cn.kind == detail::node_kind::source) {
@@ -124,7 +126,8 @@ std::size_t stream_task::buffered() const {
   return n;
 }
 
-bool stream_task::ready(timestamp_ms now, bool enforce, const std::function<bool(std::size_t)>& caught_up) {
+bool stream_task::ready(timestamp_ms now, bool enforce,
+                        const std::function<bool(std::size_t)>& caught_up) {
   bool any = false;
   bool must_wait = false;
   for (std::size_t i = 0; i < _queues.size(); ++i) {
@@ -173,16 +176,18 @@ bool stream_task::process_next() {
 bool stream_task::punctuate_stream_time() {
   if (_stream_time < 0) return false;
   return _stream_time_punctuations.run_due(
-      _stream_time, [this](detail::node& n, const auto& fn, timestamp_ms now) { invoke_punctuator(n, fn, now); });
+      _stream_time,
+      [this](detail::node& n, const auto& fn, timestamp_ms now) { invoke_punctuator(n, fn, now); });
 }
 
 bool stream_task::punctuate_wall_clock(timestamp_ms now) {
   return _wall_clock_punctuations.run_due(
-      now, [this](detail::node& n, const auto& fn, timestamp_ms t) { invoke_punctuator(n, fn, t); });
+      now,
+      [this](detail::node& n, const auto& fn, timestamp_ms t) { invoke_punctuator(n, fn, t); });
 }
 
-void stream_task::invoke_punctuator(detail::node& owner, const std::function<void(timestamp_ms)>& fn,
-                                    timestamp_ms now) {
+void stream_task::invoke_punctuator(detail::node& owner,
+                                    const std::function<void(timestamp_ms)>& fn, timestamp_ms now) {
   _current = record_context{};
   ++_counters.punctuations;
   try {
@@ -227,16 +232,19 @@ handler_response stream_task::decide(const exception_handler& custom, handler_re
   try {
     return custom(ctx, e);
   } catch (const std::exception& inner) {
-    throw streams_error(fmt::format("task {}: the exception handler itself threw ({}) while "
-                                    "handling: {}",
-                                    _id.to_string(), inner.what(), e.what()));
+    throw streams_error(
+        fmt::format("task {}: the exception handler itself threw ({}) while "
+                    "handling: {}",
+                    _id.to_string(), inner.what(), e.what()));
   }
 }
 
 bool stream_task::on_deserialization_error(const detail::raw_record& r, const std::exception& e) {
-  error_context ctx{_id, r.topic, r.partition, r.offset, r.timestamp, r.key, r.value, &r.headers, {}};
+  error_context ctx{_id,   r.topic, r.partition, r.offset, r.timestamp,
+                    r.key, r.value, &r.headers,  {}};
   const auto& policy = _settings.errors;
-  handler_response response = decide(policy.custom_deserialization, policy.on_deserialization, ctx, e);
+  handler_response response =
+      decide(policy.custom_deserialization, policy.on_deserialization, ctx, e);
   const std::string where = describe_record(r.topic, r.partition, r.offset);
   switch (response) {
     case handler_response::fail:
@@ -256,23 +264,27 @@ bool stream_task::on_deserialization_error(const detail::raw_record& r, const st
   return false;
 }
 
-void stream_task::on_processing_error(const detail::raw_record* r, const detail::user_code_error& e) {
+void stream_task::on_processing_error(const detail::raw_record* r,
+                                      const detail::user_code_error& e) {
   error_context ctx{_id, {}, -1, -1, _stream_time, {}, {}, nullptr, e.node()};
   if (r != nullptr) {
-    ctx = error_context{_id, r->topic, r->partition, r->offset, r->timestamp, r->key, r->value, &r->headers, e.node()};
+    ctx = error_context{_id,    r->topic, r->partition, r->offset, r->timestamp,
+                        r->key, r->value, &r->headers,  e.node()};
   }
   const auto& policy = _settings.errors;
   handler_response response = decide(policy.custom_processing, policy.on_processing, ctx, e);
-  const std::string where = r != nullptr ? "the record at " + describe_record(r->topic, r->partition, r->offset)
-                                         : std::string("a punctuation");
+  const std::string where =
+      r != nullptr ? "the record at " + describe_record(r->topic, r->partition, r->offset)
+                   : std::string("a punctuation");
   switch (response) {
     case handler_response::fail:
-      throw streams_error(fmt::format(
-          "task {}: node '{}' threw while processing {}: {}. To skip such records set "
-          "processing.exception.handler to log_and_continue or dead_letter",
-          _id.to_string(), e.node(), where, e.what()));
+      throw streams_error(
+          fmt::format("task {}: node '{}' threw while processing {}: {}. To skip such records set "
+                      "processing.exception.handler to log_and_continue or dead_letter",
+                      _id.to_string(), e.node(), where, e.what()));
     case handler_response::skip:
-      spdlog::warn("task {}: skipped {}: node '{}' threw: {}", _id.to_string(), where, e.node(), e.what());
+      spdlog::warn("task {}: skipped {}: node '{}' threw: {}", _id.to_string(), where, e.node(),
+                   e.what());
       ++_counters.skipped;
       return;
     case handler_response::dead_letter:
@@ -287,7 +299,8 @@ void stream_task::on_processing_error(const detail::raw_record* r, const detail:
   }
 }
 
-void stream_task::dead_letter(const detail::raw_record& r, std::string_view node, const std::exception& e) {
+void stream_task::dead_letter(const detail::raw_record& r, std::string_view node,
+                              const std::exception& e) {
   const std::string& topic = _settings.errors.dead_letter_topic;
   if (topic.empty()) {
     throw streams_error(fmt::format("task {}: a handler chose dead_letter but '{}' is not set",
@@ -296,7 +309,8 @@ void stream_task::dead_letter(const detail::raw_record& r, std::string_view node
   rill::headers h = r.headers;
   namespace dh = dead_letter_headers;
   const auto* user = dynamic_cast<const detail::user_code_error*>(&e);
-  h.set(std::string(dh::exception), demangle(user != nullptr ? user->type().c_str() : typeid(e).name()));
+  h.set(std::string(dh::exception),
+        demangle(user != nullptr ? user->type().c_str() : typeid(e).name()));
   h.set(std::string(dh::message), std::string(e.what()));
   h.set(std::string(dh::topic), std::string(r.topic));
   h.set(std::string(dh::partition), std::to_string(r.partition));

@@ -55,7 +55,7 @@ struct task_settings {
 
 struct task_counters {
   std::uint64_t processed = 0;
-  std::uint64_t skipped = 0;      // by skip or dead_letter
+  std::uint64_t skipped = 0;  // by skip or dead_letter
   std::uint64_t dead_lettered = 0;
   std::uint64_t punctuations = 0;
 };
@@ -115,7 +115,7 @@ class stream_task final : public detail::task_context {
   struct input_queue {
     detail::source_node* source = nullptr;
     ring_buffer<consumed_record> records;
-    std::int64_t consumed_offset = -1;   // next offset to commit
+    std::int64_t consumed_offset = -1;  // next offset to commit
     std::int64_t committed_offset = -1;
   };
 

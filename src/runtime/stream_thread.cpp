@@ -13,12 +13,14 @@ constexpr std::size_t max_poll_records = 1000;
 constexpr std::size_t max_records_per_task_pass = 1000;
 
 timestamp_ms system_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 }  // namespace
 
-stream_thread::stream_thread(int index, const app_shared& app, state_callback on_state, error_callback on_error)
+stream_thread::stream_thread(int index, const app_shared& app, state_callback on_state,
+                             error_callback on_error)
     : _index(index),
       _app(app),
       _name(fmt::format("{}-StreamThread-{}", app.client_id, index)),
@@ -30,7 +32,9 @@ stream_thread::~stream_thread() {
   join();
 }
 
-void stream_thread::start() { _thread = std::thread([this] { run(); }); }
+void stream_thread::start() {
+  _thread = std::thread([this] { run(); });
+}
 
 void stream_thread::join() {
   if (_thread.joinable()) _thread.join();
@@ -50,9 +54,11 @@ void stream_thread::run() {
     _producer = _app.clients->make_producer(producer_props);
     _collector = std::make_unique<record_collector>(*_producer);
     for (const auto& [topic, n] : _app.partition_counts) _collector->set_partition_count(topic, n);
-    _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector, _app.buffered_per_partition);
+    _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector,
+                                            _app.buffered_per_partition);
     set_state(thread_state::rebalancing);
-    if (kafka::error e = _consumer->subscribe(_app.source_topics, *this)) throw streams_error(e.message());
+    if (kafka::error e = _consumer->subscribe(_app.source_topics, *this))
+      throw streams_error(e.message());
     spdlog::info("{}: started, subscribed to {}", _name, fmt::join(_app.source_topics, ", "));
     _last_commit = clock::now();
     while (!_stop.load()) run_once();
@@ -83,10 +89,14 @@ void stream_thread::run() {
 void stream_thread::run_once() {
   const auto timeout = _tasks->has_buffered() ? std::chrono::milliseconds(0) : _app.poll_timeout;
   _batch.clear();
-  if (kafka::error e = _consumer->poll(timeout, max_poll_records, _batch); e && e.type() == kafka::error::kind::fatal) {
+  if (kafka::error e = _consumer->poll(timeout, max_poll_records, _batch);
+      e && e.type() == kafka::error::kind::fatal) {
     throw streams_error(fmt::format("{}: {}", _name, e.message()));
   }
-  if (auto pause = _tasks->add(_batch); !pause.empty()) _consumer->pause(pause);
+  if (auto pause = _tasks->add(_batch); !pause.empty()) {
+    _consumer->pause(pause);
+    _counters.pauses += pause.size();
+  }
   try {
     _tasks->process(system_now(), max_records_per_task_pass,
                     [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
@@ -102,7 +112,8 @@ void stream_thread::run_once() {
 }
 
 void stream_thread::maybe_commit(bool force) {
-  if (force || _tasks->commit_requested() || clock::now() - _last_commit >= _app.commit_interval) commit();
+  if (force || _tasks->commit_requested() || clock::now() - _last_commit >= _app.commit_interval)
+    commit();
 }
 
 void stream_thread::commit() {
@@ -113,9 +124,11 @@ void stream_thread::commit() {
   if (kafka::error e = _consumer->commit(offsets)) {
     switch (e.type()) {
       case kafka::error::kind::task_migrated:
-        spdlog::warn("{}: commit failed, the group is rebalancing ({}); the partitions' new owners reprocess "
-                     "from the last commit",
-                     _name, e.message());
+        spdlog::warn(
+            "{}: commit failed, the group is rebalancing ({}); the partitions' new owners "
+            "reprocess "
+            "from the last commit",
+            _name, e.message());
         return;
       case kafka::error::kind::retriable:
         spdlog::warn("{}: commit failed, retrying at the next interval: {}", _name, e.message());
@@ -133,11 +146,12 @@ void stream_thread::rewind(const kafka::error& why) {
   const auto now = clock::now();
   if (_failing_since == clock::time_point{}) _failing_since = now;
   if (now - _failing_since > _app.task_timeout) {
-    throw streams_error(fmt::format("{}: the producer kept failing for longer than task.timeout.ms: {}", _name,
-                                    why.message()));
+    throw streams_error(fmt::format(
+        "{}: the producer kept failing for longer than task.timeout.ms: {}", _name, why.message()));
   }
   ++_counters.rewinds;
-  spdlog::warn("{}: producer failed ({}); rewinding its tasks to the last commit", _name, why.message());
+  spdlog::warn("{}: producer failed ({}); rewinding its tasks to the last commit", _name,
+               why.message());
   auto partitions = _tasks->assigned();
   _tasks->close_all(false);
   // A fresh producer: the old one may hold records it can no longer deliver.
@@ -148,7 +162,8 @@ void stream_thread::rewind(const kafka::error& why) {
   std::vector<kafka::partition_offset> positions;
   for (const auto& tp : partitions) positions.push_back({tp, -1});
   if (kafka::error e = _consumer->committed(positions, std::chrono::seconds(10))) {
-    throw streams_error(fmt::format("{}: cannot read committed offsets to rewind: {}", _name, e.message()));
+    throw streams_error(
+        fmt::format("{}: cannot read committed offsets to rewind: {}", _name, e.message()));
   }
   if (kafka::error e = _consumer->seek(positions)) {
     spdlog::warn("{}: seek while rewinding: {}", _name, e.message());
@@ -170,7 +185,8 @@ void stream_thread::shutdown(bool clean) {
   if (_tasks) _tasks->close_all(clean);
   if (_consumer) _consumer->close();  // leaves the group
   if (_producer && clean) {
-    if (kafka::error e = _producer->flush(std::chrono::seconds(30))) spdlog::error("{}: final flush: {}", _name, e.message());
+    if (kafka::error e = _producer->flush(std::chrono::seconds(30)))
+      spdlog::error("{}: final flush: {}", _name, e.message());
   }
   spdlog::info("{}: stopped{}", _name, clean ? "" : " after a failure");
 }
@@ -181,6 +197,7 @@ void stream_thread::publish_counters() {
   _counters.processed.store(c.processed);
   _counters.skipped.store(c.skipped);
   _counters.dead_lettered.store(c.dead_lettered);
+  _counters.buffered.store(_tasks->buffered());
 }
 
 void stream_thread::on_assigned(const std::vector<kafka::topic_partition>& partitions) {
@@ -194,18 +211,22 @@ void stream_thread::on_assigned(const std::vector<kafka::topic_partition>& parti
 
 void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partitions) {
   set_state(thread_state::rebalancing);
-  spdlog::info("{}: {} partition(s) revoked; committing and closing their tasks", _name, partitions.size());
+  spdlog::info("{}: {} partition(s) revoked; committing and closing their tasks", _name,
+               partitions.size());
   try {
     commit();
   } catch (const std::exception& e) {
-    spdlog::warn("{}: commit on revocation failed ({}); the new owners reprocess from the last commit", _name, e.what());
+    spdlog::warn(
+        "{}: commit on revocation failed ({}); the new owners reprocess from the last commit",
+        _name, e.what());
   }
   _tasks->close_tasks_of(partitions, true);
 }
 
 void stream_thread::on_lost(const std::vector<kafka::topic_partition>& partitions) {
   set_state(thread_state::rebalancing);
-  spdlog::warn("{}: {} partition(s) lost; closing their tasks without committing", _name, partitions.size());
+  spdlog::warn("{}: {} partition(s) lost; closing their tasks without committing", _name,
+               partitions.size());
   _tasks->close_tasks_of(partitions, false);
 }
 

@@ -29,7 +29,7 @@ struct app_shared {
   kafka::client_factory* clients = nullptr;
   std::map<std::string, std::string> consumer_props;
   std::map<std::string, std::string> producer_props;
-  std::vector<std::string> source_topics;                 // resolved
+  std::vector<std::string> source_topics;                // resolved
   std::map<std::string, std::int32_t> partition_counts;  // resolved, sources and internal
   std::chrono::milliseconds commit_interval{30000};
   std::chrono::milliseconds poll_timeout{100};
@@ -46,6 +46,8 @@ struct thread_counters {
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> rebalances{0};
   std::atomic<std::uint64_t> rewinds{0};
+  std::atomic<std::uint64_t> buffered{0};
+  std::atomic<std::uint64_t> pauses{0};
 };
 
 class stream_thread final : private kafka::rebalance_listener {

@@ -24,12 +24,18 @@ namespace rill {
 
 std::string_view to_string(app_state s) {
   switch (s) {
-    case app_state::created: return "created";
-    case app_state::rebalancing: return "rebalancing";
-    case app_state::running: return "running";
-    case app_state::pending_shutdown: return "pending_shutdown";
-    case app_state::not_running: return "not_running";
-    case app_state::error: return "error";
+    case app_state::created:
+      return "created";
+    case app_state::rebalancing:
+      return "rebalancing";
+    case app_state::running:
+      return "running";
+    case app_state::pending_shutdown:
+      return "pending_shutdown";
+    case app_state::not_running:
+      return "not_running";
+    case app_state::error:
+      return "error";
   }
   return "unknown";
 }
@@ -42,7 +48,9 @@ std::map<std::string, std::string> merged(std::map<std::string, std::string> def
   return defaults;
 }
 
-spdlog::level::level_enum parse_level(const std::string& s) { return spdlog::level::from_str(s); }
+spdlog::level::level_enum parse_level(const std::string& s) {
+  return spdlog::level::from_str(s);
+}
 
 }  // namespace
 
@@ -86,8 +94,9 @@ struct streams_app::impl {
     bool all_running = std::all_of(thread_states.begin(), thread_states.end(), [](const auto& t) {
       return t.second == runtime::thread_state::running || t.second == runtime::thread_state::dead;
     });
-    bool any_alive = std::any_of(thread_states.begin(), thread_states.end(),
-                                 [](const auto& t) { return t.second != runtime::thread_state::dead; });
+    bool any_alive = std::any_of(thread_states.begin(), thread_states.end(), [](const auto& t) {
+      return t.second != runtime::thread_state::dead;
+    });
     if (!any_alive) return;
     transition(all_running ? app_state::running : app_state::rebalancing, lock);
   }
@@ -116,12 +125,14 @@ struct streams_app::impl {
     std::unique_lock lock(mutex);
     if (current == app_state::pending_shutdown || current == app_state::not_running) return;
     if (response == uncaught_response::replace_thread) {
-      spdlog::warn("app {}: stream thread {} died ({}); replacing it", shared.application_id, index, what);
+      spdlog::warn("app {}: stream thread {} died ({}); replacing it", shared.application_id, index,
+                   what);
       ++replaced;
       start_thread_locked();
       return;
     }
-    spdlog::error("app {}: stream thread {} died ({}); shutting the instance down", shared.application_id, index, what);
+    spdlog::error("app {}: stream thread {} died ({}); shutting the instance down",
+                  shared.application_id, index, what);
     for (auto& t : threads) t->request_stop();
     transition(app_state::error, lock);
   }
@@ -137,14 +148,19 @@ struct streams_app::impl {
   }
 };
 
-streams_app::streams_app(topology t, config c) : _impl(std::make_unique<impl>(std::move(t), std::move(c))) {
+streams_app::streams_app(topology t, config c)
+    : _impl(std::make_unique<impl>(std::move(t), std::move(c))) {
   config& cfg = _impl->cfg;
   spdlog::set_level(parse_level(cfg.get_string(cfg::log_level)));
   auto app_id = cfg.get(cfg::application_id);
-  if (!app_id) throw config_error("setting 'application.id' is required: it names the consumer group and internal topics");
+  if (!app_id)
+    throw config_error(
+        "setting 'application.id' is required: it names the consumer group and internal topics");
   const bool eos = cfg.get_string(cfg::processing_guarantee) == "exactly_once_v2";
   if (eos) {
-    throw config_error("processing.guarantee=exactly_once_v2 is not available yet in this build; use at_least_once");
+    throw config_error(
+        "processing.guarantee=exactly_once_v2 is not available yet in this build; use "
+        "at_least_once");
   }
   for (std::string_view prefix : {"consumer.", "producer.", "admin."}) {
     kafka::validate_properties(cfg.with_prefix(prefix), prefix);
@@ -158,13 +174,16 @@ streams_app::streams_app(topology t, config c) : _impl(std::make_unique<impl>(st
   s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);
   s.tasks.errors = runtime::error_policy::from_config(cfg);
   s.tasks.wall_clock = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
-  s.commit_interval = std::chrono::milliseconds(cfg.get(cfg::commit_interval_ms) ? cfg.get_int(cfg::commit_interval_ms) : 30000);
+  s.commit_interval = std::chrono::milliseconds(
+      cfg.get(cfg::commit_interval_ms) ? cfg.get_int(cfg::commit_interval_ms) : 30000);
   s.poll_timeout = std::chrono::milliseconds(cfg.get_int(cfg::poll_ms));
   s.task_timeout = std::chrono::milliseconds(cfg.get_int(cfg::task_timeout_ms));
-  s.buffered_per_partition = static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
+  s.buffered_per_partition =
+      static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
   s.consumer_props = merged({{"group.id", *app_id},
                              {"enable.auto.commit", "false"},
                              {"auto.offset.reset", "earliest"},
@@ -176,7 +195,8 @@ streams_app::streams_app(topology t, config c) : _impl(std::make_unique<impl>(st
                             cfg.with_prefix("producer."));
 
   for (const auto& sub : s.topology->subtopologies) {
-    for (const auto& t : sub.source_topics) s.source_topics.push_back(detail::resolve_topic(*app_id, t));
+    for (const auto& t : sub.source_topics)
+      s.source_topics.push_back(detail::resolve_topic(*app_id, t));
   }
 
   _impl->cluster = runtime::connect_cluster(cfg.get_string(cfg::bootstrap_servers),
@@ -184,13 +204,16 @@ streams_app::streams_app(topology t, config c) : _impl(std::make_unique<impl>(st
   s.clients = _impl->cluster.clients.get();
 }
 
-streams_app::~streams_app() { close(); }
+streams_app::~streams_app() {
+  close();
+}
 
 void streams_app::start() {
   auto& s = _impl->shared;
   {
     std::lock_guard lock(_impl->mutex);
-    if (_impl->current != app_state::created) throw error("streams_app::start: the app was started already");
+    if (_impl->current != app_state::created)
+      throw error("streams_app::start: the app was started already");
   }
   auto admin = _impl->cluster.clients->make_admin(_impl->cfg.with_prefix("admin."));
   const auto timeout = std::chrono::seconds(30);
@@ -203,20 +226,27 @@ void streams_app::start() {
   }
   std::map<std::string, std::int32_t> counts;
   if (kafka::error e = admin->partition_counts(user_sources, counts, timeout)) {
-    throw error(fmt::format("cannot read topic metadata from {}: {}", _impl->cluster.bootstrap_servers, e.message()));
+    throw error(fmt::format("cannot read topic metadata from {}: {}",
+                            _impl->cluster.bootstrap_servers, e.message()));
   }
   std::vector<std::string> missing;
   for (const auto& t : user_sources) {
     if (!counts.contains(t)) missing.push_back(t);
   }
   if (!missing.empty()) {
-    throw error(fmt::format("source topic(s) {} do not exist on {}; create them before starting the app",
-                            fmt::join(missing, ", "), _impl->cluster.bootstrap_servers));
+    throw error(
+        fmt::format("source topic(s) {} do not exist on {}; create them before starting the app",
+                    fmt::join(missing, ", "), _impl->cluster.bootstrap_servers));
   }
 
-  auto internal = runtime::internal_partition_counts(*s.topology, s.application_id, [&](const std::string& t) {
-    auto it = counts.find(t);
-    return it == counts.end() ? std::nullopt : std::optional(it->second);
+  auto internal =
+      runtime::internal_partition_counts(*s.topology, s.application_id, [&](const std::string& t) {
+        auto it = counts.find(t);
+        return it == counts.end() ? std::nullopt : std::optional(it->second);
+      });
+  runtime::check_copartitioning(*s.topology, s.application_id, [&](const std::string& t) {
+    if (auto it = counts.find(t); it != counts.end()) return it->second;
+    return internal.at(t);
   });
   std::vector<kafka::new_topic> to_create;
   const auto replication = static_cast<std::int32_t>(_impl->cfg.get_int(cfg::replication_factor));
@@ -235,9 +265,10 @@ void streams_app::start() {
       auto it = actual.find(name);
       if (it == actual.end()) throw error(fmt::format("internal topic '{}' was not created", name));
       if (it->second != n) {
-        throw error(fmt::format("internal topic '{}' has {} partitions but the topology needs {}; delete it or "
-                                "reset the application",
-                                name, it->second, n));
+        throw error(fmt::format(
+            "internal topic '{}' has {} partitions but the topology needs {}; delete it or "
+            "reset the application",
+            name, it->second, n));
       }
     }
   }
@@ -245,10 +276,12 @@ void streams_app::start() {
   s.partition_counts.insert(internal.begin(), internal.end());
 
   spdlog::info("app {}: starting {} stream thread(s) against {} (librdkafka {})", s.application_id,
-               _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers, kafka::librdkafka_version());
+               _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers,
+               kafka::librdkafka_version());
   std::unique_lock lock(_impl->mutex);
   _impl->transition(app_state::rebalancing, lock);
-  for (std::int64_t i = 0; i < _impl->cfg.get_int(cfg::num_stream_threads); ++i) _impl->start_thread_locked();
+  for (std::int64_t i = 0; i < _impl->cfg.get_int(cfg::num_stream_threads); ++i)
+    _impl->start_thread_locked();
 }
 
 bool streams_app::close(std::chrono::milliseconds timeout) {
@@ -262,10 +295,12 @@ bool streams_app::close(std::chrono::milliseconds timeout) {
   if (!failed) _impl->transition(app_state::pending_shutdown, lock);
   for (auto& t : _impl->threads) t->request_stop();
   const bool done = _impl->changed.wait_for(lock, timeout, [&] {
-    return std::all_of(_impl->threads.begin(), _impl->threads.end(), [](const auto& t) { return t->finished(); });
+    return std::all_of(_impl->threads.begin(), _impl->threads.end(),
+                       [](const auto& t) { return t->finished(); });
   });
   if (!done) {
-    spdlog::warn("app {}: threads did not stop within {} ms", _impl->shared.application_id, timeout.count());
+    spdlog::warn("app {}: threads did not stop within {} ms", _impl->shared.application_id,
+                 timeout.count());
     return false;
   }
   auto threads = std::move(_impl->threads);
@@ -297,7 +332,8 @@ void streams_app::set_state_listener(std::function<void(app_state, app_state)> l
   _impl->listener = std::move(listener);
 }
 
-void streams_app::set_uncaught_exception_handler(std::function<uncaught_response(const std::exception&)> handler) {
+void streams_app::set_uncaught_exception_handler(
+    std::function<uncaught_response(const std::exception&)> handler) {
   std::lock_guard lock(_impl->mutex);
   _impl->uncaught = std::move(handler);
 }
@@ -314,7 +350,9 @@ void streams_app::set_processing_handler(exception_handler handler) {
   _impl->shared.tasks.errors.custom_processing = std::move(handler);
 }
 
-std::string streams_app::bootstrap_servers() const { return _impl->cluster.bootstrap_servers; }
+std::string streams_app::bootstrap_servers() const {
+  return _impl->cluster.bootstrap_servers;
+}
 
 app_counters streams_app::counters() const {
   std::lock_guard lock(_impl->mutex);
@@ -327,8 +365,12 @@ app_counters streams_app::counters() const {
     c.commits += tc.commits.load();
     c.rebalances += tc.rebalances.load();
     c.rewinds += tc.rewinds.load();
+    c.pauses += tc.pauses.load();
   };
-  for (const auto& t : _impl->threads) add(*t);
+  for (const auto& t : _impl->threads) {
+    add(*t);
+    c.buffered += t->counters().buffered.load();
+  }
   for (const auto& t : _impl->retired) add(*t);
   c.replaced_threads = _impl->replaced;
   return c;
@@ -336,7 +378,8 @@ app_counters streams_app::counters() const {
 
 int wait_for_shutdown_signal() {
   static int pipe_fds[2] = {-1, -1};
-  if (pipe_fds[0] < 0 && ::pipe2(pipe_fds, O_CLOEXEC) != 0) throw error("wait_for_shutdown_signal: pipe failed");
+  if (pipe_fds[0] < 0 && ::pipe2(pipe_fds, O_CLOEXEC) != 0)
+    throw error("wait_for_shutdown_signal: pipe failed");
   struct sigaction sa {};
   sa.sa_handler = [](int sig) {
     unsigned char b = static_cast<unsigned char>(sig);

@@ -9,20 +9,27 @@ namespace rill::runtime {
 
 task_manager::task_manager(const detail::compiled_topology& topology, task_settings settings,
                            detail::record_sender& sender, std::size_t max_buffered_per_partition)
-    : _topology(topology), _settings(std::move(settings)), _sender(sender), _max_buffered(max_buffered_per_partition) {
+    : _topology(topology),
+      _settings(std::move(settings)),
+      _sender(sender),
+      _max_buffered(max_buffered_per_partition) {
   for (const auto& sub : _topology.subtopologies) {
-    for (const auto& t : sub.source_topics) _subtopology_of[detail::resolve_topic(_settings.application_id, t)] = sub.id;
+    for (const auto& t : sub.source_topics)
+      _subtopology_of[detail::resolve_topic(_settings.application_id, t)] = sub.id;
   }
 }
 
-task_manager::~task_manager() { close_all(false); }
+task_manager::~task_manager() {
+  close_all(false);
+}
 
 void task_manager::assign(const std::vector<topic_partition>& partitions) {
   std::set<task_id> fresh;
   for (const auto& tp : partitions) {
     auto it = _subtopology_of.find(tp.topic);
     if (it == _subtopology_of.end()) {
-      spdlog::warn("assigned partition {} is not read by the topology; ignoring it", tp.to_string());
+      spdlog::warn("assigned partition {} is not read by the topology; ignoring it",
+                   tp.to_string());
       continue;
     }
     task_id id{it->second, tp.partition};
@@ -61,7 +68,9 @@ void task_manager::close_tasks_of(const std::vector<topic_partition>& partitions
   }
 }
 
-void task_manager::close_all(bool clean) { close_tasks_of(assigned(), clean); }
+void task_manager::close_all(bool clean) {
+  close_tasks_of(assigned(), clean);
+}
 
 std::vector<topic_partition> task_manager::assigned() const {
   std::vector<topic_partition> out;
@@ -74,7 +83,8 @@ std::vector<topic_partition> task_manager::add(std::vector<consumed_record>& bat
   const route* last = nullptr;
   topic_partition last_tp;
   for (auto& rec : batch) {
-    if (last == nullptr || rec.raw.partition != last_tp.partition || rec.raw.topic != last_tp.topic) {
+    if (last == nullptr || rec.raw.partition != last_tp.partition ||
+        rec.raw.topic != last_tp.topic) {
       last_tp = {std::string(rec.raw.topic), rec.raw.partition};
       auto it = _routes.find(last_tp);
       if (it == _routes.end()) {
@@ -108,7 +118,9 @@ std::size_t task_manager::process(timestamp_ms now, std::size_t max_per_task,
   std::size_t total = 0;
   for (auto& [id, task] : _tasks) {
     stream_task* t = task.get();
-    auto input_caught_up = [&](std::size_t input) { return caught_up && caught_up(t->inputs()[input]); };
+    auto input_caught_up = [&](std::size_t input) {
+      return caught_up && caught_up(t->inputs()[input]);
+    };
     for (std::size_t n = 0; n < max_per_task && t->ready(now, false, input_caught_up); ++n) {
       t->process_next();
       t->punctuate_stream_time();
@@ -136,11 +148,19 @@ void task_manager::mark_committed() {
 }
 
 bool task_manager::commit_requested() const {
-  return std::any_of(_tasks.begin(), _tasks.end(), [](const auto& t) { return t.second->commit_requested(); });
+  return std::any_of(_tasks.begin(), _tasks.end(),
+                     [](const auto& t) { return t.second->commit_requested(); });
 }
 
 bool task_manager::has_buffered() const {
-  return std::any_of(_tasks.begin(), _tasks.end(), [](const auto& t) { return t.second->buffered() > 0; });
+  return std::any_of(_tasks.begin(), _tasks.end(),
+                     [](const auto& t) { return t.second->buffered() > 0; });
+}
+
+std::size_t task_manager::buffered() const {
+  std::size_t n = 0;
+  for (const auto& [id, task] : _tasks) n += task->buffered();
+  return n;
 }
 
 task_counters task_manager::counters() const {

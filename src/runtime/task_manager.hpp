@@ -14,8 +14,8 @@ namespace rill::runtime {
 
 class task_manager {
  public:
-  task_manager(const detail::compiled_topology& topology, task_settings settings, detail::record_sender& sender,
-               std::size_t max_buffered_per_partition);
+  task_manager(const detail::compiled_topology& topology, task_settings settings,
+               detail::record_sender& sender, std::size_t max_buffered_per_partition);
   ~task_manager();
 
   // Creates the tasks for newly assigned partitions and initializes them.
@@ -34,13 +34,15 @@ class task_manager {
 
   // Processes up to `max_per_task` records per ready task, punctuating stream time after
   // each. Returns how many records were processed.
-  std::size_t process(timestamp_ms now, std::size_t max_per_task, const std::function<bool(const topic_partition&)>& caught_up);
+  std::size_t process(timestamp_ms now, std::size_t max_per_task,
+                      const std::function<bool(const topic_partition&)>& caught_up);
   void punctuate_wall_clock(timestamp_ms now);
 
   std::vector<partition_offset> committable() const;
   void mark_committed();
   bool commit_requested() const;
   bool has_buffered() const;
+  std::size_t buffered() const;
   std::size_t size() const noexcept { return _tasks.size(); }
   task_counters counters() const;
 

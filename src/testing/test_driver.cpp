@@ -33,7 +33,7 @@ struct test_driver::impl final : detail::record_sender {
   std::map<std::string, std::deque<captured_record>, std::less<>> outputs;
   // resolved source topic -> subtopology
   std::map<std::string, int, std::less<>> readers;
-  std::set<std::string, std::less<>> internal_names;  // resolved
+  std::set<std::string, std::less<>> internal_names;         // resolved
   std::vector<std::unique_ptr<runtime::stream_task>> tasks;  // by (subtopology, partition)
   timestamp_ms now;
 
@@ -43,18 +43,22 @@ struct test_driver::impl final : detail::record_sender {
         application_id(o.config.get(cfg::application_id).value_or("test-driver")),
         now(o.initial_wall_clock) {
     for (const auto& [topic, n] : o.partitions) {
-      if (n < 1) throw error(fmt::format("test driver: topic '{}' needs at least 1 partition", topic));
+      if (n < 1)
+        throw error(fmt::format("test driver: topic '{}' needs at least 1 partition", topic));
       partitions[topic] = n;
     }
-    auto internal = runtime::internal_partition_counts(topo, application_id, [this](const std::string& t) {
-      return std::optional<std::int32_t>(count(t));
-    });
+    auto internal = runtime::internal_partition_counts(
+        topo, application_id,
+        [this](const std::string& t) { return std::optional<std::int32_t>(count(t)); });
     partitions.insert(internal.begin(), internal.end());
+    runtime::check_copartitioning(topo, application_id,
+                                  [this](const std::string& t) { return count(t); });
     for (const auto& t : topo.internal_topics) {
       internal_names.insert(detail::resolve_topic(application_id, {t.name, true}));
     }
     for (const auto& sub : topo.subtopologies) {
-      for (const auto& t : sub.source_topics) readers[detail::resolve_topic(application_id, t)] = sub.id;
+      for (const auto& t : sub.source_topics)
+        readers[detail::resolve_topic(application_id, t)] = sub.id;
     }
 
     runtime::task_settings settings;
@@ -66,9 +70,11 @@ struct test_driver::impl final : detail::record_sender {
     settings.wall_clock = [this] { return now; };
 
     for (const auto& sub : topo.subtopologies) {
-      const std::int32_t n = runtime::task_count(sub, application_id, [this](const std::string& t) { return count(t); });
+      const std::int32_t n = runtime::task_count(sub, application_id,
+                                                 [this](const std::string& t) { return count(t); });
       for (std::int32_t p = 0; p < n; ++p) {
-        tasks.push_back(std::make_unique<runtime::stream_task>(task_id{sub.id, p}, topo, settings, *this));
+        tasks.push_back(
+            std::make_unique<runtime::stream_task>(task_id{sub.id, p}, topo, settings, *this));
       }
     }
     for (auto& task : tasks) task->initialize();
@@ -86,7 +92,8 @@ struct test_driver::impl final : detail::record_sender {
   std::int32_t partition_count(std::string_view topic) override { return count(topic); }
 
   void send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
-            std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp) override {
+            std::optional<bytes_view> value, const rill::headers& headers,
+            timestamp_ms timestamp) override {
     std::optional<bytes> k;
     std::optional<bytes> v;
     if (key) k.emplace(key->begin(), key->end());
@@ -98,7 +105,8 @@ struct test_driver::impl final : detail::record_sender {
              std::optional<bytes> value, rill::headers headers, timestamp_ms timestamp) {
     const std::int32_t n = count(topic);
     if (partition >= n) {
-      throw error(fmt::format("topic '{}' has {} partition(s); partition {} does not exist", topic, n, partition));
+      throw error(fmt::format("topic '{}' has {} partition(s); partition {} does not exist", topic,
+                              n, partition));
     }
     if (partition < 0) {
       if (key) {
@@ -116,9 +124,11 @@ struct test_driver::impl final : detail::record_sender {
     if (auto r = readers.find(topic); r != readers.end()) {
       runtime::stream_task* task = find_task({r->second, partition});
       if (task != nullptr) {
-        auto* owned = captured ? new owned_bytes{key, value} : new owned_bytes{std::move(key), std::move(value)};
+        auto* owned = captured ? new owned_bytes{key, value}
+                               : new owned_bytes{std::move(key), std::move(value)};
         kafka::consumed_record rec;
-        rec.owner = kafka::consumed_record::owner_ptr(owned, [](void* p) { delete static_cast<owned_bytes*>(p); });
+        rec.owner = kafka::consumed_record::owner_ptr(
+            owned, [](void* p) { delete static_cast<owned_bytes*>(p); });
         rec.raw.offset = offset;
         rec.raw.timestamp = timestamp;
         if (owned->key) rec.raw.key = bytes_view(*owned->key);
@@ -129,8 +139,9 @@ struct test_driver::impl final : detail::record_sender {
       }
     }
     if (captured) {
-      entry(outputs, topic).push_back(
-          {std::move(key), std::move(value), std::move(headers), timestamp, partition, offset});
+      entry(outputs, topic)
+          .push_back(
+              {std::move(key), std::move(value), std::move(headers), timestamp, partition, offset});
     }
   }
 
@@ -180,7 +191,8 @@ void test_driver::check_input(std::string_view topic) const {
 }
 
 void test_driver::pipe_raw(std::string_view topic, std::int32_t partition, std::optional<bytes> key,
-                           std::optional<bytes> value, rill::headers headers, timestamp_ms timestamp) {
+                           std::optional<bytes> value, rill::headers headers,
+                           timestamp_ms timestamp) {
   check_input(topic);
   _impl->write(topic, partition, std::move(key), std::move(value), std::move(headers), timestamp);
   _impl->drain();
@@ -197,7 +209,9 @@ void test_driver::advance_wall_clock(std::chrono::milliseconds by) {
   _impl->drain();
 }
 
-timestamp_ms test_driver::wall_clock() const { return _impl->now; }
+timestamp_ms test_driver::wall_clock() const {
+  return _impl->now;
+}
 
 timestamp_ms test_driver::stream_time(task_id task) const {
   runtime::stream_task* t = _impl->find_task(task);
@@ -228,7 +242,9 @@ driver_counters test_driver::counters() const {
   return c;
 }
 
-std::int32_t test_driver::partition_count(std::string_view topic) const { return _impl->count(topic); }
+std::int32_t test_driver::partition_count(std::string_view topic) const {
+  return _impl->count(topic);
+}
 
 std::string test_driver::internal_topic_name(std::string_view name) const {
   return detail::resolve_topic(_impl->application_id, {std::string(name), true});

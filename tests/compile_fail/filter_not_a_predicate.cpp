@@ -1,5 +1,6 @@
 // filter given a function that does not return something testable as bool.
-// expect: static assertion failed: rill: filter(pred) and filter_not(pred) need pred(const K&, const V&) -> bool
+// expect: static assertion failed: rill: filter(pred) and filter_not(pred) need pred(const K&,
+// const V&) -> bool
 #include <rill/streams_builder.hpp>
 
 int main() {

@@ -1,5 +1,6 @@
 // flat_map_values given a function that returns one value, not a range.
-// expect: static assertion failed: rill: flat_map_values(f) needs f(V) or f(const K&, V) returning a range of V2
+// expect: static assertion failed: rill: flat_map_values(f) needs f(V) or f(const K&, V) returning
+// a range of V2
 #include <rill/streams_builder.hpp>
 
 int main() {

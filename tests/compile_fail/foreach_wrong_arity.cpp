@@ -5,8 +5,8 @@
 int main() {
   rill::streams_builder b;
   auto s = b.stream<std::string, std::string>("in");
-  s.foreach([](const std::string&, const std::string&) {});
+  s.foreach ([](const std::string&, const std::string&) {});
 #ifdef RILL_COMPILE_FAIL
-  s.foreach([](const std::string&) {});
+  s.foreach ([](const std::string&) {});
 #endif
 }

@@ -1,5 +1,6 @@
 // map given a function that returns a plain value instead of a key-value pair.
-// expect: static assertion failed: rill: map(f) needs f(const K&, V) -> std::pair<K2, V2> or rill::key_value<K2, V2>
+// expect: static assertion failed: rill: map(f) needs f(const K&, V) -> std::pair<K2, V2> or
+// rill::key_value<K2, V2>
 #include <rill/streams_builder.hpp>
 
 int main() {

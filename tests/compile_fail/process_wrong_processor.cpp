@@ -1,5 +1,6 @@
 // process() given a processor whose input types do not match the stream.
-// expect: static assertion failed: rill: process(s) needs s() -> std::unique_ptr<P>, P derived from rill::processor<K, V, KOut, VOut>
+// expect: static assertion failed: rill: process(s) needs s() -> std::unique_ptr<P>, P derived from
+// rill::processor<K, V, KOut, VOut>
 #include <rill/streams_builder.hpp>
 
 struct ints : rill::processor<int, int, int, int> {

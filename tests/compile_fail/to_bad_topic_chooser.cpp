@@ -1,5 +1,6 @@
 // to() given something that is neither a topic name nor a topic chooser.
-// expect: static assertion failed: rill: to(t) needs a topic name, or t(const K&, const V&, const rill::record_context&) -> std::string choosing one per record
+// expect: static assertion failed: rill: to(t) needs a topic name, or t(const K&, const V&, const
+// rill::record_context&) -> std::string choosing one per record
 #include <rill/streams_builder.hpp>
 
 int main() {

@@ -28,7 +28,8 @@ class router : public rill::processor<std::string, std::string, std::string, std
     ++_count;
     if (r.value == "stop-wall") _wall.cancel();
     auto meta = _ctx->record_metadata();
-    r.headers.add("from", meta->topic + "/" + std::to_string(meta->partition) + "@" + std::to_string(meta->offset));
+    r.headers.add("from", meta->topic + "/" + std::to_string(meta->partition) + "@" +
+                              std::to_string(meta->offset));
     r.headers.add("stream-time", std::to_string(_ctx->current_stream_time()));
     if (r.value.starts_with("a")) {
       _ctx->forward(std::move(r), "alpha");
@@ -46,7 +47,8 @@ class router : public rill::processor<std::string, std::string, std::string, std
 
 rill::topology router_topology() {
   rill::streams_builder b;
-  auto routed = b.stream<std::string, std::string>("in").process([] { return std::make_unique<router>(); });
+  auto routed =
+      b.stream<std::string, std::string>("in").process([] { return std::make_unique<router>(); });
   routed.to("alpha-out", rill::produced<std::string, std::string>{.name = "alpha"});
   routed.to("ticks-out", rill::produced<std::string, std::string>{.name = "ticks"});
   return b.build();
@@ -87,7 +89,8 @@ TEST(processor_api, stream_time_punctuation_follows_record_timestamps) {
   in.pipe("k", "a5", 450);  // missed 200..400: fires once, at 450
   std::vector<std::pair<std::string, rill::timestamp_ms>> fired;
   for (auto& r : ticks.read_records_to_list()) fired.emplace_back(r.value, r.timestamp);
-  EXPECT_EQ(fired, (std::vector<std::pair<std::string, rill::timestamp_ms>>{{"1", 0}, {"4", 100}, {"5", 450}}));
+  EXPECT_EQ(fired, (std::vector<std::pair<std::string, rill::timestamp_ms>>{
+                       {"1", 0}, {"4", 100}, {"5", 450}}));
 }
 
 TEST(processor_api, wall_clock_punctuation_follows_the_mock_clock_and_can_be_cancelled) {
@@ -119,7 +122,7 @@ struct upper_with_length : rill::fixed_key_processor<std::string, std::string, s
     std::int64_t n = static_cast<std::int64_t>(r.value.size());
     r.headers.add("len", std::to_string(n));
     r.timestamp *= 2;
-    ctx->forward(r.with_value(n));         // a copy
+    ctx->forward(r.with_value(n));              // a copy
     ctx->forward(std::move(r).with_value(-n));  // then moved
   }
 };
@@ -155,7 +158,8 @@ struct counts_on_close : rill::processor<std::string, std::string, void, void> {
 
 TEST(processor_api, one_instance_per_task_closed_with_the_driver) {
   rill::streams_builder b;
-  b.stream<std::string, std::string>("in").process([] { return std::make_unique<counts_on_close>(); });
+  b.stream<std::string, std::string>("in").process(
+      [] { return std::make_unique<counts_on_close>(); });
   counts_on_close::closed = counts_on_close::created = 0;
   {
     test_driver d(b.build(), {.partitions = {{"in", 3}}});
@@ -169,15 +173,21 @@ TEST(processor_api, forwarding_to_an_unknown_child_fails_with_the_names) {
   struct bad : rill::processor<std::string, std::string, std::string, std::string> {
     context_type* ctx = nullptr;
     void init(context_type& c) override { ctx = &c; }
-    void process(rill::record<std::string, std::string> r) override { ctx->forward(std::move(r), "nope"); }
+    void process(rill::record<std::string, std::string> r) override {
+      ctx->forward(std::move(r), "nope");
+    }
   };
   rill::streams_builder b;
-  b.stream<std::string, std::string>("in").process([] { return std::make_unique<bad>(); }, rill::named("bad")).to("out");
+  b.stream<std::string, std::string>("in")
+      .process([] { return std::make_unique<bad>(); }, rill::named("bad"))
+      .to("out");
   test_driver d(b.build());
   try {
     d.input_topic<std::string, std::string>("in").pipe("k", "v");
     FAIL();
   } catch (const rill::streams_error& e) {
-    EXPECT_NE(std::string(e.what()).find("processor 'bad' has no child named 'nope'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("processor 'bad' has no child named 'nope'"),
+              std::string::npos)
+        << e.what();
   }
 }

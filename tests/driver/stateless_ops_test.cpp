@@ -36,8 +36,12 @@ rill::topology one_input(F make) {
 
 TEST(stateless, filter_and_filter_not_keep_and_drop) {
   auto t = one_input([](auto s) {
-    s.filter([](const std::string& k, const std::string&) { return k.starts_with("a"); }).to("kept");
-    s.filter_not([](const std::string& k, const std::string&) { return k.starts_with("a"); }).to("dropped");
+    s.filter([](const std::string& k, const std::string&) {
+       return k.starts_with("a");
+     }).to("kept");
+    s.filter_not([](const std::string& k, const std::string&) {
+       return k.starts_with("a");
+     }).to("dropped");
   });
   test_driver d(t);
   auto in = d.input_topic<std::string, std::string>("in");
@@ -53,7 +57,8 @@ TEST(stateless, filter_and_filter_not_keep_and_drop) {
 TEST(stateless, map_values_changes_type_and_keeps_key_timestamp_headers) {
   auto t = one_input([](auto s) {
     s.map_values([](const std::string& v) { return static_cast<std::int64_t>(v.size()); })
-        .map_values([](const std::string& k, std::int64_t n) { return k + ":" + std::to_string(n * 2); })
+        .map_values(
+            [](const std::string& k, std::int64_t n) { return k + ":" + std::to_string(n * 2); })
         .to("out");
   });
   test_driver d(t);
@@ -68,10 +73,15 @@ TEST(stateless, map_values_changes_type_and_keeps_key_timestamp_headers) {
 
 TEST(stateless, map_and_select_key_change_keys_and_types) {
   auto t = one_input([](auto s) {
-    s.map([](const std::string& k, std::string v) { return std::pair{std::int32_t(v.size()), k + v}; })
-        .to("pairs");
-    s.map([](const std::string& k, const std::string& v) { return rill::key_value{v, k}; }).to("swapped");
-    s.select_key([](const std::string&, const std::string& v) { return v.substr(0, 1); }).to("first-letter");
+    s.map([](const std::string& k, std::string v) {
+       return std::pair{std::int32_t(v.size()), k + v};
+     }).to("pairs");
+    s.map([](const std::string& k, const std::string& v) {
+       return rill::key_value{v, k};
+     }).to("swapped");
+    s.select_key([](const std::string&, const std::string& v) {
+       return v.substr(0, 1);
+     }).to("first-letter");
   });
   test_driver d(t);
   d.input_topic<std::string, std::string>("in").pipe("k", "xyz", 5);
@@ -79,8 +89,10 @@ TEST(stateless, map_and_select_key_change_keys_and_types) {
   EXPECT_EQ(p.key, 3);
   EXPECT_EQ(p.value, "kxyz");
   EXPECT_EQ(p.timestamp, 5);
-  EXPECT_EQ((d.output_topic<std::string, std::string>("swapped").read_key_value()), (kv{"xyz", "k"}));
-  EXPECT_EQ((d.output_topic<std::string, std::string>("first-letter").read_key_value()), (kv{"x", "xyz"}));
+  EXPECT_EQ((d.output_topic<std::string, std::string>("swapped").read_key_value()),
+            (kv{"xyz", "k"}));
+  EXPECT_EQ((d.output_topic<std::string, std::string>("first-letter").read_key_value()),
+            (kv{"x", "xyz"}));
 }
 
 TEST(stateless, flat_map_values_takes_any_range) {
@@ -104,7 +116,8 @@ TEST(stateless, flat_map_values_takes_any_range) {
     EXPECT_EQ(r.key, "k1");
     EXPECT_EQ(r.timestamp, 7);
   }
-  EXPECT_EQ((d.output_topic<std::string, std::string>("indexes").read_values_to_list().size()), 11u);
+  EXPECT_EQ((d.output_topic<std::string, std::string>("indexes").read_values_to_list().size()),
+            11u);
 }
 
 TEST(stateless, flat_map_emits_new_keys) {
@@ -128,8 +141,9 @@ TEST(stateless, peek_and_foreach_see_every_record) {
   std::vector<std::string> peeked;
   std::vector<std::string> seen;
   auto t = one_input([&](auto s) {
-    s.peek([&](const std::string& k, const std::string&) { peeked.push_back(k); })
-        .foreach([&](const std::string& k, const std::string& v) { seen.push_back(k + "=" + v); });
+    s.peek([&](const std::string& k, const std::string&) {
+       peeked.push_back(k);
+     }).foreach ([&](const std::string& k, const std::string& v) { seen.push_back(k + "=" + v); });
   });
   test_driver d(t);
   auto in = d.input_topic<std::string, std::string>("in");
@@ -167,8 +181,11 @@ TEST(stateless, split_routes_to_the_first_matching_branch) {
   branches = numbers.split(rill::named("route-"))
                  .branch([](const std::string&, std::int32_t v) { return v < 0; }, {"negative"})
                  .branch([](const std::string&, std::int32_t v) { return v == 0; },
-                         {"zero", [&](rill::stream<std::string, std::int32_t> s) {
-                            s.foreach([&](const std::string&, std::int32_t v) { via_consumer.push_back(v); });
+                         {"zero",
+                          [&](rill::stream<std::string, std::int32_t> s) {
+                            s.foreach ([&](const std::string&, std::int32_t v) {
+                              via_consumer.push_back(v);
+                            });
                           }})
                  .branch([](const std::string&, std::int32_t v) { return v > 100; })
                  .default_branch();
@@ -186,7 +203,8 @@ TEST(stateless, split_routes_to_the_first_matching_branch) {
             (std::vector<std::int32_t>{-5, -1}));
   EXPECT_EQ((d.output_topic<std::string, std::int32_t>("big").read_values_to_list()),
             (std::vector<std::int32_t>{500, 101}));
-  EXPECT_EQ((d.output_topic<std::string, std::int32_t>("rest").read_values_to_list()), (std::vector<std::int32_t>{7}));
+  EXPECT_EQ((d.output_topic<std::string, std::int32_t>("rest").read_values_to_list()),
+            (std::vector<std::int32_t>{7}));
   EXPECT_EQ(via_consumer, (std::vector<std::int32_t>{0, 0}));
 }
 
@@ -202,14 +220,16 @@ TEST(stateless, split_without_default_drops_unmatched_records) {
   test_driver d(b.build());
   auto in = d.input_topic<std::string, std::int32_t>("in");
   for (std::int32_t v : {1, 2, 3, 4}) in.pipe("k", v);
-  EXPECT_EQ((d.output_topic<std::string, std::int32_t>("even").read_values_to_list()), (std::vector<std::int32_t>{2, 4}));
+  EXPECT_EQ((d.output_topic<std::string, std::int32_t>("even").read_values_to_list()),
+            (std::vector<std::int32_t>{2, 4}));
   EXPECT_EQ(d.counters().processed, 4u);
 }
 
 TEST(stateless, merge_interleaves_by_timestamp) {
   rill::streams_builder b;
   auto left = b.stream<std::string, std::string>("left");
-  auto right = b.stream<std::string, std::string>("right").map_values([](std::string v) { return v + "'"; });
+  auto right =
+      b.stream<std::string, std::string>("right").map_values([](std::string v) { return v + "'"; });
   left.merge(right).to("merged");
   test_driver d(b.build());
   auto l = d.input_topic<std::string, std::string>("left");
@@ -263,8 +283,8 @@ TEST(stateless, to_with_topic_chooser_and_partitioner) {
       return k + "-events-from-" + std::string(rc.topic);
     });
     rill::produced<std::string, std::string> p;
-    p.partitioner = [](std::string_view topic, const std::string& k, const std::string&, std::int32_t n)
-        -> std::optional<std::int32_t> {
+    p.partitioner = [](std::string_view topic, const std::string& k, const std::string&,
+                       std::int32_t n) -> std::optional<std::int32_t> {
       if (topic != "partitioned") throw std::logic_error("wrong topic");
       if (k == "default") return std::nullopt;
       return static_cast<std::int32_t>(k.size()) % n;
@@ -297,8 +317,9 @@ TEST(stateless, a_partitioner_choosing_a_missing_partition_fails_the_task) {
     d.input_topic<std::string, std::string>("in").pipe("k", "v");
     FAIL() << "expected streams_error";
   } catch (const rill::streams_error& e) {
-    EXPECT_NE(std::string(e.what()).find("partitioner chose partition 9 of topic 'out', which has 2"),
-              std::string::npos)
+    EXPECT_NE(
+        std::string(e.what()).find("partitioner chose partition 9 of topic 'out', which has 2"),
+        std::string::npos)
         << e.what();
   }
 }
@@ -328,7 +349,8 @@ TEST(stateless, same_input_same_output_every_run) {
     auto in = d.input_topic<std::string, std::string>("in", rill::default_serde<std::string>(),
                                                       rill::default_serde<std::string>(), 1000,
                                                       std::chrono::milliseconds(10));
-    for (int i = 0; i < 50; ++i) in.pipe("line" + std::to_string(i % 7), "a b c d e f " + std::to_string(i));
+    for (int i = 0; i < 50; ++i)
+      in.pipe("line" + std::to_string(i % 7), "a b c d e f " + std::to_string(i));
     std::vector<std::tuple<std::string, std::int32_t, rill::timestamp_ms>> out;
     for (auto& r : d.output_topic<std::string, std::string>("out").read_records_to_list()) {
       out.emplace_back(r.key, r.partition, r.timestamp);

@@ -34,7 +34,8 @@ void write_inputs(const cluster& c, const topics& t, const std::vector<event_rou
     writer.send(t.input(), inputs[i].key, rill::to_bytes(inputs[i].raw));
     if (per_second > 0 && i % 100 == 99) {
       writer.flush();
-      std::this_thread::sleep_until(start + std::chrono::milliseconds(1000 * static_cast<long>(i + 1) / per_second));
+      std::this_thread::sleep_until(
+          start + std::chrono::milliseconds(1000 * static_cast<long>(i + 1) / per_second));
     }
   }
   writer.flush();
@@ -47,7 +48,8 @@ void create_topics(const cluster& c, const topics& t) {
 
 // Committed offsets of a group, summed over the topic's partitions.
 std::int64_t committed_total(const cluster& c, const std::string& group, const std::string& topic) {
-  auto conn = rill::runtime::connect_cluster(c.bootstrap(), c.props().contains("broker.control") ? c.props().at("broker.control") : "");
+  auto conn = rill::runtime::connect_cluster(
+      c.bootstrap(), c.props().contains("broker.control") ? c.props().at("broker.control") : "");
   auto consumer = conn.clients->make_consumer({{"group.id", group}});
   std::vector<rill::kafka::partition_offset> offsets;
   for (int p = 0; p < 4; ++p) offsets.push_back({{topic, p}, -1});
@@ -58,15 +60,19 @@ std::int64_t committed_total(const cluster& c, const std::string& group, const s
   return total;
 }
 
-std::string service_binary() { return EVENT_ROUTER_PATH; }
+std::string service_binary() {
+  return EVENT_ROUTER_PATH;
+}
 
 // Broker properties for service processes, plus settings of their own. The embedded
 // broker waits session.timeout.ms - 1 s before a group's next generation whenever a member
 // comes or goes, so multi-process tests use a short session timeout.
-std::string service_properties(const cluster& c, const std::string& app_id, const std::string& extra = "") {
+std::string service_properties(const cluster& c, const std::string& app_id,
+                               const std::string& extra = "") {
   const std::string path = c.write_properties("/tmp/" + app_id + ".properties");
-  std::ofstream(path, std::ios::app) << "consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000\n"
-                                     << extra;
+  std::ofstream(path, std::ios::app)
+      << "consumer.session.timeout.ms=6000\nconsumer.heartbeat.interval.ms=1000\n"
+      << extra;
   return path;
 }
 
@@ -101,7 +107,8 @@ TEST(event_router, output_on_the_broker_equals_the_test_drivers) {
   // Per output topic and partition, the same records in the same order.
   auto from_driver = [&](const std::string& topic) {
     std::map<std::int32_t, std::vector<std::string>> out;
-    for (const auto& r : driver.captured(topic)) out[r.partition].push_back(std::string(rill::as_chars(*r.value)));
+    for (const auto& r : driver.captured(topic))
+      out[r.partition].push_back(std::string(rill::as_chars(*r.value)));
     return out;
   };
   auto serialize = [](const auto& value) {
@@ -120,7 +127,8 @@ TEST(event_router, output_on_the_broker_equals_the_test_drivers) {
   for (const auto& r : on_broker.rejected) rejected[r.partition].push_back(serialize(r.value));
   EXPECT_EQ(rejected, from_driver(t.rejected()));
   std::map<std::int32_t, std::vector<std::string>> dead;
-  for (const auto& r : on_broker.dead_letters) dead[r.partition].push_back(std::string(rill::as_chars(r.value)));
+  for (const auto& r : on_broker.dead_letters)
+    dead[r.partition].push_back(std::string(rill::as_chars(r.value)));
   EXPECT_EQ(dead, from_driver(t.dead_letter()));
   compared += on_broker.rejected.size() + on_broker.dead_letters.size();
   EXPECT_EQ(compared, inputs.size()) << "no duplicates in a run without failures";
@@ -133,15 +141,18 @@ TEST(event_router, two_processes_split_the_partitions) {
   const std::string app_id = unique("router-two");
   const std::string props = service_properties(c, app_id);
   auto inputs = event_router::generate(4000, 11);
-  std::vector<std::string> args{"service", "--properties", props, "--application-id", app_id, "--topic-prefix", t.prefix};
+  std::vector<std::string> args{"service", "--properties",   props,   "--application-id",
+                                app_id,    "--topic-prefix", t.prefix};
   process a(service_binary(), args, "/tmp/" + app_id + "-a.log");
   process b(service_binary(), args, "/tmp/" + app_id + "-b.log");
   ASSERT_TRUE(a.started() && b.started());
   // Both members must be in the group before the data arrives, so both get a share.
-  ASSERT_TRUE(wait_for([&] {
-    return read_file("/tmp/" + app_id + "-a.log").find("assigned [") != std::string::npos &&
-           read_file("/tmp/" + app_id + "-b.log").find("assigned [") != std::string::npos;
-  }, 60s));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return read_file("/tmp/" + app_id + "-a.log").find("assigned [") != std::string::npos &&
+               read_file("/tmp/" + app_id + "-b.log").find("assigned [") != std::string::npos;
+      },
+      60s));
   write_inputs(c, t, inputs);
   auto result = event_router::read_and_check(c.bootstrap(), c.props(), inputs, 60s, t);
   EXPECT_TRUE(result.ok()) << result.summary();
@@ -155,7 +166,8 @@ TEST(event_router, two_processes_split_the_partitions) {
     auto last = log.rfind("assigned [");
     ASSERT_NE(last, std::string::npos) << log;
     std::string assignment = log.substr(last, log.find(']', last) - last);
-    EXPECT_EQ(std::count(assignment.begin(), assignment.end(), ','), 1) << name << ": " << assignment;
+    EXPECT_EQ(std::count(assignment.begin(), assignment.end(), ','), 1)
+        << name << ": " << assignment;
     EXPECT_NE(log.find("processed "), std::string::npos);
   }
 }
@@ -168,13 +180,16 @@ TEST(event_router, a_killed_instance_loses_nothing) {
   // The short session timeout also lets the survivor notice the dead member within seconds.
   const std::string props_path = service_properties(c, app_id);
   auto inputs = event_router::generate(20000, 13);
-  std::vector<std::string> args{"service", "--properties", props_path, "--application-id", app_id, "--topic-prefix", t.prefix};
+  std::vector<std::string> args{"service", "--properties",   props_path, "--application-id",
+                                app_id,    "--topic-prefix", t.prefix};
   process a(service_binary(), args, "/tmp/" + app_id + "-a.log");
   process b(service_binary(), args, "/tmp/" + app_id + "-b.log");
-  ASSERT_TRUE(wait_for([&] {
-    return read_file("/tmp/" + app_id + "-a.log").find("assigned [") != std::string::npos &&
-           read_file("/tmp/" + app_id + "-b.log").find("assigned [") != std::string::npos;
-  }, 60s));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return read_file("/tmp/" + app_id + "-a.log").find("assigned [") != std::string::npos &&
+               read_file("/tmp/" + app_id + "-b.log").find("assigned [") != std::string::npos;
+      },
+      60s));
   // Input keeps arriving for ~5 s; a dies without warning after ~1.5 s.
   std::thread writer([&] { write_inputs(c, t, inputs, 4000); });
   std::this_thread::sleep_for(1500ms);
@@ -188,7 +203,8 @@ TEST(event_router, a_killed_instance_loses_nothing) {
   EXPECT_EQ(result.misrouted, 0u);
   // The survivor took over every partition.
   std::string log = read_file("/tmp/" + app_id + "-b.log");
-  EXPECT_NE(log.find(fmt::format("assigned [{0}events-0, {0}events-1, {0}events-2, {0}events-3]", t.prefix)),
+  EXPECT_NE(log.find(fmt::format("assigned [{0}events-0, {0}events-1, {0}events-2, {0}events-3]",
+                                 t.prefix)),
             std::string::npos)
       << log;
   b.kill(SIGTERM);
@@ -203,9 +219,14 @@ TEST(event_router, sigterm_commits_leaves_the_group_and_exits_0) {
   // librdkafka's group debug log records the broker's answer to LeaveGroup.
   const std::string props = service_properties(c, app_id, "consumer.debug=cgrp\nlog.level=trace\n");
   auto inputs = event_router::generate(12000, 17);
-  std::vector<std::string> args{"service", "--properties", props, "--application-id", app_id, "--topic-prefix", t.prefix};
+  std::vector<std::string> args{"service", "--properties",   props,   "--application-id",
+                                app_id,    "--topic-prefix", t.prefix};
   process first(service_binary(), args, "/tmp/" + app_id + "-1.log");
-  ASSERT_TRUE(wait_for([&] { return read_file("/tmp/" + app_id + "-1.log").find("assigned [") != std::string::npos; }, 60s));
+  ASSERT_TRUE(wait_for(
+      [&] {
+        return read_file("/tmp/" + app_id + "-1.log").find("assigned [") != std::string::npos;
+      },
+      60s));
   std::thread writer([&] { write_inputs(c, t, inputs, 4000); });
   std::this_thread::sleep_for(1000ms);  // stop it in the middle of the input
   first.kill(SIGTERM);

@@ -29,7 +29,9 @@ struct fixture {
 
   rill::topology topology() const {
     rill::streams_builder b;
-    b.stream<std::string, std::string>(in).map_values([](std::string v) { return v + "!"; }).to(out);
+    b.stream<std::string, std::string>(in)
+        .map_values([](std::string v) { return v + "!"; })
+        .to(out);
     return b.build();
   }
 
@@ -106,8 +108,8 @@ TEST(faults, failing_produce_requests_lose_nothing) {
   long duplicates = f.read_all(records, 90s);
   EXPECT_GE(duplicates, 0);
   EXPECT_GE(app.counters().rewinds, 1u) << "the failed delivery was noticed and rewound";
-  std::cout << "produce errors: " << app.counters().rewinds << " rewind(s), " << duplicates << " duplicates"
-            << std::endl;
+  std::cout << "produce errors: " << app.counters().rewinds << " rewind(s), " << duplicates
+            << " duplicates" << std::endl;
   EXPECT_TRUE(app.close());
 }
 
@@ -124,7 +126,8 @@ TEST(faults, failing_offset_commits_lose_nothing) {
   long duplicates = f.read_all(records, 90s);
   EXPECT_GE(duplicates, 0);
   ASSERT_TRUE(wait_for([&] { return app.counters().commits > 0; }, 30s)) << "commits succeed again";
-  std::cout << "commit errors: " << app.counters().commits << " commits, " << duplicates << " duplicates" << std::endl;
+  std::cout << "commit errors: " << app.counters().commits << " commits, " << duplicates
+            << " duplicates" << std::endl;
   EXPECT_TRUE(app.close());
 }
 
@@ -146,11 +149,13 @@ TEST(faults, a_poison_record_goes_to_the_dead_letter_topic_and_processing_contin
   w.flush();
   rill::streams_app app(b.build(), cfg);
   app.start();
-  auto doubled = rill::topic_reader<std::string, std::int32_t>(c.bootstrap(), out, c.props()).read(2, 60s);
+  auto doubled =
+      rill::topic_reader<std::string, std::int32_t>(c.bootstrap(), out, c.props()).read(2, 60s);
   ASSERT_EQ(doubled.size(), 2u);
   EXPECT_EQ(doubled[0].value, 2);
   EXPECT_EQ(doubled[1].value, 6) << "the record after the poison one was processed";
-  auto dead = rill::topic_reader<std::string, rill::bytes>(c.bootstrap(), dlq, c.props()).read(1, 30s);
+  auto dead =
+      rill::topic_reader<std::string, rill::bytes>(c.bootstrap(), dlq, c.props()).read(1, 30s);
   ASSERT_EQ(dead.size(), 1u);
   EXPECT_EQ(dead[0].key, "b");
   EXPECT_EQ(dead[0].value, rill::to_bytes("not-an-int32"));
@@ -158,7 +163,8 @@ TEST(faults, a_poison_record_goes_to_the_dead_letter_topic_and_processing_contin
   EXPECT_EQ(dead[0].headers.get("__streams.errors.partition"), "0");
   EXPECT_EQ(dead[0].headers.get("__streams.errors.offset"), "1");
   EXPECT_EQ(dead[0].headers.get("__streams.errors.exception"), "rill::serde_error");
-  EXPECT_NE(dead[0].headers.get("__streams.errors.message")->find("expected 4 bytes, got 12"), std::string::npos);
+  EXPECT_NE(dead[0].headers.get("__streams.errors.message")->find("expected 4 bytes, got 12"),
+            std::string::npos);
   EXPECT_TRUE(wait_for([&] { return app.counters().dead_lettered == 1; }, 10s));
   app.close();
 }

@@ -53,8 +53,13 @@ class cluster {
     if (_control.empty()) return {};
     return {{"broker.control", _control}};
   }
+  // The embedded broker waits session.timeout.ms - 1 s before a group's next generation
+  // whenever a member comes or goes; a short session timeout keeps rebalances quick.
   rill::config app_config(const std::string& app_id) const {
-    rill::config c{{"application.id", app_id}, {"bootstrap.servers", _bootstrap}};
+    rill::config c{{"application.id", app_id},
+                   {"bootstrap.servers", _bootstrap},
+                   {"consumer.session.timeout.ms", "6000"},
+                   {"consumer.heartbeat.interval.ms", "1000"}};
     if (!_control.empty()) c.set("broker.control", _control);
     return c;
   }
@@ -97,7 +102,8 @@ inline bool wait_for(const std::function<bool()>& condition, std::chrono::millis
 // A child process; killed (SIGKILL) if still running when destroyed.
 class process {
  public:
-  process(const std::string& path, const std::vector<std::string>& args, const std::string& log_file = "") {
+  process(const std::string& path, const std::vector<std::string>& args,
+          const std::string& log_file = "") {
     std::vector<char*> argv;
     std::vector<std::string> all{path};
     all.insert(all.end(), args.begin(), args.end());
@@ -106,7 +112,8 @@ class process {
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     if (!log_file.empty()) {
-      posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      posix_spawn_file_actions_addopen(&actions, 1, log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                       0644);
       posix_spawn_file_actions_adddup2(&actions, 1, 2);
     }
     if (posix_spawn(&_pid, path.c_str(), &actions, nullptr, argv.data(), environ) != 0) _pid = -1;

@@ -28,19 +28,29 @@ TEST(config, defaults_and_values) {
 }
 
 TEST(config, unknown_keys_fail_with_a_suggestion) {
-  EXPECT_EQ(error_of([] { rill::config c{{"comit.interval.ms", "5"}}; }),
+  EXPECT_EQ(error_of([] {
+              rill::config c{{"comit.interval.ms", "5"}};
+            }),
             "unknown setting 'comit.interval.ms' (did you mean 'commit.interval.ms'?); librdkafka "
             "properties take a 'consumer.', 'producer.' or 'admin.' prefix");
-  EXPECT_EQ(error_of([] { rill::config c{{"fetch.wait.max.ms", "5"}}; }).substr(0, 36),
+  EXPECT_EQ(error_of([] {
+              rill::config c{{"fetch.wait.max.ms", "5"}};
+            }).substr(0, 36),
             "unknown setting 'fetch.wait.max.ms';");
 }
 
 TEST(config, bad_values_name_the_setting_and_what_is_allowed) {
-  EXPECT_EQ(error_of([] { rill::config c{{"num.stream.threads", "0"}}; }),
+  EXPECT_EQ(error_of([] {
+              rill::config c{{"num.stream.threads", "0"}};
+            }),
             "setting 'num.stream.threads' must be an integer >= 1, got '0'");
-  EXPECT_EQ(error_of([] { rill::config c{{"commit.interval.ms", "soon"}}; }),
+  EXPECT_EQ(error_of([] {
+              rill::config c{{"commit.interval.ms", "soon"}};
+            }),
             "setting 'commit.interval.ms' must be an integer >= 0, got 'soon'");
-  EXPECT_EQ(error_of([] { rill::config c{{"processing.guarantee", "exactly_once"}}; }),
+  EXPECT_EQ(error_of([] {
+              rill::config c{{"processing.guarantee", "exactly_once"}};
+            }),
             "setting 'processing.guarantee' must be one of at_least_once, exactly_once_v2, got "
             "'exactly_once'");
 }

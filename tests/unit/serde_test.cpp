@@ -42,7 +42,8 @@ TEST(serde, integers_are_big_endian_like_java) {
 }
 
 TEST(serde, floating_point_is_ieee754_big_endian) {
-  // Java: Double.doubleToLongBits(1.0) = 0x3ff0000000000000, Float.floatToIntBits(1.0f) = 0x3f800000.
+  // Java: Double.doubleToLongBits(1.0) = 0x3ff0000000000000, Float.floatToIntBits(1.0f) =
+  // 0x3f800000.
   EXPECT_EQ(encode<double>(1.0), bytes_of({0x3f, 0xf0, 0, 0, 0, 0, 0, 0}));
   EXPECT_EQ(encode<float>(1.0f), bytes_of({0x3f, 0x80, 0, 0}));
   EXPECT_EQ(decode<double>(encode<double>(-3.25)), -3.25);

@@ -14,9 +14,11 @@ namespace {
 
 rill::topology two_subtopologies() {
   rill::streams_builder b;
-  auto words = b.stream<std::string, std::string>("text-input")
-                   .flat_map_values([](const std::string& l) { return std::vector<std::string>{l}; })
-                   .select_key([](const std::string&, const std::string& w) { return w; }, rill::named("by-word"));
+  auto words =
+      b.stream<std::string, std::string>("text-input")
+          .flat_map_values([](const std::string& l) { return std::vector<std::string>{l}; })
+          .select_key([](const std::string&, const std::string& w) { return w; },
+                      rill::named("by-word"));
   words.filter([](const std::string&, const std::string& w) { return !w.empty(); })
       .repartition({.name = "words"})
       .map_values([](const std::string& w) { return static_cast<std::int64_t>(w.size()); })
@@ -74,17 +76,16 @@ TEST(topology, compiled_form_lists_internal_topics_and_subtopology_sources) {
   EXPECT_EQ(c.internal_topics[0].name, "words-repartition");
   EXPECT_EQ(c.internal_topics[0].written_by, 0);
   EXPECT_EQ(c.internal_topics[0].read_by, 1);
-  EXPECT_EQ(rill::detail::resolve_topic("app", c.subtopologies[1].source_topics[0]), "app-words-repartition");
+  EXPECT_EQ(rill::detail::resolve_topic("app", c.subtopologies[1].source_topics[0]),
+            "app-words-repartition");
 }
 
 TEST(topology, to_dot_is_valid_graphviz) {
   auto dir = std::filesystem::temp_directory_path() / ("rill-dot-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  {
-    std::ofstream(dir / "t.dot") << two_subtopologies().to_dot();
-  }
-  const std::string cmd = "dot -Tsvg " + (dir / "t.dot").string() + " -o " + (dir / "t.svg").string() + " 2>" +
-                          (dir / "err.txt").string();
+  { std::ofstream(dir / "t.dot") << two_subtopologies().to_dot(); }
+  const std::string cmd = "dot -Tsvg " + (dir / "t.dot").string() + " -o " +
+                          (dir / "t.svg").string() + " 2>" + (dir / "err.txt").string();
   ASSERT_EQ(std::system(cmd.c_str()), 0) << "dot rejected the output";
   std::ifstream svg(dir / "t.svg");
   std::string text((std::istreambuf_iterator<char>(svg)), std::istreambuf_iterator<char>());
@@ -109,7 +110,8 @@ TEST(topology, duplicate_names_are_errors) {
       .map_values([](std::string v) { return v; }, rill::named("check"))
       .to("out");
   EXPECT_EQ(error_of([&] { b.build(); }),
-            "two nodes are named 'check': the filter at position 1 and the map-values at position 2; give "
+            "two nodes are named 'check': the filter at position 1 and the map-values at position "
+            "2; give "
             "one of them another name with rill::named(...)");
 }
 
@@ -117,18 +119,22 @@ TEST(topology, a_topic_read_twice_is_an_error) {
   rill::streams_builder b;
   b.stream<std::string, std::string>("in").to("a");
   b.stream<std::string, std::string>("in").to("b");
-  EXPECT_EQ(error_of([&] { b.build(); }),
-            "topic 'in' is read by two sources, 'source-0000' and 'source-0002'; read it once and reuse "
-            "the stream handle (streams can feed several operations)");
+  EXPECT_EQ(
+      error_of([&] { b.build(); }),
+      "topic 'in' is read by two sources, 'source-0000' and 'source-0002'; read it once and reuse "
+      "the stream handle (streams can feed several operations)");
 }
 
 TEST(topology, a_sink_feeding_its_own_subtopology_is_an_error) {
   rill::streams_builder b;
-  b.stream<std::string, std::string>("loop").map_values([](std::string v) { return v + "!"; }).to("loop");
-  EXPECT_EQ(error_of([&] { b.build(); }),
-            "sink 'sink-0002' writes topic 'loop', which its own subtopology 0 reads: every record would "
-            "come back to the task that wrote it; write another topic, or put a repartition() between "
-            "them");
+  b.stream<std::string, std::string>("loop")
+      .map_values([](std::string v) { return v + "!"; })
+      .to("loop");
+  EXPECT_EQ(
+      error_of([&] { b.build(); }),
+      "sink 'sink-0002' writes topic 'loop', which its own subtopology 0 reads: every record would "
+      "come back to the task that wrote it; write another topic, or put a repartition() between "
+      "them");
 }
 
 namespace {
@@ -140,28 +146,32 @@ struct opaque {
 TEST(topology, a_missing_serde_is_an_error_where_bytes_are_needed) {
   {
     rill::streams_builder b;
-    b.stream<std::string, std::string>("in").map_values([](const std::string&) { return opaque{}; }).to("out");
-    EXPECT_EQ(error_of([&] { b.build(); }),
-              "sink 'sink-0002' (topic 'out'): no value serde for type '{anonymous}::opaque': pass it in "
-              "rill::produced<K, V>{.key_serde = ..., .value_serde = ...} or specialize "
-              "rill::serde_traits<T>");
+    b.stream<std::string, std::string>("in")
+        .map_values([](const std::string&) { return opaque{}; })
+        .to("out");
+    EXPECT_EQ(
+        error_of([&] { b.build(); }),
+        "sink 'sink-0002' (topic 'out'): no value serde for type '{anonymous}::opaque': pass it in "
+        "rill::produced<K, V>{.key_serde = ..., .value_serde = ...} or specialize "
+        "rill::serde_traits<T>");
   }
   {
     rill::streams_builder b;
     b.stream<std::string, std::string>("in")
         .select_key([](const std::string&, const std::string&) { return opaque{}; })
         .repartition({.name = "by-opaque"})
-        .foreach([](const opaque&, const std::string&) {});
-    EXPECT_EQ(error_of([&] { b.build(); }),
-              "repartition 'by-opaque': no key serde for type '{anonymous}::opaque': pass serdes in "
-              "rill::repartitioned<K, V>{.key_serde = ..., .value_serde = ...}");
+        .foreach ([](const opaque&, const std::string&) {});
+    EXPECT_EQ(
+        error_of([&] { b.build(); }),
+        "repartition 'by-opaque': no key serde for type '{anonymous}::opaque': pass serdes in "
+        "rill::repartitioned<K, V>{.key_serde = ..., .value_serde = ...}");
   }
   {
     // Without bytes anywhere, a type needs no serde.
     rill::streams_builder b;
     b.stream<std::string, std::string>("in")
         .map_values([](const std::string&) { return opaque{}; })
-        .foreach([](const std::string&, const opaque&) {});
+        .foreach ([](const std::string&, const opaque&) {});
     EXPECT_NO_THROW(b.build());
   }
   {
@@ -181,8 +191,11 @@ int add_copartitioned(rill::detail::graph& g, int parent, std::string name) {
   spec.name = std::move(name);
   spec.parents = {parent};
   spec.needs_copartitioned_input = true;
-  spec.repartition = rill::detail::make_repartition_parts<std::string, std::string>({}, "pass serdes");
-  spec.factory = [](const rill::detail::node_args&) -> std::unique_ptr<rill::detail::node> { return nullptr; };
+  spec.repartition =
+      rill::detail::make_repartition_parts<std::string, std::string>({}, "pass serdes");
+  spec.factory = [](const rill::detail::node_args&) -> std::unique_ptr<rill::detail::node> {
+    return nullptr;
+  };
   return g.add(std::move(spec));
 }
 int add_op(rill::detail::graph& g, int parent, std::string op, bool changes_key) {
@@ -205,20 +218,25 @@ TEST(topology, a_key_change_before_a_copartitioned_node_inserts_a_repartition) {
   rill::detail::graph g;
   int src = add_source(g, "in");
   int key_changed = add_op(g, add_op(g, src, "select-key", true), "filter", false);
-  add_copartitioned(g, key_changed, "counts");          // after a key change: repartition
+  add_copartitioned(g, key_changed, "counts");  // after a key change: repartition
   add_copartitioned(g, add_op(g, src, "map-values", false), "totals");  // key unchanged: none
   auto t = g.compile();
   const auto& c = t.compiled();
   ASSERT_EQ(c.internal_topics.size(), 1u);
   EXPECT_EQ(c.internal_topics[0].name, "counts-repartition");
   ASSERT_EQ(c.subtopologies.size(), 2u);
-  EXPECT_EQ(t.describe().find("Sink: counts-repartition-sink (topic: counts-repartition)\n      <-- filter-0002") !=
-                std::string::npos,
-            true)
+  EXPECT_EQ(
+      t.describe().find(
+          "Sink: counts-repartition-sink (topic: counts-repartition)\n      <-- filter-0002") !=
+          std::string::npos,
+      true)
       << t.describe();
-  EXPECT_NE(t.describe().find("Source: counts-repartition-source (topics: [counts-repartition])\n      --> counts"),
-            std::string::npos);
-  EXPECT_NE(t.describe().find("Processor: totals (stores: [])\n      --> none\n      <-- map-values-0004"),
+  EXPECT_NE(
+      t.describe().find(
+          "Source: counts-repartition-source (topics: [counts-repartition])\n      --> counts"),
+      std::string::npos);
+  EXPECT_NE(t.describe().find(
+                "Processor: totals (stores: [])\n      --> none\n      <-- map-values-0004"),
             std::string::npos);
 }
 

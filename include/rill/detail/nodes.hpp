@@ -22,7 +22,8 @@ namespace rill::detail {
 template <class KIn, class VIn, class KOut, class VOut, class Body>
 class fn_node final : public input_node<KIn, VIn> {
  public:
-  fn_node(std::string name, Body body) : input_node<KIn, VIn>(std::move(name)), _body(std::move(body)) {}
+  fn_node(std::string name, Body body)
+      : input_node<KIn, VIn>(std::move(name)), _body(std::move(body)) {}
 
   void add_child(node& child) override { _out.add(*this, child); }
   void process(record<KIn, VIn>&& r) override { _body(std::move(r), *this); }
@@ -129,10 +130,9 @@ class sink_node_impl final : public input_node<K, V> {
         partition = *p;
       }
     }
-    this->ctx().sender().send(topic, partition,
-                              has_key ? std::optional<bytes_view>(_key_buf) : std::nullopt,
-                              has_value ? std::optional<bytes_view>(_value_buf) : std::nullopt,
-                              r.headers, r.timestamp);
+    this->ctx().sender().send(
+        topic, partition, has_key ? std::optional<bytes_view>(_key_buf) : std::nullopt,
+        has_value ? std::optional<bytes_view>(_value_buf) : std::nullopt, r.headers, r.timestamp);
   }
 
  private:

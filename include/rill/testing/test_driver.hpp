@@ -55,8 +55,8 @@ struct driver_options {
 };
 
 struct driver_counters {
-  std::uint64_t processed = 0;      // records processed, over all tasks
-  std::uint64_t skipped = 0;        // records a handler skipped or dead-lettered
+  std::uint64_t processed = 0;  // records processed, over all tasks
+  std::uint64_t skipped = 0;    // records a handler skipped or dead-lettered
   std::uint64_t dead_lettered = 0;
   std::uint64_t punctuations = 0;
 };
@@ -87,17 +87,20 @@ class test_driver {
   // topic's current time, which starts at `start` and moves by `auto_advance` per record.
   template <class K, class V>
   test_input_topic<detail::key_or_null<K>, V> input_topic(
-      std::string topic, any_serde<detail::key_or_null<K>> key_serde = default_serde<detail::key_or_null<K>>(),
+      std::string topic,
+      any_serde<detail::key_or_null<K>> key_serde = default_serde<detail::key_or_null<K>>(),
       any_serde<V> value_serde = default_serde<V>(), timestamp_ms start = 0,
       std::chrono::milliseconds auto_advance = std::chrono::milliseconds(0)) {
     check_input(topic);
-    return {this, std::move(topic), std::move(key_serde), std::move(value_serde), start, auto_advance};
+    return {this,  std::move(topic), std::move(key_serde), std::move(value_serde),
+            start, auto_advance};
   }
 
   // A typed reader for an output topic. Reading removes what it reads.
   template <class K, class V>
   test_output_topic<detail::key_or_null<K>, V> output_topic(
-      std::string topic, any_serde<detail::key_or_null<K>> key_serde = default_serde<detail::key_or_null<K>>(),
+      std::string topic,
+      any_serde<detail::key_or_null<K>> key_serde = default_serde<detail::key_or_null<K>>(),
       any_serde<V> value_serde = default_serde<V>()) {
     return {this, std::move(topic), std::move(key_serde), std::move(value_serde)};
   }
@@ -134,11 +137,7 @@ class test_input_topic {
     pipe(test_record<K, V>{key, value, timestamp, {}, -1});
   }
   // A keyless record (K = null_key): pipe(value).
-  void pipe(const V& value)
-    requires std::same_as<K, null_key>
-  {
-    pipe(null_key{}, value);
-  }
+  void pipe(const V& value) requires std::same_as<K, null_key> { pipe(null_key{}, value); }
   void pipe(test_record<K, V> r) {
     serde_context kctx{_topic, true, &r.headers};
     serde_context vctx{_topic, false, &r.headers};
@@ -153,19 +152,21 @@ class test_input_topic {
   void pipe_key_value_list(const std::vector<std::pair<K, V>>& items) {
     for (const auto& [k, v] : items) pipe(k, v);
   }
-  void pipe_value_list(const std::vector<V>& values)
-    requires std::same_as<K, null_key>
-  {
+  void pipe_value_list(const std::vector<V>& values) requires std::same_as<K, null_key> {
     for (const auto& v : values) pipe(v);
   }
   void advance_time(std::chrono::milliseconds by) { _time += by.count(); }
 
  private:
   friend class test_driver;
-  test_input_topic(test_driver* d, std::string topic, any_serde<K> ks, any_serde<V> vs, timestamp_ms start,
-                   std::chrono::milliseconds advance)
-      : _driver(d), _topic(std::move(topic)), _key_serde(std::move(ks)), _value_serde(std::move(vs)),
-        _time(start), _advance(advance.count()) {
+  test_input_topic(test_driver* d, std::string topic, any_serde<K> ks, any_serde<V> vs,
+                   timestamp_ms start, std::chrono::milliseconds advance)
+      : _driver(d),
+        _topic(std::move(topic)),
+        _key_serde(std::move(ks)),
+        _value_serde(std::move(vs)),
+        _time(start),
+        _advance(advance.count()) {
     if (!_key_serde || !_value_serde) {
       throw error("input_topic('" + _topic + "'): no serde for " +
                   (!_key_serde ? type_name_of<K>() : type_name_of<V>()) + "; pass one");
@@ -249,7 +250,10 @@ class test_output_topic {
  private:
   friend class test_driver;
   test_output_topic(test_driver* d, std::string topic, any_serde<K> ks, any_serde<V> vs)
-      : _driver(d), _topic(std::move(topic)), _key_serde(std::move(ks)), _value_serde(std::move(vs)) {
+      : _driver(d),
+        _topic(std::move(topic)),
+        _key_serde(std::move(ks)),
+        _value_serde(std::move(vs)) {
     if (!_key_serde || !_value_serde) {
       throw error("output_topic('" + _topic + "'): no serde for " +
                   (!_key_serde ? detail::type_name<K>() : detail::type_name<V>()) + "; pass one");
