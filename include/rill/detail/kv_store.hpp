@@ -1,0 +1,60 @@
+// The byte-level store interface the typed store facades call. Implemented in state/:
+// RocksDB and in-memory stores, and the changelogging and caching layers over them.
+// Keys order as unsigned bytes (so big-endian unsigned numbers sort numerically).
+// Single-threaded: a store belongs to one task.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <rill/bytes.hpp>
+
+namespace rill::detail {
+
+class kv_iterator {
+ public:
+  virtual ~kv_iterator() = default;
+  virtual bool valid() const = 0;
+  virtual void next() = 0;
+  virtual bytes_view key() const = 0;
+  virtual bytes_view value() const = 0;
+};
+
+class kv_store {
+ public:
+  virtual ~kv_store() = default;
+  virtual const std::string& name() const = 0;
+  // Copies the value into `out`; false if the key is absent.
+  virtual bool get(bytes_view key, bytes& out) = 0;
+  virtual void put(bytes_view key, bytes_view value) = 0;
+  virtual void remove(bytes_view key) = 0;
+  // Entries with from <= key <= to (either bound may be absent), in key order.
+  virtual std::unique_ptr<kv_iterator> range(std::optional<bytes_view> from, std::optional<bytes_view> to) = 0;
+  // Entries whose key starts with `prefix`, in key order.
+  virtual std::unique_ptr<kv_iterator> prefix_scan(bytes_view prefix) = 0;
+  virtual std::uint64_t approximate_count() = 0;
+};
+
+// Where the caching layer hands the entries it flushes (old: the value before this flush).
+struct cache_flush_listener {
+  virtual ~cache_flush_listener() = default;
+  virtual void on_flush(bytes_view key, const std::optional<bytes_view>& new_value,
+                        const std::optional<bytes_view>& old_value, std::int64_t timestamp) = 0;
+};
+
+// What the typed store facades need besides the byte store.
+class store_access {
+ public:
+  virtual ~store_access() = default;
+  virtual kv_store& bytes_store() = 0;
+  // True when writes are cached and reach the changelog and downstream at flush.
+  virtual bool cached() const = 0;
+  // Cached stores only: who hears about flushed entries.
+  virtual void set_flush_listener(cache_flush_listener* listener) = 0;
+  // The topic the store's bytes are for (its changelog), for serde contexts.
+  virtual const std::string& changelog_topic() const = 0;
+};
+
+}  // namespace rill::detail

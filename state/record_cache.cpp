@@ -1,0 +1,120 @@
+#include "state/record_cache.hpp"
+
+namespace rill::state {
+
+record_cache::~record_cache() = default;
+
+std::unique_ptr<record_cache::store> record_cache::wrap(detail::kv_store& underlying, std::function<std::int64_t()> clock) {
+  return std::make_unique<store>(*this, underlying, std::move(clock));
+}
+
+void record_cache::make_room() {
+  while (_bytes > _max && !_lru.empty()) {
+    lru_entry victim = _lru.front();
+    ++_evictions;
+    victim.owner->evict(victim.key);
+  }
+}
+
+record_cache::store::~store() { clear(); }
+
+void record_cache::store::touch(entry& e) { _cache._lru.splice(_cache._lru.end(), _cache._lru, e.lru); }
+
+bool record_cache::store::get(bytes_view key, bytes& out) {
+  std::string k(as_chars(key));
+  if (auto it = _entries.find(k); it != _entries.end()) {
+    touch(it->second);
+    if (!it->second.value) return false;
+    out.assign(as_bytes(*it->second.value).begin(), as_bytes(*it->second.value).end());
+    return true;
+  }
+  const bool found = _underlying.get(key, out);
+  std::optional<std::string> value;
+  if (found) value = std::string(as_chars(out));
+  entry e;
+  e.size = size_of(k, value);
+  e.value = std::move(value);
+  e.lru = _cache._lru.insert(_cache._lru.end(), {this, k});
+  _cache._bytes += e.size;
+  _entries.emplace(std::move(k), std::move(e));
+  _cache.make_room();
+  return found;
+}
+
+void record_cache::store::write(bytes_view key, std::optional<std::string> value) {
+  std::string k(as_chars(key));
+  auto [it, fresh] = _entries.try_emplace(k);
+  entry& e = it->second;
+  if (fresh) {
+    e.lru = _cache._lru.insert(_cache._lru.end(), {this, k});
+  } else {
+    touch(e);
+    _cache._bytes -= e.size;
+  }
+  if (e.dirty) _dirty.erase(e.dirty_at);
+  e.dirty = true;
+  e.dirty_at = _dirty.insert(_dirty.end(), k);
+  e.timestamp = _clock ? _clock() : 0;
+  e.size = size_of(k, value);
+  e.value = std::move(value);
+  _cache._bytes += e.size;
+  _cache.make_room();
+}
+
+void record_cache::store::flush_entry(const std::string& key) {
+  entry& e = _entries.at(key);
+  _dirty.erase(e.dirty_at);
+  e.dirty = false;
+  // Copies: the listener may write to other cached stores, whose eviction may drop this entry.
+  const std::optional<std::string> value = e.value;
+  const std::int64_t timestamp = e.timestamp;
+  bytes old;
+  const bool had_old = _underlying.get(as_bytes(key), old);
+  if (value) _underlying.put(as_bytes(key), as_bytes(*value));
+  else if (had_old) _underlying.remove(as_bytes(key));
+  if (_listener != nullptr && (value || had_old)) {
+    std::optional<bytes_view> new_view;
+    if (value) new_view = as_bytes(*value);
+    std::optional<bytes_view> old_view;
+    if (had_old) old_view = bytes_view(old);
+    _listener->on_flush(as_bytes(key), new_view, old_view, timestamp);
+  }
+}
+
+void record_cache::store::flush() {
+  while (!_dirty.empty()) flush_entry(std::string(_dirty.front()));
+}
+
+void record_cache::store::evict(const std::string& key) {
+  auto it = _entries.find(key);
+  if (it == _entries.end()) return;
+  if (it->second.dirty) flush_entry(key);
+  it = _entries.find(key);  // flushing may have evicted it already
+  if (it == _entries.end()) return;
+  _cache._bytes -= it->second.size;
+  _cache._lru.erase(it->second.lru);
+  _entries.erase(it);
+}
+
+void record_cache::store::clear() {
+  for (auto& [key, e] : _entries) {
+    _cache._bytes -= e.size;
+    _cache._lru.erase(e.lru);
+  }
+  _entries.clear();
+  _dirty.clear();
+}
+
+std::unique_ptr<detail::kv_iterator> record_cache::store::range(std::optional<bytes_view> from, std::optional<bytes_view> to) {
+  flush();
+  return _underlying.range(from, to);
+}
+
+std::unique_ptr<detail::kv_iterator> record_cache::store::prefix_scan(bytes_view prefix) {
+  flush();
+  return _underlying.prefix_scan(prefix);
+}
+
+std::uint64_t record_cache::store::approximate_count() { return _underlying.approximate_count() + _dirty.size(); }
+
+}  // namespace rill::state

@@ -1,0 +1,101 @@
+// The record cache: updates to the same key between commits are merged in memory, so a hot
+// key reaches the store, its changelog and downstream once per commit (Kafka Streams'
+// caching). One cache per stream thread, bounded in bytes and shared by the thread's cached
+// stores; when it is full the least recently used entry is evicted, and flushed first if it
+// is dirty. A flush writes dirty entries to the layer below (changelogging, then the store)
+// and tells the store's flush listener (the DSL forwards aggregation results from there).
+// Range and prefix reads flush the store first, so they see every write.
+// Single-threaded: the thread's tasks only.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+#include <rill/detail/kv_store.hpp>
+
+namespace rill::state {
+
+class record_cache {
+ public:
+  class store;
+
+  explicit record_cache(std::size_t max_bytes) : _max(max_bytes) {}
+  ~record_cache();
+  record_cache(const record_cache&) = delete;
+  record_cache& operator=(const record_cache&) = delete;
+
+  // A cached view of `underlying`; `clock` gives the timestamp of each write.
+  std::unique_ptr<store> wrap(detail::kv_store& underlying, std::function<std::int64_t()> clock);
+  std::size_t size_bytes() const noexcept { return _bytes; }
+  std::size_t max_bytes() const noexcept { return _max; }
+  std::uint64_t evictions() const noexcept { return _evictions; }
+
+ private:
+  struct lru_entry {
+    store* owner;
+    std::string key;
+  };
+  using lru_list = std::list<lru_entry>;
+
+  void make_room();
+
+  std::size_t _max;
+  std::size_t _bytes = 0;
+  std::uint64_t _evictions = 0;
+  lru_list _lru;  // front: least recently used
+  friend class store;
+};
+
+class record_cache::store final : public detail::kv_store {
+ public:
+  store(record_cache& cache, detail::kv_store& underlying, std::function<std::int64_t()> clock)
+      : _cache(cache), _underlying(underlying), _clock(std::move(clock)) {}
+  ~store() override;
+
+  const std::string& name() const override { return _underlying.name(); }
+  bool get(bytes_view key, bytes& out) override;
+  void put(bytes_view key, bytes_view value) override { write(key, std::string(as_chars(value))); }
+  void remove(bytes_view key) override { write(key, std::nullopt); }
+  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from, std::optional<bytes_view> to) override;
+  std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override;
+  std::uint64_t approximate_count() override;
+
+  void set_listener(detail::cache_flush_listener* listener) { _listener = listener; }
+  // Writes every dirty entry below and tells the listener, oldest write first.
+  void flush();
+  // Forgets everything without writing (a dirty close).
+  void clear();
+  std::size_t dirty() const noexcept { return _dirty.size(); }
+
+ private:
+  friend class record_cache;
+  struct entry {
+    std::optional<std::string> value;  // nullopt: absent (a delete, or a cached miss)
+    bool dirty = false;
+    std::int64_t timestamp = 0;
+    std::size_t size = 0;
+    record_cache::lru_list::iterator lru;
+    std::list<std::string>::iterator dirty_at;
+  };
+  void write(bytes_view key, std::optional<std::string> value);
+  void flush_entry(const std::string& key);
+  void evict(const std::string& key);
+  void touch(entry& e);
+  static std::size_t size_of(const std::string& key, const std::optional<std::string>& value) {
+    return key.size() + (value ? value->size() : 0) + 96;  // node overhead, roughly
+  }
+
+  record_cache& _cache;
+  detail::kv_store& _underlying;
+  std::function<std::int64_t()> _clock;
+  detail::cache_flush_listener* _listener = nullptr;
+  std::unordered_map<std::string, entry> _entries;
+  std::list<std::string> _dirty;  // keys, oldest write first
+};
+
+}  // namespace rill::state

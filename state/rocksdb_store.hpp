@@ -1,0 +1,97 @@
+// RocksDB stores. One database per task, one column family per store plus `rill-meta`,
+// which holds each store's changelog offset. Writes since the last commit wait in a
+// WriteBatchWithIndex that reads see through; commit() writes them together with the
+// offsets in one atomic write, WAL off (the changelog is the durability). A checkpoint
+// survives a crash once the memtables holding it are flushed: flushes are atomic across
+// column families and happen every `flush_every` committed writes and on close.
+//
+// Single-threaded per task_db; rocksdb_env is shared by every task of an app.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <rill/detail/kv_store.hpp>
+
+namespace rocksdb {
+class Cache;
+class ColumnFamilyHandle;
+class DB;
+struct Options;
+class WriteBatchWithIndex;
+class WriteBufferManager;
+}  // namespace rocksdb
+
+namespace rill::state {
+
+using options_setter = std::function<void(const std::string& store, rocksdb::Options& options)>;
+
+// What bounds RocksDB's memory in one app: one block cache (index and filter blocks
+// included) that memtables are charged to through one write-buffer manager.
+class rocksdb_env {
+ public:
+  explicit rocksdb_env(std::size_t memory_bytes, options_setter setter = {});
+  ~rocksdb_env();
+  // Options for the database of a task holding these stores.
+  void configure(rocksdb::Options& options, const std::string& store) const;
+  // Bytes RocksDB holds in the shared cache (blocks and charged memtables).
+  std::size_t memory_usage() const;
+  std::size_t memory_bound() const noexcept { return _bound; }
+
+ private:
+  std::size_t _bound;
+  std::shared_ptr<rocksdb::Cache> _cache;
+  std::shared_ptr<rocksdb::WriteBufferManager> _write_buffers;
+  options_setter _setter;
+};
+
+class task_db {
+ public:
+  task_db(const rocksdb_env& env, const std::string& path, const std::vector<std::string>& stores,
+          std::uint64_t flush_every = 10000);
+  ~task_db();
+  task_db(const task_db&) = delete;
+  task_db& operator=(const task_db&) = delete;
+
+  // The store backed by this column family; valid while the task_db lives.
+  detail::kv_store& store(const std::string& name);
+  // The changelog offset to restore from (the next one not yet applied); nullopt: none kept.
+  std::optional<std::int64_t> checkpoint(const std::string& store) const;
+
+  // Writes the pending batch and the stores' offsets in one atomic write.
+  void commit(const std::map<std::string, std::int64_t>& offsets);
+  // Drops writes since the last commit (a dirty close).
+  void discard_pending();
+  // Flushes memtables to disk so the last checkpoint survives a crash.
+  void flush();
+
+  // Restoration writes straight to the database: records, then their offset, in one write.
+  struct restore_batch {
+    std::vector<std::pair<bytes, std::optional<bytes>>> records;  // nullopt: delete
+  };
+  void restore(const std::string& store, const restore_batch& batch, std::int64_t next_offset);
+  // Deletes everything in the store (and its checkpoint).
+  void wipe(const std::string& store);
+
+  std::uint64_t memtable_bytes() const;
+
+ private:
+  class cf_store;
+  rocksdb::ColumnFamilyHandle* handle(const std::string& store) const;
+
+  std::string _path;
+  rocksdb::DB* _db = nullptr;
+  std::map<std::string, rocksdb::ColumnFamilyHandle*> _handles;
+  rocksdb::ColumnFamilyHandle* _meta = nullptr;
+  std::unique_ptr<rocksdb::WriteBatchWithIndex> _pending;
+  std::map<std::string, std::unique_ptr<cf_store>> _stores;
+  std::uint64_t _flush_every;
+  std::uint64_t _writes_since_flush = 0;
+};
+
+}  // namespace rill::state

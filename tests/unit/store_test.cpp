@@ -1,0 +1,249 @@
+// Stores against a std::map model: long random sequences of puts, deletes, gets, range and
+// prefix scans; RocksDB's pending writes, commit, discard and reopen; the record cache.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+
+#include "state/logged_store.hpp"
+#include "state/memory_store.hpp"
+#include "state/record_cache.hpp"
+#include "state/rocksdb_store.hpp"
+#include "state/state_directory.hpp"
+
+namespace fs = std::filesystem;
+using rill::bytes;
+using rill::bytes_view;
+
+namespace {
+
+std::string temp_dir(const std::string& name) {
+  auto dir = fs::temp_directory_path() / ("rill-store-test-" + std::to_string(::getpid()) + "-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir.string();
+}
+
+std::string s(bytes_view b) { return std::string(rill::as_chars(b)); }
+
+std::vector<std::pair<std::string, std::string>> drain(std::unique_ptr<rill::detail::kv_iterator> it) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (; it->valid(); it->next()) out.emplace_back(s(it->key()), s(it->value()));
+  return out;
+}
+
+// Keys from a small alphabet (including 0x00 and 0xff bytes) so ranges and prefixes overlap.
+std::string random_key(std::mt19937& rng) {
+  static const char alphabet[] = {'a', 'b', 'c', '\0', '\xff', 'z'};
+  std::string k;
+  const int n = 1 + static_cast<int>(rng() % 4);
+  for (int i = 0; i < n; ++i) k.push_back(alphabet[rng() % sizeof(alphabet)]);
+  return k;
+}
+
+// Runs `steps` random operations on `store` and on a model map; checks every read.
+void agree_with_model(rill::detail::kv_store& store, std::map<std::string, std::string>& model, std::mt19937& rng,
+                      int steps, const std::function<void()>& maybe_commit = {}) {
+  bytes out;
+  for (int step = 0; step < steps; ++step) {
+    const std::string k = random_key(rng);
+    switch (rng() % 7) {
+      case 0:
+      case 1: {
+        std::string v = "v" + std::to_string(rng() % 1000);
+        store.put(rill::as_bytes(k), rill::as_bytes(v));
+        model[k] = v;
+        break;
+      }
+      case 2:
+        store.remove(rill::as_bytes(k));
+        model.erase(k);
+        break;
+      case 3: {
+        bool found = store.get(rill::as_bytes(k), out);
+        ASSERT_EQ(found, model.contains(k)) << "step " << step;
+        if (found) {
+          ASSERT_EQ(s(out), model[k]);
+        }
+        break;
+      }
+      case 4: {
+        std::string a = random_key(rng);
+        std::string b = random_key(rng);
+        std::vector<std::pair<std::string, std::string>> want;
+        for (auto it = model.lower_bound(a); it != model.end() && it->first <= b; ++it) want.push_back(*it);
+        if (a > b) want.clear();
+        ASSERT_EQ(drain(store.range(rill::as_bytes(a), rill::as_bytes(b))), want) << "range, step " << step;
+        break;
+      }
+      case 5: {
+        std::string p = k.substr(0, 1 + rng() % k.size());
+        std::vector<std::pair<std::string, std::string>> want;
+        for (const auto& kv : model) {
+          if (kv.first.compare(0, p.size(), p) == 0) want.push_back(kv);
+        }
+        ASSERT_EQ(drain(store.prefix_scan(rill::as_bytes(p))), want) << "prefix, step " << step;
+        break;
+      }
+      case 6:
+        if (maybe_commit && rng() % 10 == 0) maybe_commit();
+        ASSERT_EQ(drain(store.range(std::nullopt, std::nullopt)),
+                  (std::vector<std::pair<std::string, std::string>>(model.begin(), model.end())));
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+TEST(memory_store, agrees_with_a_map) {
+  rill::state::memory_store store("m");
+  std::map<std::string, std::string> model;
+  std::mt19937 rng(1);
+  agree_with_model(store, model, rng, 20000);
+  EXPECT_EQ(store.approximate_count(), model.size());
+}
+
+TEST(rocksdb_store, agrees_with_a_map_through_pending_writes_and_commits) {
+  rill::state::rocksdb_env env(64 << 20);
+  const std::string dir = temp_dir("model");
+  std::map<std::string, std::string> model;
+  {
+    rill::state::task_db db(env, dir, {"a", "b"});
+    std::mt19937 rng(2);
+    std::int64_t offset = 0;
+    agree_with_model(db.store("a"), model, rng, 20000, [&] { db.commit({{"a", ++offset}}); });
+    db.commit({{"a", 1000}});
+    EXPECT_EQ(db.checkpoint("a"), 1000);
+    EXPECT_EQ(db.checkpoint("b"), std::nullopt);
+    bytes out;
+    EXPECT_FALSE(db.store("b").get(rill::as_bytes("abc"), out)) << "stores do not see each other";
+  }
+  // Reopened: the committed data and checkpoint are there.
+  rill::state::task_db db(env, dir, {"a", "b"});
+  EXPECT_EQ(db.checkpoint("a"), 1000);
+  EXPECT_EQ(drain(db.store("a").range(std::nullopt, std::nullopt)),
+            (std::vector<std::pair<std::string, std::string>>(model.begin(), model.end())));
+  fs::remove_all(dir);
+}
+
+TEST(rocksdb_store, discard_drops_writes_since_the_last_commit) {
+  rill::state::rocksdb_env env(64 << 20);
+  const std::string dir = temp_dir("discard");
+  rill::state::task_db db(env, dir, {"s"});
+  auto& store = db.store("s");
+  store.put(rill::as_bytes("kept"), rill::as_bytes("1"));
+  db.commit({{"s", 5}});
+  store.put(rill::as_bytes("lost"), rill::as_bytes("2"));
+  store.remove(rill::as_bytes("kept"));
+  bytes out;
+  EXPECT_TRUE(store.get(rill::as_bytes("lost"), out)) << "pending writes are readable";
+  EXPECT_FALSE(store.get(rill::as_bytes("kept"), out)) << "pending deletes hide committed data";
+  db.discard_pending();
+  EXPECT_FALSE(store.get(rill::as_bytes("lost"), out));
+  EXPECT_TRUE(store.get(rill::as_bytes("kept"), out));
+  EXPECT_EQ(db.checkpoint("s"), 5);
+  fs::remove_all(dir);
+}
+
+TEST(rocksdb_store, restore_writes_records_and_offset_together) {
+  rill::state::rocksdb_env env(64 << 20);
+  const std::string dir = temp_dir("restore");
+  rill::state::task_db db(env, dir, {"s"});
+  rill::state::task_db::restore_batch batch;
+  batch.records.push_back({rill::to_bytes("a"), rill::to_bytes("1")});
+  batch.records.push_back({rill::to_bytes("b"), rill::to_bytes("2")});
+  batch.records.push_back({rill::to_bytes("a"), std::nullopt});
+  db.restore("s", batch, 42);
+  EXPECT_EQ(db.checkpoint("s"), 42);
+  EXPECT_EQ(drain(db.store("s").range(std::nullopt, std::nullopt)),
+            (std::vector<std::pair<std::string, std::string>>{{"b", "2"}}));
+  db.wipe("s");
+  EXPECT_EQ(db.checkpoint("s"), std::nullopt);
+  EXPECT_TRUE(drain(db.store("s").range(std::nullopt, std::nullopt)).empty());
+  fs::remove_all(dir);
+}
+
+namespace {
+struct recording_listener : rill::detail::cache_flush_listener {
+  std::vector<std::string> flushed;
+  void on_flush(bytes_view key, const std::optional<bytes_view>& now, const std::optional<bytes_view>& old,
+                std::int64_t ts) override {
+    flushed.push_back(s(key) + ":" + (old ? s(*old) : "-") + "->" + (now ? s(*now) : "-") + "@" + std::to_string(ts));
+  }
+};
+struct counting_writer : rill::state::changelog_writer {
+  int writes = 0;
+  void write(const std::string&, std::int32_t, bytes_view, std::optional<bytes_view>) override { ++writes; }
+};
+}  // namespace
+
+TEST(record_cache, merges_updates_to_a_key_until_flush) {
+  rill::state::memory_store inner("s");
+  counting_writer changelog;
+  rill::state::logged_store logged(inner, "app-s-changelog", 0, changelog);
+  rill::state::record_cache cache(1 << 20);
+  std::int64_t now = 0;
+  auto cached = cache.wrap(logged, [&] { return now; });
+  recording_listener listener;
+  cached->set_listener(&listener);
+  inner.put(rill::as_bytes("k"), rill::as_bytes("old"));
+  for (int i = 1; i <= 100; ++i) {
+    now = i;
+    cached->put(rill::as_bytes("k"), rill::as_bytes(std::to_string(i)));
+  }
+  bytes out;
+  ASSERT_TRUE(cached->get(rill::as_bytes("k"), out));
+  EXPECT_EQ(s(out), "100");
+  EXPECT_EQ(changelog.writes, 0) << "nothing reaches the changelog before a flush";
+  cached->put(rill::as_bytes("gone"), rill::as_bytes("x"));
+  cached->remove(rill::as_bytes("gone"));
+  cached->flush();
+  EXPECT_EQ(changelog.writes, 1) << "100 updates to one key, one changelog record; put+delete of a new key, none";
+  EXPECT_EQ(listener.flushed, (std::vector<std::string>{"k:old->100@100"}));
+  ASSERT_TRUE(inner.get(rill::as_bytes("k"), out));
+  EXPECT_EQ(s(out), "100");
+}
+
+TEST(record_cache, evicts_least_recently_used_entries_flushing_dirty_ones) {
+  rill::state::memory_store inner("s");
+  rill::state::record_cache cache(2000);  // room for roughly a dozen small entries
+  auto cached = cache.wrap(inner, [] { return std::int64_t{0}; });
+  recording_listener listener;
+  cached->set_listener(&listener);
+  for (int i = 0; i < 100; ++i) cached->put(rill::as_bytes("key" + std::to_string(i)), rill::as_bytes("v"));
+  EXPECT_LE(cache.size_bytes(), cache.max_bytes());
+  EXPECT_GT(cache.evictions(), 0u);
+  EXPECT_EQ(listener.flushed.front(), "key0:-->v@0") << "the oldest went first";
+  cached->flush();
+  EXPECT_EQ(listener.flushed.size(), 100u) << "every key reached the store exactly once";
+  EXPECT_EQ(inner.approximate_count(), 100u);
+}
+
+TEST(record_cache, range_reads_see_cached_writes) {
+  rill::state::memory_store inner("s");
+  rill::state::record_cache cache(1 << 20);
+  auto cached = cache.wrap(inner, {});
+  cached->put(rill::as_bytes("b"), rill::as_bytes("2"));
+  inner.put(rill::as_bytes("a"), rill::as_bytes("1"));
+  cached->remove(rill::as_bytes("a"));
+  EXPECT_EQ(drain(cached->range(std::nullopt, std::nullopt)), (std::vector<std::pair<std::string, std::string>>{{"b", "2"}}));
+}
+
+TEST(state_directory, one_holder_per_task_directory) {
+  const std::string root = temp_dir("dirs");
+  rill::state::state_directory dirs(root);
+  auto held = dirs.try_lock("0_1");
+  ASSERT_NE(held, nullptr);
+  EXPECT_EQ(dirs.try_lock("0_1"), nullptr) << "a second holder, even in the same process, is refused";
+  EXPECT_NE(dirs.try_lock("0_2"), nullptr);  // taken and released at once
+  EXPECT_EQ(dirs.clean(std::chrono::milliseconds(0)), std::vector<std::string>{"0_2"});
+  EXPECT_TRUE(fs::exists(root + "/0_1")) << "a held directory is never cleaned";
+  EXPECT_TRUE(dirs.clean(std::chrono::hours(1)).empty()) << "recently used directories are kept";
+  held.reset();
+  auto removed = dirs.clean(std::chrono::milliseconds(0));
+  EXPECT_TRUE(std::find(removed.begin(), removed.end(), "0_1") != removed.end());
+  EXPECT_FALSE(fs::exists(root + "/0_1"));
+  fs::remove_all(root);
+}
