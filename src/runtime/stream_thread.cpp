@@ -122,21 +122,26 @@ void stream_thread::commit() {
   if (offsets.empty()) return;
   if (kafka::error e = _producer->flush(_app.task_timeout)) throw send_failed(e);
   if (kafka::error e = _consumer->commit(offsets)) {
-    switch (e.type()) {
-      case kafka::error::kind::task_migrated:
-        spdlog::warn(
-            "{}: commit failed, the group is rebalancing ({}); the partitions' new owners "
-            "reprocess "
-            "from the last commit",
-            _name, e.message());
-        return;
-      case kafka::error::kind::retriable:
-        spdlog::warn("{}: commit failed, retrying at the next interval: {}", _name, e.message());
-        return;
-      default:
-        throw streams_error(fmt::format("{}: {}", _name, e.message()));
+    if (e.type() == kafka::error::kind::task_migrated) {
+      spdlog::warn(
+          "{}: commit failed, the group is rebalancing ({}); the partitions' new owners reprocess "
+          "from the last commit",
+          _name, e.message());
+      return;
     }
+    if (e.type() == kafka::error::kind::fatal)
+      throw streams_error(fmt::format("{}: {}", _name, e.message()));
+    const auto now = clock::now();
+    if (_commit_failing_since == clock::time_point{}) _commit_failing_since = now;
+    if (now - _commit_failing_since > _app.task_timeout) {
+      throw streams_error(
+          fmt::format("{}: offsets could not be committed for longer than task.timeout.ms: {}",
+                      _name, e.message()));
+    }
+    spdlog::warn("{}: commit failed, retrying at the next interval: {}", _name, e.message());
+    return;
   }
+  _commit_failing_since = {};
   _tasks->mark_committed();
   ++_counters.commits;
   spdlog::debug("{}: committed {} offsets", _name, offsets.size());

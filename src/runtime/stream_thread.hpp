@@ -97,7 +97,8 @@ class stream_thread final : private kafka::rebalance_listener {
   std::unique_ptr<task_manager> _tasks;
   std::vector<kafka::consumed_record> _batch;
   std::chrono::steady_clock::time_point _last_commit;
-  std::chrono::steady_clock::time_point _failing_since{};
+  std::chrono::steady_clock::time_point _failing_since{};         // producer failures
+  std::chrono::steady_clock::time_point _commit_failing_since{};  // commit failures
   thread_counters _counters;
 };
 
