@@ -55,8 +55,15 @@ struct internal_topic_def {
   int read_by = -1;                        // subtopology, -1 if none
 };
 
+struct compiled_store {
+  store_spec spec;
+  int subtopology = -1;
+  topic_ref changelog;  // `<name>-changelog`, internal; unused when logging is off
+};
+
 struct compiled_topology {
   std::vector<compiled_node> nodes;
+  std::vector<compiled_store> stores;  // those some node uses
   std::vector<subtopology_def> subtopologies;
   std::vector<internal_topic_def> internal_topics;
 
@@ -64,6 +71,7 @@ struct compiled_topology {
   // The subtopology reading `topic` (unresolved name), or -1.
   int subtopology_of_source(const topic_ref& topic) const;
   const internal_topic_def* internal_topic(std::string_view name) const;
+  const compiled_store* store(std::string_view name) const;
 };
 
 }  // namespace rill::detail

@@ -34,6 +34,13 @@ int compiled_topology::subtopology_of_source(const topic_ref& topic) const {
   return -1;
 }
 
+const compiled_store* compiled_topology::store(std::string_view name) const {
+  for (const auto& s : stores) {
+    if (s.spec.name == name) return &s;
+  }
+  return nullptr;
+}
+
 const internal_topic_def* compiled_topology::internal_topic(std::string_view name) const {
   for (const auto& t : internal_topics) {
     if (t.name == name) return &t;
@@ -153,6 +160,22 @@ rill::topology graph::compile() const {
   }
   check_names(_nodes);
   check_sources(_nodes);
+  for (const auto& n : _nodes) {
+    for (const auto& st : n.stores) {
+      auto declared = std::find_if(_stores.begin(), _stores.end(), [&](const store_spec& s) { return s.name == st; });
+      if (declared == _stores.end()) {
+        throw topology_error(fmt::format(
+            "{} '{}' uses store '{}', which is not declared; declare it with "
+            "streams_builder::add_state_store(rill::materialized<K, V>{{.name = \"{}\"}})",
+            describe_kind(n), n.name, st, st));
+      }
+      if (!declared->missing_serdes.empty()) {
+        throw topology_error(fmt::format("store '{}': {}; give one in rill::materialized<K, V>{{...}} or specialize "
+                                         "rill::serde_traits<T>",
+                                         st, declared->missing_serdes.front()));
+      }
+    }
+  }
 
   std::vector<node_spec> specs = insert_repartitions(_nodes);
 
@@ -315,6 +338,22 @@ rill::topology graph::compile() const {
       if (std::find(groups.begin(), groups.end(), topics) == groups.end())
         groups.push_back(std::move(topics));
     }
+  }
+
+  for (const auto& spec : _stores) {
+    auto user = std::find_if(nodes.begin(), nodes.end(), [&](const compiled_node& n) {
+      return std::find(n.stores.begin(), n.stores.end(), spec.name) != n.stores.end();
+    });
+    if (user == nodes.end()) continue;  // declared, used by no node
+    compiled_store cs{spec, user->subtopology, {spec.name + "-changelog", true}};
+    if (spec.logging) {
+      internal_topic_def t;
+      t.name = cs.changelog.name;
+      t.type = internal_topic_def::kind::changelog;
+      t.written_by = cs.subtopology;
+      result->internal_topics.push_back(std::move(t));
+    }
+    result->stores.push_back(std::move(cs));
   }
 
   for (std::size_t k = 0; k < repartition_pairs.size(); ++k) {

@@ -17,6 +17,7 @@
 #include <rill/detail/node.hpp>
 #include <rill/errors.hpp>
 #include <rill/record.hpp>
+#include <rill/state_store.hpp>
 
 namespace rill {
 
@@ -55,6 +56,19 @@ class processor_context_base {
   }
   // Asks the runtime to commit as soon as it can.
   void commit() { _task->request_commit(); }
+
+  // A store connected to this processor (process(supplier, named, {"store"})), e.g.
+  // get_state_store<rill::key_value_store<std::string, account>>("accounts").
+  template <class Store>
+  Store& get_state_store(std::string_view name) {
+    state_store& s = _task->get_store(name, *_self);
+    auto* typed = dynamic_cast<Store*>(&s);
+    if (typed == nullptr) {
+      throw streams_error("processor '" + _self->name() + "': store '" + std::string(name) + "' is not a " +
+                          detail::type_name<Store>());
+    }
+    return *typed;
+  }
 
  protected:
   detail::task_context* _task;

@@ -21,7 +21,12 @@
 
 #include <rill/config.hpp>
 #include <rill/handlers.hpp>
+#include <rill/task_id.hpp>
 #include <rill/topology.hpp>
+
+namespace rocksdb {
+struct Options;
+}
 
 namespace rill {
 
@@ -51,6 +56,24 @@ struct app_counters {
   std::uint64_t replaced_threads = 0;
   std::uint64_t buffered = 0;  // records waiting in task queues now
   std::uint64_t pauses = 0;    // times a partition was paused because its queue was full
+  std::uint64_t restored = 0;  // changelog records restored into stores
+};
+
+// Hears about state restoration. Called from stream threads, so it must be thread-safe.
+class restore_listener {
+ public:
+  virtual ~restore_listener() = default;
+  // A store's changelog partition will be replayed from `start` up to `end` (exclusive).
+  virtual void on_restore_start(const task_id& task, std::string_view store, std::int64_t start, std::int64_t end) {
+    (void)task, (void)store, (void)start, (void)end;
+  }
+  virtual void on_batch_restored(const task_id& task, std::string_view store, std::int64_t next_offset,
+                                 std::uint64_t records) {
+    (void)task, (void)store, (void)next_offset, (void)records;
+  }
+  virtual void on_restore_end(const task_id& task, std::string_view store, std::uint64_t total) {
+    (void)task, (void)store, (void)total;
+  }
 };
 
 class streams_app {
@@ -80,6 +103,10 @@ class streams_app {
   // Custom handlers for bad records, instead of the config's built-in choices.
   void set_deserialization_handler(exception_handler handler);
   void set_processing_handler(exception_handler handler);
+  // Who hears about state restoration (before start()).
+  void set_restore_listener(std::shared_ptr<restore_listener> listener);
+  // Adjusts the RocksDB options of each store (before start()); needs <rocksdb/options.h>.
+  void set_rocksdb_config_setter(std::function<void(const std::string& store, rocksdb::Options& options)> setter);
 
   // The brokers this app talks to ("embedded" resolved to the in-process broker's address).
   std::string bootstrap_servers() const;

@@ -52,6 +52,11 @@ class consumer {
   virtual error commit(const std::vector<partition_offset>& offsets) = 0;
   // The group's committed offsets for these partitions (-1: none).
   virtual error committed(std::vector<partition_offset>& inout, milliseconds timeout) = 0;
+  // The offsets the next record of these partitions will get (high watermarks).
+  virtual error end_offsets(std::vector<partition_offset>& inout, milliseconds timeout) = 0;
+  // The offset after the last record this consumer returned for the partition, or -1. Past
+  // transaction markers too, so a reader can tell it reached an end it cannot see records at.
+  virtual std::int64_t position(const topic_partition& tp) = 0;
   // True when the consumer knows the partition has nothing more on the broker right now.
   virtual bool caught_up(const topic_partition& tp) = 0;
   virtual std::unique_ptr<group_metadata> metadata() = 0;
@@ -73,6 +78,9 @@ class producer {
   virtual error flush(milliseconds timeout) = 0;
   // Serves delivery reports without waiting.
   virtual void poll() = 0;
+  // The last offset delivered to this partition by this producer, if any (changelog
+  // checkpoints come from here).
+  virtual std::optional<std::int64_t> delivered_offset(const topic_partition& tp) const = 0;
   // Partition count from the cluster's metadata; -1 if the topic does not exist.
   virtual std::int32_t partition_count(std::string_view topic, milliseconds timeout) = 0;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <unordered_map>
 #include <thread>
 
 #include <fmt/format.h>
@@ -282,6 +283,26 @@ class rdkafka_consumer final : public consumer {
     }
     return {};
   }
+  error end_offsets(std::vector<partition_offset>& inout, milliseconds timeout) override {
+    for (auto& po : inout) {
+      std::int64_t low = 0;
+      std::int64_t high = 0;
+      if (auto e = rd_kafka_query_watermark_offsets(_rk.get(), po.tp.topic.c_str(), po.tp.partition, &low, &high,
+                                                    static_cast<int>(timeout.count()));
+          e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return from_code(e, fmt::format("end offset of {}", po.tp.to_string()));
+      }
+      po.offset = high;
+    }
+    return {};
+  }
+
+  std::int64_t position(const topic_partition& tp) override {
+    auto list = to_list(std::vector<topic_partition>{tp});
+    if (rd_kafka_position(_rk.get(), list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return -1;
+    return list->elems[0].offset >= 0 ? list->elems[0].offset : -1;
+  }
+
   bool caught_up(const topic_partition& tp) override {
     auto list = to_list(std::vector<topic_partition>{tp});
     if (rd_kafka_position(_rk.get(), list.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) return false;
@@ -435,6 +456,16 @@ class rdkafka_producer final : public producer {
 
   void poll() override { rd_kafka_poll(_rk.get(), 0); }
 
+  std::optional<std::int64_t> delivered_offset(const topic_partition& tp) const override {
+    for (const auto& [rkt, offsets] : _delivered) {
+      if (tp.partition < static_cast<std::int32_t>(offsets.size()) && offsets[static_cast<std::size_t>(tp.partition)] >= 0 &&
+          tp.topic == rd_kafka_topic_name(rkt)) {
+        return offsets[static_cast<std::size_t>(tp.partition)];
+      }
+    }
+    return std::nullopt;
+  }
+
   std::int32_t partition_count(std::string_view topic, milliseconds timeout) override {
     rk_ptr<rd_kafka_topic_t> t(rd_kafka_topic_new(_rk.get(), std::string(topic).c_str(), nullptr));
     const rd_kafka_metadata_t* md = nullptr;
@@ -476,8 +507,13 @@ class rdkafka_producer final : public producer {
 
  private:
   static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
-    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     auto* self = static_cast<rdkafka_producer*>(opaque);
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      auto& offsets = self->_delivered[m->rkt];
+      if (offsets.size() <= static_cast<std::size_t>(m->partition)) offsets.resize(static_cast<std::size_t>(m->partition) + 1, -1);
+      offsets[static_cast<std::size_t>(m->partition)] = std::max(offsets[static_cast<std::size_t>(m->partition)], m->offset);
+      return;
+    }
     if (!self->_first_delivery_error) {
       self->_first_delivery_error = from_code(
           m->err, fmt::format("delivery to {}-{}", rd_kafka_topic_name(m->rkt), m->partition));
@@ -486,6 +522,8 @@ class rdkafka_producer final : public producer {
 
   rk_ptr<rd_kafka_t> _rk;
   error _first_delivery_error;
+  // Last delivered offset per partition, by librdkafka's topic handle (stable per producer).
+  std::unordered_map<const rd_kafka_topic_t*, std::vector<std::int64_t>> _delivered;
 };
 
 // ---------------------------------------------------------------------------------------

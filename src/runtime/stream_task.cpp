@@ -54,7 +54,7 @@ error_policy error_policy::from_config(const rill::config& cfg) {
 
 stream_task::stream_task(task_id id, const detail::compiled_topology& topology,
                          task_settings settings, detail::record_sender& sender)
-    : _id(id), _settings(std::move(settings)), _sender(sender) {
+    : _id(id), _settings(std::move(settings)), _sender(sender), _topology(topology) {
   const auto& sub = topology.subtopologies.at(static_cast<std::size_t>(id.subtopology));
   std::vector<int> position(topology.nodes.size(), -1);
   for (int i : sub.nodes) {
@@ -64,6 +64,7 @@ stream_task::stream_task(task_id id, const detail::compiled_topology& topology,
       args.topics.push_back(detail::resolve_topic(_settings.application_id, t));
     position[static_cast<std::size_t>(i)] = static_cast<int>(_nodes.size());
     _nodes.push_back(cn.factory(args));
+    _node_stores.push_back(cn.stores);
     if (cn.kind == detail::node_kind::source) {
       auto* source = dynamic_cast<detail::source_node*>(_nodes.back().get());
       for (const auto& t : args.topics) {
@@ -95,16 +96,61 @@ void stream_task::initialize() {
   }
 }
 
-void stream_task::close() {
-  if (_closed || !_initialized) return;
+void stream_task::close(bool clean) {
+  if (_closed) return;
   _closed = true;
-  for (auto& n : _nodes) {
-    try {
-      n->close();
-    } catch (const std::exception& e) {
-      spdlog::error("task {}: node '{}' failed in close: {}", _id.to_string(), n->name(), e.what());
+  if (_initialized) {
+    for (auto& n : _nodes) {
+      try {
+        n->close();
+      } catch (const std::exception& e) {
+        spdlog::error("task {}: node '{}' failed in close: {}", _id.to_string(), n->name(), e.what());
+      }
     }
   }
+  if (_state) _state->close(clean);
+}
+
+bool stream_task::open_state(const state_services& services) {
+  if (_state) return true;
+  try {
+    _state = std::make_unique<task_state>(_id, _topology, services, _sender, [this] {
+      return _current.topic.empty() ? std::max<timestamp_ms>(_stream_time, 0) : _current.timestamp;
+    });
+  } catch (const task_locked& e) {
+    spdlog::debug("{}", e.what());
+    return false;
+  }
+  return true;
+}
+
+state_store& stream_task::get_store(std::string_view name, const detail::node& asker) {
+  for (std::size_t i = 0; i < _nodes.size(); ++i) {
+    if (_nodes[i].get() != &asker) continue;
+    const auto& connected = _node_stores[i];
+    if (std::find(connected.begin(), connected.end(), name) == connected.end()) {
+      throw streams_error(fmt::format("node '{}' asked for store '{}', which is not connected to it; connect it "
+                                      "when adding the processor (process(supplier, named, {{\"{}\"}}))",
+                                      asker.name(), name, name));
+    }
+    state_store* s = _state ? _state->facade(name) : nullptr;
+    if (s == nullptr) throw streams_error(fmt::format("task {}: store '{}' is not open", _id.to_string(), name));
+    return *s;
+  }
+  throw streams_error(fmt::format("task {}: unknown node '{}'", _id.to_string(), asker.name()));
+}
+
+void stream_task::flush_caches() {
+  if (!_state) return;
+  try {
+    _state->flush_caches();
+  } catch (const detail::user_code_error& e) {
+    on_processing_error(nullptr, e);
+  }
+}
+
+void stream_task::commit_state(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+  if (_state) _state->commit(delivered);
 }
 
 int stream_task::input_index(std::string_view topic, std::int32_t partition) const {

@@ -21,6 +21,7 @@
 #include "src/kafka/types.hpp"
 #include "src/runtime/punctuation.hpp"
 #include "src/runtime/ring_buffer.hpp"
+#include "src/runtime/task_state.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill {
@@ -66,10 +67,22 @@ class stream_task final : public detail::task_context {
               detail::record_sender& sender);
   ~stream_task() override;
 
-  // Calls every node's init, children before parents.
+  // Opens the task's stores. Returns false while another instance or thread holds its
+  // state directory (try again later).
+  bool open_state(const state_services& services);
+  // The stores (nullptr before open_state or without stores).
+  task_state* state() noexcept { return _state.get(); }
+  // Calls every node's init, children before parents; the task can then process.
   void initialize();
-  // Calls every node's close. Safe to call twice.
-  void close();
+  bool initialized() const noexcept { return _initialized; }
+  // Writes cached store entries down, forwarding aggregation results (before a commit).
+  void flush_caches();
+  // Applies the stores' pending writes with their changelog offsets (after the producer
+  // delivered everything; see task_state::commit).
+  void commit_state(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
+  // Closes the nodes, then the stores: clean keeps what was committed durable, dirty drops
+  // what was not. Safe to call twice.
+  void close(bool clean = true);
 
   // The input partitions (resolved topic names), in a fixed order; indexes below refer to it.
   const std::vector<topic_partition>& inputs() const noexcept { return _inputs; }
@@ -110,6 +123,7 @@ class stream_task final : public detail::task_context {
   detail::record_sender& sender() override { return _sender; }
   bool on_deserialization_error(const detail::raw_record& r, const std::exception& e) override;
   void request_commit() override { _commit_requested = true; }
+  state_store& get_store(std::string_view name, const detail::node& asker) override;
 
  private:
   struct input_queue {
@@ -130,6 +144,9 @@ class stream_task final : public detail::task_context {
   task_settings _settings;
   detail::record_sender& _sender;
   std::vector<std::unique_ptr<detail::node>> _nodes;  // parents before children
+  std::vector<std::vector<std::string>> _node_stores;  // stores connected to each node
+  const detail::compiled_topology& _topology;
+  std::unique_ptr<task_state> _state;
   std::vector<topic_partition> _inputs;
   std::deque<input_queue> _queues;  // deque: queues never move once made
   punctuation_queue _stream_time_punctuations;

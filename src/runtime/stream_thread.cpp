@@ -54,8 +54,11 @@ void stream_thread::run() {
     _producer = _app.clients->make_producer(producer_props);
     _collector = std::make_unique<record_collector>(*_producer);
     for (const auto& [topic, n] : _app.partition_counts) _collector->set_partition_count(topic, n);
-    _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector,
-                                            _app.buffered_per_partition);
+    _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
+    _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
+    state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get()};
+    _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector, _app.buffered_per_partition,
+                                            services, _restorer.get());
     set_state(thread_state::rebalancing);
     if (kafka::error e = _consumer->subscribe(_app.source_topics, *this))
       throw streams_error(e.message());
@@ -87,7 +90,8 @@ void stream_thread::run() {
 }
 
 void stream_thread::run_once() {
-  const auto timeout = _tasks->has_buffered() ? std::chrono::milliseconds(0) : _app.poll_timeout;
+  const bool busy = _tasks->has_buffered() || _restorer->active();
+  const auto timeout = busy ? std::chrono::milliseconds(0) : _app.poll_timeout;
   _batch.clear();
   if (kafka::error e = _consumer->poll(timeout, max_poll_records, _batch);
       e && e.type() == kafka::error::kind::fatal) {
@@ -97,6 +101,15 @@ void stream_thread::run_once() {
     _consumer->pause(pause);
     _counters.pauses += pause.size();
   }
+    if (_starting_tasks) {
+    _tasks->start_tasks();
+    if (_restorer->active()) _tasks->restored(_restorer->restore_some(std::chrono::milliseconds(10)));
+    if (_tasks->all_running()) {
+      _starting_tasks = false;
+      set_state(thread_state::running);
+    }
+  }
+  maybe_clean_state_directory();
   try {
     _tasks->process(system_now(), max_records_per_task_pass,
                     [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
@@ -118,9 +131,16 @@ void stream_thread::maybe_commit(bool force) {
 
 void stream_thread::commit() {
   _last_commit = clock::now();
+  // Cached store entries go down first: they may send changelog and sink records.
+  _tasks->flush_caches();
   auto offsets = _tasks->committable();
+  if (_collector->sent() != _sent_at_last_commit) {
+    if (kafka::error e = _producer->flush(_app.task_timeout)) throw send_failed(e);
+    _sent_at_last_commit = _collector->sent();
+  }
+  // Only now, with the changelog delivered, do the stores' writes and offsets become durable.
+  _tasks->commit_state([this](const kafka::topic_partition& tp) { return _producer->delivered_offset(tp); });
   if (offsets.empty()) return;
-  if (kafka::error e = _producer->flush(_app.task_timeout)) throw send_failed(e);
   if (kafka::error e = _consumer->commit(offsets)) {
     if (e.type() == kafka::error::kind::task_migrated) {
       spdlog::warn(
@@ -175,6 +195,7 @@ void stream_thread::rewind(const kafka::error& why) {
   }
   _consumer->resume(partitions);  // buffers were dropped, so nothing stays paused
   _tasks->assign(partitions);
+  _starting_tasks = true;
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // back off before producing again
 }
 
@@ -203,6 +224,20 @@ void stream_thread::publish_counters() {
   _counters.skipped.store(c.skipped);
   _counters.dead_lettered.store(c.dead_lettered);
   _counters.buffered.store(_tasks->buffered());
+  if (_restorer) _counters.restored.store(_restorer->restored());
+}
+
+void stream_thread::maybe_clean_state_directory() {
+  if (_app.state_directory == nullptr || !_app.next_state_cleanup) return;
+  const std::int64_t now =
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count();
+  std::int64_t due = _app.next_state_cleanup->load();
+  if (now < due) return;
+  const std::int64_t every = std::min<std::int64_t>(_app.state_cleanup_delay.count(), 60000);
+  if (!_app.next_state_cleanup->compare_exchange_strong(due, now + every)) return;  // another thread does it
+  for (const auto& dir : _app.state_directory->clean(_app.state_cleanup_delay)) {
+    spdlog::info("{}: deleted the state directory of unassigned task {}", _name, dir);
+  }
 }
 
 void stream_thread::on_assigned(const std::vector<kafka::topic_partition>& partitions) {
@@ -210,8 +245,8 @@ void stream_thread::on_assigned(const std::vector<kafka::topic_partition>& parti
   std::vector<std::string> names;
   for (const auto& tp : partitions) names.push_back(tp.to_string());
   spdlog::info("{}: assigned [{}]", _name, fmt::join(names, ", "));
-  _tasks->assign(partitions);
-  set_state(thread_state::running);
+    _tasks->assign(partitions);
+  _starting_tasks = true;  // running once every task has its state restored
 }
 
 void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partitions) {

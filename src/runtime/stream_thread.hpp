@@ -16,7 +16,9 @@
 
 #include "src/kafka/client.hpp"
 #include "src/runtime/record_collector.hpp"
+#include "src/runtime/restorer.hpp"
 #include "src/runtime/task_manager.hpp"
+#include "state/record_cache.hpp"
 
 namespace rill::runtime {
 
@@ -35,6 +37,13 @@ struct app_shared {
   std::chrono::milliseconds poll_timeout{100};
   std::chrono::milliseconds task_timeout{300000};
   std::size_t buffered_per_partition = 1000;
+  // State: shared by every thread of the app.
+  const state::state_directory* state_directory = nullptr;
+  const state::rocksdb_env* rocksdb = nullptr;
+  std::size_t cache_bytes_per_thread = 10 << 20;
+  std::shared_ptr<rill::restore_listener> restore_events;
+  std::chrono::milliseconds state_cleanup_delay{600000};
+  std::shared_ptr<std::atomic<std::int64_t>> next_state_cleanup;  // steady-clock ms
 };
 
 enum class thread_state { starting, rebalancing, running, stopping, dead };
@@ -48,6 +57,7 @@ struct thread_counters {
   std::atomic<std::uint64_t> rewinds{0};
   std::atomic<std::uint64_t> buffered{0};
   std::atomic<std::uint64_t> pauses{0};
+  std::atomic<std::uint64_t> restored{0};
 };
 
 class stream_thread final : private kafka::rebalance_listener {
@@ -77,6 +87,7 @@ class stream_thread final : private kafka::rebalance_listener {
   void shutdown(bool clean);
   void set_state(thread_state s);
   void publish_counters();
+  void maybe_clean_state_directory();
 
   void on_assigned(const std::vector<kafka::topic_partition>& partitions) override;
   void on_revoked(const std::vector<kafka::topic_partition>& partitions) override;
@@ -94,7 +105,11 @@ class stream_thread final : private kafka::rebalance_listener {
   std::unique_ptr<kafka::consumer> _consumer;
   std::unique_ptr<kafka::producer> _producer;
   std::unique_ptr<record_collector> _collector;
+  std::unique_ptr<state::record_cache> _cache;
+  std::unique_ptr<restorer> _restorer;
   std::unique_ptr<task_manager> _tasks;
+  bool _starting_tasks = false;  // assigned tasks not all running yet
+  std::uint64_t _sent_at_last_commit = 0;
   std::vector<kafka::consumed_record> _batch;
   std::chrono::steady_clock::time_point _last_commit;
   std::chrono::steady_clock::time_point _failing_since{};         // producer failures

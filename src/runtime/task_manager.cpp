@@ -8,11 +8,14 @@
 namespace rill::runtime {
 
 task_manager::task_manager(const detail::compiled_topology& topology, task_settings settings,
-                           detail::record_sender& sender, std::size_t max_buffered_per_partition)
+                           detail::record_sender& sender, std::size_t max_buffered_per_partition,
+                           state_services state, restorer* restore)
     : _topology(topology),
       _settings(std::move(settings)),
       _sender(sender),
-      _max_buffered(max_buffered_per_partition) {
+      _max_buffered(max_buffered_per_partition),
+      _state(std::move(state)),
+      _restorer(restore) {
   for (const auto& sub : _topology.subtopologies) {
     for (const auto& t : sub.source_topics)
       _subtopology_of[detail::resolve_topic(_settings.application_id, t)] = sub.id;
@@ -24,27 +27,49 @@ task_manager::~task_manager() {
 }
 
 void task_manager::assign(const std::vector<topic_partition>& partitions) {
-  std::set<task_id> fresh;
   for (const auto& tp : partitions) {
     auto it = _subtopology_of.find(tp.topic);
     if (it == _subtopology_of.end()) {
-      spdlog::warn("assigned partition {} is not read by the topology; ignoring it",
-                   tp.to_string());
+      spdlog::warn("assigned partition {} is not read by the topology; ignoring it", tp.to_string());
       continue;
     }
     task_id id{it->second, tp.partition};
-    if (!_tasks.contains(id)) {
-      _tasks.emplace(id, std::make_unique<stream_task>(id, _topology, _settings, _sender));
-      fresh.insert(id);
+    auto [pos, fresh] = _tasks.try_emplace(id);
+    if (fresh) {
+      pos->second.task = std::make_unique<stream_task>(id, _topology, _settings, _sender);
+      spdlog::info("task {} created", id.to_string());
     }
-    stream_task& task = *_tasks.at(id);
+    stream_task& task = *pos->second.task;
     int input = task.input_index(tp.topic, tp.partition);
     _routes[tp] = route{&task, static_cast<std::size_t>(input)};
   }
-  for (const auto& id : fresh) {
-    _tasks.at(id)->initialize();
-    spdlog::info("task {} created", id.to_string());
+}
+
+void task_manager::start_tasks() {
+  for (auto& [id, e] : _tasks) {
+    if (e.state != phase::created) continue;
+    if (!e.task->open_state(_state)) continue;  // its directory is still held; next time
+    if (_restorer == nullptr || _restorer->add(*e.task)) {
+      e.task->initialize();
+      e.state = phase::running;
+    } else {
+      e.state = phase::restoring;
+    }
   }
+}
+
+void task_manager::restored(const std::vector<stream_task*>& tasks) {
+  for (stream_task* t : tasks) {
+    auto it = _tasks.find(t->id());
+    if (it == _tasks.end() || it->second.state != phase::restoring) continue;
+    t->initialize();
+    it->second.state = phase::running;
+    spdlog::info("task {} restored and running", t->id().to_string());
+  }
+}
+
+bool task_manager::all_running() const {
+  return std::all_of(_tasks.begin(), _tasks.end(), [](const auto& t) { return t.second.state == phase::running; });
 }
 
 void task_manager::close_tasks_of(const std::vector<topic_partition>& partitions, bool clean) {
@@ -54,8 +79,9 @@ void task_manager::close_tasks_of(const std::vector<topic_partition>& partitions
   }
   for (const auto& id : doomed) {
     auto it = _tasks.find(id);
-    stream_task* task = it->second.get();
-    if (clean) task->close();
+    stream_task* task = it->second.task.get();
+    if (_restorer != nullptr && it->second.state == phase::restoring) _restorer->remove(*task);
+    task->close(clean);
     const auto& c = task->counters();
     _closed_counters.processed += c.processed;
     _closed_counters.skipped += c.skipped;
@@ -116,8 +142,9 @@ std::vector<topic_partition> task_manager::take_resumable() {
 std::size_t task_manager::process(timestamp_ms now, std::size_t max_per_task,
                                   const std::function<bool(const topic_partition&)>& caught_up) {
   std::size_t total = 0;
-  for (auto& [id, task] : _tasks) {
-    stream_task* t = task.get();
+  for (auto& [id, e] : _tasks) {
+    if (e.state != phase::running) continue;
+    stream_task* t = e.task.get();
     auto input_caught_up = [&](std::size_t input) {
       return caught_up && caught_up(t->inputs()[input]);
     };
@@ -131,45 +158,59 @@ std::size_t task_manager::process(timestamp_ms now, std::size_t max_per_task,
 }
 
 void task_manager::punctuate_wall_clock(timestamp_ms now) {
-  for (auto& [id, task] : _tasks) task->punctuate_wall_clock(now);
+  for (auto& [id, e] : _tasks) {
+    if (e.state == phase::running) e.task->punctuate_wall_clock(now);
+  }
+}
+
+void task_manager::flush_caches() {
+  for (auto& [id, e] : _tasks) {
+    if (e.state == phase::running) e.task->flush_caches();
+  }
+}
+
+void task_manager::commit_state(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+  for (auto& [id, e] : _tasks) {
+    if (e.state == phase::running) e.task->commit_state(delivered);
+  }
 }
 
 std::vector<partition_offset> task_manager::committable() const {
   std::vector<partition_offset> out;
-  for (const auto& [id, task] : _tasks) {
-    auto offsets = task->committable_offsets();
+  for (const auto& [id, e] : _tasks) {
+    auto offsets = e.task->committable_offsets();
     out.insert(out.end(), offsets.begin(), offsets.end());
   }
   return out;
 }
 
 void task_manager::mark_committed() {
-  for (auto& [id, task] : _tasks) task->mark_committed();
+  for (auto& [id, e] : _tasks) e.task->mark_committed();
 }
 
 bool task_manager::commit_requested() const {
   return std::any_of(_tasks.begin(), _tasks.end(),
-                     [](const auto& t) { return t.second->commit_requested(); });
+                     [](const auto& t) { return t.second.task->commit_requested(); });
 }
 
 bool task_manager::has_buffered() const {
   return std::any_of(_tasks.begin(), _tasks.end(),
-                     [](const auto& t) { return t.second->buffered() > 0; });
+                     [](const auto& t) { return t.second.state == phase::running && t.second.task->buffered() > 0; });
 }
 
 std::size_t task_manager::buffered() const {
   std::size_t n = 0;
-  for (const auto& [id, task] : _tasks) n += task->buffered();
+  for (const auto& [id, e] : _tasks) n += e.task->buffered();
   return n;
 }
 
 task_counters task_manager::counters() const {
   task_counters c = _closed_counters;
-  for (const auto& [id, task] : _tasks) {
-    c.processed += task->counters().processed;
-    c.skipped += task->counters().skipped;
-    c.dead_lettered += task->counters().dead_lettered;
-    c.punctuations += task->counters().punctuations;
+  for (const auto& [id, e] : _tasks) {
+    c.processed += e.task->counters().processed;
+    c.skipped += e.task->counters().skipped;
+    c.dead_lettered += e.task->counters().dead_lettered;
+    c.punctuations += e.task->counters().punctuations;
   }
   return c;
 }

@@ -1,26 +1,38 @@
 // The tasks of one stream thread: made from the partitions the group assigns (one per
-// subtopology and partition number), fed with polled records, committed and closed.
+// subtopology and partition number), started once their state is open and restored, fed
+// with polled records, committed and closed.
 // Single-threaded: used by its stream thread only (rebalance callbacks run on it too).
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
 
 #include "src/kafka/client.hpp"
+#include "src/runtime/restorer.hpp"
 #include "src/runtime/stream_task.hpp"
 
 namespace rill::runtime {
 
 class task_manager {
  public:
-  task_manager(const detail::compiled_topology& topology, task_settings settings,
-               detail::record_sender& sender, std::size_t max_buffered_per_partition);
+  task_manager(const detail::compiled_topology& topology, task_settings settings, detail::record_sender& sender,
+               std::size_t max_buffered_per_partition, state_services state, restorer* restore = nullptr);
   ~task_manager();
 
-  // Creates the tasks for newly assigned partitions and initializes them.
+  // Creates the tasks for newly assigned partitions; they start in start_tasks().
   void assign(const std::vector<topic_partition>& partitions);
-  // Closes the tasks reading any of these partitions (clean: node close() runs).
+  // Opens the state of created tasks (while another holder has a task's directory, it
+  // waits), hands them to the restorer, and initializes those with nothing to restore.
+  void start_tasks();
+  // Initializes tasks whose restoration finished.
+  void restored(const std::vector<stream_task*>& tasks);
+  // True when every task is running (none waiting for its directory or restoring).
+  bool all_running() const;
+
+  // Closes the tasks reading any of these partitions (clean: node close() runs and
+  // committed state is made durable; dirty: writes since the last commit are dropped).
   void close_tasks_of(const std::vector<topic_partition>& partitions, bool clean);
   void close_all(bool clean);
   // Every partition the current tasks read.
@@ -34,10 +46,13 @@ class task_manager {
 
   // Processes up to `max_per_task` records per ready task, punctuating stream time after
   // each. Returns how many records were processed.
-  std::size_t process(timestamp_ms now, std::size_t max_per_task,
-                      const std::function<bool(const topic_partition&)>& caught_up);
+  std::size_t process(timestamp_ms now, std::size_t max_per_task, const std::function<bool(const topic_partition&)>& caught_up);
   void punctuate_wall_clock(timestamp_ms now);
 
+  // Commit, in this order: flush_caches(), (the producer delivers), commit_state(), then the
+  // consumer commits committable().
+  void flush_caches();
+  void commit_state(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
   std::vector<partition_offset> committable() const;
   void mark_committed();
   bool commit_requested() const;
@@ -51,12 +66,20 @@ class task_manager {
     stream_task* task;
     std::size_t input;
   };
+  enum class phase { created, restoring, running };
+  struct entry {
+    std::unique_ptr<stream_task> task;
+    phase state = phase::created;
+  };
+
   const detail::compiled_topology& _topology;
   task_settings _settings;
   detail::record_sender& _sender;
   std::size_t _max_buffered;
+  state_services _state;
+  restorer* _restorer;
   std::map<std::string, int, std::less<>> _subtopology_of;  // resolved source topic
-  std::map<task_id, std::unique_ptr<stream_task>> _tasks;
+  std::map<task_id, entry> _tasks;
   std::map<topic_partition, route> _routes;
   std::vector<topic_partition> _paused;
   task_counters _closed_counters;  // of tasks already closed

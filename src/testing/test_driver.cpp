@@ -1,7 +1,11 @@
 // The test driver: the runtime's stream tasks, fed and drained synchronously.
 #include <rill/testing/test_driver.hpp>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -10,6 +14,9 @@
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_task.hpp"
+#include "state/record_cache.hpp"
+#include "state/rocksdb_store.hpp"
+#include "state/state_directory.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill::testing {
@@ -36,6 +43,12 @@ struct test_driver::impl final : detail::record_sender {
   std::set<std::string, std::less<>> internal_names;         // resolved
   std::vector<std::unique_ptr<runtime::stream_task>> tasks;  // by (subtopology, partition)
   timestamp_ms now;
+  // State, when the topology has stores: a private directory unless state.dir is set.
+  bool owned_state_dir = false;
+  std::unique_ptr<state::state_directory> directory;
+  std::unique_ptr<state::rocksdb_env> rocksdb;
+  std::unique_ptr<state::record_cache> cache;
+  static inline std::atomic<int> driver_counter{0};
 
   impl(const topology& t, driver_options& o)
       : topo(t.compiled()),
@@ -77,11 +90,35 @@ struct test_driver::impl final : detail::record_sender {
             std::make_unique<runtime::stream_task>(task_id{sub.id, p}, topo, settings, *this));
       }
     }
-    for (auto& task : tasks) task->initialize();
+        if (!topo.stores.empty()) {
+      owned_state_dir = !o.config.contains(cfg::state_dir);
+      const std::string root =
+          owned_state_dir ? (std::filesystem::temp_directory_path() /
+                             fmt::format("rill-test-driver-{}-{}", ::getpid(), driver_counter.fetch_add(1)))
+                                .string()
+                          : o.config.get_string(cfg::state_dir) + "/" + application_id;
+      if (owned_state_dir) std::filesystem::remove_all(root);
+      directory = std::make_unique<state::state_directory>(root);
+      rocksdb = std::make_unique<state::rocksdb_env>(static_cast<std::size_t>(o.config.get_int(cfg::rocksdb_memory_bytes)));
+      cache = std::make_unique<state::record_cache>(static_cast<std::size_t>(o.config.get_int(cfg::cache_max_bytes)));
+    }
+    runtime::state_services services{application_id, directory.get(), rocksdb.get(), cache.get()};
+    for (auto& task : tasks) {
+      if (!task->open_state(services)) {
+        throw error(fmt::format("test driver: the state directory of task {} is held by someone else",
+                                task->id().to_string()));
+      }
+      task->initialize();
+    }
   }
 
   ~impl() override {
-    for (auto& task : tasks) task->close();
+    for (auto& task : tasks) task->close(true);
+    tasks.clear();
+    if (owned_state_dir && directory) {
+      std::error_code ec;
+      std::filesystem::remove_all(directory->root(), ec);
+    }
   }
 
   std::int32_t count(std::string_view topic) const {
@@ -120,7 +157,8 @@ struct test_driver::impl final : detail::record_sender {
     offsets.resize(static_cast<std::size_t>(n), 0);
     const std::int64_t offset = offsets[static_cast<std::size_t>(partition)]++;
 
-    const bool captured = !is_internal(topic);
+        // Everything but the repartition topics the driver reads back is output (changelogs too).
+    const bool captured = !(is_internal(topic) && readers.contains(topic));
     if (auto r = readers.find(topic); r != readers.end()) {
       runtime::stream_task* task = find_task({r->second, partition});
       if (task != nullptr) {
@@ -162,8 +200,10 @@ struct test_driver::impl final : detail::record_sender {
     return nullptr;
   }
 
-  // Processes everything queued, including what processing writes to repartition topics.
-  void drain() {
+    // Processes everything queued, including what processing writes to repartition topics,
+  // then commits as a stream thread would: caches flush (forwarding what they held, which
+  // may queue more records), then the stores write their batches with changelog offsets.
+  void drain_and_commit() {
     for (bool progress = true; progress;) {
       progress = false;
       for (auto& task : tasks) {
@@ -173,7 +213,28 @@ struct test_driver::impl final : detail::record_sender {
           progress = true;
         }
       }
+      if (progress) continue;
+      const std::size_t before = total_buffered();
+      for (auto& task : tasks) task->flush_caches();
+      progress = total_buffered() != before;
     }
+    for (auto& task : tasks) {
+      task->commit_state([this](const kafka::topic_partition& tp) -> std::optional<std::int64_t> {
+        auto it = next_offset.find(tp.topic);
+        if (it == next_offset.end() || static_cast<std::size_t>(tp.partition) >= it->second.size() ||
+            it->second[static_cast<std::size_t>(tp.partition)] == 0) {
+          return std::nullopt;
+        }
+        return it->second[static_cast<std::size_t>(tp.partition)] - 1;
+      });
+      task->mark_committed();
+    }
+  }
+
+  std::size_t total_buffered() const {
+    std::size_t n = 0;
+    for (const auto& task : tasks) n += task->buffered();
+    return n;
   }
 };
 
@@ -195,7 +256,7 @@ void test_driver::pipe_raw(std::string_view topic, std::int32_t partition, std::
                            timestamp_ms timestamp) {
   check_input(topic);
   _impl->write(topic, partition, std::move(key), std::move(value), std::move(headers), timestamp);
-  _impl->drain();
+  _impl->drain_and_commit();
 }
 
 std::deque<captured_record>& test_driver::captured(std::string_view topic) {
@@ -206,7 +267,7 @@ void test_driver::advance_wall_clock(std::chrono::milliseconds by) {
   if (by.count() < 0) throw error("advance_wall_clock: time cannot go backwards");
   _impl->now += by.count();
   for (auto& task : _impl->tasks) task->punctuate_wall_clock(_impl->now);
-  _impl->drain();
+  _impl->drain_and_commit();
 }
 
 timestamp_ms test_driver::wall_clock() const {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <rill/detail/node.hpp>
+#include <rill/state_store.hpp>
 
 namespace rill {
 class topology;
@@ -68,11 +69,15 @@ class graph {
   int add(node_spec spec);
   node_spec& at(int index) { return _nodes.at(static_cast<std::size_t>(index)); }
   const std::vector<node_spec>& nodes() const noexcept { return _nodes; }
+  // Declares a store; throws topology_error if the name is taken.
+  void add_store(store_spec spec);
+  const std::vector<store_spec>& stores() const noexcept { return _stores; }
   // Compiles; throws topology_error. Defined in topology/compiler.cpp.
   rill::topology compile() const;
 
  private:
   std::vector<node_spec> _nodes;
+  std::vector<store_spec> _stores;
 };
 
 }  // namespace rill::detail

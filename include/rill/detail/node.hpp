@@ -28,6 +28,8 @@
 
 namespace rill {
 
+class state_store;
+
 enum class punctuation_type {
   stream_time,      // fires as stream time (largest record timestamp seen) passes each interval
   wall_clock_time,  // fires as the system clock passes each interval
@@ -92,6 +94,8 @@ class task_context {
   virtual bool on_deserialization_error(const raw_record& r, const std::exception& e) = 0;
   // Asks for a commit as soon as possible (processor_context::commit).
   virtual void request_commit() = 0;
+  // A store connected to `asker`; throws streams_error naming both when there is none.
+  virtual state_store& get_store(std::string_view name, const node& asker) = 0;
 };
 
 // Thrown out of a node when user code (a lambda, a processor, a serde) throws: carries the

@@ -1,0 +1,165 @@
+#include "src/runtime/restorer.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <rill/errors.hpp>
+
+namespace rill::runtime {
+
+namespace {
+using clock = std::chrono::steady_clock;
+constexpr std::size_t restore_batch_records = 10000;
+}  // namespace
+
+struct restorer::partition {
+  stream_task* task;
+  task_state::changelog log;
+  std::int64_t end = 0;
+  std::int64_t position = 0;  // next offset to apply
+  std::uint64_t restored = 0;
+  clock::time_point started;
+  clock::time_point last_report;
+  state::task_db::restore_batch pending;
+};
+
+restorer::restorer(kafka::client_factory& clients, std::map<std::string, std::string> props,
+                   std::shared_ptr<restore_listener> listener, std::string thread_name)
+    : _clients(clients), _props(std::move(props)), _listener(std::move(listener)), _name(std::move(thread_name)) {}
+
+restorer::~restorer() {
+  if (_consumer) _consumer->close();
+}
+
+bool restorer::add(stream_task& task) {
+  auto logs = task.state() ? task.state()->changelogs() : std::vector<task_state::changelog>{};
+  if (logs.empty()) return true;
+  if (!_consumer) {
+    auto props = _props;
+    props["group.id"] = _name + "-restore";  // required by librdkafka; no group is joined
+    props["client.id"] = _name + "-restore-consumer";
+    props["enable.auto.commit"] = "false";
+    props["enable.partition.eof"] = "false";
+    props["auto.offset.reset"] = "earliest";
+    _consumer = _clients.make_consumer(props);
+  }
+  std::vector<kafka::partition_offset> ends;
+  for (const auto& l : logs) ends.push_back({l.partition, -1});
+  if (kafka::error e = _consumer->end_offsets(ends, std::chrono::seconds(30))) {
+    throw streams_error(fmt::format("task {}: cannot read the end of its changelogs: {}", task.id().to_string(), e.message()));
+  }
+  bool nothing = true;
+  for (std::size_t i = 0; i < logs.size(); ++i) {
+    auto p = std::make_unique<partition>();
+    p->task = &task;
+    p->log = logs[i];
+    p->end = ends[i].offset;
+    if (p->log.start > p->end) {
+      spdlog::warn("task {}: store '{}' is at changelog offset {} but the changelog ends at {}; wiping it and "
+                   "restoring from the start",
+                   task.id().to_string(), p->log.store, p->log.start, p->end);
+      task.state()->wipe(p->log.store);
+      p->log.start = 0;
+    }
+    p->position = p->log.start;
+    if (p->position >= p->end) continue;
+    nothing = false;
+    p->started = p->last_report = clock::now();
+    spdlog::info("task {}: restoring '{}' from {} offset {} to {} ({} records)", task.id().to_string(), p->log.store,
+                 p->log.partition.to_string(), p->position, p->end, p->end - p->position);
+    if (_listener) _listener->on_restore_start(task.id(), p->log.store, p->position, p->end);
+    _partitions.push_back(std::move(p));
+  }
+  if (!nothing) assign();
+  return nothing;
+}
+
+void restorer::remove(const stream_task& task) {
+  const auto before = _partitions.size();
+  std::erase_if(_partitions, [&](const auto& p) { return p->task == &task; });
+  if (_partitions.size() != before) assign();
+}
+
+void restorer::assign() {
+  std::vector<kafka::partition_offset> positions;
+  for (const auto& p : _partitions) positions.push_back({p->log.partition, p->position});
+  if (kafka::error e = _consumer->assign(positions)) throw streams_error(fmt::format("{}: restore: {}", _name, e.message()));
+}
+
+void restorer::finish(partition& p) {
+  if (!p.pending.records.empty()) {
+    p.task->state()->restore(p.log.store, p.pending, p.position);
+    p.pending.records.clear();
+  }
+}
+
+std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeout) {
+  std::vector<stream_task*> ready;
+  if (_partitions.empty()) return ready;
+  _batch.clear();
+  if (kafka::error e = _consumer->poll(timeout, restore_batch_records, _batch); e && e.type() == kafka::error::kind::fatal) {
+    throw streams_error(fmt::format("{}: restore: {}", _name, e.message()));
+  }
+  partition* last = nullptr;
+  for (auto& rec : _batch) {
+    if (last == nullptr || last->log.partition.partition != rec.raw.partition || last->log.partition.topic != rec.raw.topic) {
+      last = nullptr;
+      for (auto& p : _partitions) {
+        if (p->log.partition.partition == rec.raw.partition && p->log.partition.topic == rec.raw.topic) last = p.get();
+      }
+      if (last == nullptr) continue;
+    }
+    if (rec.raw.offset < last->position || last->position >= last->end) continue;
+    std::optional<bytes> value;
+    if (rec.raw.value) value.emplace(rec.raw.value->begin(), rec.raw.value->end());
+    last->pending.records.emplace_back(rec.raw.key ? bytes(rec.raw.key->begin(), rec.raw.key->end()) : bytes{}, std::move(value));
+    last->position = rec.raw.offset + 1;
+    ++last->restored;
+    ++_restored;
+  }
+  // A partition may end in offsets with nothing to read (transaction markers, compacted
+  // records): the consumer's position says when it got past them.
+  if (_batch.empty()) {
+    for (auto& p : _partitions) {
+      std::int64_t pos = _consumer->position(p->log.partition);
+      if (pos >= p->end) p->position = std::max(p->position, p->end);
+    }
+  }
+  const auto now = clock::now();
+  bool changed = false;
+  for (auto& p : _partitions) {
+    if (p->pending.records.empty() && p->position < p->end) continue;
+    const auto n = p->pending.records.size();
+    finish(*p);
+    if (n > 0 && _listener) _listener->on_batch_restored(p->task->id(), p->log.store, p->position, n);
+    const double seconds = std::chrono::duration<double>(now - p->started).count();
+    if (p->position >= p->end) {
+      spdlog::info("task {}: restored {} records into '{}' in {:.2f} s ({:.0f} records/s)", p->task->id().to_string(),
+                   p->restored, p->log.store, seconds, seconds > 0 ? static_cast<double>(p->restored) / seconds : 0.0);
+      if (_listener) _listener->on_restore_end(p->task->id(), p->log.store, p->restored);
+      changed = true;
+    } else if (now - p->last_report >= std::chrono::seconds(1)) {
+      p->last_report = now;
+      spdlog::info("task {}: restoring '{}': {} records done, {} to go ({:.0f} records/s)", p->task->id().to_string(),
+                   p->log.store, p->restored, p->end - p->position,
+                   seconds > 0 ? static_cast<double>(p->restored) / seconds : 0.0);
+    }
+  }
+  if (changed) {
+    std::vector<stream_task*> finished_tasks;
+    for (const auto& p : _partitions) {
+      if (p->position >= p->end) finished_tasks.push_back(p->task);
+    }
+    std::erase_if(_partitions, [](const auto& p) { return p->position >= p->end; });
+    for (stream_task* t : finished_tasks) {
+      bool still = std::any_of(_partitions.begin(), _partitions.end(), [&](const auto& p) { return p->task == t; });
+      if (!still && std::find(ready.begin(), ready.end(), t) == ready.end()) ready.push_back(t);
+    }
+    if (!_partitions.empty()) assign();
+  }
+  return ready;
+}
+
+}  // namespace rill::runtime

@@ -1,0 +1,52 @@
+// Restoration: replays the changelogs of a thread's new tasks into their stores before the
+// tasks run, from each store's checkpoint to the changelog's end as it was when the task
+// was assigned, in large batches. One restore consumer per thread, outside the group;
+// the thread calls restore_some() between polls of its main consumer, so the member keeps
+// heartbeating and other tasks keep running while big stores restore.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include <rill/streams_app.hpp>
+
+#include "src/kafka/client.hpp"
+#include "src/runtime/stream_task.hpp"
+
+namespace rill::runtime {
+
+class restorer {
+ public:
+  restorer(kafka::client_factory& clients, std::map<std::string, std::string> props,
+           std::shared_ptr<restore_listener> listener, std::string thread_name);
+  ~restorer();
+
+  // Starts restoring a task whose state is open. Returns true when it has nothing to
+  // restore (it may run at once).
+  bool add(stream_task& task);
+  // Forgets a task (it closed while restoring).
+  void remove(const stream_task& task);
+  // Applies what arrives within `timeout`; returns the tasks whose stores are all restored.
+  std::vector<stream_task*> restore_some(std::chrono::milliseconds timeout);
+  bool active() const { return !_partitions.empty(); }
+  std::uint64_t restored() const noexcept { return _restored; }
+
+ private:
+  struct partition;
+  void assign();
+  void finish(partition& p);
+
+  kafka::client_factory& _clients;
+  std::map<std::string, std::string> _props;
+  std::shared_ptr<restore_listener> _listener;
+  std::string _name;
+  std::unique_ptr<kafka::consumer> _consumer;
+  std::vector<std::unique_ptr<partition>> _partitions;
+  std::vector<kafka::consumed_record> _batch;
+  std::uint64_t _restored = 0;
+};
+
+}  // namespace rill::runtime

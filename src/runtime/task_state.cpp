@@ -1,0 +1,178 @@
+#include "src/runtime/task_state.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <rill/errors.hpp>
+
+#include "state/logged_store.hpp"
+#include "state/memory_store.hpp"
+
+namespace rill::runtime {
+
+namespace {
+
+// Changelog records go out through the task's record sender, like any sink's.
+class sender_changelog final : public state::changelog_writer {
+ public:
+  sender_changelog(detail::record_sender& sender, std::function<timestamp_ms()> clock)
+      : _sender(sender), _clock(std::move(clock)) {}
+  void write(const std::string& topic, std::int32_t partition, bytes_view key, std::optional<bytes_view> value) override {
+    _sender.send(topic, partition, key, value, _no_headers, _clock());
+  }
+
+ private:
+  detail::record_sender& _sender;
+  std::function<timestamp_ms()> _clock;
+  const rill::headers _no_headers;
+};
+
+}  // namespace
+
+struct task_state::slot final : detail::store_access {
+  const detail::compiled_store* def = nullptr;
+  std::string changelog_name;  // resolved
+  std::unique_ptr<state::memory_store> memory;
+  detail::kv_store* inner = nullptr;  // RocksDB column family or memory
+  std::unique_ptr<sender_changelog> writer;
+  std::unique_ptr<state::logged_store> logged;
+  std::unique_ptr<state::record_cache::store> cache;
+  detail::kv_store* top = nullptr;
+  std::unique_ptr<state_store> facade;
+
+  detail::kv_store& bytes_store() override { return *top; }
+  bool cached() const override { return cache != nullptr; }
+  void set_flush_listener(detail::cache_flush_listener* listener) override {
+    if (cache) cache->set_listener(listener);
+  }
+  const std::string& changelog_topic() const override { return changelog_name; }
+};
+
+task_state::task_state(task_id id, const detail::compiled_topology& topology, const state_services& services,
+                       detail::record_sender& sender, std::function<timestamp_ms()> clock)
+    : _id(id) {
+  std::vector<std::string> persistent;
+  std::vector<const detail::compiled_store*> mine;
+  for (const auto& st : topology.stores) {
+    if (st.subtopology != id.subtopology) continue;
+    mine.push_back(&st);
+    if (st.spec.type == store_type::rocksdb) persistent.push_back(st.spec.name);
+  }
+  if (mine.empty()) return;
+  if (!persistent.empty()) {
+    if (services.directory == nullptr || services.rocksdb == nullptr) {
+      throw error(fmt::format("task {}: RocksDB stores need a state directory", id.to_string()));
+    }
+    _lock = services.directory->try_lock(id.to_string());
+    if (!_lock) {
+      throw task_locked(fmt::format("task {}: state directory {}/{} is held by another instance or thread",
+                                    id.to_string(), services.directory->root(), id.to_string()));
+    }
+    _db = std::make_unique<state::task_db>(*services.rocksdb, _lock->dir() + "/rocksdb", persistent);
+  }
+  for (const detail::compiled_store* st : mine) {
+    auto s = std::make_unique<slot>();
+    s->def = st;
+    s->changelog_name = detail::resolve_topic(services.application_id, st->changelog);
+    if (st->spec.type == store_type::rocksdb) {
+      s->inner = &_db->store(st->spec.name);
+    } else {
+      s->memory = std::make_unique<state::memory_store>(st->spec.name);
+      s->inner = s->memory.get();
+    }
+    s->top = s->inner;
+    if (st->spec.logging) {
+      s->writer = std::make_unique<sender_changelog>(sender, clock);
+      s->logged = std::make_unique<state::logged_store>(*s->top, s->changelog_name, id.partition, *s->writer);
+      s->top = s->logged.get();
+    }
+    if (st->spec.caching && services.cache != nullptr) {
+      s->cache = services.cache->wrap(*s->top, clock);
+      s->top = s->cache.get();
+    }
+    s->facade = st->spec.make_facade(*s);
+    _slots.push_back(std::move(s));
+  }
+}
+
+task_state::~task_state() { close(false); }
+
+state_store* task_state::facade(std::string_view name) {
+  for (auto& s : _slots) {
+    if (s->def->spec.name == name) return s->facade.get();
+  }
+  return nullptr;
+}
+
+std::vector<task_state::changelog> task_state::changelogs() const {
+  std::vector<changelog> out;
+  for (const auto& s : _slots) {
+    if (!s->def->spec.logging) continue;
+    changelog c;
+    c.store = s->def->spec.name;
+    c.partition = {s->changelog_name, _id.partition};
+    c.persistent = s->def->spec.type == store_type::rocksdb;
+    if (c.persistent) c.start = _db->checkpoint(c.store).value_or(0);
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+void task_state::restore(const std::string& store, const state::task_db::restore_batch& batch, std::int64_t next_offset) {
+  for (auto& s : _slots) {
+    if (s->def->spec.name != store) continue;
+    if (s->memory) {
+      for (const auto& [key, value] : batch.records) {
+        if (value) s->memory->put(key, *value);
+        else s->memory->remove(key);
+      }
+    } else {
+      _db->restore(store, batch, next_offset);
+    }
+    return;
+  }
+}
+
+void task_state::wipe(const std::string& store) {
+  for (auto& s : _slots) {
+    if (s->def->spec.name != store) continue;
+    if (s->memory) s->memory = std::make_unique<state::memory_store>(store);
+    else _db->wipe(store);
+  }
+}
+
+void task_state::flush_caches() {
+  for (auto& s : _slots) {
+    if (s->cache) s->cache->flush();
+  }
+}
+
+void task_state::commit(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+  if (!_db) return;
+  std::map<std::string, std::int64_t> offsets;
+  for (const auto& s : _slots) {
+    if (!s->def->spec.logging || s->memory) continue;
+    if (auto last = delivered({s->changelog_name, _id.partition})) offsets[s->def->spec.name] = *last + 1;
+  }
+  _db->commit(offsets);
+}
+
+void task_state::close(bool clean) {
+  if (_closed) return;
+  _closed = true;
+  for (auto& s : _slots) {
+    if (s->cache) s->cache->clear();
+  }
+  if (_db) {
+    if (clean) {
+      _db->flush();
+    } else {
+      _db->discard_pending();
+    }
+  }
+  _slots.clear();
+  _db.reset();
+  _lock.reset();
+}
+
+}  // namespace rill::runtime
