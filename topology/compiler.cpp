@@ -118,7 +118,8 @@ std::vector<node_spec> insert_repartitions(std::vector<node_spec> nodes) {
         node_spec r;
         r.kind = node_kind::repartition;
         r.op = "repartition";
-        r.name = n.parents.size() == 1 ? n.name : fmt::format("{}-{}", n.name, k);
+        const std::string& base = n.repartition_name.empty() ? n.name : n.repartition_name;
+        r.name = n.parents.size() == 1 ? base : fmt::format("{}-{}", base, k);
         r.parents = {n.parents[k]};
         r.repartition = n.repartition;
         n.parents[k] = push(std::move(r), false);

@@ -30,7 +30,18 @@ template <class K, class V>
 class stream;
 template <class K, class V>
 class branched_stream;
+template <class K, class V>
+class grouped_stream;
+template <class K, class V>
+class table;
+template <class K, class V>
+struct grouped;
 class streams_builder;
+
+namespace detail {
+template <class F, class K, class V>
+using group_by_key_t = std::remove_cvref_t<std::invoke_result_t<F&, const K&, const V&>>;
+}
 
 // A branch of split(): its name and, optionally, what to do with it instead of returning it.
 template <class K, class V>
@@ -259,6 +270,13 @@ class stream {
     }
   }
 
+    // Groups records by their key for an aggregation (repartitioning first if an earlier
+  // operation changed the key).
+  grouped_stream<K, V> group_by_key(grouped<K, V> how = {}) const;
+  // Groups records by selector(key, value) for an aggregation; always repartitions.
+  template <class F>
+  auto group_by(F selector, grouped<detail::group_by_key_t<F, K, V>, V> how = {}) const;
+
   // Routes each record to the first branch whose predicate holds; see branched_stream.
   branched_stream<K, V> split(named n = {}) const;
 
@@ -324,8 +342,10 @@ class stream {
 
   // Runs a processor per task: supplier() returns std::unique_ptr<P>, P derived from
   // rill::processor<K, V, KOut, VOut>. May change keys (marks for repartitioning).
+    // `stores`: the names of stores (declared with streams_builder::add_state_store) the
+  // processor reaches through context.get_state_store.
   template <class Supplier>
-  auto process(Supplier supplier, named n = {}) const {
+  auto process(Supplier supplier, named n = {}, std::vector<std::string> stores = {}) const {
     using P = processor_of<Supplier>;
     if constexpr (std::is_void_v<P>) {
       static_assert(detail::always_false<Supplier>,
@@ -335,14 +355,14 @@ class stream {
     } else {
       using KOut = typename P::key_out;
       using VOut = typename P::value_out;
-      return add_processor<P, KOut, VOut>(std::move(supplier), std::move(n), "process", true);
+            return add_processor<P, KOut, VOut>(std::move(supplier), std::move(n), "process", true, std::move(stores));
     }
   }
 
   // Runs a fixed-key processor per task: supplier() returns std::unique_ptr<P>, P derived
   // from rill::fixed_key_processor<K, V, VOut>. Keys cannot change: no repartition follows.
-  template <class Supplier>
-  auto process_values(Supplier supplier, named n = {}) const {
+    template <class Supplier>
+  auto process_values(Supplier supplier, named n = {}, std::vector<std::string> stores = {}) const {
     using P = fixed_key_processor_of<Supplier>;
     if constexpr (std::is_void_v<P>) {
       static_assert(detail::always_false<Supplier>,
@@ -350,16 +370,18 @@ class stream {
                     "rill::fixed_key_processor<K, V, VOut>");
       return *this;
     } else {
-      return add_processor<P, K, typename P::value_out>(std::move(supplier), std::move(n),
-                                                        "process-values", false);
+            return add_processor<P, K, typename P::value_out>(std::move(supplier), std::move(n), "process-values", false,
+                                                        std::move(stores));
     }
   }
 
  private:
   template <class, class>
   friend class stream;
-  template <class, class>
+    template <class, class>
   friend class branched_stream;
+  template <class, class>
+  friend class table;
   friend class streams_builder;
 
   stream(std::shared_ptr<detail::graph> g, int node) : _graph(std::move(g)), _node(node) {}
@@ -414,10 +436,11 @@ class stream {
   using fixed_key_processor_of = typename decltype(fixed_key_processor_of_impl<Supplier>())::type;
 
   template <class P, class KOut, class VOut, class Supplier>
-  stream<KOut, VOut> add_processor(Supplier supplier, named n, const char* op,
-                                   bool changes_key) const {
+    stream<KOut, VOut> add_processor(Supplier supplier, named n, const char* op, bool changes_key,
+                                   std::vector<std::string> stores) const {
     detail::node_spec spec;
     spec.op = op;
+    spec.stores = std::move(stores);
     spec.name = std::move(n.name);
     spec.changes_key = changes_key;
     spec.factory = [supplier](const detail::node_args& a) mutable -> std::unique_ptr<detail::node> {
@@ -551,3 +574,6 @@ branched_stream<K, V> stream<K, V>::split(named n) const {
 }
 
 }  // namespace rill
+
+// The stateful operations (group_by, tables) need the types defined there.
+#include <rill/table.hpp>

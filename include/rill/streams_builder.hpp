@@ -52,6 +52,33 @@ class streams_builder {
     return rill::stream<KK, V>(_graph, _graph->add(std::move(spec)));
   }
 
+    // A table of the latest value per key of `topic`; a null value deletes the key. Kept in a
+  // store (named after the source unless `m` names it) with its own changelog.
+  template <class K, class V>
+  rill::table<detail::key_or_null<K>, V> table(std::string topic, materialized<detail::key_or_null<K>, V> m = {}) {
+    using KK = detail::key_or_null<K>;
+    any_serde<std::optional<V>> values;
+    if (m.value_serde) values = serdes::optional_serde<any_serde<V>>{m.value_serde};
+    auto source = stream<K, std::optional<V>>(std::move(topic), consumed<KK, std::optional<V>>{m.key_serde, values, {}});
+    detail::node_spec spec;
+    spec.op = "table-source";
+    spec.parents = {source._node};
+    const int id = detail::add_store_node<KK, V>(*_graph, std::move(spec), std::move(m),
+                                                 [](const std::string& name, const std::string& store) {
+                                                   return std::unique_ptr<detail::node>(
+                                                       new detail::table_source_node<KK, V>(name, store));
+                                                 });
+    return rill::table<KK, V>(_graph, id, _graph->at(id).stores.front());
+  }
+
+  // Declares a store for processors: connect it with process(supplier, named, {"name"}).
+  template <class K, class V>
+  streams_builder& add_state_store(materialized<K, V> m) {
+    if (m.name.empty()) throw topology_error("add_state_store: give the store a name in rill::materialized{.name = ...}");
+    _graph->add_store(detail::make_store_spec(m));
+    return *this;
+  }
+
   // Compiles the graph. Throws topology_error naming the node and the fix.
   topology build() const { return _graph->compile(); }
 

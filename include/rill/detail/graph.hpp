@@ -58,6 +58,7 @@ struct node_spec {
   // upstream key change makes the compiler insert a repartition before this node.
   bool needs_copartitioned_input = false;
   std::shared_ptr<repartition_parts> repartition;  // for repartition nodes and the above
+  std::string repartition_name;  // names an inserted repartition (default: this node's name)
   std::vector<std::string> stores;
   // Sinks: serdes this node lacks, each with the fix; build() fails if any.
   std::vector<std::string> missing_serdes;
