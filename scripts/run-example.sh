@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Sets up, builds (release preset) and runs the flagship example end to end on the embedded
-# broker: the event router, all in one process, with its output checked.
+# broker: the event-sourced bank, all in one process, with its invariants checked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 cmake --preset release
-cmake --build --preset release -j "$(nproc)" --target event_router
-./build/release/examples/event_router all --events "${EVENTS:-20000}"
+cmake --build --preset release -j "$(nproc)" --target bank
+./build/release/examples/bank all --commands "${COMMANDS:-20000}" --accounts "${ACCOUNTS:-200}"

@@ -231,7 +231,7 @@ rill::topology graph::compile() const {
     n.op = s.op;
     n.parents = std::move(parents);
     n.factory = s.factory;
-    for (const auto& t : s.topics) n.topics.push_back({t, false});
+        for (const auto& t : s.topics) n.topics.push_back({t, s.internal_topics});
     n.topic_chooser = s.topic_chooser;
     n.stores = s.stores;
     nodes.push_back(std::move(n));
@@ -294,8 +294,9 @@ rill::topology graph::compile() const {
   for (const auto& sub : result->subtopologies) {
     for (int i : sub.nodes) {
       const compiled_node& n = nodes[static_cast<std::size_t>(i)];
-      if (n.kind != node_kind::sink) continue;
+            if (n.kind != node_kind::sink) continue;
       for (const auto& t : n.topics) {
+        if (t.internal) continue;  // a feedback topic: a loop on purpose
         if (std::find(sub.source_topics.begin(), sub.source_topics.end(), t) !=
             sub.source_topics.end()) {
           throw topology_error(fmt::format(
@@ -339,6 +340,24 @@ rill::topology graph::compile() const {
       if (std::find(groups.begin(), groups.end(), topics) == groups.end())
         groups.push_back(std::move(topics));
     }
+  }
+
+    // Feedback topics: written and read on purpose by the topology, maybe one subtopology.
+  for (const auto& source : nodes) {
+    if (source.kind != node_kind::source || source.topics.empty() || !source.topics[0].internal) continue;
+    auto writer = std::find_if(nodes.begin(), nodes.end(), [&](const compiled_node& n) {
+      return n.kind == node_kind::sink && !n.topics.empty() && n.topics[0] == source.topics[0];
+    });
+    if (writer == nodes.end()) {
+      throw topology_error(fmt::format("feedback '{}' is read but nothing writes it; write it with stream.to(feedback)",
+                                       source.topics[0].name));
+    }
+    internal_topic_def t;
+    t.name = source.topics[0].name;
+    t.type = internal_topic_def::kind::feedback;
+    t.written_by = writer->subtopology;
+    t.read_by = source.subtopology;
+    result->internal_topics.push_back(std::move(t));
   }
 
   for (const auto& spec : _stores) {

@@ -71,6 +71,26 @@ class streams_builder {
     return rill::table<KK, V>(_graph, id, _graph->at(id).stores.front());
   }
 
+    // A feedback topic `<application.id>-<name>-feedback` (see rill::feedback).
+  template <class K, class V>
+  rill::feedback<K, V> feedback(const std::string& name, produced<K, V> serdes = {}) {
+    if (name.empty()) throw topology_error("feedback: give it a name");
+    for (const auto& m : detail::missing_serdes(serdes.key_serde, serdes.value_serde, "give serdes to feedback")) {
+      throw topology_error("feedback '" + name + "': " + m);
+    }
+    detail::node_spec spec;
+    spec.kind = detail::node_kind::source;
+    spec.op = "source";
+    spec.name = name + "-feedback-source";
+    spec.topics = {name + "-feedback"};
+    spec.internal_topics = true;
+    spec.factory = [ks = serdes.key_serde, vs = serdes.value_serde](const detail::node_args& a) -> std::unique_ptr<detail::node> {
+      return std::make_unique<detail::source_node_impl<K, V>>(a.name, ks, vs);
+    };
+    const int id = _graph->add(std::move(spec));
+    return rill::feedback<K, V>(_graph, id, name + "-feedback", std::move(serdes));
+  }
+
   // Declares a store for processors: connect it with process(supplier, named, {"name"}).
   template <class K, class V>
   streams_builder& add_state_store(materialized<K, V> m) {
