@@ -20,7 +20,8 @@ class changelog_writer {
 
 class logged_store final : public detail::kv_store {
  public:
-  logged_store(detail::kv_store& inner, std::string topic, std::int32_t partition, changelog_writer& writer)
+  logged_store(detail::kv_store& inner, std::string topic, std::int32_t partition,
+               changelog_writer& writer)
       : _inner(inner), _topic(std::move(topic)), _partition(partition), _writer(writer) {}
 
   const std::string& name() const override { return _inner.name(); }
@@ -33,10 +34,13 @@ class logged_store final : public detail::kv_store {
     _inner.remove(key);
     _writer.write(_topic, _partition, key, std::nullopt);
   }
-  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from, std::optional<bytes_view> to) override {
+  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
+                                             std::optional<bytes_view> to) override {
     return _inner.range(from, to);
   }
-  std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override { return _inner.prefix_scan(prefix); }
+  std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override {
+    return _inner.prefix_scan(prefix);
+  }
   std::uint64_t approximate_count() override { return _inner.approximate_count(); }
 
  private:

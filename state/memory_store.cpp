@@ -4,7 +4,9 @@ namespace rill::state {
 
 namespace {
 
-std::string str(bytes_view b) { return std::string(as_chars(b)); }
+std::string str(bytes_view b) {
+  return std::string(as_chars(b));
+}
 
 class map_iterator final : public detail::kv_iterator {
  public:
@@ -29,11 +31,16 @@ bool memory_store::get(bytes_view key, bytes& out) {
   return true;
 }
 
-void memory_store::put(bytes_view key, bytes_view value) { _map.insert_or_assign(str(key), str(value)); }
+void memory_store::put(bytes_view key, bytes_view value) {
+  _map.insert_or_assign(str(key), str(value));
+}
 
-void memory_store::remove(bytes_view key) { _map.erase(str(key)); }
+void memory_store::remove(bytes_view key) {
+  _map.erase(str(key));
+}
 
-std::unique_ptr<detail::kv_iterator> memory_store::range(std::optional<bytes_view> from, std::optional<bytes_view> to) {
+std::unique_ptr<detail::kv_iterator> memory_store::range(std::optional<bytes_view> from,
+                                                         std::optional<bytes_view> to) {
   auto begin = from ? _map.lower_bound(str(*from)) : _map.begin();
   auto end = to ? _map.upper_bound(str(*to)) : _map.end();
   if (from && to && str(*from) > str(*to)) end = begin;

@@ -17,7 +17,8 @@ class memory_store final : public detail::kv_store {
   bool get(bytes_view key, bytes& out) override;
   void put(bytes_view key, bytes_view value) override;
   void remove(bytes_view key) override;
-  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from, std::optional<bytes_view> to) override;
+  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
+                                             std::optional<bytes_view> to) override;
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override;
   std::uint64_t approximate_count() override { return _map.size(); }
 

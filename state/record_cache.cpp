@@ -4,7 +4,8 @@ namespace rill::state {
 
 record_cache::~record_cache() = default;
 
-std::unique_ptr<record_cache::store> record_cache::wrap(detail::kv_store& underlying, std::function<std::int64_t()> clock) {
+std::unique_ptr<record_cache::store> record_cache::wrap(detail::kv_store& underlying,
+                                                        std::function<std::int64_t()> clock) {
   return std::make_unique<store>(*this, underlying, std::move(clock));
 }
 
@@ -16,9 +17,13 @@ void record_cache::make_room() {
   }
 }
 
-record_cache::store::~store() { clear(); }
+record_cache::store::~store() {
+  clear();
+}
 
-void record_cache::store::touch(entry& e) { _cache._lru.splice(_cache._lru.end(), _cache._lru, e.lru); }
+void record_cache::store::touch(entry& e) {
+  _cache._lru.splice(_cache._lru.end(), _cache._lru, e.lru);
+}
 
 bool record_cache::store::get(bytes_view key, bytes& out) {
   std::string k(as_chars(key));
@@ -70,8 +75,10 @@ void record_cache::store::flush_entry(const std::string& key) {
   const std::int64_t timestamp = e.timestamp;
   bytes old;
   const bool had_old = _underlying.get(as_bytes(key), old);
-  if (value) _underlying.put(as_bytes(key), as_bytes(*value));
-  else if (had_old) _underlying.remove(as_bytes(key));
+  if (value)
+    _underlying.put(as_bytes(key), as_bytes(*value));
+  else if (had_old)
+    _underlying.remove(as_bytes(key));
   if (_listener != nullptr && (value || had_old)) {
     std::optional<bytes_view> new_view;
     if (value) new_view = as_bytes(*value);
@@ -105,7 +112,8 @@ void record_cache::store::clear() {
   _dirty.clear();
 }
 
-std::unique_ptr<detail::kv_iterator> record_cache::store::range(std::optional<bytes_view> from, std::optional<bytes_view> to) {
+std::unique_ptr<detail::kv_iterator> record_cache::store::range(std::optional<bytes_view> from,
+                                                                std::optional<bytes_view> to) {
   flush();
   return _underlying.range(from, to);
 }
@@ -115,6 +123,8 @@ std::unique_ptr<detail::kv_iterator> record_cache::store::prefix_scan(bytes_view
   return _underlying.prefix_scan(prefix);
 }
 
-std::uint64_t record_cache::store::approximate_count() { return _underlying.approximate_count() + _dirty.size(); }
+std::uint64_t record_cache::store::approximate_count() {
+  return _underlying.approximate_count() + _dirty.size();
+}
 
 }  // namespace rill::state

@@ -61,7 +61,8 @@ class record_cache::store final : public detail::kv_store {
   bool get(bytes_view key, bytes& out) override;
   void put(bytes_view key, bytes_view value) override { write(key, std::string(as_chars(value))); }
   void remove(bytes_view key) override { write(key, std::nullopt); }
-  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from, std::optional<bytes_view> to) override;
+  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
+                                             std::optional<bytes_view> to) override;
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override;
   std::uint64_t approximate_count() override;
 

@@ -20,18 +20,25 @@ namespace {
 
 constexpr const char* meta_family = "rill-meta";
 
-rocksdb::Slice slice(bytes_view b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
-bytes_view view(const rocksdb::Slice& s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+rocksdb::Slice slice(bytes_view b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+bytes_view view(const rocksdb::Slice& s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
 
 void check(const rocksdb::Status& s, std::string_view what) {
   if (!s.ok()) throw error(fmt::format("rocksdb: {}: {}", what, s.ToString()));
 }
 
-std::string offset_key(const std::string& store) { return "offset/" + store; }
+std::string offset_key(const std::string& store) {
+  return "offset/" + store;
+}
 
 std::string encode_offset(std::int64_t v) {
   std::string out(8, '\0');
-  for (int i = 0; i < 8; ++i) out[i] = static_cast<char>(static_cast<std::uint64_t>(v) >> (56 - 8 * i));
+  for (int i = 0; i < 8; ++i)
+    out[i] = static_cast<char>(static_cast<std::uint64_t>(v) >> (56 - 8 * i));
   return out;
 }
 
@@ -58,11 +65,13 @@ std::optional<std::string> prefix_end(bytes_view prefix) {
 class rocks_iterator final : public detail::kv_iterator {
  public:
   // Iterates [from, to) when `to_exclusive`, else [from, to].
-  rocks_iterator(std::unique_ptr<rocksdb::Iterator> it, std::optional<std::string> from, std::optional<std::string> to,
-                 bool to_exclusive)
+  rocks_iterator(std::unique_ptr<rocksdb::Iterator> it, std::optional<std::string> from,
+                 std::optional<std::string> to, bool to_exclusive)
       : _it(std::move(it)), _to(std::move(to)), _to_exclusive(to_exclusive) {
-    if (from) _it->Seek(*from);
-    else _it->SeekToFirst();
+    if (from)
+      _it->Seek(*from);
+    else
+      _it->SeekToFirst();
   }
   bool valid() const override {
     if (!_it->Valid()) return false;
@@ -85,7 +94,10 @@ class rocks_iterator final : public detail::kv_iterator {
 rocksdb_env::rocksdb_env(std::size_t memory_bytes, options_setter setter)
     : _bound(memory_bytes), _setter(std::move(setter)) {
   rocksdb::LRUCacheOptions cache_options;
-  cache_options.capacity = memory_bytes;
+  // A sixteenth of the bound stays free for blocks in use (they cannot be evicted) and for
+  // shards that fill up with memtable charges; fewer shards keep that imbalance small.
+  cache_options.capacity = memory_bytes - memory_bytes / 16;
+  cache_options.num_shard_bits = 4;
   cache_options.strict_capacity_limit = false;
   _cache = rocksdb::NewLRUCache(cache_options);
   // Memtables are charged to the same cache, so blocks and memtables share one bound.
@@ -99,40 +111,54 @@ void rocksdb_env::configure(rocksdb::Options& options, const std::string& store)
   options.create_missing_column_families = true;
   options.atomic_flush = true;  // a checkpoint and its data reach disk together
   options.write_buffer_manager = _write_buffers;
-  options.write_buffer_size = 8 << 20;
-  options.max_write_buffer_number = 3;
+  // Many tasks with several stores each share the bound: small memtables per column family
+  // (1/64 of the bound, between 256 KiB and 8 MiB) keep the sum of active ones low, and the
+  // write-buffer manager makes a writing database flush when all memtables pass half the bound.
+  options.write_buffer_size = std::clamp<std::size_t>(_bound / 64, 256 << 10, 8 << 20);
+  options.max_write_buffer_number = 2;
   options.max_background_jobs = 2;
   options.keep_log_file_num = 2;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = _cache;
-  table.cache_index_and_filter_blocks = true;
-  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  table.cache_index_and_filter_blocks = true;  // counted in the bound, and evictable
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (_setter) _setter(store, options);
 }
 
-std::size_t rocksdb_env::memory_usage() const { return _cache->GetUsage(); }
+std::size_t rocksdb_env::memory_usage() const {
+  return _cache->GetUsage();
+}
+
+bool rocksdb_env::memtables_over_budget() const {
+  return _write_buffers->memory_usage() > _write_buffers->buffer_size();
+}
 
 // ---------------------------------------------------------------------------------------
 class task_db::cf_store final : public detail::kv_store {
  public:
-  cf_store(task_db& db, std::string name, rocksdb::ColumnFamilyHandle* cf) : _db(db), _name(std::move(name)), _cf(cf) {}
+  cf_store(task_db& db, std::string name, rocksdb::ColumnFamilyHandle* cf)
+      : _db(db), _name(std::move(name)), _cf(cf) {}
 
   const std::string& name() const override { return _name; }
 
   bool get(bytes_view key, bytes& out) override {
     std::string value;
-    rocksdb::Status s = _db._pending->GetFromBatchAndDB(_db._db, rocksdb::ReadOptions(), _cf, slice(key), &value);
+    rocksdb::Status s =
+        _db._pending->GetFromBatchAndDB(_db._db, rocksdb::ReadOptions(), _cf, slice(key), &value);
     if (s.IsNotFound()) return false;
     check(s, "get");
-    out.assign(reinterpret_cast<const std::byte*>(value.data()), reinterpret_cast<const std::byte*>(value.data()) + value.size());
+    out.assign(reinterpret_cast<const std::byte*>(value.data()),
+               reinterpret_cast<const std::byte*>(value.data()) + value.size());
     return true;
   }
-  void put(bytes_view key, bytes_view value) override { check(_db._pending->Put(_cf, slice(key), slice(value)), "put"); }
+  void put(bytes_view key, bytes_view value) override {
+    check(_db._pending->Put(_cf, slice(key), slice(value)), "put");
+  }
   void remove(bytes_view key) override { check(_db._pending->Delete(_cf, slice(key)), "delete"); }
 
-  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from, std::optional<bytes_view> to) override {
+  std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
+                                             std::optional<bytes_view> to) override {
     std::optional<std::string> f;
     std::optional<std::string> t;
     if (from) f = std::string(slice(*from).ToString());
@@ -140,7 +166,8 @@ class task_db::cf_store final : public detail::kv_store {
     return std::make_unique<rocks_iterator>(iterator(), std::move(f), std::move(t), false);
   }
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override {
-    return std::make_unique<rocks_iterator>(iterator(), slice(prefix).ToString(), prefix_end(prefix), true);
+    return std::make_unique<rocks_iterator>(iterator(), slice(prefix).ToString(),
+                                            prefix_end(prefix), true);
   }
   std::uint64_t approximate_count() override {
     std::uint64_t n = 0;
@@ -150,26 +177,31 @@ class task_db::cf_store final : public detail::kv_store {
 
  private:
   std::unique_ptr<rocksdb::Iterator> iterator() {
-    return std::unique_ptr<rocksdb::Iterator>(_db._pending->NewIteratorWithBase(_cf, _db._db->NewIterator(rocksdb::ReadOptions(), _cf)));
+    return std::unique_ptr<rocksdb::Iterator>(
+        _db._pending->NewIteratorWithBase(_cf, _db._db->NewIterator(rocksdb::ReadOptions(), _cf)));
   }
   task_db& _db;
   std::string _name;
   rocksdb::ColumnFamilyHandle* _cf;
 };
 
-task_db::task_db(const rocksdb_env& env, const std::string& path, const std::vector<std::string>& stores,
-                 std::uint64_t flush_every)
-    : _path(path), _pending(std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0, true)),
+task_db::task_db(const rocksdb_env& env, const std::string& path,
+                 const std::vector<std::string>& stores, std::uint64_t flush_every)
+    : _env(env),
+      _path(path),
+      _pending(
+          std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0, true)),
       _flush_every(flush_every) {
   rocksdb::Options options;
   env.configure(options, stores.empty() ? std::string(meta_family) : stores.front());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families{{rocksdb::kDefaultColumnFamilyName, options},
-                                                        {meta_family, options}};
+  std::vector<rocksdb::ColumnFamilyDescriptor> families{
+      {rocksdb::kDefaultColumnFamilyName, options}, {meta_family, options}};
   std::vector<std::string> existing;
   if (rocksdb::DB::ListColumnFamilies(options, path, &existing).ok()) {
     for (const auto& name : existing) {
       if (name == rocksdb::kDefaultColumnFamilyName || name == meta_family) continue;
-      if (std::find(stores.begin(), stores.end(), name) == stores.end()) families.push_back({name, options});
+      if (std::find(stores.begin(), stores.end(), name) == stores.end())
+        families.push_back({name, options});
     }
   }
   for (const auto& s : stores) {
@@ -178,12 +210,14 @@ task_db::task_db(const rocksdb_env& env, const std::string& path, const std::vec
     families.push_back({s, store_options});
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  check(rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &_db), "open " + path);
+  check(rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &_db),
+        "open " + path);
   for (std::size_t i = 0; i < families.size(); ++i) {
     if (families[i].name == meta_family) _meta = handles[i];
     _handles[families[i].name] = handles[i];
   }
-  for (const auto& s : stores) _stores.emplace(s, std::make_unique<cf_store>(*this, s, _handles.at(s)));
+  for (const auto& s : stores)
+    _stores.emplace(s, std::make_unique<cf_store>(*this, s, _handles.at(s)));
 }
 
 task_db::~task_db() {
@@ -200,7 +234,9 @@ detail::kv_store& task_db::store(const std::string& name) {
   return *it->second;
 }
 
-rocksdb::ColumnFamilyHandle* task_db::handle(const std::string& store) const { return _handles.at(store); }
+rocksdb::ColumnFamilyHandle* task_db::handle(const std::string& store) const {
+  return _handles.at(store);
+}
 
 std::optional<std::int64_t> task_db::checkpoint(const std::string& store) const {
   std::string value;
@@ -213,15 +249,20 @@ std::optional<std::int64_t> task_db::checkpoint(const std::string& store) const 
 void task_db::commit(const std::map<std::string, std::int64_t>& offsets) {
   rocksdb::WriteBatch* batch = _pending->GetWriteBatch();
   _writes_since_flush += static_cast<std::uint64_t>(batch->Count());
-  for (const auto& [store, offset] : offsets) check(batch->Put(_meta, offset_key(store), encode_offset(offset)), "checkpoint");
+  for (const auto& [store, offset] : offsets)
+    check(batch->Put(_meta, offset_key(store), encode_offset(offset)), "checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
   check(_db->Write(write, batch), "commit");
   _pending->Clear();
-  if (_writes_since_flush >= _flush_every) flush();
+  // Writes happen only here, so this is where the memory bound is kept: a database that
+  // pushes the memtables over budget flushes its own before the task goes on.
+  if (_writes_since_flush >= _flush_every || _env.memtables_over_budget()) flush();
 }
 
-void task_db::discard_pending() { _pending->Clear(); }
+void task_db::discard_pending() {
+  _pending->Clear();
+}
 
 void task_db::flush() {
   std::vector<rocksdb::ColumnFamilyHandle*> all;
@@ -232,19 +273,22 @@ void task_db::flush() {
   _writes_since_flush = 0;
 }
 
-void task_db::restore(const std::string& store, const restore_batch& batch, std::int64_t next_offset) {
+void task_db::restore(const std::string& store, const restore_batch& batch,
+                      std::int64_t next_offset) {
   rocksdb::WriteBatch wb;
   rocksdb::ColumnFamilyHandle* cf = handle(store);
   for (const auto& [key, value] : batch.records) {
-    if (value) check(wb.Put(cf, slice(key), slice(*value)), "restore put");
-    else check(wb.Delete(cf, slice(key)), "restore delete");
+    if (value)
+      check(wb.Put(cf, slice(key), slice(*value)), "restore put");
+    else
+      check(wb.Delete(cf, slice(key)), "restore delete");
   }
   check(wb.Put(_meta, offset_key(store), encode_offset(next_offset)), "restore checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
   check(_db->Write(write, &wb), "restore");
   _writes_since_flush += batch.records.size();
-  if (_writes_since_flush >= _flush_every) flush();
+  if (_writes_since_flush >= _flush_every || _env.memtables_over_budget()) flush();
 }
 
 void task_db::wipe(const std::string& store) {

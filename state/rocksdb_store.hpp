@@ -42,6 +42,8 @@ class rocksdb_env {
   // Bytes RocksDB holds in the shared cache (blocks and charged memtables).
   std::size_t memory_usage() const;
   std::size_t memory_bound() const noexcept { return _bound; }
+  // True when the memtables of every store together exceed their half of the bound.
+  bool memtables_over_budget() const;
 
  private:
   std::size_t _bound;
@@ -84,6 +86,7 @@ class task_db {
   class cf_store;
   rocksdb::ColumnFamilyHandle* handle(const std::string& store) const;
 
+  const rocksdb_env& _env;
   std::string _path;
   rocksdb::DB* _db = nullptr;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> _handles;

@@ -47,7 +47,7 @@ struct subtopology_def {
 };
 
 struct internal_topic_def {
-    enum class kind { repartition, changelog, feedback };
+  enum class kind { repartition, changelog, feedback };
   std::string name;  // without the application id
   kind type = kind::repartition;
   std::optional<std::int32_t> partitions;  // unset: as many as the writing subtopology's sources

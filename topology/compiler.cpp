@@ -163,7 +163,8 @@ rill::topology graph::compile() const {
   check_sources(_nodes);
   for (const auto& n : _nodes) {
     for (const auto& st : n.stores) {
-      auto declared = std::find_if(_stores.begin(), _stores.end(), [&](const store_spec& s) { return s.name == st; });
+      auto declared = std::find_if(_stores.begin(), _stores.end(),
+                                   [&](const store_spec& s) { return s.name == st; });
       if (declared == _stores.end()) {
         throw topology_error(fmt::format(
             "{} '{}' uses store '{}', which is not declared; declare it with "
@@ -171,9 +172,10 @@ rill::topology graph::compile() const {
             describe_kind(n), n.name, st, st));
       }
       if (!declared->missing_serdes.empty()) {
-        throw topology_error(fmt::format("store '{}': {}; give one in rill::materialized<K, V>{{...}} or specialize "
-                                         "rill::serde_traits<T>",
-                                         st, declared->missing_serdes.front()));
+        throw topology_error(
+            fmt::format("store '{}': {}; give one in rill::materialized<K, V>{{...}} or specialize "
+                        "rill::serde_traits<T>",
+                        st, declared->missing_serdes.front()));
       }
     }
   }
@@ -231,7 +233,7 @@ rill::topology graph::compile() const {
     n.op = s.op;
     n.parents = std::move(parents);
     n.factory = s.factory;
-        for (const auto& t : s.topics) n.topics.push_back({t, s.internal_topics});
+    for (const auto& t : s.topics) n.topics.push_back({t, s.internal_topics});
     n.topic_chooser = s.topic_chooser;
     n.stores = s.stores;
     nodes.push_back(std::move(n));
@@ -294,7 +296,7 @@ rill::topology graph::compile() const {
   for (const auto& sub : result->subtopologies) {
     for (int i : sub.nodes) {
       const compiled_node& n = nodes[static_cast<std::size_t>(i)];
-            if (n.kind != node_kind::sink) continue;
+      if (n.kind != node_kind::sink) continue;
       for (const auto& t : n.topics) {
         if (t.internal) continue;  // a feedback topic: a loop on purpose
         if (std::find(sub.source_topics.begin(), sub.source_topics.end(), t) !=
@@ -342,15 +344,17 @@ rill::topology graph::compile() const {
     }
   }
 
-    // Feedback topics: written and read on purpose by the topology, maybe one subtopology.
+  // Feedback topics: written and read on purpose by the topology, maybe one subtopology.
   for (const auto& source : nodes) {
-    if (source.kind != node_kind::source || source.topics.empty() || !source.topics[0].internal) continue;
+    if (source.kind != node_kind::source || source.topics.empty() || !source.topics[0].internal)
+      continue;
     auto writer = std::find_if(nodes.begin(), nodes.end(), [&](const compiled_node& n) {
       return n.kind == node_kind::sink && !n.topics.empty() && n.topics[0] == source.topics[0];
     });
     if (writer == nodes.end()) {
-      throw topology_error(fmt::format("feedback '{}' is read but nothing writes it; write it with stream.to(feedback)",
-                                       source.topics[0].name));
+      throw topology_error(fmt::format(
+          "feedback '{}' is read but nothing writes it; write it with stream.to(feedback)",
+          source.topics[0].name));
     }
     internal_topic_def t;
     t.name = source.topics[0].name;

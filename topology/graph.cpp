@@ -18,7 +18,8 @@ void graph::add_store(store_spec spec) {
   if (spec.name.empty()) throw topology_error("add_state_store: the store needs a name");
   for (const auto& s : _stores) {
     if (s.name == spec.name) {
-      throw topology_error(fmt::format("two stores are named '{}'; give one of them another name", spec.name));
+      throw topology_error(
+          fmt::format("two stores are named '{}'; give one of them another name", spec.name));
     }
   }
   _stores.push_back(std::move(spec));

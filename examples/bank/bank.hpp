@@ -23,15 +23,17 @@ namespace bank {
 
 struct command {
   std::string id;
-  std::string type;  // open | deposit | withdraw | transfer | credit | refund (the last two internal)
+  std::string
+      type;  // open | deposit | withdraw | transfer | credit | refund (the last two internal)
   std::string account;
-  std::string target;  // transfer: the other account
+  std::string target;       // transfer: the other account
   std::int64_t amount = 0;  // cents
 };
 
 struct event {
   std::string command_id;
-  std::string type;  // opened | deposited | withdrawn | transfer_debited | transfer_credited | transfer_refunded | rejected
+  std::string type;  // opened | deposited | withdrawn | transfer_debited | transfer_credited |
+                     // transfer_refunded | rejected
   std::string account;
   std::string counterparty;
   std::int64_t amount = 0;
@@ -69,8 +71,12 @@ class account_processor final : public rill::processor<std::string, command, std
   void process(rill::record<std::string, command> r) override {
     const command& c = r.value;
     account a = _accounts->get(c.account).value_or(account{});
-    auto emit = [&](const std::string& key, event e) { _ctx->forward({key, std::move(e), r.timestamp, {}}); };
-    auto reject = [&](std::string why) { emit(c.account, {c.id, "rejected", c.account, c.target, c.amount, std::move(why)}); };
+    auto emit = [&](const std::string& key, event e) {
+      _ctx->forward({key, std::move(e), r.timestamp, {}});
+    };
+    auto reject = [&](std::string why) {
+      emit(c.account, {c.id, "rejected", c.account, c.target, c.amount, std::move(why)});
+    };
 
     if (c.type == "open") {
       if (a.open) return reject("account already open");
@@ -78,15 +84,17 @@ class account_processor final : public rill::processor<std::string, command, std
       _accounts->put(c.account, a);
       return emit(c.account, {c.id, "opened", c.account, "", 0, ""});
     }
-    if (c.type == "credit" || c.type == "refund") {  // a transfer's second leg, from the feedback topic
+    if (c.type == "credit" ||
+        c.type == "refund") {  // a transfer's second leg, from the feedback topic
       if (c.type == "credit" && !a.open) {
         // No account to credit: the money goes back to the source.
-        return emit(c.target, {c.id, "refund_requested", c.target, c.account, c.amount, "no such account"});
+        return emit(c.target,
+                    {c.id, "refund_requested", c.target, c.account, c.amount, "no such account"});
       }
       a.balance += c.amount;
       _accounts->put(c.account, a);
-      return emit(c.account, {c.id, c.type == "credit" ? "transfer_credited" : "transfer_refunded", c.account, c.target,
-                              c.amount, ""});
+      return emit(c.account, {c.id, c.type == "credit" ? "transfer_credited" : "transfer_refunded",
+                              c.account, c.target, c.amount, ""});
     }
     if (!a.open) return reject("no such account");
     if (c.amount <= 0) return reject("amount must be positive");
@@ -95,12 +103,15 @@ class account_processor final : public rill::processor<std::string, command, std
       _accounts->put(c.account, a);
       return emit(c.account, {c.id, "deposited", c.account, "", c.amount, ""});
     }
-    if (c.type != "withdraw" && c.type != "transfer") return reject("unknown command '" + c.type + "'");
-    if (c.type == "transfer" && c.target == c.account) return reject("cannot transfer to the same account");
+    if (c.type != "withdraw" && c.type != "transfer")
+      return reject("unknown command '" + c.type + "'");
+    if (c.type == "transfer" && c.target == c.account)
+      return reject("cannot transfer to the same account");
     if (a.balance < c.amount) return reject("insufficient funds");
     a.balance -= c.amount;
     _accounts->put(c.account, a);
-    if (c.type == "withdraw") return emit(c.account, {c.id, "withdrawn", c.account, "", c.amount, ""});
+    if (c.type == "withdraw")
+      return emit(c.account, {c.id, "withdrawn", c.account, "", c.amount, ""});
     emit(c.account, {c.id, "transfer_debited", c.account, c.target, c.amount, ""});
   }
 
@@ -111,7 +122,8 @@ class account_processor final : public rill::processor<std::string, command, std
 
 // How an event changes its account's balance.
 inline std::int64_t balance_change(const event& e) {
-  if (e.type == "deposited" || e.type == "transfer_credited" || e.type == "transfer_refunded") return e.amount;
+  if (e.type == "deposited" || e.type == "transfer_credited" || e.type == "transfer_refunded")
+    return e.amount;
   if (e.type == "withdrawn" || e.type == "transfer_debited") return -e.amount;
   return 0;
 }
@@ -122,25 +134,36 @@ inline rill::topology topology(const topics& t = {}) {
   auto legs = b.feedback<std::string, command>("credits");
   auto events = b.stream<std::string, command>(t.commands(), {.name = "commands"})
                     .merge(legs.stream(), rill::named("commands-and-legs"))
-                    .process([] { return std::make_unique<account_processor>(); }, rill::named("accounts-processor"),
-                             {"accounts"});
+                    .process([] { return std::make_unique<account_processor>(); },
+                             rill::named("accounts-processor"), {"accounts"});
   // Second legs: a debit asks the target for the credit; a failed credit asks for a refund.
   events
-      .flat_map([](const std::string&, const event& e) {
-        std::vector<std::pair<std::string, command>> legs;
-        if (e.type == "transfer_debited") legs.push_back({e.counterparty, {e.command_id, "credit", e.counterparty, e.account, e.amount}});
-        if (e.type == "refund_requested") legs.push_back({e.account, {e.command_id, "refund", e.account, e.counterparty, e.amount}});
-        return legs;
-      }, rill::named("second-legs"))
+      .flat_map(
+          [](const std::string&, const event& e) {
+            std::vector<std::pair<std::string, command>> legs;
+            if (e.type == "transfer_debited")
+              legs.push_back(
+                  {e.counterparty, {e.command_id, "credit", e.counterparty, e.account, e.amount}});
+            if (e.type == "refund_requested")
+              legs.push_back(
+                  {e.account, {e.command_id, "refund", e.account, e.counterparty, e.amount}});
+            return legs;
+          },
+          rill::named("second-legs"))
       .to(legs);
-  events.filter_not([](const std::string&, const event& e) { return e.type == "refund_requested"; }, rill::named("public-events"))
+  events
+      .filter_not([](const std::string&, const event& e) { return e.type == "refund_requested"; },
+                  rill::named("public-events"))
       .to(t.events(), {.name = "events-sink"});
   // The read side: balance per account, from the events.
-    b.stream<std::string, event>(t.events(), {.name = "events-source"})
-      .filter_not([](const std::string&, const event& e) { return e.type == "rejected"; }, rill::named("no-rejections"))
+  b.stream<std::string, event>(t.events(), {.name = "events-source"})
+      .filter_not([](const std::string&, const event& e) { return e.type == "rejected"; },
+                  rill::named("no-rejections"))
       .group_by_key()
       .aggregate([] { return std::int64_t{0}; },
-                 [](const std::string&, const event& e, std::int64_t balance) { return balance + balance_change(e); },
+                 [](const std::string&, const event& e, std::int64_t balance) {
+                   return balance + balance_change(e);
+                 },
                  rill::named("balances"))
       .to_stream()
       .to(t.balances(), {.name = "balances-sink"});

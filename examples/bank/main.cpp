@@ -34,14 +34,22 @@ options parse(int argc, char** argv) {
   for (; i + 1 < argc; i += 2) {
     std::string k = argv[i];
     std::string v = argv[i + 1];
-    if (k == "--properties") o.properties = v;
-    else if (k == "--commands") o.commands = std::stoul(v);
-    else if (k == "--accounts") o.accounts = std::stoul(v);
-    else if (k == "--application-id") o.application_id = v;
-    else if (k == "--state-dir") o.state_dir = v;
-    else if (k == "--timeout-ms") o.timeout_ms = std::stol(v);
-    else if (k == "--topic-prefix") o.topics.prefix = v;
-    else throw rill::error("unknown option " + k);
+    if (k == "--properties")
+      o.properties = v;
+    else if (k == "--commands")
+      o.commands = std::stoul(v);
+    else if (k == "--accounts")
+      o.accounts = std::stoul(v);
+    else if (k == "--application-id")
+      o.application_id = v;
+    else if (k == "--state-dir")
+      o.state_dir = v;
+    else if (k == "--timeout-ms")
+      o.timeout_ms = std::stol(v);
+    else if (k == "--topic-prefix")
+      o.topics.prefix = v;
+    else
+      throw rill::error("unknown option " + k);
   }
   return o;
 }
@@ -55,7 +63,9 @@ std::pair<std::string, std::map<std::string, std::string>> broker_of(const optio
 }
 
 rill::config app_config(const options& o, const std::string& bootstrap) {
-  rill::config c{{"application.id", o.application_id}, {"state.dir", o.state_dir}, {"commit.interval.ms", "500"}};
+  rill::config c{{"application.id", o.application_id},
+                 {"state.dir", o.state_dir},
+                 {"commit.interval.ms", "500"}};
   if (!o.properties.empty()) {
     const rill::config file = rill::config::from_properties_file(o.properties);
     for (const auto& [k, v] : file.values()) c.set(k, v);
@@ -64,20 +74,26 @@ rill::config app_config(const options& o, const std::string& bootstrap) {
   return c;
 }
 
-void create_topics(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
-  for (const auto& t : {o.topics.commands(), o.topics.events(), o.topics.balances()}) rill::create_topic(bootstrap, t, 4, props);
+void create_topics(const options& o, const std::string& bootstrap,
+                   const std::map<std::string, std::string>& props) {
+  for (const auto& t : {o.topics.commands(), o.topics.events(), o.topics.balances()})
+    rill::create_topic(bootstrap, t, 4, props);
 }
 
-void generate(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+void generate(const options& o, const std::string& bootstrap,
+              const std::map<std::string, std::string>& props) {
   rill::topic_writer<std::string, bank::command> writer(bootstrap, props);
-  for (const auto& c : bank::generate(o.commands, o.accounts)) writer.send(o.topics.commands(), c.account, c);
+  for (const auto& c : bank::generate(o.commands, o.accounts))
+    writer.send(o.topics.commands(), c.account, c);
   writer.flush();
 }
 
-int check(const options& o, const std::string& bootstrap, const std::map<std::string, std::string>& props) {
+int check(const options& o, const std::string& bootstrap,
+          const std::map<std::string, std::string>& props) {
   auto commands = bank::generate(o.commands, o.accounts);
   bank::outputs read;
-  auto result = bank::read_and_check(bootstrap, props, commands, std::chrono::milliseconds(o.timeout_ms), o.topics, &read);
+  auto result = bank::read_and_check(bootstrap, props, commands,
+                                     std::chrono::milliseconds(o.timeout_ms), o.topics, &read);
   std::cout << bank::balance_view(read) << "check: " << result.summary() << "\n";
   for (const auto& p : result.problems) std::cout << "  " << p << "\n";
   std::cout << (result.ok() ? "check: invariants hold" : "check: INVARIANTS BROKEN") << std::endl;
@@ -93,7 +109,8 @@ int main(int argc, char** argv) {
     if (o.mode == "generate") {
       create_topics(o, bootstrap, props);
       generate(o, bootstrap, props);
-      std::cout << "generated " << o.commands << " commands for " << o.accounts << " accounts" << std::endl;
+      std::cout << "generated " << o.commands << " commands for " << o.accounts << " accounts"
+                << std::endl;
       return 0;
     }
     if (o.mode == "check") return check(o, bootstrap, props);
@@ -119,7 +136,9 @@ int main(int argc, char** argv) {
     app.start();
     int code = check(o, bootstrap, props);
     app.close();
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)
+                        .count();
     std::cout << "bank: processed " << app.counters().processed << " records in " << ms
               << " ms (including ~3 s to join the consumer group)" << std::endl;
     return code;

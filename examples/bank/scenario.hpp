@@ -19,7 +19,8 @@ namespace bank {
 // Deterministic for (count, accounts, seed): every account is opened first; then deposits,
 // withdrawals and transfers at random, some of them invalid (unknown accounts, bad amounts,
 // transfers to accounts that do not exist, opening twice).
-inline std::vector<command> generate(std::size_t count, std::size_t accounts, std::uint32_t seed = 7) {
+inline std::vector<command> generate(std::size_t count, std::size_t accounts,
+                                     std::uint32_t seed = 7) {
   std::vector<command> out;
   std::uint64_t state = seed;
   auto next = [&] {
@@ -74,14 +75,18 @@ struct check_result {
   std::vector<std::string> problems;
 
   bool conserved() const { return total_balance == deposits - withdrawals; }
-  bool ok() const { return unanswered == 0 && wrongly_answered == 0 && negative_balances == 0 && conserved(); }
+  bool ok() const {
+    return unanswered == 0 && wrongly_answered == 0 && negative_balances == 0 && conserved();
+  }
   std::string summary() const {
     return fmt::format(
-        "{} commands: {} answered ({} rejected, {} transfers refunded), {} unanswered, {} wrongly answered, {} "
-        "duplicate events; {} accounts hold {} = deposits {} - withdrawals {} ({}); {} negative balances",
-        commands, answered, rejected, refunded, unanswered, wrongly_answered, duplicate_events, accounts,
-        total_balance, deposits, withdrawals, conserved() ? "money conserved" : "MONEY NOT CONSERVED",
-        negative_balances);
+        "{} commands: {} answered ({} rejected, {} transfers refunded), {} unanswered, {} wrongly "
+        "answered, {} "
+        "duplicate events; {} accounts hold {} = deposits {} - withdrawals {} ({}); {} negative "
+        "balances",
+        commands, answered, rejected, refunded, unanswered, wrongly_answered, duplicate_events,
+        accounts, total_balance, deposits, withdrawals,
+        conserved() ? "money conserved" : "MONEY NOT CONSERVED", negative_balances);
   }
 };
 
@@ -99,8 +104,9 @@ inline bool answered_right(const command& c, const std::multiset<std::string>& g
   if (c.type == "deposit") return kinds == std::set<std::string>{"deposited"};
   if (c.type == "withdraw") return kinds == std::set<std::string>{"withdrawn"};
   if (c.type == "transfer") {
-    return has("transfer_debited") && (kinds == std::set<std::string>{"transfer_debited", "transfer_credited"} ||
-                                       kinds == std::set<std::string>{"transfer_debited", "transfer_refunded"});
+    return has("transfer_debited") &&
+           (kinds == std::set<std::string>{"transfer_debited", "transfer_credited"} ||
+            kinds == std::set<std::string>{"transfer_debited", "transfer_refunded"});
   }
   return false;
 }
@@ -134,13 +140,15 @@ inline check_result check(const std::vector<command>& commands, const outputs& o
     auto it = answers.find(c.id);
     if (it == answers.end() || !complete(c, it->second)) {
       ++r.unanswered;
-      if (r.problems.size() < 10) r.problems.push_back(fmt::format("command {} ({}) not fully answered", c.id, c.type));
+      if (r.problems.size() < 10)
+        r.problems.push_back(fmt::format("command {} ({}) not fully answered", c.id, c.type));
       continue;
     }
     ++r.answered;
     if (!answered_right(c, it->second)) {
       ++r.wrongly_answered;
-      if (r.problems.size() < 10) r.problems.push_back(fmt::format("command {} ({}) answered wrongly", c.id, c.type));
+      if (r.problems.size() < 10)
+        r.problems.push_back(fmt::format("command {} ({}) answered wrongly", c.id, c.type));
     }
   }
   std::map<std::string, std::int64_t> latest;
@@ -156,17 +164,22 @@ inline check_result check(const std::vector<command>& commands, const outputs& o
 
 // Reads events and balances until every command is answered and the balances add up, or
 // the timeout passes.
-inline check_result read_and_check(const std::string& bootstrap, const std::map<std::string, std::string>& props,
-                                   const std::vector<command>& commands, std::chrono::milliseconds timeout,
-                                   const topics& t = {}, outputs* read = nullptr) {
+inline check_result read_and_check(const std::string& bootstrap,
+                                   const std::map<std::string, std::string>& props,
+                                   const std::vector<command>& commands,
+                                   std::chrono::milliseconds timeout, const topics& t = {},
+                                   outputs* read = nullptr) {
   rill::topic_reader<std::string, event> events(bootstrap, t.events(), props);
-  rill::topic_reader<std::string, std::optional<std::int64_t>> balances(bootstrap, t.balances(), props);
+  rill::topic_reader<std::string, std::optional<std::int64_t>> balances(bootstrap, t.balances(),
+                                                                        props);
   outputs o;
   check_result r;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   do {
-    for (auto& e : events.read(100000, std::chrono::milliseconds(100))) o.events.push_back(std::move(e));
-    for (auto& b : balances.read(100000, std::chrono::milliseconds(100))) o.balances.push_back(std::move(b));
+    for (auto& e : events.read(100000, std::chrono::milliseconds(100)))
+      o.events.push_back(std::move(e));
+    for (auto& b : balances.read(100000, std::chrono::milliseconds(100)))
+      o.balances.push_back(std::move(b));
     r = check(commands, o);
   } while (!r.ok() && std::chrono::steady_clock::now() < deadline);
   if (read != nullptr) *read = std::move(o);
@@ -184,7 +197,8 @@ inline std::string balance_view(const outputs& o, std::size_t top = 5) {
   std::sort(ranked.rbegin(), ranked.rend());
   std::string out = fmt::format("balance view: {} accounts\n", latest.size());
   for (std::size_t i = 0; i < std::min(top, ranked.size()); ++i) {
-    out += fmt::format("  {:>10}  {:>12.2f}\n", ranked[i].second, static_cast<double>(ranked[i].first) / 100.0);
+    out += fmt::format("  {:>10}  {:>12.2f}\n", ranked[i].second,
+                       static_cast<double>(ranked[i].first) / 100.0);
   }
   return out;
 }

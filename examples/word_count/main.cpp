@@ -2,8 +2,9 @@
 //
 //   word_count [all] [--lines N]                   everything in one process on the embedded
 //                                                    broker: write N lines, count, check
-//   word_count service --properties FILE [--state-dir DIR] [--application-id ID]
-//                                                    run until SIGINT/SIGTERM
+//   word_count service --properties FILE [--state-dir DIR] [--application-id ID] [--topic-prefix P]
+//                                                    run until SIGINT/SIGTERM (topics P +
+//                                                    text-input, P + word-count-output)
 //
 // The check compares the last count of every word with a count made here from the same lines.
 #include <iostream>
@@ -15,8 +16,9 @@
 namespace {
 
 std::vector<std::string> make_lines(std::size_t n) {
-  static const char* vocabulary[] = {"stream", "table", "kafka", "rill", "state", "store", "commit", "offset",
-                                     "task", "partition", "record", "topic", "window", "join", "key", "value"};
+  static const char* vocabulary[] = {"stream", "table",  "kafka", "rill",      "state",  "store",
+                                     "commit", "offset", "task",  "partition", "record", "topic",
+                                     "window", "join",   "key",   "value"};
   std::mt19937 rng(42);
   std::vector<std::string> lines;
   for (std::size_t i = 0; i < n; ++i) {
@@ -39,21 +41,31 @@ int main(int argc, char** argv) {
     std::string properties;
     std::string state_dir = "/tmp/rill-word-count";
     std::string app_id = "word-count";
+    std::string prefix;
     for (int i = mode == "all" && (argc < 2 || argv[1][0] == '-') ? 1 : 2; i + 1 < argc; i += 2) {
       std::string k = argv[i];
-      if (k == "--lines") lines = std::stoul(argv[i + 1]);
-      else if (k == "--properties") properties = argv[i + 1];
-      else if (k == "--state-dir") state_dir = argv[i + 1];
-      else if (k == "--application-id") app_id = argv[i + 1];
-      else throw rill::error("unknown option " + k);
+      if (k == "--lines")
+        lines = std::stoul(argv[i + 1]);
+      else if (k == "--properties")
+        properties = argv[i + 1];
+      else if (k == "--state-dir")
+        state_dir = argv[i + 1];
+      else if (k == "--application-id")
+        app_id = argv[i + 1];
+      else if (k == "--topic-prefix")
+        prefix = argv[i + 1];
+      else
+        throw rill::error("unknown option " + k);
     }
-    rill::config cfg{{"application.id", app_id}, {"state.dir", state_dir}, {"commit.interval.ms", "200"}};
+    rill::config cfg{
+        {"application.id", app_id}, {"state.dir", state_dir}, {"commit.interval.ms", "200"}};
     if (!properties.empty()) {
       const rill::config file = rill::config::from_properties_file(properties);
       for (const auto& [k, v] : file.values()) cfg.set(k, v);
     }
     if (mode == "service") {
-      rill::streams_app app(word_count::topology(), cfg);
+      rill::streams_app app(
+          word_count::topology(prefix + "text-input", prefix + "word-count-output"), cfg);
       app.start();
       rill::wait_for_shutdown_signal();
       const bool clean = app.close();
@@ -82,7 +94,8 @@ int main(int argc, char** argv) {
       for (auto& r : reader.read(10000, std::chrono::milliseconds(200))) counts[r.key] = r.value;
     }
     app.close();
-    for (const auto& [w, n] : expected) std::cout << "  " << w << ": " << counts[w] << " (expected " << n << ")\n";
+    for (const auto& [w, n] : expected)
+      std::cout << "  " << w << ": " << counts[w] << " (expected " << n << ")\n";
     const bool ok = counts == expected;
     std::cout << "word_count: " << lines << " lines, " << expected.size() << " words, "
               << (ok ? "every count matches" : "COUNTS DIFFER") << std::endl;

@@ -25,7 +25,8 @@ inline std::vector<std::string> words(const std::string& line) {
   return out;
 }
 
-inline rill::topology topology(const std::string& input = "text-input", const std::string& output = "word-count-output") {
+inline rill::topology topology(const std::string& input = "text-input",
+                               const std::string& output = "word-count-output") {
   rill::streams_builder b;
   b.stream<std::string, std::string>(input)
       .flat_map_values([](const std::string& line) { return words(line); })

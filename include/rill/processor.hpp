@@ -64,8 +64,8 @@ class processor_context_base {
     state_store& s = _task->get_store(name, *_self);
     auto* typed = dynamic_cast<Store*>(&s);
     if (typed == nullptr) {
-      throw streams_error("processor '" + _self->name() + "': store '" + std::string(name) + "' is not a " +
-                          detail::type_name<Store>());
+      throw streams_error("processor '" + _self->name() + "': store '" + std::string(name) +
+                          "' is not a " + detail::type_name<Store>());
     }
     return *typed;
   }

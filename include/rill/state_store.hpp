@@ -50,7 +50,9 @@ template <class K, class V>
 class key_value_store final : public state_store {
  public:
   key_value_store(detail::store_access& access, any_serde<K> key_serde, any_serde<V> value_serde)
-      : _access(&access), _store(&access.bytes_store()), _key_serde(std::move(key_serde)),
+      : _access(&access),
+        _store(&access.bytes_store()),
+        _key_serde(std::move(key_serde)),
         _value_serde(std::move(value_serde)) {}
 
   const std::string& name() const override { return _store->name(); }
@@ -83,7 +85,8 @@ class key_value_store final : public state_store {
    private:
     friend class key_value_store;
     friend class iterator;
-    entries(key_value_store* store, std::unique_ptr<detail::kv_iterator> it) : _store(store), _it(std::move(it)) {}
+    entries(key_value_store* store, std::unique_ptr<detail::kv_iterator> it)
+        : _store(store), _it(std::move(it)) {}
     key_value_store* _store;
     std::unique_ptr<detail::kv_iterator> _it;
   };
@@ -110,7 +113,8 @@ class key_value_store final : public state_store {
         _current.reset();
         return;
       }
-      _current.emplace(value_type{_e->_store->decode_key(_e->_it->key()), _e->_store->decode_value(_e->_it->value())});
+      _current.emplace(value_type{_e->_store->decode_key(_e->_it->key()),
+                                  _e->_store->decode_value(_e->_it->value())});
     }
     entries* _e = nullptr;
     std::optional<value_type> _current;
@@ -176,8 +180,10 @@ store_spec make_store_spec(const materialized<K, V>& m) {
   spec.caching = m.caching;
   spec.logging = m.logging;
   if (!m.key_serde) spec.missing_serdes.push_back("no key serde for type '" + type_name<K>() + "'");
-  if (!m.value_serde) spec.missing_serdes.push_back("no value serde for type '" + type_name<V>() + "'");
-  spec.make_facade = [ks = m.key_serde, vs = m.value_serde](store_access& a) -> std::unique_ptr<state_store> {
+  if (!m.value_serde)
+    spec.missing_serdes.push_back("no value serde for type '" + type_name<V>() + "'");
+  spec.make_facade = [ks = m.key_serde,
+                      vs = m.value_serde](store_access& a) -> std::unique_ptr<state_store> {
     return std::make_unique<key_value_store<K, V>>(a, ks, vs);
   };
   return spec;

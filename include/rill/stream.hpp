@@ -272,7 +272,7 @@ class stream {
     }
   }
 
-    // Groups records by their key for an aggregation (repartitioning first if an earlier
+  // Groups records by their key for an aggregation (repartitioning first if an earlier
   // operation changed the key).
   grouped_stream<K, V> group_by_key(grouped<K, V> how = {}) const;
   // Groups records by selector(key, value) for an aggregation; always repartitions.
@@ -347,7 +347,7 @@ class stream {
 
   // Runs a processor per task: supplier() returns std::unique_ptr<P>, P derived from
   // rill::processor<K, V, KOut, VOut>. May change keys (marks for repartitioning).
-    // `stores`: the names of stores (declared with streams_builder::add_state_store) the
+  // `stores`: the names of stores (declared with streams_builder::add_state_store) the
   // processor reaches through context.get_state_store.
   template <class Supplier>
   auto process(Supplier supplier, named n = {}, std::vector<std::string> stores = {}) const {
@@ -360,13 +360,14 @@ class stream {
     } else {
       using KOut = typename P::key_out;
       using VOut = typename P::value_out;
-            return add_processor<P, KOut, VOut>(std::move(supplier), std::move(n), "process", true, std::move(stores));
+      return add_processor<P, KOut, VOut>(std::move(supplier), std::move(n), "process", true,
+                                          std::move(stores));
     }
   }
 
   // Runs a fixed-key processor per task: supplier() returns std::unique_ptr<P>, P derived
   // from rill::fixed_key_processor<K, V, VOut>. Keys cannot change: no repartition follows.
-    template <class Supplier>
+  template <class Supplier>
   auto process_values(Supplier supplier, named n = {}, std::vector<std::string> stores = {}) const {
     using P = fixed_key_processor_of<Supplier>;
     if constexpr (std::is_void_v<P>) {
@@ -375,17 +376,17 @@ class stream {
                     "rill::fixed_key_processor<K, V, VOut>");
       return *this;
     } else {
-            return add_processor<P, K, typename P::value_out>(std::move(supplier), std::move(n), "process-values", false,
-                                                        std::move(stores));
+      return add_processor<P, K, typename P::value_out>(std::move(supplier), std::move(n),
+                                                        "process-values", false, std::move(stores));
     }
   }
 
  private:
   template <class, class>
   friend class stream;
-    template <class, class>
+  template <class, class>
   friend class branched_stream;
-    template <class, class>
+  template <class, class>
   friend class table;
   template <class, class>
   friend class feedback;
@@ -443,7 +444,7 @@ class stream {
   using fixed_key_processor_of = typename decltype(fixed_key_processor_of_impl<Supplier>())::type;
 
   template <class P, class KOut, class VOut, class Supplier>
-    stream<KOut, VOut> add_processor(Supplier supplier, named n, const char* op, bool changes_key,
+  stream<KOut, VOut> add_processor(Supplier supplier, named n, const char* op, bool changes_key,
                                    std::vector<std::string> stores) const {
     detail::node_spec spec;
     spec.op = op;
@@ -610,7 +611,8 @@ class feedback {
 
 template <class K, class V>
 void stream<K, V>::to(const feedback<K, V>& f) const {
-  if (f._graph != _graph) throw topology_error("to(feedback): the feedback belongs to another streams_builder");
+  if (f._graph != _graph)
+    throw topology_error("to(feedback): the feedback belongs to another streams_builder");
   detail::node_spec spec;
   spec.kind = detail::node_kind::sink;
   spec.op = "sink";

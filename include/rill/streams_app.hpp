@@ -64,11 +64,12 @@ class restore_listener {
  public:
   virtual ~restore_listener() = default;
   // A store's changelog partition will be replayed from `start` up to `end` (exclusive).
-  virtual void on_restore_start(const task_id& task, std::string_view store, std::int64_t start, std::int64_t end) {
+  virtual void on_restore_start(const task_id& task, std::string_view store, std::int64_t start,
+                                std::int64_t end) {
     (void)task, (void)store, (void)start, (void)end;
   }
-  virtual void on_batch_restored(const task_id& task, std::string_view store, std::int64_t next_offset,
-                                 std::uint64_t records) {
+  virtual void on_batch_restored(const task_id& task, std::string_view store,
+                                 std::int64_t next_offset, std::uint64_t records) {
     (void)task, (void)store, (void)next_offset, (void)records;
   }
   virtual void on_restore_end(const task_id& task, std::string_view store, std::uint64_t total) {
@@ -106,7 +107,8 @@ class streams_app {
   // Who hears about state restoration (before start()).
   void set_restore_listener(std::shared_ptr<restore_listener> listener);
   // Adjusts the RocksDB options of each store (before start()); needs <rocksdb/options.h>.
-  void set_rocksdb_config_setter(std::function<void(const std::string& store, rocksdb::Options& options)> setter);
+  void set_rocksdb_config_setter(
+      std::function<void(const std::string& store, rocksdb::Options& options)> setter);
 
   // The brokers this app talks to ("embedded" resolved to the in-process broker's address).
   std::string bootstrap_servers() const;

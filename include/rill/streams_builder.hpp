@@ -52,30 +52,33 @@ class streams_builder {
     return rill::stream<KK, V>(_graph, _graph->add(std::move(spec)));
   }
 
-    // A table of the latest value per key of `topic`; a null value deletes the key. Kept in a
+  // A table of the latest value per key of `topic`; a null value deletes the key. Kept in a
   // store (named after the source unless `m` names it) with its own changelog.
   template <class K, class V>
-  rill::table<detail::key_or_null<K>, V> table(std::string topic, materialized<detail::key_or_null<K>, V> m = {}) {
+  rill::table<detail::key_or_null<K>, V> table(std::string topic,
+                                               materialized<detail::key_or_null<K>, V> m = {}) {
     using KK = detail::key_or_null<K>;
     any_serde<std::optional<V>> values;
     if (m.value_serde) values = serdes::optional_serde<any_serde<V>>{m.value_serde};
-    auto source = stream<K, std::optional<V>>(std::move(topic), consumed<KK, std::optional<V>>{m.key_serde, values, {}});
+    auto source = stream<K, std::optional<V>>(
+        std::move(topic), consumed<KK, std::optional<V>>{m.key_serde, values, {}});
     detail::node_spec spec;
     spec.op = "table-source";
     spec.parents = {source._node};
-    const int id = detail::add_store_node<KK, V>(*_graph, std::move(spec), std::move(m),
-                                                 [](const std::string& name, const std::string& store) {
-                                                   return std::unique_ptr<detail::node>(
-                                                       new detail::table_source_node<KK, V>(name, store));
-                                                 });
+    const int id = detail::add_store_node<KK, V>(
+        *_graph, std::move(spec), std::move(m),
+        [](const std::string& name, const std::string& store) {
+          return std::unique_ptr<detail::node>(new detail::table_source_node<KK, V>(name, store));
+        });
     return rill::table<KK, V>(_graph, id, _graph->at(id).stores.front());
   }
 
-    // A feedback topic `<application.id>-<name>-feedback` (see rill::feedback).
+  // A feedback topic `<application.id>-<name>-feedback` (see rill::feedback).
   template <class K, class V>
   rill::feedback<K, V> feedback(const std::string& name, produced<K, V> serdes = {}) {
     if (name.empty()) throw topology_error("feedback: give it a name");
-    for (const auto& m : detail::missing_serdes(serdes.key_serde, serdes.value_serde, "give serdes to feedback")) {
+    for (const auto& m :
+         detail::missing_serdes(serdes.key_serde, serdes.value_serde, "give serdes to feedback")) {
       throw topology_error("feedback '" + name + "': " + m);
     }
     detail::node_spec spec;
@@ -84,7 +87,8 @@ class streams_builder {
     spec.name = name + "-feedback-source";
     spec.topics = {name + "-feedback"};
     spec.internal_topics = true;
-    spec.factory = [ks = serdes.key_serde, vs = serdes.value_serde](const detail::node_args& a) -> std::unique_ptr<detail::node> {
+    spec.factory = [ks = serdes.key_serde, vs = serdes.value_serde](
+                       const detail::node_args& a) -> std::unique_ptr<detail::node> {
       return std::make_unique<detail::source_node_impl<K, V>>(a.name, ks, vs);
     };
     const int id = _graph->add(std::move(spec));
@@ -94,7 +98,9 @@ class streams_builder {
   // Declares a store for processors: connect it with process(supplier, named, {"name"}).
   template <class K, class V>
   streams_builder& add_state_store(materialized<K, V> m) {
-    if (m.name.empty()) throw topology_error("add_state_store: give the store a name in rill::materialized{.name = ...}");
+    if (m.name.empty())
+      throw topology_error(
+          "add_state_store: give the store a name in rill::materialized{.name = ...}");
     _graph->add_store(detail::make_store_spec(m));
     return *this;
   }

@@ -48,10 +48,11 @@ namespace detail {
 
 template <class F, class K, class V, class VA>
 concept aggregator_fn = std::invocable<F&, const K&, const V&, VA&&> &&
-                        std::convertible_to<std::invoke_result_t<F&, const K&, const V&, VA&&>, VA>;
+    std::convertible_to<std::invoke_result_t<F&, const K&, const V&, VA&&>, VA>;
 
 template <class F, class V>
-concept reducer_fn = std::invocable<F&, V&&, const V&> && std::convertible_to<std::invoke_result_t<F&, V&&, const V&>, V>;
+concept reducer_fn = std::invocable<F&, V&&, const V&> &&
+    std::convertible_to<std::invoke_result_t<F&, V&&, const V&>, V>;
 
 // count/reduce/aggregate take a name (rill::named) or a full rill::materialized<K, VA>.
 template <class K, class VA, class M>
@@ -69,8 +70,9 @@ inline constexpr bool naming_v = std::is_same_v<M, named> || std::is_same_v<M, m
 
 // Adds an aggregation node that owns its store; returns the node's index.
 template <class K, class VA>
-int add_store_node(graph& g, node_spec spec, materialized<K, VA> m,
-                   std::function<std::unique_ptr<node>(const std::string& name, const std::string& store)> make) {
+int add_store_node(
+    graph& g, node_spec spec, materialized<K, VA> m,
+    std::function<std::unique_ptr<node>(const std::string& name, const std::string& store)> make) {
   if (spec.name.empty()) spec.name = m.name;
   const int id = g.add(std::move(spec));
   node_spec& added = g.at(id);
@@ -92,9 +94,10 @@ class grouped_stream {
   table<K, std::int64_t> count(M m = {}) const {
     static_assert(detail::naming_v<M, K, std::int64_t>,
                   "rill: count(m) takes rill::named or rill::materialized<K, std::int64_t>");
-    return aggregate_impl<std::int64_t>("count", [] { return std::int64_t{0}; },
-                                        [](const K&, const V&, std::int64_t n) { return n + 1; },
-                                        detail::to_materialized<K, std::int64_t>(std::move(m)));
+    return aggregate_impl<std::int64_t>(
+        "count", [] { return std::int64_t{0}; },
+        [](const K&, const V&, std::int64_t n) { return n + 1; },
+        detail::to_materialized<K, std::int64_t>(std::move(m)));
   }
 
   // Combines the values of a key: reducer(aggregate, value) -> aggregate; the first value
@@ -102,13 +105,16 @@ class grouped_stream {
   template <class F, class M = named>
   table<K, V> reduce(F reducer, M m = {}) const {
     if constexpr (!detail::reducer_fn<F, V>) {
-      static_assert(detail::always_false<F>, "rill: reduce(f) needs f(V aggregate, const V& value) -> V");
+      static_assert(detail::always_false<F>,
+                    "rill: reduce(f) needs f(V aggregate, const V& value) -> V");
       return {};
     } else {
-      static_assert(detail::naming_v<M, K, V>, "rill: reduce(f, m) takes rill::named or rill::materialized<K, V>");
-      return aggregate_impl<V>("reduce", detail::first_value{},
-                               [reducer](const K&, const V& v, V agg) mutable { return V(reducer(std::move(agg), v)); },
-                               detail::to_materialized<K, V>(std::move(m)));
+      static_assert(detail::naming_v<M, K, V>,
+                    "rill: reduce(f, m) takes rill::named or rill::materialized<K, V>");
+      return aggregate_impl<V>(
+          "reduce", detail::first_value{},
+          [reducer](const K&, const V& v, V agg) mutable { return V(reducer(std::move(agg), v)); },
+          detail::to_materialized<K, V>(std::move(m)));
     }
   }
 
@@ -121,11 +127,14 @@ class grouped_stream {
     } else {
       using VA = std::remove_cvref_t<std::invoke_result_t<I&>>;
       if constexpr (!detail::aggregator_fn<F, K, V, VA>) {
-        static_assert(detail::always_false<F>,
-                      "rill: aggregate(init, agg) needs agg(const K&, const V&, VA aggregate) -> VA");
+        static_assert(
+            detail::always_false<F>,
+            "rill: aggregate(init, agg) needs agg(const K&, const V&, VA aggregate) -> VA");
         return table<K, VA>{};
       } else {
-        static_assert(detail::naming_v<M, K, VA>, "rill: aggregate(init, agg, m) takes rill::named or rill::materialized<K, VA>");
+        static_assert(
+            detail::naming_v<M, K, VA>,
+            "rill: aggregate(init, agg, m) takes rill::named or rill::materialized<K, VA>");
         return aggregate_impl<VA>("aggregate", std::move(initializer), std::move(aggregator),
                                   detail::to_materialized<K, VA>(std::move(m)));
       }
@@ -146,13 +155,15 @@ class grouped_stream {
     spec.needs_copartitioned_input = true;
     spec.repartition_name = _grouped.name;
     spec.repartition = detail::make_repartition_parts<K, V>(
-        repartitioned<K, V>{_grouped.key_serde, _grouped.value_serde, _grouped.name, std::nullopt, {}},
+        repartitioned<K, V>{
+            _grouped.key_serde, _grouped.value_serde, _grouped.name, std::nullopt, {}},
         "give serdes in rill::grouped<K, V>{.key_serde = ..., .value_serde = ...}");
-    int id = detail::add_store_node<K, VA>(*_graph, std::move(spec), std::move(m),
-                                           [init, agg](const std::string& name, const std::string& store) {
-                                             return std::unique_ptr<detail::node>(
-                                                 new detail::stream_aggregate_node<K, V, VA, Init, Agg>(name, store, init, agg));
-                                           });
+    int id = detail::add_store_node<K, VA>(
+        *_graph, std::move(spec), std::move(m),
+        [init, agg](const std::string& name, const std::string& store) {
+          return std::unique_ptr<detail::node>(
+              new detail::stream_aggregate_node<K, V, VA, Init, Agg>(name, store, init, agg));
+        });
     return table<K, VA>(_graph, id, _graph->at(id).stores.front());
   }
 
@@ -187,17 +198,21 @@ class table {
   template <class F>
   auto map_values(F f, named n = {}) const {
     if constexpr (!detail::value_mapper_fn<F, K, V>) {
-      static_assert(detail::always_false<F>, "rill: table.map_values(f) needs f(V) -> V2 or f(const K&, V) -> V2");
+      static_assert(detail::always_false<F>,
+                    "rill: table.map_values(f) needs f(V) -> V2 or f(const K&, V) -> V2");
       return *this;
     } else {
       using V2 = detail::value_mapper_result_t<F, K, V>;
       auto body = [f](record<K, change<V>>&& r, auto& self) mutable {
         change<V2> c;
         self.user([&] {
-          if (r.value.new_value) c.new_value = V2(detail::call_value_mapper(f, r.key, std::move(*r.value.new_value)));
-          if (r.value.old_value) c.old_value = V2(detail::call_value_mapper(f, r.key, std::move(*r.value.old_value)));
+          if (r.value.new_value)
+            c.new_value = V2(detail::call_value_mapper(f, r.key, std::move(*r.value.new_value)));
+          if (r.value.old_value)
+            c.old_value = V2(detail::call_value_mapper(f, r.key, std::move(*r.value.old_value)));
         });
-        self.emit(record<K, change<V2>>{std::move(r.key), std::move(c), r.timestamp, std::move(r.headers)});
+        self.emit(record<K, change<V2>>{std::move(r.key), std::move(c), r.timestamp,
+                                        std::move(r.headers)});
       };
       return add<K, V2>("table-map-values", std::move(n), body, false);
     }
@@ -209,10 +224,11 @@ class table {
     spec.op = "to-stream";
     spec.name = std::move(n.name);
     spec.parents = {_node};
-    spec.factory = detail::fn_node_factory<K, change<V>, K, std::optional<V>>([](record<K, change<V>>&& r, auto& self) {
-      self.emit(record<K, std::optional<V>>{std::move(r.key), std::move(r.value.new_value), r.timestamp,
-                                            std::move(r.headers)});
-    });
+    spec.factory = detail::fn_node_factory<K, change<V>, K, std::optional<V>>(
+        [](record<K, change<V>>&& r, auto& self) {
+          self.emit(record<K, std::optional<V>>{std::move(r.key), std::move(r.value.new_value),
+                                                r.timestamp, std::move(r.headers)});
+        });
     return stream<K, std::optional<V>>(_graph, _graph->add(std::move(spec)));
   }
 
@@ -233,14 +249,21 @@ class table {
         [selector](record<K, change<V>>&& r, auto& self) mutable {
           // Retract from the old group first, then add to the new one.
           if (r.value.old_value) {
-            KV kv = self.user([&] { return KV(std::invoke(selector, std::as_const(r.key), V(*r.value.old_value))); });
-            self.emit(record<K2, change<V2>>{detail::kv_key(std::move(kv)), change<V2>{std::nullopt, detail::kv_value(std::move(kv))},
-                                             r.timestamp, r.headers});
+            KV kv = self.user([&] {
+              return KV(std::invoke(selector, std::as_const(r.key), V(*r.value.old_value)));
+            });
+            self.emit(record<K2, change<V2>>{
+                detail::kv_key(std::move(kv)),
+                change<V2>{std::nullopt, detail::kv_value(std::move(kv))}, r.timestamp, r.headers});
           }
           if (r.value.new_value) {
-            KV kv = self.user([&] { return KV(std::invoke(selector, std::as_const(r.key), std::move(*r.value.new_value))); });
-            self.emit(record<K2, change<V2>>{detail::kv_key(std::move(kv)), change<V2>{detail::kv_value(std::move(kv)), std::nullopt},
-                                             r.timestamp, std::move(r.headers)});
+            KV kv = self.user([&] {
+              return KV(std::invoke(selector, std::as_const(r.key), std::move(*r.value.new_value)));
+            });
+            self.emit(
+                record<K2, change<V2>>{detail::kv_key(std::move(kv)),
+                                       change<V2>{detail::kv_value(std::move(kv)), std::nullopt},
+                                       r.timestamp, std::move(r.headers)});
           }
         });
     return grouped_table<K2, V2>(_graph, _graph->add(std::move(spec)), std::move(how));
@@ -261,12 +284,15 @@ class table {
   template <class P>
   table filter_impl(P pred, named n, bool negate, const char* op) const {
     if constexpr (!detail::predicate_fn<P, K, V>) {
-      static_assert(detail::always_false<P>, "rill: table.filter(pred) needs pred(const K&, const V&) -> bool");
+      static_assert(detail::always_false<P>,
+                    "rill: table.filter(pred) needs pred(const K&, const V&) -> bool");
       return *this;
     } else {
       auto body = [pred, negate](record<K, change<V>>&& r, auto& self) mutable {
         auto keep = [&](std::optional<V>& v) {
-          if (v && static_cast<bool>(std::invoke(pred, std::as_const(r.key), std::as_const(*v))) == negate) v.reset();
+          if (v && static_cast<bool>(std::invoke(pred, std::as_const(r.key), std::as_const(*v))) ==
+                       negate)
+            v.reset();
         };
         self.user([&] {
           keep(r.value.new_value);
@@ -302,10 +328,11 @@ class grouped_table {
   table<K, std::int64_t> count(M m = {}) const {
     static_assert(detail::naming_v<M, K, std::int64_t>,
                   "rill: count(m) takes rill::named or rill::materialized<K, std::int64_t>");
-    return aggregate_impl<std::int64_t>("count", [] { return std::int64_t{0}; },
-                                        [](const K&, const V&, std::int64_t n) { return n + 1; },
-                                        [](const K&, const V&, std::int64_t n) { return n - 1; },
-                                        detail::to_materialized<K, std::int64_t>(std::move(m)));
+    return aggregate_impl<std::int64_t>(
+        "count", [] { return std::int64_t{0}; },
+        [](const K&, const V&, std::int64_t n) { return n + 1; },
+        [](const K&, const V&, std::int64_t n) { return n - 1; },
+        detail::to_materialized<K, std::int64_t>(std::move(m)));
   }
 
   // adder(aggregate, value) and subtractor(aggregate, old value); the first value of a key
@@ -313,15 +340,18 @@ class grouped_table {
   template <class A, class S, class M = named>
   table<K, V> reduce(A adder, S subtractor, M m = {}) const {
     if constexpr (!detail::reducer_fn<A, V> || !detail::reducer_fn<S, V>) {
-      static_assert(detail::always_false<A>,
-                    "rill: grouped_table.reduce(adder, subtractor) needs adder(V agg, const V& v) -> V and "
-                    "subtractor(V agg, const V& old) -> V");
+      static_assert(
+          detail::always_false<A>,
+          "rill: grouped_table.reduce(adder, subtractor) needs adder(V agg, const V& v) -> V and "
+          "subtractor(V agg, const V& old) -> V");
       return {};
     } else {
       return aggregate_impl<V>(
           "reduce", detail::first_value{},
           [adder](const K&, const V& v, V agg) mutable { return V(adder(std::move(agg), v)); },
-          [subtractor](const K&, const V& v, V agg) mutable { return V(subtractor(std::move(agg), v)); },
+          [subtractor](const K&, const V& v, V agg) mutable {
+            return V(subtractor(std::move(agg), v));
+          },
           detail::to_materialized<K, V>(std::move(m)));
     }
   }
@@ -332,12 +362,14 @@ class grouped_table {
   auto aggregate(I initializer, A adder, S subtractor, M m = {}) const {
     using VA = std::remove_cvref_t<std::invoke_result_t<I&>>;
     if constexpr (!detail::aggregator_fn<A, K, V, VA> || !detail::aggregator_fn<S, K, V, VA>) {
-      static_assert(detail::always_false<A>,
-                    "rill: grouped_table.aggregate(init, adder, subtractor) needs adder and subtractor "
-                    "(const K&, const V&, VA aggregate) -> VA");
+      static_assert(
+          detail::always_false<A>,
+          "rill: grouped_table.aggregate(init, adder, subtractor) needs adder and subtractor "
+          "(const K&, const V&, VA aggregate) -> VA");
       return table<K, VA>{};
     } else {
-      return aggregate_impl<VA>("aggregate", std::move(initializer), std::move(adder), std::move(subtractor),
+      return aggregate_impl<VA>("aggregate", std::move(initializer), std::move(adder),
+                                std::move(subtractor),
                                 detail::to_materialized<K, VA>(std::move(m)));
     }
   }
@@ -349,7 +381,8 @@ class grouped_table {
       : _graph(std::move(g)), _node(node), _grouped(std::move(how)) {}
 
   template <class VA, class Init, class Add, class Sub>
-  table<K, VA> aggregate_impl(const char* op, Init init, Add add, Sub sub, materialized<K, VA> m) const {
+  table<K, VA> aggregate_impl(const char* op, Init init, Add add, Sub sub,
+                              materialized<K, VA> m) const {
     detail::node_spec spec;
     spec.op = op;
     spec.parents = {_node};
@@ -358,12 +391,15 @@ class grouped_table {
     any_serde<change<V>> change_serde(detail::change_serde<V>{_grouped.value_serde});
     if (!_grouped.value_serde) change_serde = {};
     spec.repartition = detail::make_repartition_parts<K, change<V>>(
-        repartitioned<K, change<V>>{_grouped.key_serde, change_serde, _grouped.name, std::nullopt, {}},
+        repartitioned<K, change<V>>{
+            _grouped.key_serde, change_serde, _grouped.name, std::nullopt, {}},
         "give serdes in rill::grouped<K, V>{.key_serde = ..., .value_serde = ...}");
     int id = detail::add_store_node<K, VA>(
-        *_graph, std::move(spec), std::move(m), [init, add, sub](const std::string& name, const std::string& store) {
+        *_graph, std::move(spec), std::move(m),
+        [init, add, sub](const std::string& name, const std::string& store) {
           return std::unique_ptr<detail::node>(
-              new detail::table_aggregate_node<K, V, VA, Init, Add, Sub>(name, store, init, add, sub));
+              new detail::table_aggregate_node<K, V, VA, Init, Add, Sub>(name, store, init, add,
+                                                                         sub));
         });
     return table<K, VA>(_graph, id, _graph->at(id).stores.front());
   }
@@ -388,11 +424,13 @@ auto stream<K, V>::group_by(F selector, grouped<detail::group_by_key_t<F, K, V>,
   } else {
     using K2 = detail::group_by_key_t<F, K, V>;
     detail::node_spec spec = processor_spec<K2, V>(
-        "group-by",
-        {},
+        "group-by", {},
         [selector](record<K, V>&& r, auto& self) mutable {
-          K2 k = self.user([&] { return K2(std::invoke(selector, std::as_const(r.key), std::as_const(r.value))); });
-          self.emit(record<K2, V>{std::move(k), std::move(r.value), r.timestamp, std::move(r.headers)});
+          K2 k = self.user([&] {
+            return K2(std::invoke(selector, std::as_const(r.key), std::as_const(r.value)));
+          });
+          self.emit(
+              record<K2, V>{std::move(k), std::move(r.value), r.timestamp, std::move(r.headers)});
         },
         true);
     spec.parents = {_node};

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
-#include <unordered_map>
 #include <thread>
+#include <unordered_map>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -287,8 +287,8 @@ class rdkafka_consumer final : public consumer {
     for (auto& po : inout) {
       std::int64_t low = 0;
       std::int64_t high = 0;
-      if (auto e = rd_kafka_query_watermark_offsets(_rk.get(), po.tp.topic.c_str(), po.tp.partition, &low, &high,
-                                                    static_cast<int>(timeout.count()));
+      if (auto e = rd_kafka_query_watermark_offsets(_rk.get(), po.tp.topic.c_str(), po.tp.partition,
+                                                    &low, &high, static_cast<int>(timeout.count()));
           e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return from_code(e, fmt::format("end offset of {}", po.tp.to_string()));
       }
@@ -458,7 +458,8 @@ class rdkafka_producer final : public producer {
 
   std::optional<std::int64_t> delivered_offset(const topic_partition& tp) const override {
     for (const auto& [rkt, offsets] : _delivered) {
-      if (tp.partition < static_cast<std::int32_t>(offsets.size()) && offsets[static_cast<std::size_t>(tp.partition)] >= 0 &&
+      if (tp.partition < static_cast<std::int32_t>(offsets.size()) &&
+          offsets[static_cast<std::size_t>(tp.partition)] >= 0 &&
           tp.topic == rd_kafka_topic_name(rkt)) {
         return offsets[static_cast<std::size_t>(tp.partition)];
       }
@@ -510,8 +511,10 @@ class rdkafka_producer final : public producer {
     auto* self = static_cast<rdkafka_producer*>(opaque);
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       auto& offsets = self->_delivered[m->rkt];
-      if (offsets.size() <= static_cast<std::size_t>(m->partition)) offsets.resize(static_cast<std::size_t>(m->partition) + 1, -1);
-      offsets[static_cast<std::size_t>(m->partition)] = std::max(offsets[static_cast<std::size_t>(m->partition)], m->offset);
+      if (offsets.size() <= static_cast<std::size_t>(m->partition))
+        offsets.resize(static_cast<std::size_t>(m->partition) + 1, -1);
+      offsets[static_cast<std::size_t>(m->partition)] =
+          std::max(offsets[static_cast<std::size_t>(m->partition)], m->offset);
       return;
     }
     if (!self->_first_delivery_error) {

@@ -30,8 +30,10 @@ std::map<std::string, std::int32_t> internal_partition_counts(
       if (!n) {
         bool known = true;
         std::int32_t most = 0;
-                for (const auto& src : topology.subtopologies.at(static_cast<std::size_t>(t.written_by)).source_topics) {
-          if (src.internal && src.name == t.name) continue;  // a feedback topic read where it is written
+        for (const auto& src :
+             topology.subtopologies.at(static_cast<std::size_t>(t.written_by)).source_topics) {
+          if (src.internal && src.name == t.name)
+            continue;  // a feedback topic read where it is written
           auto c = count(src);
           if (!c) {
             known = false;

@@ -27,7 +27,10 @@ struct restorer::partition {
 
 restorer::restorer(kafka::client_factory& clients, std::map<std::string, std::string> props,
                    std::shared_ptr<restore_listener> listener, std::string thread_name)
-    : _clients(clients), _props(std::move(props)), _listener(std::move(listener)), _name(std::move(thread_name)) {}
+    : _clients(clients),
+      _props(std::move(props)),
+      _listener(std::move(listener)),
+      _name(std::move(thread_name)) {}
 
 restorer::~restorer() {
   if (_consumer) _consumer->close();
@@ -48,7 +51,8 @@ bool restorer::add(stream_task& task) {
   std::vector<kafka::partition_offset> ends;
   for (const auto& l : logs) ends.push_back({l.partition, -1});
   if (kafka::error e = _consumer->end_offsets(ends, std::chrono::seconds(30))) {
-    throw streams_error(fmt::format("task {}: cannot read the end of its changelogs: {}", task.id().to_string(), e.message()));
+    throw streams_error(fmt::format("task {}: cannot read the end of its changelogs: {}",
+                                    task.id().to_string(), e.message()));
   }
   bool nothing = true;
   for (std::size_t i = 0; i < logs.size(); ++i) {
@@ -57,9 +61,11 @@ bool restorer::add(stream_task& task) {
     p->log = logs[i];
     p->end = ends[i].offset;
     if (p->log.start > p->end) {
-      spdlog::warn("task {}: store '{}' is at changelog offset {} but the changelog ends at {}; wiping it and "
-                   "restoring from the start",
-                   task.id().to_string(), p->log.store, p->log.start, p->end);
+      spdlog::warn(
+          "task {}: store '{}' is at changelog offset {} but the changelog ends at {}; wiping it "
+          "and "
+          "restoring from the start",
+          task.id().to_string(), p->log.store, p->log.start, p->end);
       task.state()->wipe(p->log.store);
       p->log.start = 0;
     }
@@ -67,8 +73,9 @@ bool restorer::add(stream_task& task) {
     if (p->position >= p->end) continue;
     nothing = false;
     p->started = p->last_report = clock::now();
-    spdlog::info("task {}: restoring '{}' from {} offset {} to {} ({} records)", task.id().to_string(), p->log.store,
-                 p->log.partition.to_string(), p->position, p->end, p->end - p->position);
+    spdlog::info("task {}: restoring '{}' from {} offset {} to {} ({} records)",
+                 task.id().to_string(), p->log.store, p->log.partition.to_string(), p->position,
+                 p->end, p->end - p->position);
     if (_listener) _listener->on_restore_start(task.id(), p->log.store, p->position, p->end);
     _partitions.push_back(std::move(p));
   }
@@ -85,7 +92,8 @@ void restorer::remove(const stream_task& task) {
 void restorer::assign() {
   std::vector<kafka::partition_offset> positions;
   for (const auto& p : _partitions) positions.push_back({p->log.partition, p->position});
-  if (kafka::error e = _consumer->assign(positions)) throw streams_error(fmt::format("{}: restore: {}", _name, e.message()));
+  if (kafka::error e = _consumer->assign(positions))
+    throw streams_error(fmt::format("{}: restore: {}", _name, e.message()));
 }
 
 void restorer::finish(partition& p) {
@@ -99,22 +107,27 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
   std::vector<stream_task*> ready;
   if (_partitions.empty()) return ready;
   _batch.clear();
-  if (kafka::error e = _consumer->poll(timeout, restore_batch_records, _batch); e && e.type() == kafka::error::kind::fatal) {
+  if (kafka::error e = _consumer->poll(timeout, restore_batch_records, _batch);
+      e && e.type() == kafka::error::kind::fatal) {
     throw streams_error(fmt::format("{}: restore: {}", _name, e.message()));
   }
   partition* last = nullptr;
   for (auto& rec : _batch) {
-    if (last == nullptr || last->log.partition.partition != rec.raw.partition || last->log.partition.topic != rec.raw.topic) {
+    if (last == nullptr || last->log.partition.partition != rec.raw.partition ||
+        last->log.partition.topic != rec.raw.topic) {
       last = nullptr;
       for (auto& p : _partitions) {
-        if (p->log.partition.partition == rec.raw.partition && p->log.partition.topic == rec.raw.topic) last = p.get();
+        if (p->log.partition.partition == rec.raw.partition &&
+            p->log.partition.topic == rec.raw.topic)
+          last = p.get();
       }
       if (last == nullptr) continue;
     }
     if (rec.raw.offset < last->position || last->position >= last->end) continue;
     std::optional<bytes> value;
     if (rec.raw.value) value.emplace(rec.raw.value->begin(), rec.raw.value->end());
-    last->pending.records.emplace_back(rec.raw.key ? bytes(rec.raw.key->begin(), rec.raw.key->end()) : bytes{}, std::move(value));
+    last->pending.records.emplace_back(
+        rec.raw.key ? bytes(rec.raw.key->begin(), rec.raw.key->end()) : bytes{}, std::move(value));
     last->position = rec.raw.offset + 1;
     ++last->restored;
     ++_restored;
@@ -133,17 +146,19 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
     if (p->pending.records.empty() && p->position < p->end) continue;
     const auto n = p->pending.records.size();
     finish(*p);
-    if (n > 0 && _listener) _listener->on_batch_restored(p->task->id(), p->log.store, p->position, n);
+    if (n > 0 && _listener)
+      _listener->on_batch_restored(p->task->id(), p->log.store, p->position, n);
     const double seconds = std::chrono::duration<double>(now - p->started).count();
     if (p->position >= p->end) {
-      spdlog::info("task {}: restored {} records into '{}' in {:.2f} s ({:.0f} records/s)", p->task->id().to_string(),
-                   p->restored, p->log.store, seconds, seconds > 0 ? static_cast<double>(p->restored) / seconds : 0.0);
+      spdlog::info("task {}: restored {} records into '{}' in {:.2f} s ({:.0f} records/s)",
+                   p->task->id().to_string(), p->restored, p->log.store, seconds,
+                   seconds > 0 ? static_cast<double>(p->restored) / seconds : 0.0);
       if (_listener) _listener->on_restore_end(p->task->id(), p->log.store, p->restored);
       changed = true;
     } else if (now - p->last_report >= std::chrono::seconds(1)) {
       p->last_report = now;
-      spdlog::info("task {}: restoring '{}': {} records done, {} to go ({:.0f} records/s)", p->task->id().to_string(),
-                   p->log.store, p->restored, p->end - p->position,
+      spdlog::info("task {}: restoring '{}': {} records done, {} to go ({:.0f} records/s)",
+                   p->task->id().to_string(), p->log.store, p->restored, p->end - p->position,
                    seconds > 0 ? static_cast<double>(p->restored) / seconds : 0.0);
     }
   }
@@ -154,7 +169,8 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
     }
     std::erase_if(_partitions, [](const auto& p) { return p->position >= p->end; });
     for (stream_task* t : finished_tasks) {
-      bool still = std::any_of(_partitions.begin(), _partitions.end(), [&](const auto& p) { return p->task == t; });
+      bool still = std::any_of(_partitions.begin(), _partitions.end(),
+                               [&](const auto& p) { return p->task == t; });
       if (!still && std::find(ready.begin(), ready.end(), t) == ready.end()) ready.push_back(t);
     }
     if (!_partitions.empty()) assign();

@@ -104,7 +104,8 @@ void stream_task::close(bool clean) {
       try {
         n->close();
       } catch (const std::exception& e) {
-        spdlog::error("task {}: node '{}' failed in close: {}", _id.to_string(), n->name(), e.what());
+        spdlog::error("task {}: node '{}' failed in close: {}", _id.to_string(), n->name(),
+                      e.what());
       }
     }
   }
@@ -129,12 +130,14 @@ state_store& stream_task::get_store(std::string_view name, const detail::node& a
     if (_nodes[i].get() != &asker) continue;
     const auto& connected = _node_stores[i];
     if (std::find(connected.begin(), connected.end(), name) == connected.end()) {
-      throw streams_error(fmt::format("node '{}' asked for store '{}', which is not connected to it; connect it "
-                                      "when adding the processor (process(supplier, named, {{\"{}\"}}))",
-                                      asker.name(), name, name));
+      throw streams_error(
+          fmt::format("node '{}' asked for store '{}', which is not connected to it; connect it "
+                      "when adding the processor (process(supplier, named, {{\"{}\"}}))",
+                      asker.name(), name, name));
     }
     state_store* s = _state ? _state->facade(name) : nullptr;
-    if (s == nullptr) throw streams_error(fmt::format("task {}: store '{}' is not open", _id.to_string(), name));
+    if (s == nullptr)
+      throw streams_error(fmt::format("task {}: store '{}' is not open", _id.to_string(), name));
     return *s;
   }
   throw streams_error(fmt::format("task {}: unknown node '{}'", _id.to_string(), asker.name()));
@@ -149,7 +152,8 @@ void stream_task::flush_caches() {
   }
 }
 
-void stream_task::commit_state(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+void stream_task::commit_state(
+    const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
   if (_state) _state->commit(delivered);
 }
 

@@ -79,7 +79,8 @@ class stream_task final : public detail::task_context {
   void flush_caches();
   // Applies the stores' pending writes with their changelog offsets (after the producer
   // delivered everything; see task_state::commit).
-  void commit_state(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
+  void commit_state(
+      const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
   // Closes the nodes, then the stores: clean keeps what was committed durable, dirty drops
   // what was not. Safe to call twice.
   void close(bool clean = true);
@@ -143,7 +144,7 @@ class stream_task final : public detail::task_context {
   task_id _id;
   task_settings _settings;
   detail::record_sender& _sender;
-  std::vector<std::unique_ptr<detail::node>> _nodes;  // parents before children
+  std::vector<std::unique_ptr<detail::node>> _nodes;   // parents before children
   std::vector<std::vector<std::string>> _node_stores;  // stores connected to each node
   const detail::compiled_topology& _topology;
   std::unique_ptr<task_state> _state;

@@ -55,10 +55,11 @@ void stream_thread::run() {
     _collector = std::make_unique<record_collector>(*_producer);
     for (const auto& [topic, n] : _app.partition_counts) _collector->set_partition_count(topic, n);
     _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
-    _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
+    _restorer =
+        std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
     state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get()};
-    _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector, _app.buffered_per_partition,
-                                            services, _restorer.get());
+    _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector,
+                                            _app.buffered_per_partition, services, _restorer.get());
     set_state(thread_state::rebalancing);
     if (kafka::error e = _consumer->subscribe(_app.source_topics, *this))
       throw streams_error(e.message());
@@ -101,9 +102,10 @@ void stream_thread::run_once() {
     _consumer->pause(pause);
     _counters.pauses += pause.size();
   }
-    if (_starting_tasks) {
+  if (_starting_tasks) {
     _tasks->start_tasks();
-    if (_restorer->active()) _tasks->restored(_restorer->restore_some(std::chrono::milliseconds(10)));
+    if (_restorer->active())
+      _tasks->restored(_restorer->restore_some(std::chrono::milliseconds(10)));
     if (_tasks->all_running()) {
       _starting_tasks = false;
       set_state(thread_state::running);
@@ -139,7 +141,8 @@ void stream_thread::commit() {
     _sent_at_last_commit = _collector->sent();
   }
   // Only now, with the changelog delivered, do the stores' writes and offsets become durable.
-  _tasks->commit_state([this](const kafka::topic_partition& tp) { return _producer->delivered_offset(tp); });
+  _tasks->commit_state(
+      [this](const kafka::topic_partition& tp) { return _producer->delivered_offset(tp); });
   if (offsets.empty()) return;
   if (kafka::error e = _consumer->commit(offsets)) {
     if (e.type() == kafka::error::kind::task_migrated) {
@@ -230,11 +233,13 @@ void stream_thread::publish_counters() {
 void stream_thread::maybe_clean_state_directory() {
   if (_app.state_directory == nullptr || !_app.next_state_cleanup) return;
   const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch()).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch())
+          .count();
   std::int64_t due = _app.next_state_cleanup->load();
   if (now < due) return;
   const std::int64_t every = std::min<std::int64_t>(_app.state_cleanup_delay.count(), 60000);
-  if (!_app.next_state_cleanup->compare_exchange_strong(due, now + every)) return;  // another thread does it
+  if (!_app.next_state_cleanup->compare_exchange_strong(due, now + every))
+    return;  // another thread does it
   for (const auto& dir : _app.state_directory->clean(_app.state_cleanup_delay)) {
     spdlog::info("{}: deleted the state directory of unassigned task {}", _name, dir);
   }
@@ -245,7 +250,7 @@ void stream_thread::on_assigned(const std::vector<kafka::topic_partition>& parti
   std::vector<std::string> names;
   for (const auto& tp : partitions) names.push_back(tp.to_string());
   spdlog::info("{}: assigned [{}]", _name, fmt::join(names, ", "));
-    _tasks->assign(partitions);
+  _tasks->assign(partitions);
   _starting_tasks = true;  // running once every task has its state restored
 }
 

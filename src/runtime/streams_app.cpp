@@ -60,7 +60,7 @@ struct streams_app::impl {
   topology topo;
   config cfg;
   runtime::app_shared shared;
-    runtime::cluster_connection cluster;
+  runtime::cluster_connection cluster;
   std::unique_ptr<state::state_directory> state_dir;
   std::unique_ptr<state::rocksdb_env> rocksdb;
   state::options_setter rocksdb_setter;
@@ -187,8 +187,10 @@ streams_app::streams_app(topology t, config c)
       cfg.get(cfg::commit_interval_ms) ? cfg.get_int(cfg::commit_interval_ms) : 30000);
   s.poll_timeout = std::chrono::milliseconds(cfg.get_int(cfg::poll_ms));
   s.task_timeout = std::chrono::milliseconds(cfg.get_int(cfg::task_timeout_ms));
-    s.buffered_per_partition = static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
-  s.cache_bytes_per_thread = static_cast<std::size_t>(cfg.get_int(cfg::cache_max_bytes) / cfg.get_int(cfg::num_stream_threads));
+  s.buffered_per_partition =
+      static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
+  s.cache_bytes_per_thread = static_cast<std::size_t>(cfg.get_int(cfg::cache_max_bytes) /
+                                                      cfg.get_int(cfg::num_stream_threads));
   s.state_cleanup_delay = std::chrono::milliseconds(cfg.get_int(cfg::state_cleanup_delay_ms));
   s.next_state_cleanup = std::make_shared<std::atomic<std::int64_t>>(0);
   s.consumer_props = merged({{"group.id", *app_id},
@@ -257,11 +259,14 @@ void streams_app::start() {
   });
   std::vector<kafka::new_topic> to_create;
   const auto replication = static_cast<std::int32_t>(_impl->cfg.get_int(cfg::replication_factor));
-    for (const auto& [name, n] : internal) {
-    const bool changelog = std::any_of(s.topology->internal_topics.begin(), s.topology->internal_topics.end(), [&](const auto& t) {
-      return t.type == detail::internal_topic_def::kind::changelog && detail::resolve_topic(s.application_id, {t.name, true}) == name;
-    });
-    to_create.push_back({name, n, replication, {{"cleanup.policy", changelog ? "compact" : "delete"}}});
+  for (const auto& [name, n] : internal) {
+    const bool changelog = std::any_of(
+        s.topology->internal_topics.begin(), s.topology->internal_topics.end(), [&](const auto& t) {
+          return t.type == detail::internal_topic_def::kind::changelog &&
+                 detail::resolve_topic(s.application_id, {t.name, true}) == name;
+        });
+    to_create.push_back(
+        {name, n, replication, {{"cleanup.policy", changelog ? "compact" : "delete"}}});
   }
   if (kafka::error e = admin->create_topics(to_create, timeout)) {
     throw error(fmt::format("cannot create internal topics: {}", e.message()));
@@ -282,12 +287,14 @@ void streams_app::start() {
       }
     }
   }
-    s.partition_counts = counts;
+  s.partition_counts = counts;
   s.partition_counts.insert(internal.begin(), internal.end());
   if (!s.topology->stores.empty()) {
-    _impl->state_dir = std::make_unique<state::state_directory>(_impl->cfg.get_string(cfg::state_dir) + "/" + s.application_id);
-    _impl->rocksdb = std::make_unique<state::rocksdb_env>(static_cast<std::size_t>(_impl->cfg.get_int(cfg::rocksdb_memory_bytes)),
-                                                          _impl->rocksdb_setter);
+    _impl->state_dir = std::make_unique<state::state_directory>(
+        _impl->cfg.get_string(cfg::state_dir) + "/" + s.application_id);
+    _impl->rocksdb = std::make_unique<state::rocksdb_env>(
+        static_cast<std::size_t>(_impl->cfg.get_int(cfg::rocksdb_memory_bytes)),
+        _impl->rocksdb_setter);
     s.state_directory = _impl->state_dir.get();
     s.rocksdb = _impl->rocksdb.get();
   }
@@ -367,7 +374,9 @@ void streams_app::set_processing_handler(exception_handler handler) {
   _impl->shared.tasks.errors.custom_processing = std::move(handler);
 }
 
-std::string streams_app::bootstrap_servers() const { return _impl->cluster.bootstrap_servers; }
+std::string streams_app::bootstrap_servers() const {
+  return _impl->cluster.bootstrap_servers;
+}
 
 void streams_app::set_restore_listener(std::shared_ptr<restore_listener> listener) {
   std::lock_guard lock(_impl->mutex);
@@ -375,9 +384,11 @@ void streams_app::set_restore_listener(std::shared_ptr<restore_listener> listene
   _impl->shared.restore_events = std::move(listener);
 }
 
-void streams_app::set_rocksdb_config_setter(std::function<void(const std::string&, rocksdb::Options&)> setter) {
+void streams_app::set_rocksdb_config_setter(
+    std::function<void(const std::string&, rocksdb::Options&)> setter) {
   std::lock_guard lock(_impl->mutex);
-  if (_impl->current != app_state::created) throw error("set the RocksDB config setter before start()");
+  if (_impl->current != app_state::created)
+    throw error("set the RocksDB config setter before start()");
   _impl->rocksdb_setter = std::move(setter);
 }
 
@@ -392,7 +403,7 @@ app_counters streams_app::counters() const {
     c.commits += tc.commits.load();
     c.rebalances += tc.rebalances.load();
     c.rewinds += tc.rewinds.load();
-        c.pauses += tc.pauses.load();
+    c.pauses += tc.pauses.load();
     c.restored += tc.restored.load();
   };
   for (const auto& t : _impl->threads) {

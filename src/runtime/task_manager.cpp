@@ -30,7 +30,8 @@ void task_manager::assign(const std::vector<topic_partition>& partitions) {
   for (const auto& tp : partitions) {
     auto it = _subtopology_of.find(tp.topic);
     if (it == _subtopology_of.end()) {
-      spdlog::warn("assigned partition {} is not read by the topology; ignoring it", tp.to_string());
+      spdlog::warn("assigned partition {} is not read by the topology; ignoring it",
+                   tp.to_string());
       continue;
     }
     task_id id{it->second, tp.partition};
@@ -69,7 +70,8 @@ void task_manager::restored(const std::vector<stream_task*>& tasks) {
 }
 
 bool task_manager::all_running() const {
-  return std::all_of(_tasks.begin(), _tasks.end(), [](const auto& t) { return t.second.state == phase::running; });
+  return std::all_of(_tasks.begin(), _tasks.end(),
+                     [](const auto& t) { return t.second.state == phase::running; });
 }
 
 void task_manager::close_tasks_of(const std::vector<topic_partition>& partitions, bool clean) {
@@ -169,7 +171,8 @@ void task_manager::flush_caches() {
   }
 }
 
-void task_manager::commit_state(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+void task_manager::commit_state(
+    const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
   for (auto& [id, e] : _tasks) {
     if (e.state == phase::running) e.task->commit_state(delivered);
   }
@@ -194,8 +197,9 @@ bool task_manager::commit_requested() const {
 }
 
 bool task_manager::has_buffered() const {
-  return std::any_of(_tasks.begin(), _tasks.end(),
-                     [](const auto& t) { return t.second.state == phase::running && t.second.task->buffered() > 0; });
+  return std::any_of(_tasks.begin(), _tasks.end(), [](const auto& t) {
+    return t.second.state == phase::running && t.second.task->buffered() > 0;
+  });
 }
 
 std::size_t task_manager::buffered() const {

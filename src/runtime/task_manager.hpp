@@ -17,8 +17,9 @@ namespace rill::runtime {
 
 class task_manager {
  public:
-  task_manager(const detail::compiled_topology& topology, task_settings settings, detail::record_sender& sender,
-               std::size_t max_buffered_per_partition, state_services state, restorer* restore = nullptr);
+  task_manager(const detail::compiled_topology& topology, task_settings settings,
+               detail::record_sender& sender, std::size_t max_buffered_per_partition,
+               state_services state, restorer* restore = nullptr);
   ~task_manager();
 
   // Creates the tasks for newly assigned partitions; they start in start_tasks().
@@ -46,13 +47,15 @@ class task_manager {
 
   // Processes up to `max_per_task` records per ready task, punctuating stream time after
   // each. Returns how many records were processed.
-  std::size_t process(timestamp_ms now, std::size_t max_per_task, const std::function<bool(const topic_partition&)>& caught_up);
+  std::size_t process(timestamp_ms now, std::size_t max_per_task,
+                      const std::function<bool(const topic_partition&)>& caught_up);
   void punctuate_wall_clock(timestamp_ms now);
 
   // Commit, in this order: flush_caches(), (the producer delivers), commit_state(), then the
   // consumer commits committable().
   void flush_caches();
-  void commit_state(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
+  void commit_state(
+      const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
   std::vector<partition_offset> committable() const;
   void mark_committed();
   bool commit_requested() const;

@@ -17,7 +17,8 @@ class sender_changelog final : public state::changelog_writer {
  public:
   sender_changelog(detail::record_sender& sender, std::function<timestamp_ms()> clock)
       : _sender(sender), _clock(std::move(clock)) {}
-  void write(const std::string& topic, std::int32_t partition, bytes_view key, std::optional<bytes_view> value) override {
+  void write(const std::string& topic, std::int32_t partition, bytes_view key,
+             std::optional<bytes_view> value) override {
     _sender.send(topic, partition, key, value, _no_headers, _clock());
   }
 
@@ -48,8 +49,9 @@ struct task_state::slot final : detail::store_access {
   const std::string& changelog_topic() const override { return changelog_name; }
 };
 
-task_state::task_state(task_id id, const detail::compiled_topology& topology, const state_services& services,
-                       detail::record_sender& sender, std::function<timestamp_ms()> clock)
+task_state::task_state(task_id id, const detail::compiled_topology& topology,
+                       const state_services& services, detail::record_sender& sender,
+                       std::function<timestamp_ms()> clock)
     : _id(id) {
   std::vector<std::string> persistent;
   std::vector<const detail::compiled_store*> mine;
@@ -65,10 +67,12 @@ task_state::task_state(task_id id, const detail::compiled_topology& topology, co
     }
     _lock = services.directory->try_lock(id.to_string());
     if (!_lock) {
-      throw task_locked(fmt::format("task {}: state directory {}/{} is held by another instance or thread",
-                                    id.to_string(), services.directory->root(), id.to_string()));
+      throw task_locked(
+          fmt::format("task {}: state directory {}/{} is held by another instance or thread",
+                      id.to_string(), services.directory->root(), id.to_string()));
     }
-    _db = std::make_unique<state::task_db>(*services.rocksdb, _lock->dir() + "/rocksdb", persistent);
+    _db =
+        std::make_unique<state::task_db>(*services.rocksdb, _lock->dir() + "/rocksdb", persistent);
   }
   for (const detail::compiled_store* st : mine) {
     auto s = std::make_unique<slot>();
@@ -83,7 +87,8 @@ task_state::task_state(task_id id, const detail::compiled_topology& topology, co
     s->top = s->inner;
     if (st->spec.logging) {
       s->writer = std::make_unique<sender_changelog>(sender, clock);
-      s->logged = std::make_unique<state::logged_store>(*s->top, s->changelog_name, id.partition, *s->writer);
+      s->logged = std::make_unique<state::logged_store>(*s->top, s->changelog_name, id.partition,
+                                                        *s->writer);
       s->top = s->logged.get();
     }
     if (st->spec.caching && services.cache != nullptr) {
@@ -95,7 +100,9 @@ task_state::task_state(task_id id, const detail::compiled_topology& topology, co
   }
 }
 
-task_state::~task_state() { close(false); }
+task_state::~task_state() {
+  close(false);
+}
 
 state_store* task_state::facade(std::string_view name) {
   for (auto& s : _slots) {
@@ -118,13 +125,16 @@ std::vector<task_state::changelog> task_state::changelogs() const {
   return out;
 }
 
-void task_state::restore(const std::string& store, const state::task_db::restore_batch& batch, std::int64_t next_offset) {
+void task_state::restore(const std::string& store, const state::task_db::restore_batch& batch,
+                         std::int64_t next_offset) {
   for (auto& s : _slots) {
     if (s->def->spec.name != store) continue;
     if (s->memory) {
       for (const auto& [key, value] : batch.records) {
-        if (value) s->memory->put(key, *value);
-        else s->memory->remove(key);
+        if (value)
+          s->memory->put(key, *value);
+        else
+          s->memory->remove(key);
       }
     } else {
       _db->restore(store, batch, next_offset);
@@ -136,8 +146,10 @@ void task_state::restore(const std::string& store, const state::task_db::restore
 void task_state::wipe(const std::string& store) {
   for (auto& s : _slots) {
     if (s->def->spec.name != store) continue;
-    if (s->memory) s->memory = std::make_unique<state::memory_store>(store);
-    else _db->wipe(store);
+    if (s->memory)
+      s->memory = std::make_unique<state::memory_store>(store);
+    else
+      _db->wipe(store);
   }
 }
 
@@ -147,12 +159,14 @@ void task_state::flush_caches() {
   }
 }
 
-void task_state::commit(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+void task_state::commit(
+    const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
   if (!_db) return;
   std::map<std::string, std::int64_t> offsets;
   for (const auto& s : _slots) {
     if (!s->def->spec.logging || s->memory) continue;
-    if (auto last = delivered({s->changelog_name, _id.partition})) offsets[s->def->spec.name] = *last + 1;
+    if (auto last = delivered({s->changelog_name, _id.partition}))
+      offsets[s->def->spec.name] = *last + 1;
   }
   _db->commit(offsets);
 }

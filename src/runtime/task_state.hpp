@@ -60,7 +60,8 @@ class task_state {
   std::vector<changelog> changelogs() const;
 
   // Restoration: writes straight to the store (no changelog, no cache).
-  void restore(const std::string& store, const state::task_db::restore_batch& batch, std::int64_t next_offset);
+  void restore(const std::string& store, const state::task_db::restore_batch& batch,
+               std::int64_t next_offset);
   // Empties a store whose checkpoint is ahead of its changelog (the topic was recreated).
   void wipe(const std::string& store);
 
@@ -68,7 +69,8 @@ class task_state {
   void flush_caches();
   // Applies pending writes with the changelog offsets the producer has delivered
   // (`delivered(tp)`: the last offset written to that partition, if any).
-  void commit(const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
+  void commit(
+      const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
   // clean: checkpoints made durable; dirty: writes since the last commit dropped.
   void close(bool clean);
 

@@ -90,23 +90,27 @@ struct test_driver::impl final : detail::record_sender {
             std::make_unique<runtime::stream_task>(task_id{sub.id, p}, topo, settings, *this));
       }
     }
-        if (!topo.stores.empty()) {
+    if (!topo.stores.empty()) {
       owned_state_dir = !o.config.contains(cfg::state_dir);
       const std::string root =
-          owned_state_dir ? (std::filesystem::temp_directory_path() /
-                             fmt::format("rill-test-driver-{}-{}", ::getpid(), driver_counter.fetch_add(1)))
-                                .string()
-                          : o.config.get_string(cfg::state_dir) + "/" + application_id;
+          owned_state_dir
+              ? (std::filesystem::temp_directory_path() /
+                 fmt::format("rill-test-driver-{}-{}", ::getpid(), driver_counter.fetch_add(1)))
+                    .string()
+              : o.config.get_string(cfg::state_dir) + "/" + application_id;
       if (owned_state_dir) std::filesystem::remove_all(root);
       directory = std::make_unique<state::state_directory>(root);
-      rocksdb = std::make_unique<state::rocksdb_env>(static_cast<std::size_t>(o.config.get_int(cfg::rocksdb_memory_bytes)));
-      cache = std::make_unique<state::record_cache>(static_cast<std::size_t>(o.config.get_int(cfg::cache_max_bytes)));
+      rocksdb = std::make_unique<state::rocksdb_env>(
+          static_cast<std::size_t>(o.config.get_int(cfg::rocksdb_memory_bytes)));
+      cache = std::make_unique<state::record_cache>(
+          static_cast<std::size_t>(o.config.get_int(cfg::cache_max_bytes)));
     }
     runtime::state_services services{application_id, directory.get(), rocksdb.get(), cache.get()};
     for (auto& task : tasks) {
       if (!task->open_state(services)) {
-        throw error(fmt::format("test driver: the state directory of task {} is held by someone else",
-                                task->id().to_string()));
+        throw error(
+            fmt::format("test driver: the state directory of task {} is held by someone else",
+                        task->id().to_string()));
       }
       task->initialize();
     }
@@ -157,7 +161,7 @@ struct test_driver::impl final : detail::record_sender {
     offsets.resize(static_cast<std::size_t>(n), 0);
     const std::int64_t offset = offsets[static_cast<std::size_t>(partition)]++;
 
-        // Everything but the repartition topics the driver reads back is output (changelogs too).
+    // Everything but the repartition topics the driver reads back is output (changelogs too).
     const bool captured = !(is_internal(topic) && readers.contains(topic));
     if (auto r = readers.find(topic); r != readers.end()) {
       runtime::stream_task* task = find_task({r->second, partition});
@@ -200,7 +204,7 @@ struct test_driver::impl final : detail::record_sender {
     return nullptr;
   }
 
-    // Processes everything queued, including what processing writes to repartition topics,
+  // Processes everything queued, including what processing writes to repartition topics,
   // then commits as a stream thread would: caches flush (forwarding what they held, which
   // may queue more records), then the stores write their batches with changelog offsets.
   void drain_and_commit() {
@@ -221,7 +225,8 @@ struct test_driver::impl final : detail::record_sender {
     for (auto& task : tasks) {
       task->commit_state([this](const kafka::topic_partition& tp) -> std::optional<std::int64_t> {
         auto it = next_offset.find(tp.topic);
-        if (it == next_offset.end() || static_cast<std::size_t>(tp.partition) >= it->second.size() ||
+        if (it == next_offset.end() ||
+            static_cast<std::size_t>(tp.partition) >= it->second.size() ||
             it->second[static_cast<std::size_t>(tp.partition)] == 0) {
           return std::nullopt;
         }

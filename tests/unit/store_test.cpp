@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <iostream>
 #include <map>
 #include <random>
+
+#include <rocksdb/options.h>
+
+#include <rill/state_store.hpp>
 
 #include "state/logged_store.hpp"
 #include "state/memory_store.hpp"
@@ -19,15 +24,19 @@ using rill::bytes_view;
 namespace {
 
 std::string temp_dir(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("rill-store-test-" + std::to_string(::getpid()) + "-" + name);
+  auto dir =
+      fs::temp_directory_path() / ("rill-store-test-" + std::to_string(::getpid()) + "-" + name);
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir.string();
 }
 
-std::string s(bytes_view b) { return std::string(rill::as_chars(b)); }
+std::string s(bytes_view b) {
+  return std::string(rill::as_chars(b));
+}
 
-std::vector<std::pair<std::string, std::string>> drain(std::unique_ptr<rill::detail::kv_iterator> it) {
+std::vector<std::pair<std::string, std::string>> drain(
+    std::unique_ptr<rill::detail::kv_iterator> it) {
   std::vector<std::pair<std::string, std::string>> out;
   for (; it->valid(); it->next()) out.emplace_back(s(it->key()), s(it->value()));
   return out;
@@ -43,8 +52,9 @@ std::string random_key(std::mt19937& rng) {
 }
 
 // Runs `steps` random operations on `store` and on a model map; checks every read.
-void agree_with_model(rill::detail::kv_store& store, std::map<std::string, std::string>& model, std::mt19937& rng,
-                      int steps, const std::function<void()>& maybe_commit = {}) {
+void agree_with_model(rill::detail::kv_store& store, std::map<std::string, std::string>& model,
+                      std::mt19937& rng, int steps,
+                      const std::function<void()>& maybe_commit = {}) {
   bytes out;
   for (int step = 0; step < steps; ++step) {
     const std::string k = random_key(rng);
@@ -72,9 +82,11 @@ void agree_with_model(rill::detail::kv_store& store, std::map<std::string, std::
         std::string a = random_key(rng);
         std::string b = random_key(rng);
         std::vector<std::pair<std::string, std::string>> want;
-        for (auto it = model.lower_bound(a); it != model.end() && it->first <= b; ++it) want.push_back(*it);
+        for (auto it = model.lower_bound(a); it != model.end() && it->first <= b; ++it)
+          want.push_back(*it);
         if (a > b) want.clear();
-        ASSERT_EQ(drain(store.range(rill::as_bytes(a), rill::as_bytes(b))), want) << "range, step " << step;
+        ASSERT_EQ(drain(store.range(rill::as_bytes(a), rill::as_bytes(b))), want)
+            << "range, step " << step;
         break;
       }
       case 5: {
@@ -168,14 +180,17 @@ TEST(rocksdb_store, restore_writes_records_and_offset_together) {
 namespace {
 struct recording_listener : rill::detail::cache_flush_listener {
   std::vector<std::string> flushed;
-  void on_flush(bytes_view key, const std::optional<bytes_view>& now, const std::optional<bytes_view>& old,
-                std::int64_t ts) override {
-    flushed.push_back(s(key) + ":" + (old ? s(*old) : "-") + "->" + (now ? s(*now) : "-") + "@" + std::to_string(ts));
+  void on_flush(bytes_view key, const std::optional<bytes_view>& now,
+                const std::optional<bytes_view>& old, std::int64_t ts) override {
+    flushed.push_back(s(key) + ":" + (old ? s(*old) : "-") + "->" + (now ? s(*now) : "-") + "@" +
+                      std::to_string(ts));
   }
 };
 struct counting_writer : rill::state::changelog_writer {
   int writes = 0;
-  void write(const std::string&, std::int32_t, bytes_view, std::optional<bytes_view>) override { ++writes; }
+  void write(const std::string&, std::int32_t, bytes_view, std::optional<bytes_view>) override {
+    ++writes;
+  }
 };
 }  // namespace
 
@@ -200,7 +215,8 @@ TEST(record_cache, merges_updates_to_a_key_until_flush) {
   cached->put(rill::as_bytes("gone"), rill::as_bytes("x"));
   cached->remove(rill::as_bytes("gone"));
   cached->flush();
-  EXPECT_EQ(changelog.writes, 1) << "100 updates to one key, one changelog record; put+delete of a new key, none";
+  EXPECT_EQ(changelog.writes, 1)
+      << "100 updates to one key, one changelog record; put+delete of a new key, none";
   EXPECT_EQ(listener.flushed, (std::vector<std::string>{"k:old->100@100"}));
   ASSERT_TRUE(inner.get(rill::as_bytes("k"), out));
   EXPECT_EQ(s(out), "100");
@@ -212,7 +228,8 @@ TEST(record_cache, evicts_least_recently_used_entries_flushing_dirty_ones) {
   auto cached = cache.wrap(inner, [] { return std::int64_t{0}; });
   recording_listener listener;
   cached->set_listener(&listener);
-  for (int i = 0; i < 100; ++i) cached->put(rill::as_bytes("key" + std::to_string(i)), rill::as_bytes("v"));
+  for (int i = 0; i < 100; ++i)
+    cached->put(rill::as_bytes("key" + std::to_string(i)), rill::as_bytes("v"));
   EXPECT_LE(cache.size_bytes(), cache.max_bytes());
   EXPECT_GT(cache.evictions(), 0u);
   EXPECT_EQ(listener.flushed.front(), "key0:-->v@0") << "the oldest went first";
@@ -228,7 +245,8 @@ TEST(record_cache, range_reads_see_cached_writes) {
   cached->put(rill::as_bytes("b"), rill::as_bytes("2"));
   inner.put(rill::as_bytes("a"), rill::as_bytes("1"));
   cached->remove(rill::as_bytes("a"));
-  EXPECT_EQ(drain(cached->range(std::nullopt, std::nullopt)), (std::vector<std::pair<std::string, std::string>>{{"b", "2"}}));
+  EXPECT_EQ(drain(cached->range(std::nullopt, std::nullopt)),
+            (std::vector<std::pair<std::string, std::string>>{{"b", "2"}}));
 }
 
 TEST(state_directory, one_holder_per_task_directory) {
@@ -236,7 +254,8 @@ TEST(state_directory, one_holder_per_task_directory) {
   rill::state::state_directory dirs(root);
   auto held = dirs.try_lock("0_1");
   ASSERT_NE(held, nullptr);
-  EXPECT_EQ(dirs.try_lock("0_1"), nullptr) << "a second holder, even in the same process, is refused";
+  EXPECT_EQ(dirs.try_lock("0_1"), nullptr)
+      << "a second holder, even in the same process, is refused";
   EXPECT_NE(dirs.try_lock("0_2"), nullptr);  // taken and released at once
   EXPECT_EQ(dirs.clean(std::chrono::milliseconds(0)), std::vector<std::string>{"0_2"});
   EXPECT_TRUE(fs::exists(root + "/0_1")) << "a held directory is never cleaned";
@@ -247,3 +266,62 @@ TEST(state_directory, one_holder_per_task_directory) {
   EXPECT_FALSE(fs::exists(root + "/0_1"));
   fs::remove_all(root);
 }
+
+TEST(rocksdb_store, memory_stays_under_the_apps_bound_with_many_stores) {
+  // 20 tasks with 2 stores each write ~170 MB in all, ten times the 16 MiB bound.
+  constexpr std::size_t bound = 16 << 20;
+  rill::state::rocksdb_env env(bound);
+  const std::string root = temp_dir("memory");
+  std::vector<std::unique_ptr<rill::state::task_db>> dbs;
+  for (int t = 0; t < 20; ++t) {
+    dbs.push_back(std::make_unique<rill::state::task_db>(env, root + "/" + std::to_string(t),
+                                                         std::vector<std::string>{"a", "b"}));
+  }
+  const std::string value(200, 'v');
+  std::size_t most_cache = 0;
+  std::size_t most_memtables = 0;
+  bytes out;
+  for (int round = 0; round < 20; ++round) {
+    for (auto& db : dbs) {
+      for (const char* store : {"a", "b"}) {
+        for (int i = 0; i < 1000; ++i) {
+          std::string key = std::to_string(round) + ":" + std::to_string(i);
+          db->store(store).put(rill::as_bytes(key), rill::as_bytes(value));
+        }
+      }
+      db->commit({});
+      // Reads pull blocks into the shared cache too.
+      for (int i = 0; i < 200; ++i)
+        db->store("a").get(rill::as_bytes(std::to_string(round / 2) + ":" + std::to_string(i * 5)),
+                           out);
+    }
+    std::size_t memtables = 0;
+    for (auto& db : dbs) memtables += db->memtable_bytes();
+    most_cache = std::max(most_cache, env.memory_usage());
+    most_memtables = std::max(most_memtables, memtables);
+  }
+  std::cout << "peak: block cache with charged memtables " << most_cache
+            << " bytes, memtables (RocksDB's count) " << most_memtables << " bytes; bound " << bound
+            << std::endl;
+  EXPECT_LE(most_cache, bound);
+  EXPECT_LE(most_memtables, bound);
+  EXPECT_GT(most_cache, bound / 4) << "the cache was actually used";
+  dbs.clear();
+  fs::remove_all(root);
+}
+
+TEST(rocksdb_store, the_options_callback_sees_every_store) {
+  std::vector<std::string> seen;
+  rill::state::rocksdb_env env(32 << 20, [&](const std::string& store, rocksdb::Options& o) {
+    seen.push_back(store);
+    o.max_write_buffer_number = 4;
+  });
+  const std::string dir = temp_dir("setter");
+  { rill::state::task_db db(env, dir, {"orders", "totals"}); }
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "orders"), seen.end());
+  EXPECT_NE(std::find(seen.begin(), seen.end(), "totals"), seen.end());
+  fs::remove_all(dir);
+}
+
+// Store results work with the standard ranges library.
+static_assert(std::ranges::input_range<rill::key_value_store<std::string, std::int64_t>::entries>);

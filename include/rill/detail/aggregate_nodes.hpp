@@ -22,13 +22,16 @@ struct first_value {};
 template <class K, class VIn, class VS>
 class store_node : public input_node<K, VIn>, private cache_flush_listener {
  public:
-  store_node(std::string name, std::string store) : input_node<K, VIn>(std::move(name)), _store_name(std::move(store)) {}
+  store_node(std::string name, std::string store)
+      : input_node<K, VIn>(std::move(name)), _store_name(std::move(store)) {}
 
   void add_child(node& child) override { _out.add(*this, child); }
   void init(task_context& t) override {
     node::init(t);
     _store = dynamic_cast<key_value_store<K, VS>*>(&t.get_store(_store_name, *this));
-    if (_store == nullptr) throw streams_error("node '" + this->name() + "': store '" + _store_name + "' has another type");
+    if (_store == nullptr)
+      throw streams_error("node '" + this->name() + "': store '" + _store_name +
+                          "' has another type");
     _cached = _store->access().cached();
     if (_cached) _store->access().set_flush_listener(this);
   }
@@ -36,23 +39,28 @@ class store_node : public input_node<K, VIn>, private cache_flush_listener {
  protected:
   key_value_store<K, VS>& store() { return *_store; }
   // Stores the new value (or deletes) and forwards the change now, or at the cache's flush.
-  void update(const K& key, std::optional<VS> now, std::optional<VS> before, timestamp_ms ts, headers h) {
-    if (now) _store->put(key, *now);
-    else _store->remove(key);
+  void update(const K& key, std::optional<VS> now, std::optional<VS> before, timestamp_ms ts,
+              headers h) {
+    if (now)
+      _store->put(key, *now);
+    else
+      _store->remove(key);
     if (!_cached && (now || before)) {
-      _out.forward(record<K, change<VS>>{key, change<VS>{std::move(now), std::move(before)}, ts, std::move(h)});
+      _out.forward(record<K, change<VS>>{key, change<VS>{std::move(now), std::move(before)}, ts,
+                                         std::move(h)});
     }
   }
 
  private:
-  void on_flush(bytes_view key, const std::optional<bytes_view>& now, const std::optional<bytes_view>& before,
-                std::int64_t ts) override {
+  void on_flush(bytes_view key, const std::optional<bytes_view>& now,
+                const std::optional<bytes_view>& before, std::int64_t ts) override {
     serde_context kctx{_store->access().changelog_topic(), true, nullptr};
     serde_context vctx{_store->access().changelog_topic(), false, nullptr};
     change<VS> c;
     if (now) c.new_value = _store->value_serde().decode(&*now, vctx);
     if (before) c.old_value = _store->value_serde().decode(&*before, vctx);
-    _out.forward(record<K, change<VS>>{_store->key_serde().decode(&key, kctx), std::move(c), ts, {}});
+    _out.forward(
+        record<K, change<VS>>{_store->key_serde().decode(&key, kctx), std::move(c), ts, {}});
   }
 
   std::string _store_name;
@@ -66,7 +74,9 @@ template <class K, class V, class VA, class Init, class Agg>
 class stream_aggregate_node final : public store_node<K, V, VA> {
  public:
   stream_aggregate_node(std::string name, std::string store, Init init, Agg agg)
-      : store_node<K, V, VA>(std::move(name), std::move(store)), _init(std::move(init)), _agg(std::move(agg)) {}
+      : store_node<K, V, VA>(std::move(name), std::move(store)),
+        _init(std::move(init)),
+        _agg(std::move(agg)) {}
 
   void process(record<K, V>&& r) override {
     std::optional<VA> before = this->store().get(r.key);
@@ -114,12 +124,15 @@ class table_aggregate_node final : public store_node<K, change<V>, VA> {
     std::optional<VA> now = this->call_user([&]() -> std::optional<VA> {
       std::optional<VA> agg = before;
       if constexpr (std::is_same_v<Init, first_value>) {
-        if (!agg) return r.value.new_value ? std::optional<VA>(VA(*r.value.new_value)) : std::nullopt;
+        if (!agg)
+          return r.value.new_value ? std::optional<VA>(VA(*r.value.new_value)) : std::nullopt;
       } else {
         if (!agg) agg.emplace(_init());
       }
-      if (r.value.old_value) agg = VA(_sub(std::as_const(r.key), std::as_const(*r.value.old_value), std::move(*agg)));
-      if (r.value.new_value) agg = VA(_add(std::as_const(r.key), std::as_const(*r.value.new_value), std::move(*agg)));
+      if (r.value.old_value)
+        agg = VA(_sub(std::as_const(r.key), std::as_const(*r.value.old_value), std::move(*agg)));
+      if (r.value.new_value)
+        agg = VA(_add(std::as_const(r.key), std::as_const(*r.value.new_value), std::move(*agg)));
       return agg;
     });
     if (!now) return;

@@ -28,18 +28,24 @@ struct change_serde {
   void serialize(const change<V>& c, bytes& out, const serde_context& ctx) const {
     const std::size_t start = out.size();
     out.resize(start + 5);
-    out[start] = std::byte{static_cast<std::uint8_t>((c.new_value ? 1 : 0) | (c.old_value ? 2 : 0))};
+    out[start] =
+        std::byte{static_cast<std::uint8_t>((c.new_value ? 1 : 0) | (c.old_value ? 2 : 0))};
     if (c.new_value) inner.serialize(*c.new_value, out, ctx);
     const auto len = static_cast<std::uint32_t>(out.size() - start - 5);
-    for (int i = 0; i < 4; ++i) out[start + 1 + static_cast<std::size_t>(i)] = std::byte(static_cast<std::uint8_t>(len >> (24 - 8 * i)));
+    for (int i = 0; i < 4; ++i)
+      out[start + 1 + static_cast<std::size_t>(i)] =
+          std::byte(static_cast<std::uint8_t>(len >> (24 - 8 * i)));
     if (c.old_value) inner.serialize(*c.old_value, out, ctx);
   }
   change<V> deserialize(bytes_view in, const serde_context& ctx) const {
-    if (in.size() < 5) throw serde_error("change serde on topic '" + std::string(ctx.topic) + "': too short");
+    if (in.size() < 5)
+      throw serde_error("change serde on topic '" + std::string(ctx.topic) + "': too short");
     const auto flags = static_cast<std::uint8_t>(in[0]);
     std::uint32_t len = 0;
-    for (int i = 1; i <= 4; ++i) len = (len << 8) | static_cast<std::uint8_t>(in[static_cast<std::size_t>(i)]);
-    if (len > in.size() - 5) throw serde_error("change serde on topic '" + std::string(ctx.topic) + "': bad length");
+    for (int i = 1; i <= 4; ++i)
+      len = (len << 8) | static_cast<std::uint8_t>(in[static_cast<std::size_t>(i)]);
+    if (len > in.size() - 5)
+      throw serde_error("change serde on topic '" + std::string(ctx.topic) + "': bad length");
     change<V> c;
     if (flags & 1) c.new_value = inner.deserialize(in.subspan(5, len), ctx);
     if (flags & 2) c.old_value = inner.deserialize(in.subspan(5 + len), ctx);

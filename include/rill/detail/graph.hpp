@@ -51,7 +51,7 @@ struct node_spec {
   std::string name;  // explicit, or empty to be generated from op and position
   std::vector<int> parents;
   node_factory factory;             // unused for repartition nodes
-    std::vector<std::string> topics;  // source: subscribed; sink: its fixed topic
+  std::vector<std::string> topics;  // source: subscribed; sink: its fixed topic
   bool internal_topics = false;     // the topics are internal (feedback): prefixed with the app id
   std::string topic_chooser;        // sink without a fixed topic: what describe() prints
   bool changes_key = false;         // output keys may differ from input keys

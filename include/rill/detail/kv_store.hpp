@@ -31,7 +31,8 @@ class kv_store {
   virtual void put(bytes_view key, bytes_view value) = 0;
   virtual void remove(bytes_view key) = 0;
   // Entries with from <= key <= to (either bound may be absent), in key order.
-  virtual std::unique_ptr<kv_iterator> range(std::optional<bytes_view> from, std::optional<bytes_view> to) = 0;
+  virtual std::unique_ptr<kv_iterator> range(std::optional<bytes_view> from,
+                                             std::optional<bytes_view> to) = 0;
   // Entries whose key starts with `prefix`, in key order.
   virtual std::unique_ptr<kv_iterator> prefix_scan(bytes_view prefix) = 0;
   virtual std::uint64_t approximate_count() = 0;
