@@ -340,7 +340,8 @@ class rdkafka_consumer final : public consumer {
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts, void* opaque) {
     auto* self = static_cast<rdkafka_consumer*>(opaque);
-    const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+        const char* protocol = rd_kafka_rebalance_protocol(rk);  // NULL when there is none (closing)
+    const bool cooperative = protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
     try {
       const auto partitions = from_list(parts);
       if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {

@@ -227,8 +227,10 @@ TEST(event_router, sigterm_commits_leaves_the_group_and_exits_0) {
         return read_file("/tmp/" + app_id + "-1.log").find("assigned [") != std::string::npos;
       },
       60s));
-  std::thread writer([&] { write_inputs(c, t, inputs, 4000); });
-  std::this_thread::sleep_for(1000ms);  // stop it in the middle of the input
+    std::thread writer([&] { write_inputs(c, t, inputs, 4000); });
+  // Stop it in the middle of the input: once some output shows it is processing.
+  rill::topic_reader<std::string, rill::bytes> seen(c.bootstrap(), t.routed("click"), c.props());
+  ASSERT_TRUE(wait_for([&] { return !seen.read(1, 100ms).empty(); }, 60s));
   first.kill(SIGTERM);
   EXPECT_EQ(first.wait(60s), 0) << read_file("/tmp/" + app_id + "-1.log");
   writer.join();
