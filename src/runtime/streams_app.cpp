@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <deque>
 #include <mutex>
 #include <optional>
 
@@ -68,7 +69,9 @@ struct streams_app::impl {
   mutable std::mutex mutex;
   mutable std::condition_variable changed;
   app_state current = app_state::created;
-  std::function<void(app_state, app_state)> listener;
+    std::function<void(app_state, app_state)> listener;
+  std::deque<std::pair<app_state, app_state>> pending_changes;  // for the listener, in order
+  std::mutex delivery;                                           // one deliverer at a time
   std::function<uncaught_response(const std::exception&)> uncaught;
   std::map<int, runtime::thread_state> thread_states;
   std::vector<std::unique_ptr<runtime::stream_thread>> threads;
@@ -79,15 +82,32 @@ struct streams_app::impl {
   impl(topology t, config c) : topo(std::move(t)), cfg(std::move(c)) {}
 
   // Moves the app to `to` unless it is closing or failed; calls the listener outside the lock.
+    // Moves the app to `to`. The listener hears every change, in order, outside the state
+  // lock (so it may call the app): changes queue under the lock and one thread at a time
+  // delivers the queue.
   void transition(app_state to, std::unique_lock<std::mutex>& lock) {
     app_state from = current;
     if (from == to) return;
     current = to;
-    auto l = listener;
+    pending_changes.emplace_back(to, from);
     changed.notify_all();
     lock.unlock();
     spdlog::info("app {}: {} -> {}", shared.application_id, to_string(from), to_string(to));
-    if (l) l(to, from);
+    {
+      std::lock_guard deliver(delivery);
+      for (;;) {
+        std::pair<app_state, app_state> change;
+        std::function<void(app_state, app_state)> l;
+        {
+          std::lock_guard state_lock(mutex);
+          if (pending_changes.empty()) break;
+          change = pending_changes.front();
+          pending_changes.pop_front();
+          l = listener;
+        }
+        if (l) l(change.first, change.second);
+      }
+    }
     lock.lock();
   }
 
