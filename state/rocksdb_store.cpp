@@ -110,6 +110,9 @@ void rocksdb_env::configure(rocksdb::Options& options, const std::string& store)
   options.create_if_missing = true;
   options.create_missing_column_families = true;
   options.atomic_flush = true;  // a checkpoint and its data reach disk together
+  // Closing does not flush memtables: a clean close flushes explicitly, and a crash (or a
+  // dirty close) loses exactly what a crash would.
+  options.avoid_flush_during_shutdown = true;
   options.write_buffer_manager = _write_buffers;
   // Many tasks with several stores each share the bound: small memtables per column family
   // (1/64 of the bound, between 256 KiB and 8 MiB) keep the sum of active ones low, and the

@@ -11,10 +11,17 @@ namespace rill::runtime {
 void record_collector::send(std::string_view topic, std::int32_t partition,
                             std::optional<bytes_view> key, std::optional<bytes_view> value,
                             const rill::headers& headers, timestamp_ms timestamp) {
-  if (partition < 0 && key) partition = default_partition(*key, partition_count(topic));
+    if (partition < 0 && key) partition = default_partition(*key, partition_count(topic));
+  begin_transaction_if_needed();
   if (kafka::error e = _producer->send(topic, partition, key, value, headers, timestamp))
     throw send_failed(std::move(e));
   ++_sent;
+}
+
+void record_collector::begin_transaction_if_needed() {
+  if (!_transactional || _in_transaction) return;
+  if (kafka::error e = _producer->begin_transaction()) throw send_failed(std::move(e));
+  _in_transaction = true;
 }
 
 std::int32_t record_collector::partition_count(std::string_view topic) {

@@ -37,13 +37,25 @@ class record_collector final : public detail::record_sender {
   void set_partition_count(const std::string& topic, std::int32_t count) {
     _partitions[topic] = count;
   }
-  void set_producer(kafka::producer& p) { _producer = &p; }
+    void set_producer(kafka::producer& p) {
+    _producer = &p;
+    _in_transaction = false;
+  }
   std::uint64_t sent() const noexcept { return _sent; }
+
+  // Exactly-once: every send happens inside a transaction, begun before the first send
+  // after a commit (or for a commit that only moves offsets).
+  void set_transactional(bool on) { _transactional = on; }
+  void begin_transaction_if_needed();
+  bool in_transaction() const noexcept { return _in_transaction; }
+  void transaction_ended() { _in_transaction = false; }
 
  private:
   kafka::producer* _producer;
   std::map<std::string, std::int32_t, std::less<>> _partitions;
-  std::uint64_t _sent = 0;
+    std::uint64_t _sent = 0;
+  bool _transactional = false;
+  bool _in_transaction = false;
 };
 
 }  // namespace rill::runtime

@@ -8,15 +8,8 @@
 namespace rill::runtime {
 
 namespace {
-using clock = std::chrono::steady_clock;
 constexpr std::size_t max_poll_records = 1000;
 constexpr std::size_t max_records_per_task_pass = 1000;
-
-timestamp_ms system_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 }  // namespace
 
 stream_thread::stream_thread(int index, const app_shared& app, state_callback on_state,
@@ -44,27 +37,26 @@ void stream_thread::set_state(thread_state s) {
   if (_on_state) _on_state(_index, s);
 }
 
+void stream_thread::set_up() {
+  auto consumer_props = _app.consumer_props;
+  consumer_props["client.id"] = _name + "-consumer";
+  _consumer = _app.clients->make_consumer(consumer_props);
+  _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
+  _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
+  make_producer();
+  state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get()};
+  _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector, _app.buffered_per_partition,
+                                          services, _restorer.get());
+  set_state(thread_state::rebalancing);
+  if (kafka::error e = _consumer->subscribe(_app.source_topics, *this)) throw streams_error(e.message());
+  spdlog::info("{}: started{}, subscribed to {}", _name, _app.exactly_once ? " (exactly-once)" : "",
+               fmt::join(_app.source_topics, ", "));
+  _last_commit = now_ms();
+}
+
 void stream_thread::run() {
   try {
-    auto consumer_props = _app.consumer_props;
-    consumer_props["client.id"] = _name + "-consumer";
-    auto producer_props = _app.producer_props;
-    producer_props["client.id"] = _name + "-producer";
-    _consumer = _app.clients->make_consumer(consumer_props);
-    _producer = _app.clients->make_producer(producer_props);
-    _collector = std::make_unique<record_collector>(*_producer);
-    for (const auto& [topic, n] : _app.partition_counts) _collector->set_partition_count(topic, n);
-    _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
-    _restorer =
-        std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
-    state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get()};
-    _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector,
-                                            _app.buffered_per_partition, services, _restorer.get());
-    set_state(thread_state::rebalancing);
-    if (kafka::error e = _consumer->subscribe(_app.source_topics, *this))
-      throw streams_error(e.message());
-    spdlog::info("{}: started, subscribed to {}", _name, fmt::join(_app.source_topics, ", "));
-    _last_commit = clock::now();
+    set_up();
     while (!_stop.load()) run_once();
     shutdown(true);
   } catch (...) {
@@ -90,6 +82,20 @@ void stream_thread::run() {
   set_state(thread_state::dead);
 }
 
+void stream_thread::crash() {
+  // A killed process: nothing is committed, flushed or left. Tasks drop their pending
+  // writes, RocksDB closes without flushing memtables, the consumer's membership lapses with
+  // its session, an open transaction stays open until its successor fences it.
+  if (_tasks) _tasks->close_all(false);
+  _tasks.reset();
+  _restorer.reset();
+  _collector.reset();
+  _producer.reset();
+  _consumer.reset();
+  _cache.reset();
+  _finished.store(true);
+}
+
 void stream_thread::run_once() {
   const bool busy = _tasks->has_buffered() || _restorer->active();
   const auto timeout = busy ? std::chrono::milliseconds(0) : _app.poll_timeout;
@@ -113,107 +119,43 @@ void stream_thread::run_once() {
   }
   maybe_clean_state_directory();
   try {
-    _tasks->process(system_now(), max_records_per_task_pass,
+    const timestamp_ms wall = _app.tasks.wall_clock();
+    _tasks->process(wall, max_records_per_task_pass,
                     [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
-    _tasks->punctuate_wall_clock(system_now());
+    _tasks->punctuate_wall_clock(wall);
     if (auto resume = _tasks->take_resumable(); !resume.empty()) _consumer->resume(resume);
     maybe_commit(false);
-    _failing_since = {};
+    _failing_since = -1;
   } catch (const send_failed& e) {
-    rewind(e.error());
+    // A record could not be sent (or a transaction begun): what was processed since the last
+    // commit cannot be trusted, so it is done again.
+    if (_app.exactly_once) on_transaction_error(e.error(), "send");
+    else rewind(e.error());
   }
   _producer->poll();
   publish_counters();
-}
-
-void stream_thread::maybe_commit(bool force) {
-  if (force || _tasks->commit_requested() || clock::now() - _last_commit >= _app.commit_interval)
-    commit();
-}
-
-void stream_thread::commit() {
-  _last_commit = clock::now();
-  // Cached store entries go down first: they may send changelog and sink records.
-  _tasks->flush_caches();
-  auto offsets = _tasks->committable();
-  if (_collector->sent() != _sent_at_last_commit) {
-    if (kafka::error e = _producer->flush(_app.task_timeout)) throw send_failed(e);
-    _sent_at_last_commit = _collector->sent();
-  }
-  // Only now, with the changelog delivered, do the stores' writes and offsets become durable.
-  _tasks->commit_state(
-      [this](const kafka::topic_partition& tp) { return _producer->delivered_offset(tp); });
-  if (offsets.empty()) return;
-  if (kafka::error e = _consumer->commit(offsets)) {
-    if (e.type() == kafka::error::kind::task_migrated) {
-      spdlog::warn(
-          "{}: commit failed, the group is rebalancing ({}); the partitions' new owners reprocess "
-          "from the last commit",
-          _name, e.message());
-      return;
-    }
-    if (e.type() == kafka::error::kind::fatal)
-      throw streams_error(fmt::format("{}: {}", _name, e.message()));
-    const auto now = clock::now();
-    if (_commit_failing_since == clock::time_point{}) _commit_failing_since = now;
-    if (now - _commit_failing_since > _app.task_timeout) {
-      throw streams_error(
-          fmt::format("{}: offsets could not be committed for longer than task.timeout.ms: {}",
-                      _name, e.message()));
-    }
-    spdlog::warn("{}: commit failed, retrying at the next interval: {}", _name, e.message());
-    return;
-  }
-  _commit_failing_since = {};
-  _tasks->mark_committed();
-  ++_counters.commits;
-  spdlog::debug("{}: committed {} offsets", _name, offsets.size());
-}
-
-void stream_thread::rewind(const kafka::error& why) {
-  const auto now = clock::now();
-  if (_failing_since == clock::time_point{}) _failing_since = now;
-  if (now - _failing_since > _app.task_timeout) {
-    throw streams_error(fmt::format(
-        "{}: the producer kept failing for longer than task.timeout.ms: {}", _name, why.message()));
-  }
-  ++_counters.rewinds;
-  spdlog::warn("{}: producer failed ({}); rewinding its tasks to the last commit", _name,
-               why.message());
-  auto partitions = _tasks->assigned();
-  _tasks->close_all(false);
-  // A fresh producer: the old one may hold records it can no longer deliver.
-  auto producer_props = _app.producer_props;
-  producer_props["client.id"] = _name + "-producer";
-  _producer = _app.clients->make_producer(producer_props);
-  _collector->set_producer(*_producer);
-  std::vector<kafka::partition_offset> positions;
-  for (const auto& tp : partitions) positions.push_back({tp, -1});
-  if (kafka::error e = _consumer->committed(positions, std::chrono::seconds(10))) {
-    throw streams_error(
-        fmt::format("{}: cannot read committed offsets to rewind: {}", _name, e.message()));
-  }
-  if (kafka::error e = _consumer->seek(positions)) {
-    spdlog::warn("{}: seek while rewinding: {}", _name, e.message());
-  }
-  _consumer->resume(partitions);  // buffers were dropped, so nothing stays paused
-  _tasks->assign(partitions);
-  _starting_tasks = true;
-  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // back off before producing again
 }
 
 void stream_thread::shutdown(bool clean) {
   set_state(thread_state::stopping);
   if (_tasks && clean) {
     try {
-      commit();
+      if (kafka::error e = commit()) {
+        spdlog::error("{}: final commit failed: {}", _name, e.message());
+        clean = false;
+      }
     } catch (const std::exception& e) {
       spdlog::error("{}: final commit failed: {}", _name, e.what());
+      clean = false;
     }
+  }
+  if (_app.exactly_once && _collector && _collector->in_transaction() && _producer) {
+    (void)_producer->abort_transaction(std::chrono::seconds(10));  // nothing of it is kept anyway
+    _collector->transaction_ended();
   }
   if (_tasks) _tasks->close_all(clean);
   if (_consumer) _consumer->close();  // leaves the group
-  if (_producer && clean) {
+  if (_producer && clean && !_app.exactly_once) {
     if (kafka::error e = _producer->flush(std::chrono::seconds(30)))
       spdlog::error("{}: final flush: {}", _name, e.message());
   }
@@ -232,9 +174,7 @@ void stream_thread::publish_counters() {
 
 void stream_thread::maybe_clean_state_directory() {
   if (_app.state_directory == nullptr || !_app.next_state_cleanup) return;
-  const std::int64_t now =
-      std::chrono::duration_cast<std::chrono::milliseconds>(clock::now().time_since_epoch())
-          .count();
+  const std::int64_t now = now_ms();
   std::int64_t due = _app.next_state_cleanup->load();
   if (now < due) return;
   const std::int64_t every = std::min<std::int64_t>(_app.state_cleanup_delay.count(), 60000);
@@ -258,12 +198,21 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
   set_state(thread_state::rebalancing);
   spdlog::info("{}: {} partition(s) revoked; committing and closing their tasks", _name,
                partitions.size());
+  // Closing keeps only committed state (pending writes are never applied), so a failed commit
+  // costs the new owners some reprocessing, nothing more.
+  std::string failure;
   try {
-    commit();
+    if (kafka::error e = commit()) failure = e.message();
   } catch (const std::exception& e) {
-    spdlog::warn(
-        "{}: commit on revocation failed ({}); the new owners reprocess from the last commit",
-        _name, e.what());
+    failure = e.what();
+  }
+  if (!failure.empty()) {
+    spdlog::warn("{}: commit on revocation failed ({}); the new owners reprocess from the last commit", _name,
+                 failure);
+    if (_app.exactly_once && _collector->in_transaction()) {
+      (void)_producer->abort_transaction(std::chrono::seconds(10));
+      _collector->transaction_ended();
+    }
   }
   _tasks->close_tasks_of(partitions, true);
 }

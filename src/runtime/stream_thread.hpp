@@ -42,8 +42,19 @@ struct app_shared {
   const state::rocksdb_env* rocksdb = nullptr;
   std::size_t cache_bytes_per_thread = 10 << 20;
   std::shared_ptr<rill::restore_listener> restore_events;
-  std::chrono::milliseconds state_cleanup_delay{600000};
+    std::chrono::milliseconds state_cleanup_delay{600000};
   std::shared_ptr<std::atomic<std::int64_t>> next_state_cleanup;  // steady-clock ms
+  // Exactly-once v2: one transactional producer per thread, transactional.id
+  // "<transactional_id_prefix>-<thread index>" (prefix: "<application.id>-<process id>").
+  bool exactly_once = false;
+  std::string transactional_id_prefix;
+  // Time: a monotonic clock for intervals and timeouts, and the wall clock punctuations see.
+  // Tests on the simulated cluster give both a logical clock.
+  std::function<std::int64_t()> monotonic_ms;
+  // Called at named points of a commit ("before_state_commit", "after_state_commit"), so
+  // crash tests can kill a thread there. Empty in production.
+  std::function<void(const char* point)> fault_hook;
+  bool real_backoff = true;  // sleep between retries (off when a test steps threads itself)
 };
 
 enum class thread_state { starting, rebalancing, running, stopping, dead };
@@ -68,10 +79,21 @@ class stream_thread final : private kafka::rebalance_listener {
   stream_thread(int index, const app_shared& app, state_callback on_state, error_callback on_error);
   ~stream_thread();
 
-  void start();
+    void start();
   // Asks the loop to finish: it commits, closes its tasks and leaves the group.
   void request_stop() { _stop.store(true); }
   void join();
+
+  // Driving the thread without an OS thread (the crash tests step instances themselves):
+  // set_up() makes the clients and subscribes, step() runs one loop iteration, tear_down()
+  // finishes cleanly, crash() drops everything as a killed process would (no commit, no
+  // leaving the group, RocksDB memtables lost). Exceptions leave step() to the caller.
+  void set_up();
+  void step() { run_once(); }
+  void tear_down() { shutdown(true); }
+  void crash();
+  // For tests: the thread's tasks.
+  task_manager* tasks() noexcept { return _tasks.get(); }
   bool finished() const { return _finished.load(); }
   int index() const noexcept { return _index; }
   const thread_counters& counters() const noexcept { return _counters; }
@@ -79,11 +101,23 @@ class stream_thread final : private kafka::rebalance_listener {
  private:
   void run();
   void run_once();
-  void maybe_commit(bool force);
-  // At-least-once commit: flush the producer, then commit what the tasks fully processed.
-  void commit();
-  // After a producer failure: drop everything since the last commit and read it again.
+    void maybe_commit(bool force);
+  // Commits: at-least-once (flush, state, offsets) or exactly-once (offsets and output in one
+  // transaction, then state). stream_thread_commit.cpp.
+    // Returns what made a commit fail (at-least-once handles its own and returns nothing).
+  kafka::error commit();
+  kafka::error commit_transaction(const std::vector<kafka::partition_offset>& offsets);
+  void backoff(std::chrono::milliseconds how_long) const;
+  // The one place transaction errors are sorted: task migrated, abortable, retriable, fatal.
+  void on_transaction_error(const kafka::error& e, std::string_view during);
+  // After a failed delivery or an aborted transaction: drop everything since the last
+  // commit, make a new producer, and read from the committed offsets again.
   void rewind(const kafka::error& why);
+  void make_producer();
+  std::int64_t now_ms() const;
+  void hook(const char* point) const {
+    if (_app.fault_hook) _app.fault_hook(point);
+  }
   void shutdown(bool clean);
   void set_state(thread_state s);
   void publish_counters();
@@ -111,9 +145,9 @@ class stream_thread final : private kafka::rebalance_listener {
   bool _starting_tasks = false;  // assigned tasks not all running yet
   std::uint64_t _sent_at_last_commit = 0;
   std::vector<kafka::consumed_record> _batch;
-  std::chrono::steady_clock::time_point _last_commit;
-  std::chrono::steady_clock::time_point _failing_since{};         // producer failures
-  std::chrono::steady_clock::time_point _commit_failing_since{};  // commit failures
+    std::int64_t _last_commit = 0;
+  std::int64_t _failing_since = -1;         // producer failures
+  std::int64_t _commit_failing_since = -1;  // commit failures
   thread_counters _counters;
 };
 

@@ -16,6 +16,7 @@
 #include <rill/embedded_broker.hpp>
 
 #include "src/kafka/rdkafka_client.hpp"
+#include "src/runtime/app_settings.hpp"
 #include "src/runtime/cluster.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/stream_thread.hpp"
@@ -177,56 +178,11 @@ streams_app::streams_app(topology t, config c)
     : _impl(std::make_unique<impl>(std::move(t), std::move(c))) {
   config& cfg = _impl->cfg;
   spdlog::set_level(parse_level(cfg.get_string(cfg::log_level)));
-  auto app_id = cfg.get(cfg::application_id);
-  if (!app_id)
-    throw config_error(
-        "setting 'application.id' is required: it names the consumer group and internal topics");
-  const bool eos = cfg.get_string(cfg::processing_guarantee) == "exactly_once_v2";
-  if (eos) {
-    throw config_error(
-        "processing.guarantee=exactly_once_v2 is not available yet in this build; use "
-        "at_least_once");
-  }
   for (std::string_view prefix : {"consumer.", "producer.", "admin."}) {
     kafka::validate_properties(cfg.with_prefix(prefix), prefix);
   }
-
+  _impl->shared = runtime::settings_from(_impl->topo.compiled(), cfg);
   auto& s = _impl->shared;
-  s.topology = &_impl->topo.compiled();
-  s.application_id = *app_id;
-  s.client_id = cfg.get(cfg::client_id).value_or(*app_id);
-  s.tasks.application_id = *app_id;
-  s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);
-  s.tasks.errors = runtime::error_policy::from_config(cfg);
-  s.tasks.wall_clock = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
-  s.commit_interval = std::chrono::milliseconds(
-      cfg.get(cfg::commit_interval_ms) ? cfg.get_int(cfg::commit_interval_ms) : 30000);
-  s.poll_timeout = std::chrono::milliseconds(cfg.get_int(cfg::poll_ms));
-  s.task_timeout = std::chrono::milliseconds(cfg.get_int(cfg::task_timeout_ms));
-  s.buffered_per_partition =
-      static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
-  s.cache_bytes_per_thread = static_cast<std::size_t>(cfg.get_int(cfg::cache_max_bytes) /
-                                                      cfg.get_int(cfg::num_stream_threads));
-  s.state_cleanup_delay = std::chrono::milliseconds(cfg.get_int(cfg::state_cleanup_delay_ms));
-  s.next_state_cleanup = std::make_shared<std::atomic<std::int64_t>>(0);
-  s.consumer_props = merged({{"group.id", *app_id},
-                             {"enable.auto.commit", "false"},
-                             {"auto.offset.reset", "earliest"},
-                             // Range keeps partition p of co-partitioned topics on one member.
-                             {"partition.assignment.strategy", "range"},
-                             {"enable.partition.eof", "false"}},
-                            cfg.with_prefix("consumer."));
-  s.producer_props = merged({{"partitioner", "murmur2_random"}, {"enable.idempotence", "true"}},
-                            cfg.with_prefix("producer."));
-
-  for (const auto& sub : s.topology->subtopologies) {
-    for (const auto& t : sub.source_topics)
-      s.source_topics.push_back(detail::resolve_topic(*app_id, t));
-  }
 
   _impl->cluster = runtime::connect_cluster(cfg.get_string(cfg::bootstrap_servers),
                                             cfg.get(cfg::broker_control).value_or(""));
@@ -309,9 +265,12 @@ void streams_app::start() {
   }
   s.partition_counts = counts;
   s.partition_counts.insert(internal.begin(), internal.end());
+  const std::string app_dir = _impl->cfg.get_string(cfg::state_dir) + "/" + s.application_id;
+  if (s.exactly_once) {
+    s.transactional_id_prefix = s.application_id + "-" + runtime::stable_process_id(_impl->cfg, app_dir);
+  }
   if (!s.topology->stores.empty()) {
-    _impl->state_dir = std::make_unique<state::state_directory>(
-        _impl->cfg.get_string(cfg::state_dir) + "/" + s.application_id);
+        _impl->state_dir = std::make_unique<state::state_directory>(app_dir);
     _impl->rocksdb = std::make_unique<state::rocksdb_env>(
         static_cast<std::size_t>(_impl->cfg.get_int(cfg::rocksdb_memory_bytes)),
         _impl->rocksdb_setter);

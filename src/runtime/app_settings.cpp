@@ -1,0 +1,78 @@
+#include "src/runtime/app_settings.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include <fmt/format.h>
+
+namespace rill::runtime {
+
+namespace {
+std::map<std::string, std::string> merged(std::map<std::string, std::string> defaults,
+                                          const std::map<std::string, std::string>& overrides) {
+  for (const auto& [k, v] : overrides) defaults[k] = v;
+  return defaults;
+}
+}  // namespace
+
+app_shared settings_from(const detail::compiled_topology& topology, const config& cfg) {
+  auto app_id = cfg.get(cfg::application_id);
+  if (!app_id) {
+    throw config_error("setting 'application.id' is required: it names the consumer group and internal topics");
+  }
+  const bool eos = cfg.get_string(cfg::processing_guarantee) == "exactly_once_v2";
+  app_shared s;
+  s.topology = &topology;
+  s.application_id = *app_id;
+  s.client_id = cfg.get(cfg::client_id).value_or(*app_id);
+  s.exactly_once = eos;
+  s.tasks.application_id = *app_id;
+  s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);
+  s.tasks.errors = error_policy::from_config(cfg);
+  s.tasks.wall_clock = [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  // Kafka Streams' defaults: 30 s at-least-once, 100 ms exactly-once.
+  s.commit_interval = std::chrono::milliseconds(cfg.get(cfg::commit_interval_ms) ? cfg.get_int(cfg::commit_interval_ms)
+                                                                                  : (eos ? 100 : 30000));
+  s.poll_timeout = std::chrono::milliseconds(cfg.get_int(cfg::poll_ms));
+  s.task_timeout = std::chrono::milliseconds(cfg.get_int(cfg::task_timeout_ms));
+  s.buffered_per_partition = static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
+  s.cache_bytes_per_thread =
+      static_cast<std::size_t>(cfg.get_int(cfg::cache_max_bytes) / cfg.get_int(cfg::num_stream_threads));
+  s.state_cleanup_delay = std::chrono::milliseconds(cfg.get_int(cfg::state_cleanup_delay_ms));
+  s.next_state_cleanup = std::make_shared<std::atomic<std::int64_t>>(0);
+  s.consumer_props = merged({{"group.id", *app_id},
+                             {"enable.auto.commit", "false"},
+                             {"auto.offset.reset", "earliest"},
+                             // Range keeps partition p of co-partitioned topics on one member.
+                             {"partition.assignment.strategy", "range"},
+                             {"enable.partition.eof", "false"}},
+                            cfg.with_prefix("consumer."));
+  if (eos) s.consumer_props.emplace("isolation.level", "read_committed");
+  s.producer_props = merged({{"partitioner", "murmur2_random"}, {"enable.idempotence", "true"}},
+                            cfg.with_prefix("producer."));
+  if (eos) s.producer_props.emplace("transaction.timeout.ms", "10000");
+  for (const auto& sub : topology.subtopologies) {
+    for (const auto& t : sub.source_topics) s.source_topics.push_back(detail::resolve_topic(*app_id, t));
+  }
+  return s;
+}
+
+std::string stable_process_id(const config& cfg, const std::string& dir) {
+  if (auto id = cfg.get(cfg::process_id)) return *id;
+  const std::string path = dir + "/rill-process-id";
+  if (std::ifstream in(path); in) {
+    std::string id;
+    if (std::getline(in, id) && !id.empty()) return id;
+  }
+  std::random_device random;
+  const std::string id = fmt::format("{:08x}{:08x}", random(), random());
+  std::filesystem::create_directories(dir);
+  std::ofstream(path) << id << "\n";
+  return id;
+}
+
+}  // namespace rill::runtime

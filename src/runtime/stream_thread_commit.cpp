@@ -1,0 +1,182 @@
+// A stream thread's commits, for both guarantees, and its recovery from failed ones.
+//
+// At-least-once: flush the caches, flush the producer (everything sent is delivered), write
+// the stores with their changelog offsets, commit the consumed offsets.
+//
+// Exactly-once v2: flush the caches, send the consumed offsets into the thread's open
+// transaction with the consumer's group metadata, commit the transaction; only then write
+// the stores with their changelog offsets. Local state is thus never ahead of the last
+// committed transaction: after any failure, restoring the changelog's committed tail from
+// the checkpoint catches it up.
+#include <thread>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <rill/errors.hpp>
+
+#include "src/runtime/stream_thread.hpp"
+
+namespace rill::runtime {
+
+std::int64_t stream_thread::now_ms() const {
+  if (_app.monotonic_ms) return _app.monotonic_ms();
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void stream_thread::backoff(std::chrono::milliseconds how_long) const {
+  if (_app.real_backoff) std::this_thread::sleep_for(how_long);
+}
+
+void stream_thread::make_producer() {
+  auto props = _app.producer_props;
+  props["client.id"] = _name + "-producer";
+  if (_app.exactly_once) props["transactional.id"] = fmt::format("{}-{}", _app.transactional_id_prefix, _index);
+  _producer = _app.clients->make_producer(props);
+  if (_app.exactly_once) {
+    // Fences any earlier producer with this transactional.id and aborts what it left open.
+    if (kafka::error e = _producer->init_transactions(_app.task_timeout)) {
+      throw streams_error(fmt::format("{}: cannot initialize transactions: {}", _name, e.message()));
+    }
+  }
+  if (_collector) {
+    _collector->set_producer(*_producer);
+  } else {
+    _collector = std::make_unique<record_collector>(*_producer);
+    for (const auto& [topic, n] : _app.partition_counts) _collector->set_partition_count(topic, n);
+  }
+  _collector->set_transactional(_app.exactly_once);
+}
+
+void stream_thread::maybe_commit(bool force) {
+  if (!force && !_tasks->commit_requested() && now_ms() - _last_commit < _app.commit_interval.count()) return;
+  if (kafka::error e = commit()) on_transaction_error(e, "commit");
+}
+
+kafka::error stream_thread::commit() {
+  _last_commit = now_ms();
+  // Cached store entries go down first: they may send changelog and sink records.
+  _tasks->flush_caches();
+  auto offsets = _tasks->committable();
+  auto delivered = [this](const kafka::topic_partition& tp) { return _producer->delivered_offset(tp); };
+
+  if (_app.exactly_once) {
+    if (offsets.empty() && !_collector->in_transaction()) return {};
+    if (kafka::error e = commit_transaction(offsets)) return e;
+    hook("before_state_commit");
+    _tasks->commit_state(delivered);
+    hook("after_state_commit");
+    _tasks->mark_committed();
+    ++_counters.commits;
+    return {};
+  }
+
+  if (_collector->sent() != _sent_at_last_commit) {
+    if (kafka::error e = _producer->flush(_app.task_timeout)) throw send_failed(e);
+    _sent_at_last_commit = _collector->sent();
+  }
+  // Only now, with the changelog delivered, do the stores' writes and offsets become durable.
+  hook("before_state_commit");
+  _tasks->commit_state(delivered);
+  hook("after_state_commit");
+  if (offsets.empty()) return {};
+  if (kafka::error e = _consumer->commit(offsets)) {
+    if (e.type() == kafka::error::kind::task_migrated) {
+      spdlog::warn("{}: commit failed, the group is rebalancing ({}); the partitions' new owners reprocess from "
+                   "the last commit",
+                   _name, e.message());
+      return {};
+    }
+    if (e.type() == kafka::error::kind::fatal) throw streams_error(fmt::format("{}: {}", _name, e.message()));
+    const std::int64_t now = now_ms();
+    if (_commit_failing_since < 0) _commit_failing_since = now;
+    if (now - _commit_failing_since > _app.task_timeout.count()) {
+      throw streams_error(
+          fmt::format("{}: offsets could not be committed for longer than task.timeout.ms: {}", _name, e.message()));
+    }
+    spdlog::warn("{}: commit failed, retrying at the next interval: {}", _name, e.message());
+    return {};
+  }
+  _commit_failing_since = -1;
+  _tasks->mark_committed();
+  ++_counters.commits;
+  spdlog::debug("{}: committed {} offsets", _name, offsets.size());
+  return {};
+}
+
+kafka::error stream_thread::commit_transaction(const std::vector<kafka::partition_offset>& offsets) {
+  _collector->begin_transaction_if_needed();  // a commit that only moves offsets needs one too
+  if (!offsets.empty()) {
+    auto group = _consumer->metadata();
+    if (kafka::error e = _producer->send_offsets_to_transaction(offsets, *group, _app.task_timeout)) return e;
+  }
+  const std::int64_t started = now_ms();
+  for (;;) {
+    kafka::error e = _producer->commit_transaction(_app.task_timeout);
+    if (!e) break;
+    if (!e.retriable() || now_ms() - started > _app.task_timeout.count()) return e;
+    spdlog::warn("{}: committing the transaction failed, retrying: {}", _name, e.message());
+    backoff(std::chrono::milliseconds(50));
+  }
+  _collector->transaction_ended();
+  return {};
+}
+
+// The one place transaction errors are sorted (Kafka Streams' StreamsProducer does the same):
+//   task migrated (fenced, invalid epoch, a rebalance refused the offsets): this thread no
+//     longer owns its tasks as it thought; abort, close them dirty, start over from the
+//     committed offsets with a new producer (a rebalance then moves the tasks if needed);
+//   abortable: abort and reprocess from the last commit;
+//   retriable (still failing after task.timeout.ms of retries): as abortable;
+//   fatal: the thread dies; the uncaught-exception handler decides.
+void stream_thread::on_transaction_error(const kafka::error& e, std::string_view during) {
+  switch (e.type()) {
+    case kafka::error::kind::fatal:
+      throw streams_error(fmt::format("{}: fatal error during {}: {}", _name, during, e.message()));
+    case kafka::error::kind::task_migrated:
+      spdlog::warn("{}: task migrated ({}): aborting the transaction, closing the tasks dirty and rejoining", _name,
+                   e.message());
+      break;
+    case kafka::error::kind::abortable:
+    case kafka::error::kind::retriable:
+    case kafka::error::kind::none:
+      spdlog::warn("{}: transaction aborted during {} ({}); reprocessing from the last commit", _name, during,
+                   e.message());
+      break;
+  }
+  if (_collector->in_transaction()) {
+    if (kafka::error abort = _producer->abort_transaction(_app.task_timeout)) {
+      spdlog::warn("{}: abort failed ({}); the new producer fences the transaction instead", _name, abort.message());
+    }
+    _collector->transaction_ended();
+  }
+  rewind(e);
+}
+
+void stream_thread::rewind(const kafka::error& why) {
+  const std::int64_t now = now_ms();
+  if (_failing_since < 0) _failing_since = now;
+  if (now - _failing_since > _app.task_timeout.count()) {
+    throw streams_error(fmt::format("{}: kept failing for longer than task.timeout.ms: {}", _name, why.message()));
+  }
+  ++_counters.rewinds;
+  if (!_app.exactly_once) {
+    spdlog::warn("{}: producer failed ({}); rewinding its tasks to the last commit", _name, why.message());
+  }
+  auto partitions = _tasks->assigned();
+  _tasks->close_all(false);
+  make_producer();  // the old one may hold records it can no longer deliver, or be fenced
+  std::vector<kafka::partition_offset> positions;
+  for (const auto& tp : partitions) positions.push_back({tp, -1});
+  if (kafka::error e = _consumer->committed(positions, std::chrono::seconds(10))) {
+    throw streams_error(fmt::format("{}: cannot read committed offsets to rewind: {}", _name, e.message()));
+  }
+  if (kafka::error e = _consumer->seek(positions)) spdlog::warn("{}: seek while rewinding: {}", _name, e.message());
+  _consumer->resume(partitions);  // buffers were dropped, so nothing stays paused
+  _tasks->assign(partitions);
+  _starting_tasks = true;
+  backoff(std::chrono::milliseconds(100));
+}
+
+}  // namespace rill::runtime

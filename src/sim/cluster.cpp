@@ -1,0 +1,705 @@
+#include "src/sim/cluster.hpp"
+
+#include <algorithm>
+#include <condition_variable>
+
+#include <fmt/format.h>
+
+#include <rill/errors.hpp>
+
+namespace rill::sim {
+
+const char* to_string(point p) {
+  switch (p) {
+    case point::produce: return "produce";
+    case point::send_offsets: return "send_offsets";
+    case point::commit_transaction: return "commit_transaction";
+    case point::abort_transaction: return "abort_transaction";
+    case point::commit_offsets: return "commit_offsets";
+    case point::poll: return "poll";
+    case point::state_commit: return "state_commit";
+  }
+  return "?";
+}
+
+fault_injector::verdict fault_injector::decide(point p, const std::string& who) {
+  if (!_enabled) return verdict::none;
+  std::uniform_real_distribution<double> u(0, 1);
+  const double roll = u(_rng);
+  verdict v = verdict::none;
+  if (roll < _settings.crash / 2) v = verdict::crash_before;
+  else if (roll < _settings.crash) v = verdict::crash_after;
+  else if (p != point::state_commit && roll < _settings.crash + _settings.fail) v = verdict::fail;
+  if (v != verdict::none) {
+    const char* what = v == verdict::crash_before ? "crash before" : v == verdict::crash_after ? "crash after" : "fail";
+    _schedule.push_back(fmt::format("{} {} {}", who, what, to_string(p)));
+  }
+  return v;
+}
+
+namespace {
+
+using kafka::error;
+using kafka::partition_offset;
+using kafka::topic_partition;
+
+struct log_entry {
+  enum class kind : std::uint8_t { data, commit, abort };
+  kind type = kind::data;
+  std::optional<bytes> key;
+  std::optional<bytes> value;
+  rill::headers headers;
+  timestamp_ms timestamp = 0;
+  std::int64_t pid = -1;  // -1: not transactional
+};
+
+struct partition_log {
+  std::vector<log_entry> entries;  // offset = index
+  std::map<std::int64_t, std::int64_t> open;  // pid -> first offset of its open transaction here
+  struct aborted_range {
+    std::int64_t pid;
+    std::int64_t first;
+    std::int64_t last;  // the abort marker
+  };
+  std::vector<aborted_range> aborted;
+
+  std::int64_t end() const { return static_cast<std::int64_t>(entries.size()); }
+  std::int64_t stable_end() const {
+    std::int64_t lso = end();
+    for (const auto& [pid, first] : open) lso = std::min(lso, first);
+    return lso;
+  }
+  bool is_aborted(std::int64_t offset, std::int64_t pid) const {
+    if (pid < 0) return false;
+    return std::any_of(aborted.begin(), aborted.end(),
+                       [&](const aborted_range& a) { return a.pid == pid && offset >= a.first && offset < a.last; });
+  }
+};
+
+struct transactional_producer {
+  std::int64_t pid = 0;
+  std::int16_t epoch = -1;
+  bool ongoing = false;
+  std::set<topic_partition> partitions;
+  std::map<std::string, std::vector<partition_offset>> staged;  // group -> offsets
+};
+
+struct member {
+  std::string id;
+  std::vector<std::string> topics;
+  std::int64_t last_seen = 0;
+  std::int64_t session_timeout = 6000;
+  std::vector<topic_partition> assignment;  // of the current generation
+};
+
+struct group {
+  int generation = 0;
+  std::map<std::string, member> members;
+  std::map<topic_partition, std::int64_t> committed;
+};
+
+}  // namespace
+
+struct cluster::state {
+  mutable std::mutex mutex;
+  std::condition_variable data_arrived;
+  std::map<std::string, std::vector<partition_log>> topics;
+  std::map<std::string, transactional_producer> transactional;
+  std::map<std::string, group> groups;
+  std::int64_t clock = 0;
+  std::int64_t next_pid = 1000;
+  std::uint64_t next_member = 1;
+  cluster::counters stats;
+
+  partition_log& log(const topic_partition& tp) {
+    auto it = topics.find(tp.topic);
+    if (it == topics.end() || tp.partition < 0 || tp.partition >= static_cast<std::int32_t>(it->second.size())) {
+      throw rill::error(fmt::format("simulated cluster: no partition {}", tp.to_string()));
+    }
+    return it->second[static_cast<std::size_t>(tp.partition)];
+  }
+
+  // Range assignment of every subscribed topic over the members, ordered by id.
+  void rebalance(const std::string& group_id) {
+    group& g = groups[group_id];
+    ++g.generation;
+    ++stats.rebalances;
+    std::set<std::string> all_topics;
+    for (auto& [id, m] : g.members) {
+      m.assignment.clear();
+      all_topics.insert(m.topics.begin(), m.topics.end());
+    }
+    for (const auto& t : all_topics) {
+      auto it = topics.find(t);
+      if (it == topics.end()) continue;
+      std::vector<member*> subscribers;
+      for (auto& [id, m] : g.members) {
+        if (std::find(m.topics.begin(), m.topics.end(), t) != m.topics.end()) subscribers.push_back(&m);
+      }
+      if (subscribers.empty()) continue;
+      const auto n = static_cast<std::int32_t>(it->second.size());
+      const auto k = static_cast<std::int32_t>(subscribers.size());
+      std::int32_t p = 0;
+      for (std::int32_t i = 0; i < k; ++i) {
+        const std::int32_t count = n / k + (i < n % k ? 1 : 0);
+        for (std::int32_t j = 0; j < count; ++j) subscribers[static_cast<std::size_t>(i)]->assignment.push_back({t, p++});
+      }
+    }
+  }
+
+  // Removes members whose session expired.
+  void expire(const std::string& group_id) {
+    group& g = groups[group_id];
+    bool changed = false;
+    for (auto it = g.members.begin(); it != g.members.end();) {
+      if (clock - it->second.last_seen > it->second.session_timeout) {
+        it = g.members.erase(it);
+        ++stats.evicted_members;
+        changed = true;
+      } else {
+        ++it;
+      }
+    }
+    if (changed) rebalance(group_id);
+  }
+
+  void append_marker(const topic_partition& tp, std::int64_t pid, bool commit) {
+    partition_log& l = log(tp);
+    auto open = l.open.find(pid);
+    const std::int64_t first = open == l.open.end() ? l.end() : open->second;
+    log_entry marker;
+    marker.type = commit ? log_entry::kind::commit : log_entry::kind::abort;
+    marker.pid = pid;
+    if (!commit) l.aborted.push_back({pid, first, l.end()});
+    l.entries.push_back(std::move(marker));
+    l.open.erase(pid);
+  }
+
+  void end_transaction(transactional_producer& t, bool commit) {
+    for (const auto& tp : t.partitions) append_marker(tp, t.pid, commit);
+    if (commit) {
+      for (const auto& [group_id, offsets] : t.staged) {
+        for (const auto& po : offsets) groups[group_id].committed[po.tp] = po.offset;
+      }
+      ++stats.committed_transactions;
+    } else {
+      ++stats.aborted_transactions;
+    }
+    t.partitions.clear();
+    t.staged.clear();
+    t.ongoing = false;
+    data_arrived.notify_all();
+  }
+};
+
+namespace {
+
+using state = cluster::state;
+
+error fenced(const std::string& what) { return {error::kind::task_migrated, 90, what}; }
+
+// Applies the injector's verdict around a call: crash before, do it and crash after, or fail.
+template <class F>
+error guarded(fault_injector* faults, point p, const std::string& who, F&& call) {
+  auto v = faults ? faults->decide(p, who) : fault_injector::verdict::none;
+  if (v == fault_injector::verdict::crash_before) throw crash(fmt::format("{}: crash before {}", who, to_string(p)));
+  if (v == fault_injector::verdict::fail) {
+    const bool abortable = p == point::produce || p == point::send_offsets || p == point::commit_transaction;
+    return {abortable ? error::kind::abortable : error::kind::retriable, 0,
+            fmt::format("{}: injected failure of {}", who, to_string(p))};
+  }
+  error e = call();
+  if (v == fault_injector::verdict::crash_after) throw crash(fmt::format("{}: crash after {}", who, to_string(p)));
+  return e;
+}
+
+class sim_group_metadata final : public kafka::group_metadata {
+ public:
+  sim_group_metadata(std::string g, int gen, std::string m) : group(std::move(g)), generation(gen), member_id(std::move(m)) {}
+  std::string group;
+  int generation;
+  std::string member_id;
+};
+
+// ---------------------------------------------------------------------------------------
+class sim_consumer final : public kafka::consumer {
+ public:
+  sim_consumer(std::shared_ptr<state> s, fault_injector* faults, std::string who,
+               const std::map<std::string, std::string>& props)
+      : _s(std::move(s)), _faults(faults), _who(std::move(who)) {
+    if (auto it = props.find("group.id"); it != props.end()) _group = it->second;
+    if (auto it = props.find("isolation.level"); it != props.end()) _read_committed = it->second == "read_committed";
+    if (auto it = props.find("session.timeout.ms"); it != props.end()) _session_timeout = std::stoll(it->second);
+  }
+  ~sim_consumer() override {
+    // Dropping a consumer without close() is a crash: its membership lapses with its session.
+  }
+
+  error subscribe(const std::vector<std::string>& topics, kafka::rebalance_listener& listener) override {
+    std::lock_guard lock(_s->mutex);
+    _listener = &listener;
+    _topics = topics;
+    join_locked();
+    return {};
+  }
+
+  error assign(const std::vector<partition_offset>& positions) override {
+    std::lock_guard lock(_s->mutex);
+    _manual = true;
+    _assignment.clear();
+    _positions.clear();
+    for (const auto& po : positions) {
+      _assignment.push_back(po.tp);
+      _positions[po.tp] = std::max<std::int64_t>(po.offset, 0);
+    }
+    return {};
+  }
+
+  error poll(std::chrono::milliseconds timeout, std::size_t max, std::vector<kafka::consumed_record>& out) override {
+    error injected = guarded(_faults, point::poll, _who, [] { return error{}; });
+    if (!_manual) run_group_protocol();
+    std::unique_lock lock(_s->mutex);
+    if (!_manual && _joined) {
+      auto& g = _s->groups[_group];
+      if (auto it = g.members.find(_member_id); it != g.members.end()) it->second.last_seen = _s->clock;
+    }
+    if (injected) return injected;
+    fetch_locked(max, out);
+    if (out.empty() && timeout.count() > 0 && _s_blocking) {
+      _s->data_arrived.wait_for(lock, timeout);
+      fetch_locked(max, out);
+    }
+    return {};
+  }
+
+  error pause(const std::vector<topic_partition>& parts) override {
+    std::lock_guard lock(_s->mutex);
+    for (const auto& tp : parts) _paused.insert(tp);
+    return {};
+  }
+  error resume(const std::vector<topic_partition>& parts) override {
+    std::lock_guard lock(_s->mutex);
+    for (const auto& tp : parts) _paused.erase(tp);
+    return {};
+  }
+  error seek(const std::vector<partition_offset>& positions) override {
+    std::lock_guard lock(_s->mutex);
+    for (const auto& po : positions) _positions[po.tp] = std::max<std::int64_t>(po.offset, 0);
+    return {};
+  }
+
+  error commit(const std::vector<partition_offset>& offsets) override {
+    return guarded(_faults, point::commit_offsets, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      auto& g = _s->groups[_group];
+      auto it = g.members.find(_member_id);
+      if (it == g.members.end() || _generation != g.generation) {
+        ++_s->stats.fenced_offset_commits;
+        return fenced(fmt::format("{}: commit refused: generation {} is stale (group at {})", _who, _generation, g.generation));
+      }
+      for (const auto& po : offsets) g.committed[po.tp] = po.offset;
+      return {};
+    });
+  }
+
+  error committed(std::vector<partition_offset>& inout, std::chrono::milliseconds) override {
+    std::lock_guard lock(_s->mutex);
+    auto& g = _s->groups[_group];
+    for (auto& po : inout) {
+      auto it = g.committed.find(po.tp);
+      po.offset = it == g.committed.end() ? -1 : it->second;
+    }
+    return {};
+  }
+
+  error end_offsets(std::vector<partition_offset>& inout, std::chrono::milliseconds) override {
+    std::lock_guard lock(_s->mutex);
+    for (auto& po : inout) {
+      const partition_log& l = _s->log(po.tp);
+      po.offset = _read_committed ? l.stable_end() : l.end();
+    }
+    return {};
+  }
+
+  std::int64_t position(const topic_partition& tp) override {
+    std::lock_guard lock(_s->mutex);
+    auto it = _positions.find(tp);
+    return it == _positions.end() ? -1 : it->second;
+  }
+
+  bool caught_up(const topic_partition& tp) override {
+    std::lock_guard lock(_s->mutex);
+    auto it = _positions.find(tp);
+    if (it == _positions.end()) return false;
+    const partition_log& l = _s->log(tp);
+    return it->second >= (_read_committed ? l.stable_end() : l.end());
+  }
+
+  std::unique_ptr<kafka::group_metadata> metadata() override {
+    std::lock_guard lock(_s->mutex);
+    return std::make_unique<sim_group_metadata>(_group, _generation, _member_id);
+  }
+
+  std::string member_id() override {
+    std::lock_guard lock(_s->mutex);
+    return _member_id;
+  }
+
+  void close() override {
+    if (_closed) return;
+    _closed = true;
+    std::vector<topic_partition> revoked;
+    {
+      std::lock_guard lock(_s->mutex);
+      if (_manual || !_joined) return;
+      revoked = _assignment;
+    }
+    if (_listener != nullptr && !revoked.empty()) _listener->on_revoked(revoked);
+    std::lock_guard lock(_s->mutex);
+    _s->groups[_group].members.erase(_member_id);
+    _s->rebalance(_group);
+    _assignment.clear();
+    _joined = false;
+  }
+
+  static inline bool _s_blocking = false;
+
+ private:
+  void join_locked() {
+    _member_id = fmt::format("{}-member-{}", _who, _s->next_member++);
+    member m;
+    m.id = _member_id;
+    m.topics = _topics;
+    m.last_seen = _s->clock;
+    m.session_timeout = _session_timeout;
+    _s->groups[_group].members[_member_id] = m;
+    _s->rebalance(_group);
+    _joined = true;
+  }
+
+  // Eager protocol, synchronously: notices a new generation (or that this member was
+  // evicted) and runs the listener's callbacks outside the lock.
+  void run_group_protocol() {
+    std::vector<topic_partition> lost;
+    std::vector<topic_partition> revoked;
+    std::vector<topic_partition> assigned;
+    bool changed = false;
+    {
+      std::lock_guard lock(_s->mutex);
+      if (!_joined) return;
+      _s->expire(_group);
+      auto& g = _s->groups[_group];
+      auto it = g.members.find(_member_id);
+      if (it == g.members.end()) {
+        lost = _assignment;  // a zombie: the group went on without this member
+        _assignment.clear();
+        _positions.clear();
+        join_locked();
+        it = g.members.find(_member_id);
+      }
+      if (_generation != g.generation) {
+        changed = true;
+        if (lost.empty()) revoked = _assignment;
+        _generation = g.generation;
+        _assignment = it->second.assignment;
+        _positions.clear();
+        _paused.clear();
+        for (const auto& tp : _assignment) {
+          auto c = g.committed.find(tp);
+          _positions[tp] = c == g.committed.end() ? 0 : c->second;
+        }
+        assigned = _assignment;
+      }
+    }
+    if (!changed || _listener == nullptr) return;
+    if (!lost.empty()) _listener->on_lost(lost);
+    if (!revoked.empty()) _listener->on_revoked(revoked);
+    _listener->on_assigned(assigned);
+  }
+
+  void fetch_locked(std::size_t max, std::vector<kafka::consumed_record>& out) {
+    for (const auto& tp : _assignment) {
+      if (_paused.contains(tp)) continue;
+      const partition_log& l = _s->log(tp);
+      std::int64_t& pos = _positions[tp];
+      const std::int64_t end = _read_committed ? l.stable_end() : l.end();
+      while (pos < end && out.size() < max) {
+        const log_entry& e = l.entries[static_cast<std::size_t>(pos)];
+        const std::int64_t offset = pos++;
+        if (e.type != log_entry::kind::data) continue;
+        if (_read_committed && l.is_aborted(offset, e.pid)) continue;
+        struct owned {
+          std::optional<bytes> key;
+          std::optional<bytes> value;
+        };
+        auto* o = new owned{e.key, e.value};
+        kafka::consumed_record r;
+        r.owner = kafka::consumed_record::owner_ptr(o, [](void* p) { delete static_cast<owned*>(p); });
+        r.raw.topic = tp.topic;  // the task sets its own view; fine for readers that copy
+        r.raw.partition = tp.partition;
+        r.raw.offset = offset;
+        r.raw.timestamp = e.timestamp;
+        if (o->key) r.raw.key = bytes_view(*o->key);
+        if (o->value) r.raw.value = bytes_view(*o->value);
+        r.raw.headers = e.headers;
+        out.push_back(std::move(r));
+      }
+    }
+  }
+
+  std::shared_ptr<state> _s;
+  fault_injector* _faults;
+  std::string _who;
+  std::string _group = "none";
+  bool _read_committed = false;
+  std::int64_t _session_timeout = 6000;
+  kafka::rebalance_listener* _listener = nullptr;
+  std::vector<std::string> _topics;
+  bool _manual = false;
+  bool _joined = false;
+  bool _closed = false;
+  std::string _member_id;
+  int _generation = -1;
+  std::vector<topic_partition> _assignment;
+  std::map<topic_partition, std::int64_t> _positions;
+  std::set<topic_partition> _paused;
+};
+
+// ---------------------------------------------------------------------------------------
+class sim_producer final : public kafka::producer {
+ public:
+  sim_producer(std::shared_ptr<state> s, fault_injector* faults, std::string who,
+               const std::map<std::string, std::string>& props)
+      : _s(std::move(s)), _faults(faults), _who(std::move(who)) {
+    if (auto it = props.find("transactional.id"); it != props.end()) _tid = it->second;
+  }
+
+  error send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
+             std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp) override {
+    return guarded(_faults, point::produce, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      topic_partition tp{std::string(topic), partition};
+      auto t = _s->topics.find(tp.topic);
+      if (t == _s->topics.end()) return {error::kind::fatal, 3, fmt::format("unknown topic {}", topic)};
+      if (tp.partition < 0) tp.partition = static_cast<std::int32_t>(_round_robin++ % t->second.size());
+      std::int64_t pid = -1;
+      if (!_tid.empty()) {
+        auto& txn = _s->transactional[_tid];
+        if (txn.epoch != _epoch) {
+          ++_s->stats.fenced_produces;
+          return fenced(fmt::format("{}: producer fenced (epoch {} < {})", _who, _epoch, txn.epoch));
+        }
+        if (!txn.ongoing) return {error::kind::fatal, 48, "produce outside a transaction"};
+        pid = txn.pid;
+        txn.partitions.insert(tp);
+      }
+      partition_log& l = _s->log(tp);
+      log_entry e;
+      if (key) e.key.emplace(key->begin(), key->end());
+      if (value) e.value.emplace(value->begin(), value->end());
+      e.headers = headers;
+      e.timestamp = timestamp;
+      e.pid = pid;
+      if (pid >= 0) l.open.try_emplace(pid, l.end());
+      _delivered[tp] = l.end();
+      l.entries.push_back(std::move(e));
+      _s->data_arrived.notify_all();
+      return {};
+    });
+  }
+
+  error flush(std::chrono::milliseconds) override { return {}; }
+  void poll() override {}
+
+  std::optional<std::int64_t> delivered_offset(const topic_partition& tp) const override {
+    auto it = _delivered.find(tp);
+    if (it == _delivered.end()) return std::nullopt;
+    return it->second;
+  }
+
+  std::int32_t partition_count(std::string_view topic, std::chrono::milliseconds) override {
+    std::lock_guard lock(_s->mutex);
+    auto it = _s->topics.find(std::string(topic));
+    return it == _s->topics.end() ? -1 : static_cast<std::int32_t>(it->second.size());
+  }
+
+  error init_transactions(std::chrono::milliseconds) override {
+    std::lock_guard lock(_s->mutex);
+    auto [it, fresh] = _s->transactional.try_emplace(_tid);
+    auto& txn = it->second;
+    if (fresh) txn.pid = _s->next_pid++;
+    if (txn.ongoing) _s->end_transaction(txn, false);  // what the previous holder left open
+    ++txn.epoch;
+    _epoch = txn.epoch;
+    return {};
+  }
+
+  error begin_transaction() override {
+    std::lock_guard lock(_s->mutex);
+    auto& txn = _s->transactional[_tid];
+    if (txn.epoch != _epoch) {
+      ++_s->stats.fenced_produces;
+      return fenced(fmt::format("{}: producer fenced", _who));
+    }
+    txn.ongoing = true;
+    return {};
+  }
+
+  error send_offsets_to_transaction(const std::vector<partition_offset>& offsets, const kafka::group_metadata& gm,
+                                    std::chrono::milliseconds) override {
+    return guarded(_faults, point::send_offsets, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      auto& txn = _s->transactional[_tid];
+      if (txn.epoch != _epoch) {
+        ++_s->stats.fenced_produces;
+        return fenced(fmt::format("{}: producer fenced", _who));
+      }
+      const auto& meta = dynamic_cast<const sim_group_metadata&>(gm);
+      auto& g = _s->groups[meta.group];
+      if (!g.members.contains(meta.member_id) || meta.generation != g.generation) {
+        ++_s->stats.fenced_offset_commits;
+        return fenced(fmt::format("{}: transactional offset commit refused: generation {} is stale (group at {})", _who,
+                                  meta.generation, g.generation));
+      }
+      auto& staged = txn.staged[meta.group];
+      staged.insert(staged.end(), offsets.begin(), offsets.end());
+      return {};
+    });
+  }
+
+  error commit_transaction(std::chrono::milliseconds) override {
+    return guarded(_faults, point::commit_transaction, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      auto& txn = _s->transactional[_tid];
+      if (txn.epoch != _epoch) {
+        ++_s->stats.fenced_produces;
+        return fenced(fmt::format("{}: producer fenced at commit", _who));
+      }
+      _s->end_transaction(txn, true);
+      return {};
+    });
+  }
+
+  error abort_transaction(std::chrono::milliseconds) override {
+    return guarded(_faults, point::abort_transaction, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      auto& txn = _s->transactional[_tid];
+      if (txn.epoch != _epoch) return fenced(fmt::format("{}: producer fenced at abort", _who));
+      if (txn.ongoing) _s->end_transaction(txn, false);
+      return {};
+    });
+  }
+
+ private:
+  std::shared_ptr<state> _s;
+  fault_injector* _faults;
+  std::string _who;
+  std::string _tid;
+  std::int16_t _epoch = -1;
+  std::uint64_t _round_robin = 0;
+  std::map<topic_partition, std::int64_t> _delivered;
+};
+
+class sim_admin final : public kafka::admin {
+ public:
+  explicit sim_admin(std::shared_ptr<state> s) : _s(std::move(s)) {}
+  error create_topics(const std::vector<kafka::new_topic>& topics, std::chrono::milliseconds) override {
+    std::lock_guard lock(_s->mutex);
+    for (const auto& t : topics) {
+      auto& parts = _s->topics[t.name];
+      if (parts.empty()) parts.resize(static_cast<std::size_t>(t.partitions));
+    }
+    return {};
+  }
+  error partition_counts(const std::vector<std::string>& topics, std::map<std::string, std::int32_t>& out,
+                         std::chrono::milliseconds) override {
+    std::lock_guard lock(_s->mutex);
+    for (const auto& t : topics) {
+      if (auto it = _s->topics.find(t); it != _s->topics.end()) out[t] = static_cast<std::int32_t>(it->second.size());
+    }
+    return {};
+  }
+
+ private:
+  std::shared_ptr<state> _s;
+};
+
+class sim_factory final : public kafka::client_factory {
+ public:
+  sim_factory(std::shared_ptr<state> s, fault_injector* faults, std::string who)
+      : _s(std::move(s)), _faults(faults), _who(std::move(who)) {}
+  std::unique_ptr<kafka::consumer> make_consumer(const std::map<std::string, std::string>& props) override {
+    return std::make_unique<sim_consumer>(_s, _faults, _who, props);
+  }
+  std::unique_ptr<kafka::producer> make_producer(const std::map<std::string, std::string>& props) override {
+    return std::make_unique<sim_producer>(_s, _faults, _who, props);
+  }
+  std::unique_ptr<kafka::admin> make_admin(const std::map<std::string, std::string>&) override {
+    return std::make_unique<sim_admin>(_s);
+  }
+
+ private:
+  std::shared_ptr<state> _s;
+  fault_injector* _faults;
+  std::string _who;
+};
+
+}  // namespace
+
+cluster::cluster(std::shared_ptr<fault_injector> faults) : _state(std::make_shared<state>()), _faults(std::move(faults)) {}
+cluster::~cluster() = default;
+
+void cluster::create_topic(const std::string& name, std::int32_t partitions) {
+  std::lock_guard lock(_state->mutex);
+  auto& parts = _state->topics[name];
+  if (parts.empty()) parts.resize(static_cast<std::size_t>(partitions));
+}
+
+std::int32_t cluster::partitions(const std::string& topic) const {
+  std::lock_guard lock(_state->mutex);
+  auto it = _state->topics.find(topic);
+  return it == _state->topics.end() ? -1 : static_cast<std::int32_t>(it->second.size());
+}
+
+std::int64_t cluster::now() const {
+  std::lock_guard lock(_state->mutex);
+  return _state->clock;
+}
+
+void cluster::advance(std::int64_t ms) {
+  std::lock_guard lock(_state->mutex);
+  _state->clock += ms;
+}
+
+std::unique_ptr<kafka::client_factory> cluster::clients(const std::string& who) {
+  return std::make_unique<sim_factory>(_state, _faults.get(), who);
+}
+
+std::vector<cluster::record> cluster::read_committed(const std::string& topic, std::int32_t partition) const {
+  std::lock_guard lock(_state->mutex);
+  std::vector<record> out;
+  const partition_log& l = _state->log({topic, partition});
+  const std::int64_t end = l.stable_end();
+  for (std::int64_t o = 0; o < end; ++o) {
+    const log_entry& e = l.entries[static_cast<std::size_t>(o)];
+    if (e.type != log_entry::kind::data || l.is_aborted(o, e.pid)) continue;
+    out.push_back({e.key, e.value, e.headers, e.timestamp, o});
+  }
+  return out;
+}
+
+std::vector<cluster::record> cluster::read_committed(const std::string& topic) const {
+  std::vector<record> out;
+  for (std::int32_t p = 0; p < partitions(topic); ++p) {
+    auto part = read_committed(topic, p);
+    out.insert(out.end(), part.begin(), part.end());
+  }
+  return out;
+}
+
+cluster::counters cluster::stats() const {
+  std::lock_guard lock(_state->mutex);
+  return _state->stats;
+}
+
+}  // namespace rill::sim

@@ -1,0 +1,122 @@
+// The simulated cluster: a test tool, not a broker. It stands behind the same client
+// interfaces as librdkafka (src/kafka/client.hpp) and has the Kafka semantics the embedded
+// mock lacks, so exactly-once can be proven on it:
+//
+// - partition logs where transaction markers take offsets; the last stable offset; a
+//   read_committed consumer sees neither open nor aborted transactions' records;
+// - producer ids and epochs: init_transactions with a transactional.id bumps the epoch,
+//   aborts what the previous holder left open, and fences it (its next call fails);
+// - transactional offset commits (send_offsets_to_transaction) stored at commit, and
+//   rejected when the group generation they carry is stale (KIP-447), which is how a zombie
+//   stream thread is fenced under exactly-once v2;
+// - consumer groups with generations, the range assignor, the eager protocol, and session
+//   timeouts on a logical clock;
+// - a seeded fault injector that can make any instrumented call crash its caller or fail.
+//
+// Everything is synchronous and single-threaded under one mutex: a test steps its stream
+// threads itself, and a run is deterministic for its seed. Records stay in memory forever
+// (no retention, no compaction).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "src/kafka/client.hpp"
+
+namespace rill::sim {
+
+// Where the fault injector may strike. `before`/`after` name the side of the call.
+enum class point {
+  produce,
+  send_offsets,
+  commit_transaction,
+  abort_transaction,
+  commit_offsets,
+  poll,
+  state_commit,  // the runtime writing its stores (reported through a hook)
+};
+const char* to_string(point p);
+
+// Thrown into the calling stream thread to kill it on the spot, as a crash would: the test
+// harness catches it and tears the instance down without any clean-up.
+class crash : public detail::runtime_abort {
+ public:
+  using runtime_abort::runtime_abort;
+};
+
+// Decides, deterministically from its seed, where faults happen. Probabilities are per call.
+class fault_injector {
+ public:
+  struct settings {
+    double crash = 0;  // probability a call crashes its caller (before or after the call)
+    double fail = 0;   // probability a call fails with a retriable or abortable error
+  };
+  fault_injector(std::uint64_t seed, settings s) : _rng(seed), _settings(s) {}
+
+  enum class verdict { none, crash_before, crash_after, fail };
+  verdict decide(point p, const std::string& who);
+  void enable(bool on) { _enabled = on; }
+  // What happened so far, for a failing seed's report.
+  const std::vector<std::string>& schedule() const noexcept { return _schedule; }
+
+ private:
+  std::mt19937_64 _rng;
+  settings _settings;
+  bool _enabled = true;
+  std::vector<std::string> _schedule;
+};
+
+class cluster {
+ public:
+  struct counters {
+    std::uint64_t fenced_produces = 0;       // produce/commit refused for an old epoch
+    std::uint64_t fenced_offset_commits = 0;  // (transactional) offset commits of a stale generation
+    std::uint64_t aborted_transactions = 0;
+    std::uint64_t committed_transactions = 0;
+    std::uint64_t rebalances = 0;
+    std::uint64_t evicted_members = 0;
+  };
+
+  explicit cluster(std::shared_ptr<fault_injector> faults = nullptr);
+  ~cluster();
+
+  void create_topic(const std::string& name, std::int32_t partitions);
+  std::int32_t partitions(const std::string& topic) const;
+
+  // The logical clock, in milliseconds; it moves only with advance().
+  std::int64_t now() const;
+  void advance(std::int64_t ms);
+
+  // Clients for one instance (`who` names it in fault reports).
+  std::unique_ptr<kafka::client_factory> clients(const std::string& who);
+
+  // Read_committed view of a partition (what a transactional reader sees), in order.
+  struct record {
+    std::optional<bytes> key;
+    std::optional<bytes> value;
+    rill::headers headers;
+    timestamp_ms timestamp = 0;
+    std::int64_t offset = 0;
+  };
+  std::vector<record> read_committed(const std::string& topic, std::int32_t partition) const;
+  std::vector<record> read_committed(const std::string& topic) const;  // all partitions, by partition
+
+  counters stats() const;
+  fault_injector* faults() const noexcept { return _faults.get(); }
+
+  struct state;  // everything, behind the mutex (cluster.cpp)
+
+ private:
+  std::shared_ptr<state> _state;
+  std::shared_ptr<fault_injector> _faults;
+};
+
+}  // namespace rill::sim
