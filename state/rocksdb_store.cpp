@@ -121,6 +121,12 @@ void rocksdb_env::configure(rocksdb::Options& options, const std::string& store)
   options.max_write_buffer_number = 2;
   options.max_background_jobs = 2;
   options.keep_log_file_num = 2;
+  // A rebalance opens and closes many small databases: open them on the calling thread,
+  // without the periodic stats tasks that start a timer thread per open.
+  options.max_file_opening_threads = 1;
+  options.stats_dump_period_sec = 0;
+  options.stats_persist_period_sec = 0;
+
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = _cache;
   table.cache_index_and_filter_blocks = true;  // counted in the bound, and evictable

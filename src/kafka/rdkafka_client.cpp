@@ -57,6 +57,7 @@ error::kind classify(rd_kafka_resp_err_t code) {
     case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
     case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
     case RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS:
+    case RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT:
       return error::kind::retriable;
     default:
       return error::kind::fatal;
@@ -340,7 +341,7 @@ class rdkafka_consumer final : public consumer {
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts, void* opaque) {
     auto* self = static_cast<rdkafka_consumer*>(opaque);
-        const char* protocol = rd_kafka_rebalance_protocol(rk);  // NULL when there is none (closing)
+    const char* protocol = rd_kafka_rebalance_protocol(rk);  // NULL when there is none (closing)
     const bool cooperative = protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
     try {
       const auto partitions = from_list(parts);

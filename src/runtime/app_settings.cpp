@@ -1,10 +1,15 @@
 #include "src/runtime/app_settings.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 namespace rill::runtime {
 
@@ -19,7 +24,8 @@ std::map<std::string, std::string> merged(std::map<std::string, std::string> def
 app_shared settings_from(const detail::compiled_topology& topology, const config& cfg) {
   auto app_id = cfg.get(cfg::application_id);
   if (!app_id) {
-    throw config_error("setting 'application.id' is required: it names the consumer group and internal topics");
+    throw config_error(
+        "setting 'application.id' is required: it names the consumer group and internal topics");
   }
   const bool eos = cfg.get_string(cfg::processing_guarantee) == "exactly_once_v2";
   app_shared s;
@@ -31,17 +37,20 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);
   s.tasks.errors = error_policy::from_config(cfg);
   s.tasks.wall_clock = [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
         .count();
   };
   // Kafka Streams' defaults: 30 s at-least-once, 100 ms exactly-once.
-  s.commit_interval = std::chrono::milliseconds(cfg.get(cfg::commit_interval_ms) ? cfg.get_int(cfg::commit_interval_ms)
-                                                                                  : (eos ? 100 : 30000));
+  s.commit_interval = std::chrono::milliseconds(cfg.get(cfg::commit_interval_ms)
+                                                    ? cfg.get_int(cfg::commit_interval_ms)
+                                                    : (eos ? 100 : 30000));
   s.poll_timeout = std::chrono::milliseconds(cfg.get_int(cfg::poll_ms));
   s.task_timeout = std::chrono::milliseconds(cfg.get_int(cfg::task_timeout_ms));
-  s.buffered_per_partition = static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
-  s.cache_bytes_per_thread =
-      static_cast<std::size_t>(cfg.get_int(cfg::cache_max_bytes) / cfg.get_int(cfg::num_stream_threads));
+  s.buffered_per_partition =
+      static_cast<std::size_t>(cfg.get_int(cfg::buffered_records_per_partition));
+  s.cache_bytes_per_thread = static_cast<std::size_t>(cfg.get_int(cfg::cache_max_bytes) /
+                                                      cfg.get_int(cfg::num_stream_threads));
   s.state_cleanup_delay = std::chrono::milliseconds(cfg.get_int(cfg::state_cleanup_delay_ms));
   s.next_state_cleanup = std::make_shared<std::atomic<std::int64_t>>(0);
   s.consumer_props = merged({{"group.id", *app_id},
@@ -56,23 +65,58 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
                             cfg.with_prefix("producer."));
   if (eos) s.producer_props.emplace("transaction.timeout.ms", "10000");
   for (const auto& sub : topology.subtopologies) {
-    for (const auto& t : sub.source_topics) s.source_topics.push_back(detail::resolve_topic(*app_id, t));
+    for (const auto& t : sub.source_topics)
+      s.source_topics.push_back(detail::resolve_topic(*app_id, t));
   }
   return s;
 }
 
-std::string stable_process_id(const config& cfg, const std::string& dir) {
-  if (auto id = cfg.get(cfg::process_id)) return *id;
-  const std::string path = dir + "/rill-process-id";
-  if (std::ifstream in(path); in) {
-    std::string id;
-    if (std::getline(in, id) && !id.empty()) return id;
-  }
+namespace {
+std::string random_id() {
   std::random_device random;
-  const std::string id = fmt::format("{:08x}{:08x}", random(), random());
+  return fmt::format("{:08x}{:08x}", random(), random());
+}
+}  // namespace
+
+process_identity::process_identity(const config& cfg, const std::string& dir) {
+  if (auto id = cfg.get(cfg::process_id)) {
+    _id = *id;
+    return;
+  }
   std::filesystem::create_directories(dir);
-  std::ofstream(path) << id << "\n";
-  return id;
+  const std::string path = dir + "/rill-process-id";
+  _fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (_fd < 0 || ::flock(_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (_fd >= 0) ::close(_fd);
+    _fd = -1;
+    _id = random_id();
+    spdlog::warn(
+        "another instance holds {}; this one uses process id {} (give each instance its own "
+        "state.dir, or set process.id)",
+        path, _id);
+    return;
+  }
+  char buf[64] = {};
+  const ssize_t n = ::pread(_fd, buf, sizeof buf - 1, 0);
+  std::string existing(buf, n > 0 ? static_cast<std::size_t>(n) : 0);
+  while (!existing.empty() && (existing.back() == '\n' || existing.back() == ' '))
+    existing.pop_back();
+  if (!existing.empty()) {
+    _id = existing;
+    return;
+  }
+  _id = random_id();
+  const std::string line = _id + "\n";
+  if (::pwrite(_fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
+    spdlog::warn("cannot write {}; the process id will change at the next start", path);
+  }
+}
+
+process_identity::~process_identity() {
+  if (_fd >= 0) {
+    ::flock(_fd, LOCK_UN);
+    ::close(_fd);
+  }
 }
 
 }  // namespace rill::runtime

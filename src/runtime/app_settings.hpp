@@ -13,8 +13,22 @@ namespace rill::runtime {
 // Throws config_error.
 app_shared settings_from(const detail::compiled_topology& topology, const config& cfg);
 
-// A process id that stays the same across restarts: `process.id` if set, else one kept in
-// `<dir>/rill-process-id` (made on first use). Exactly-once derives transactional ids from it.
-std::string stable_process_id(const config& cfg, const std::string& dir);
+// A process id that stays the same across restarts: `process.id` if set, else the one kept in
+// `<dir>/rill-process-id` (made on first use). Exactly-once derives transactional ids from it,
+// so a restarted instance fences what its predecessor left open. The file is locked while the
+// instance lives: a second instance on the same state directory gets a fresh id of its own
+// (else the two would keep fencing each other).
+class process_identity {
+ public:
+  process_identity(const config& cfg, const std::string& dir);
+  ~process_identity();
+  process_identity(const process_identity&) = delete;
+  process_identity& operator=(const process_identity&) = delete;
+  const std::string& id() const noexcept { return _id; }
+
+ private:
+  std::string _id;
+  int _fd = -1;
+};
 
 }  // namespace rill::runtime

@@ -11,7 +11,7 @@ namespace rill::runtime {
 void record_collector::send(std::string_view topic, std::int32_t partition,
                             std::optional<bytes_view> key, std::optional<bytes_view> value,
                             const rill::headers& headers, timestamp_ms timestamp) {
-    if (partition < 0 && key) partition = default_partition(*key, partition_count(topic));
+  if (partition < 0 && key) partition = default_partition(*key, partition_count(topic));
   begin_transaction_if_needed();
   if (kafka::error e = _producer->send(topic, partition, key, value, headers, timestamp))
     throw send_failed(std::move(e));

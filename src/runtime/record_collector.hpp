@@ -37,7 +37,7 @@ class record_collector final : public detail::record_sender {
   void set_partition_count(const std::string& topic, std::int32_t count) {
     _partitions[topic] = count;
   }
-    void set_producer(kafka::producer& p) {
+  void set_producer(kafka::producer& p) {
     _producer = &p;
     _in_transaction = false;
   }
@@ -53,7 +53,7 @@ class record_collector final : public detail::record_sender {
  private:
   kafka::producer* _producer;
   std::map<std::string, std::int32_t, std::less<>> _partitions;
-    std::uint64_t _sent = 0;
+  std::uint64_t _sent = 0;
   bool _transactional = false;
   bool _in_transaction = false;
 };

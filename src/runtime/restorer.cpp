@@ -34,6 +34,7 @@ restorer::restorer(kafka::client_factory& clients, std::map<std::string, std::st
 
 restorer::~restorer() {
   if (_consumer) _consumer->close();
+  if (_ends) _ends->close();
 }
 
 bool restorer::add(stream_task& task) {
@@ -47,10 +48,20 @@ bool restorer::add(stream_task& task) {
     props["enable.partition.eof"] = "false";
     props["auto.offset.reset"] = "earliest";
     _consumer = _clients.make_consumer(props);
+    // The end is the high watermark, which a read_committed consumer does not report (it
+    // says the last stable offset, which a zombie's open transaction can hold back while
+    // committed ones follow it). Reading read_committed up to it waits for every open
+    // transaction there to end: at most transaction.timeout.ms.
+    if (auto it = props.find("isolation.level");
+        it != props.end() && it->second == "read_committed") {
+      props["client.id"] = _name + "-restore-end";
+      props["isolation.level"] = "read_uncommitted";
+      _ends = _clients.make_consumer(props);
+    }
   }
   std::vector<kafka::partition_offset> ends;
   for (const auto& l : logs) ends.push_back({l.partition, -1});
-  if (kafka::error e = _consumer->end_offsets(ends, std::chrono::seconds(30))) {
+  if (kafka::error e = (_ends ? _ends : _consumer)->end_offsets(ends, std::chrono::seconds(30))) {
     throw streams_error(fmt::format("task {}: cannot read the end of its changelogs: {}",
                                     task.id().to_string(), e.message()));
   }

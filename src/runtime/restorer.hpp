@@ -1,6 +1,8 @@
 // Restoration: replays the changelogs of a thread's new tasks into their stores before the
-// tasks run, from each store's checkpoint to the changelog's end as it was when the task
-// was assigned, in large batches. One restore consumer per thread, outside the group;
+// tasks run, from each store's checkpoint to the changelog's end (its high watermark) as it
+// was when the task was assigned, in large batches. Under exactly-once the records are read
+// read_committed, so restoration ends once every transaction open before that end has
+// committed or aborted. One restore consumer per thread, outside the group;
 // the thread calls restore_some() between polls of its main consumer, so the member keeps
 // heartbeating and other tasks keep running while big stores restore.
 #pragma once
@@ -44,6 +46,9 @@ class restorer {
   std::shared_ptr<restore_listener> _listener;
   std::string _name;
   std::unique_ptr<kafka::consumer> _consumer;
+  std::unique_ptr<kafka::consumer>
+      _ends;  // under read_committed: a read_uncommitted one, for high watermarks
+
   std::vector<std::unique_ptr<partition>> _partitions;
   std::vector<kafka::consumed_record> _batch;
   std::uint64_t _restored = 0;

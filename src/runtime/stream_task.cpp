@@ -261,10 +261,20 @@ cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuatio
                                            std::move(callback), owner);
 }
 
-std::vector<partition_offset> stream_task::committable_offsets() const {
+void stream_task::start_from(const std::vector<partition_offset>& committed) {
+  for (const auto& po : committed) {
+    const int i = input_index(po.tp.topic, po.tp.partition);
+    if (i < 0 || po.offset < 0) continue;
+    _queues[static_cast<std::size_t>(i)].consumed_offset = po.offset;
+    _queues[static_cast<std::size_t>(i)].committed_offset = po.offset;
+  }
+}
+
+std::vector<partition_offset> stream_task::committable_offsets(bool every) const {
   std::vector<partition_offset> out;
   for (std::size_t i = 0; i < _queues.size(); ++i) {
-    if (_queues[i].consumed_offset > _queues[i].committed_offset) {
+    if (_queues[i].consumed_offset > _queues[i].committed_offset ||
+        (every && _queues[i].consumed_offset >= 0)) {
       out.push_back({_inputs[i], _queues[i].consumed_offset});
     }
   }

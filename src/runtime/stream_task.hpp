@@ -106,8 +106,13 @@ class stream_task final : public detail::task_context {
   bool punctuate_stream_time();
   bool punctuate_wall_clock(timestamp_ms now);
 
-  // Next offsets to commit for inputs that advanced since mark_committed().
-  std::vector<partition_offset> committable_offsets() const;
+  // Where the inputs start: the group's committed offsets (-1: none), as consumed and
+  // committed so far.
+  void start_from(const std::vector<partition_offset>& committed);
+  // Next offsets to commit: for inputs that advanced since mark_committed(), or, with
+  // `every`, for every input whose position is known (exactly-once sends them all, so a
+  // transaction that is open holds every one of its tasks' offsets unstable).
+  std::vector<partition_offset> committable_offsets(bool every = false) const;
   void mark_committed();
   bool commit_requested() const noexcept { return _commit_requested; }
 

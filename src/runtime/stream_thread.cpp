@@ -42,13 +42,27 @@ void stream_thread::set_up() {
   consumer_props["client.id"] = _name + "-consumer";
   _consumer = _app.clients->make_consumer(consumer_props);
   _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
-  _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
+  _restorer =
+      std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
   make_producer();
   state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get()};
-  _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector, _app.buffered_per_partition,
-                                          services, _restorer.get());
+  _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector,
+                                          _app.buffered_per_partition, services, _restorer.get());
+  if (_app.exactly_once) {
+    _tasks->read_committed_offsets_with([this](std::vector<kafka::partition_offset>& offsets) {
+      kafka::error e = _consumer->committed(offsets, std::chrono::seconds(1));
+      if (!e) return true;
+      if (e.retriable()) {
+        spdlog::debug("{}: committed offsets not stable yet: {}", _name, e.message());
+        return false;
+      }
+      throw streams_error(fmt::format("{}: cannot read committed offsets: {}", _name, e.message()));
+    });
+  }
+
   set_state(thread_state::rebalancing);
-  if (kafka::error e = _consumer->subscribe(_app.source_topics, *this)) throw streams_error(e.message());
+  if (kafka::error e = _consumer->subscribe(_app.source_topics, *this))
+    throw streams_error(e.message());
   spdlog::info("{}: started{}, subscribed to {}", _name, _app.exactly_once ? " (exactly-once)" : "",
                fmt::join(_app.source_topics, ", "));
   _last_commit = now_ms();
@@ -129,8 +143,10 @@ void stream_thread::run_once() {
   } catch (const send_failed& e) {
     // A record could not be sent (or a transaction begun): what was processed since the last
     // commit cannot be trusted, so it is done again.
-    if (_app.exactly_once) on_transaction_error(e.error(), "send");
-    else rewind(e.error());
+    if (_app.exactly_once)
+      on_transaction_error(e.error(), "send");
+    else
+      rewind(e.error());
   }
   _producer->poll();
   publish_counters();
@@ -207,8 +223,9 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
     failure = e.what();
   }
   if (!failure.empty()) {
-    spdlog::warn("{}: commit on revocation failed ({}); the new owners reprocess from the last commit", _name,
-                 failure);
+    spdlog::warn(
+        "{}: commit on revocation failed ({}); the new owners reprocess from the last commit",
+        _name, failure);
     if (_app.exactly_once && _collector->in_transaction()) {
       (void)_producer->abort_transaction(std::chrono::seconds(10));
       _collector->transaction_ended();
@@ -221,6 +238,14 @@ void stream_thread::on_lost(const std::vector<kafka::topic_partition>& partition
   set_state(thread_state::rebalancing);
   spdlog::warn("{}: {} partition(s) lost; closing their tasks without committing", _name,
                partitions.size());
+  if (_app.exactly_once && _collector->in_transaction()) {
+    // The open transaction holds what the lost tasks produced: it must never commit. Abort it;
+    // every task's work since the last commit went with it, so all of them start over.
+    (void)_producer->abort_transaction(_app.task_timeout);
+    _collector->transaction_ended();
+    _tasks->close_all(false);
+    return;
+  }
   _tasks->close_tasks_of(partitions, false);
 }
 

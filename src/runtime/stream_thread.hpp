@@ -42,7 +42,7 @@ struct app_shared {
   const state::rocksdb_env* rocksdb = nullptr;
   std::size_t cache_bytes_per_thread = 10 << 20;
   std::shared_ptr<rill::restore_listener> restore_events;
-    std::chrono::milliseconds state_cleanup_delay{600000};
+  std::chrono::milliseconds state_cleanup_delay{600000};
   std::shared_ptr<std::atomic<std::int64_t>> next_state_cleanup;  // steady-clock ms
   // Exactly-once v2: one transactional producer per thread, transactional.id
   // "<transactional_id_prefix>-<thread index>" (prefix: "<application.id>-<process id>").
@@ -79,7 +79,7 @@ class stream_thread final : private kafka::rebalance_listener {
   stream_thread(int index, const app_shared& app, state_callback on_state, error_callback on_error);
   ~stream_thread();
 
-    void start();
+  void start();
   // Asks the loop to finish: it commits, closes its tasks and leaves the group.
   void request_stop() { _stop.store(true); }
   void join();
@@ -101,10 +101,10 @@ class stream_thread final : private kafka::rebalance_listener {
  private:
   void run();
   void run_once();
-    void maybe_commit(bool force);
+  void maybe_commit(bool force);
   // Commits: at-least-once (flush, state, offsets) or exactly-once (offsets and output in one
   // transaction, then state). stream_thread_commit.cpp.
-    // Returns what made a commit fail (at-least-once handles its own and returns nothing).
+  // Returns what made a commit fail (at-least-once handles its own and returns nothing).
   kafka::error commit();
   kafka::error commit_transaction(const std::vector<kafka::partition_offset>& offsets);
   void backoff(std::chrono::milliseconds how_long) const;
@@ -145,7 +145,7 @@ class stream_thread final : private kafka::rebalance_listener {
   bool _starting_tasks = false;  // assigned tasks not all running yet
   std::uint64_t _sent_at_last_commit = 0;
   std::vector<kafka::consumed_record> _batch;
-    std::int64_t _last_commit = 0;
+  std::int64_t _last_commit = 0;
   std::int64_t _failing_since = -1;         // producer failures
   std::int64_t _commit_failing_since = -1;  // commit failures
   thread_counters _counters;

@@ -21,7 +21,8 @@ namespace rill::runtime {
 
 std::int64_t stream_thread::now_ms() const {
   if (_app.monotonic_ms) return _app.monotonic_ms();
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -32,12 +33,14 @@ void stream_thread::backoff(std::chrono::milliseconds how_long) const {
 void stream_thread::make_producer() {
   auto props = _app.producer_props;
   props["client.id"] = _name + "-producer";
-  if (_app.exactly_once) props["transactional.id"] = fmt::format("{}-{}", _app.transactional_id_prefix, _index);
+  if (_app.exactly_once)
+    props["transactional.id"] = fmt::format("{}-{}", _app.transactional_id_prefix, _index);
   _producer = _app.clients->make_producer(props);
   if (_app.exactly_once) {
     // Fences any earlier producer with this transactional.id and aborts what it left open.
     if (kafka::error e = _producer->init_transactions(_app.task_timeout)) {
-      throw streams_error(fmt::format("{}: cannot initialize transactions: {}", _name, e.message()));
+      throw streams_error(
+          fmt::format("{}: cannot initialize transactions: {}", _name, e.message()));
     }
   }
   if (_collector) {
@@ -50,7 +53,9 @@ void stream_thread::make_producer() {
 }
 
 void stream_thread::maybe_commit(bool force) {
-  if (!force && !_tasks->commit_requested() && now_ms() - _last_commit < _app.commit_interval.count()) return;
+  if (!force && !_tasks->commit_requested() &&
+      now_ms() - _last_commit < _app.commit_interval.count())
+    return;
   if (kafka::error e = commit()) on_transaction_error(e, "commit");
 }
 
@@ -59,7 +64,9 @@ kafka::error stream_thread::commit() {
   // Cached store entries go down first: they may send changelog and sink records.
   _tasks->flush_caches();
   auto offsets = _tasks->committable();
-  auto delivered = [this](const kafka::topic_partition& tp) { return _producer->delivered_offset(tp); };
+  auto delivered = [this](const kafka::topic_partition& tp) {
+    return _producer->delivered_offset(tp);
+  };
 
   if (_app.exactly_once) {
     if (offsets.empty() && !_collector->in_transaction()) return {};
@@ -83,17 +90,21 @@ kafka::error stream_thread::commit() {
   if (offsets.empty()) return {};
   if (kafka::error e = _consumer->commit(offsets)) {
     if (e.type() == kafka::error::kind::task_migrated) {
-      spdlog::warn("{}: commit failed, the group is rebalancing ({}); the partitions' new owners reprocess from "
-                   "the last commit",
-                   _name, e.message());
+      spdlog::warn(
+          "{}: commit failed, the group is rebalancing ({}); the partitions' new owners reprocess "
+          "from "
+          "the last commit",
+          _name, e.message());
       return {};
     }
-    if (e.type() == kafka::error::kind::fatal) throw streams_error(fmt::format("{}: {}", _name, e.message()));
+    if (e.type() == kafka::error::kind::fatal)
+      throw streams_error(fmt::format("{}: {}", _name, e.message()));
     const std::int64_t now = now_ms();
     if (_commit_failing_since < 0) _commit_failing_since = now;
     if (now - _commit_failing_since > _app.task_timeout.count()) {
       throw streams_error(
-          fmt::format("{}: offsets could not be committed for longer than task.timeout.ms: {}", _name, e.message()));
+          fmt::format("{}: offsets could not be committed for longer than task.timeout.ms: {}",
+                      _name, e.message()));
     }
     spdlog::warn("{}: commit failed, retrying at the next interval: {}", _name, e.message());
     return {};
@@ -105,11 +116,13 @@ kafka::error stream_thread::commit() {
   return {};
 }
 
-kafka::error stream_thread::commit_transaction(const std::vector<kafka::partition_offset>& offsets) {
+kafka::error stream_thread::commit_transaction(
+    const std::vector<kafka::partition_offset>& offsets) {
   _collector->begin_transaction_if_needed();  // a commit that only moves offsets needs one too
   if (!offsets.empty()) {
     auto group = _consumer->metadata();
-    if (kafka::error e = _producer->send_offsets_to_transaction(offsets, *group, _app.task_timeout)) return e;
+    if (kafka::error e = _producer->send_offsets_to_transaction(offsets, *group, _app.task_timeout))
+      return e;
   }
   const std::int64_t started = now_ms();
   for (;;) {
@@ -135,19 +148,21 @@ void stream_thread::on_transaction_error(const kafka::error& e, std::string_view
     case kafka::error::kind::fatal:
       throw streams_error(fmt::format("{}: fatal error during {}: {}", _name, during, e.message()));
     case kafka::error::kind::task_migrated:
-      spdlog::warn("{}: task migrated ({}): aborting the transaction, closing the tasks dirty and rejoining", _name,
-                   e.message());
+      spdlog::warn(
+          "{}: task migrated ({}): aborting the transaction, closing the tasks dirty and rejoining",
+          _name, e.message());
       break;
     case kafka::error::kind::abortable:
     case kafka::error::kind::retriable:
     case kafka::error::kind::none:
-      spdlog::warn("{}: transaction aborted during {} ({}); reprocessing from the last commit", _name, during,
-                   e.message());
+      spdlog::warn("{}: transaction aborted during {} ({}); reprocessing from the last commit",
+                   _name, during, e.message());
       break;
   }
   if (_collector->in_transaction()) {
     if (kafka::error abort = _producer->abort_transaction(_app.task_timeout)) {
-      spdlog::warn("{}: abort failed ({}); the new producer fences the transaction instead", _name, abort.message());
+      spdlog::warn("{}: abort failed ({}); the new producer fences the transaction instead", _name,
+                   abort.message());
     }
     _collector->transaction_ended();
   }
@@ -158,21 +173,35 @@ void stream_thread::rewind(const kafka::error& why) {
   const std::int64_t now = now_ms();
   if (_failing_since < 0) _failing_since = now;
   if (now - _failing_since > _app.task_timeout.count()) {
-    throw streams_error(fmt::format("{}: kept failing for longer than task.timeout.ms: {}", _name, why.message()));
+    throw streams_error(
+        fmt::format("{}: kept failing for longer than task.timeout.ms: {}", _name, why.message()));
   }
   ++_counters.rewinds;
   if (!_app.exactly_once) {
-    spdlog::warn("{}: producer failed ({}); rewinding its tasks to the last commit", _name, why.message());
+    spdlog::warn("{}: producer failed ({}); rewinding its tasks to the last commit", _name,
+                 why.message());
   }
   auto partitions = _tasks->assigned();
   _tasks->close_all(false);
   make_producer();  // the old one may hold records it can no longer deliver, or be fenced
   std::vector<kafka::partition_offset> positions;
   for (const auto& tp : partitions) positions.push_back({tp, -1});
-  if (kafka::error e = _consumer->committed(positions, std::chrono::seconds(10))) {
-    throw streams_error(fmt::format("{}: cannot read committed offsets to rewind: {}", _name, e.message()));
+  // Under exactly-once a zombie's open transaction may hold the offsets unstable for up to
+  // transaction.timeout.ms; wait for them as long as task.timeout.ms allows.
+  const std::int64_t asked = now_ms();
+  for (std::int64_t waited = 0;; waited += 100) {
+    kafka::error e = _consumer->committed(positions, std::chrono::seconds(10));
+    if (!e) break;
+    // Counted as well as timed: a simulated clock does not move while this thread waits.
+    const std::int64_t limit = _app.task_timeout.count();
+    if (!e.retriable() || now_ms() - asked > limit || waited > limit) {
+      throw streams_error(
+          fmt::format("{}: cannot read committed offsets to rewind: {}", _name, e.message()));
+    }
+    backoff(std::chrono::milliseconds(100));
   }
-  if (kafka::error e = _consumer->seek(positions)) spdlog::warn("{}: seek while rewinding: {}", _name, e.message());
+  if (kafka::error e = _consumer->seek(positions))
+    spdlog::warn("{}: seek while rewinding: {}", _name, e.message());
   _consumer->resume(partitions);  // buffers were dropped, so nothing stays paused
   _tasks->assign(partitions);
   _starting_tasks = true;

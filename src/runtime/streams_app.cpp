@@ -46,12 +46,6 @@ std::string_view to_string(app_state s) {
 
 namespace {
 
-std::map<std::string, std::string> merged(std::map<std::string, std::string> defaults,
-                                          const std::map<std::string, std::string>& overrides) {
-  for (const auto& [k, v] : overrides) defaults[k] = v;
-  return defaults;
-}
-
 spdlog::level::level_enum parse_level(const std::string& s) {
   return spdlog::level::from_str(s);
 }
@@ -63,6 +57,7 @@ struct streams_app::impl {
   config cfg;
   runtime::app_shared shared;
   runtime::cluster_connection cluster;
+  std::unique_ptr<runtime::process_identity> identity;  // exactly-once: locked for our lifetime
   std::unique_ptr<state::state_directory> state_dir;
   std::unique_ptr<state::rocksdb_env> rocksdb;
   state::options_setter rocksdb_setter;
@@ -70,9 +65,9 @@ struct streams_app::impl {
   mutable std::mutex mutex;
   mutable std::condition_variable changed;
   app_state current = app_state::created;
-    std::function<void(app_state, app_state)> listener;
+  std::function<void(app_state, app_state)> listener;
   std::deque<std::pair<app_state, app_state>> pending_changes;  // for the listener, in order
-  std::mutex delivery;                                           // one deliverer at a time
+  std::mutex delivery;                                          // one deliverer at a time
   std::function<uncaught_response(const std::exception&)> uncaught;
   std::map<int, runtime::thread_state> thread_states;
   std::vector<std::unique_ptr<runtime::stream_thread>> threads;
@@ -83,7 +78,7 @@ struct streams_app::impl {
   impl(topology t, config c) : topo(std::move(t)), cfg(std::move(c)) {}
 
   // Moves the app to `to` unless it is closing or failed; calls the listener outside the lock.
-    // Moves the app to `to`. The listener hears every change, in order, outside the state
+  // Moves the app to `to`. The listener hears every change, in order, outside the state
   // lock (so it may call the app): changes queue under the lock and one thread at a time
   // delivers the queue.
   void transition(app_state to, std::unique_lock<std::mutex>& lock) {
@@ -267,10 +262,18 @@ void streams_app::start() {
   s.partition_counts.insert(internal.begin(), internal.end());
   const std::string app_dir = _impl->cfg.get_string(cfg::state_dir) + "/" + s.application_id;
   if (s.exactly_once) {
-    s.transactional_id_prefix = s.application_id + "-" + runtime::stable_process_id(_impl->cfg, app_dir);
+    if (_impl->cluster.embedded || _impl->cfg.get(cfg::broker_control)) {
+      spdlog::warn(
+          "app {}: exactly_once_v2 on the embedded broker is at-least-once at best: librdkafka's "
+          "mock cluster ignores read_committed, writes no transaction markers and never fences "
+          "(docs/exactly-once.md)",
+          s.application_id);
+    }
+    _impl->identity = std::make_unique<runtime::process_identity>(_impl->cfg, app_dir);
+    s.transactional_id_prefix = s.application_id + "-" + _impl->identity->id();
   }
   if (!s.topology->stores.empty()) {
-        _impl->state_dir = std::make_unique<state::state_directory>(app_dir);
+    _impl->state_dir = std::make_unique<state::state_directory>(app_dir);
     _impl->rocksdb = std::make_unique<state::rocksdb_env>(
         static_cast<std::size_t>(_impl->cfg.get_int(cfg::rocksdb_memory_bytes)),
         _impl->rocksdb_setter);

@@ -49,6 +49,12 @@ void task_manager::assign(const std::vector<topic_partition>& partitions) {
 void task_manager::start_tasks() {
   for (auto& [id, e] : _tasks) {
     if (e.state != phase::created) continue;
+    if (_read_committed_offsets) {
+      std::vector<partition_offset> offsets;
+      for (const auto& tp : e.task->inputs()) offsets.push_back({tp, -1});
+      if (!_read_committed_offsets(offsets)) continue;  // unstable; next time
+      e.task->start_from(offsets);
+    }
     if (!e.task->open_state(_state)) continue;  // its directory is still held; next time
     if (_restorer == nullptr || _restorer->add(*e.task)) {
       e.task->initialize();
@@ -181,7 +187,7 @@ void task_manager::commit_state(
 std::vector<partition_offset> task_manager::committable() const {
   std::vector<partition_offset> out;
   for (const auto& [id, e] : _tasks) {
-    auto offsets = e.task->committable_offsets();
+    auto offsets = e.task->committable_offsets(static_cast<bool>(_read_committed_offsets));
     out.insert(out.end(), offsets.begin(), offsets.end());
   }
   return out;

@@ -24,8 +24,17 @@ class task_manager {
 
   // Creates the tasks for newly assigned partitions; they start in start_tasks().
   void assign(const std::vector<topic_partition>& partitions);
-  // Opens the state of created tasks (while another holder has a task's directory, it
-  // waits), hands them to the restorer, and initializes those with nothing to restore.
+  // Exactly-once: before a task restores, the committed offsets of its inputs are read
+  // and must be stable (no open transaction holds offsets for them; `read` returns false
+  // until then). A transaction a zombie opened before it lost the task either commits
+  // first, so the changelog end the task restores to includes it, or aborts. Every
+  // commit then sends every task's offsets (see stream_task::committable_offsets).
+  void read_committed_offsets_with(std::function<bool(std::vector<partition_offset>&)> read) {
+    _read_committed_offsets = std::move(read);
+  }
+  // Opens the state of created tasks (while another holder has a task's directory or
+  // their offsets are unstable, they wait), hands them to the restorer, and initializes those with
+  // nothing to restore.
   void start_tasks();
   // Initializes tasks whose restoration finished.
   void restored(const std::vector<stream_task*>& tasks);
@@ -63,6 +72,12 @@ class task_manager {
   std::size_t buffered() const;
   std::size_t size() const noexcept { return _tasks.size(); }
   task_counters counters() const;
+  // For tests: every running task.
+  void for_each_running(const std::function<void(stream_task&)>& f) {
+    for (auto& [id, e] : _tasks) {
+      if (e.state == phase::running) f(*e.task);
+    }
+  }
 
  private:
   struct route {
@@ -85,6 +100,8 @@ class task_manager {
   std::map<task_id, entry> _tasks;
   std::map<topic_partition, route> _routes;
   std::vector<topic_partition> _paused;
+  std::function<bool(std::vector<partition_offset>&)> _read_committed_offsets;
+
   task_counters _closed_counters;  // of tasks already closed
 };
 

@@ -11,13 +11,20 @@ namespace rill::sim {
 
 const char* to_string(point p) {
   switch (p) {
-    case point::produce: return "produce";
-    case point::send_offsets: return "send_offsets";
-    case point::commit_transaction: return "commit_transaction";
-    case point::abort_transaction: return "abort_transaction";
-    case point::commit_offsets: return "commit_offsets";
-    case point::poll: return "poll";
-    case point::state_commit: return "state_commit";
+    case point::produce:
+      return "produce";
+    case point::send_offsets:
+      return "send_offsets";
+    case point::commit_transaction:
+      return "commit_transaction";
+    case point::abort_transaction:
+      return "abort_transaction";
+    case point::commit_offsets:
+      return "commit_offsets";
+    case point::poll:
+      return "poll";
+    case point::state_commit:
+      return "state_commit";
   }
   return "?";
 }
@@ -27,11 +34,16 @@ fault_injector::verdict fault_injector::decide(point p, const std::string& who) 
   std::uniform_real_distribution<double> u(0, 1);
   const double roll = u(_rng);
   verdict v = verdict::none;
-  if (roll < _settings.crash / 2) v = verdict::crash_before;
-  else if (roll < _settings.crash) v = verdict::crash_after;
-  else if (p != point::state_commit && roll < _settings.crash + _settings.fail) v = verdict::fail;
+  if (roll < _settings.crash / 2)
+    v = verdict::crash_before;
+  else if (roll < _settings.crash)
+    v = verdict::crash_after;
+  else if (p != point::state_commit && roll < _settings.crash + _settings.fail)
+    v = verdict::fail;
   if (v != verdict::none) {
-    const char* what = v == verdict::crash_before ? "crash before" : v == verdict::crash_after ? "crash after" : "fail";
+    const char* what = v == verdict::crash_before  ? "crash before"
+                       : v == verdict::crash_after ? "crash after"
+                                                   : "fail";
     _schedule.push_back(fmt::format("{} {} {}", who, what, to_string(p)));
   }
   return v;
@@ -54,7 +66,7 @@ struct log_entry {
 };
 
 struct partition_log {
-  std::vector<log_entry> entries;  // offset = index
+  std::vector<log_entry> entries;             // offset = index
   std::map<std::int64_t, std::int64_t> open;  // pid -> first offset of its open transaction here
   struct aborted_range {
     std::int64_t pid;
@@ -71,8 +83,9 @@ struct partition_log {
   }
   bool is_aborted(std::int64_t offset, std::int64_t pid) const {
     if (pid < 0) return false;
-    return std::any_of(aborted.begin(), aborted.end(),
-                       [&](const aborted_range& a) { return a.pid == pid && offset >= a.first && offset < a.last; });
+    return std::any_of(aborted.begin(), aborted.end(), [&](const aborted_range& a) {
+      return a.pid == pid && offset >= a.first && offset < a.last;
+    });
   }
 };
 
@@ -80,6 +93,8 @@ struct transactional_producer {
   std::int64_t pid = 0;
   std::int16_t epoch = -1;
   bool ongoing = false;
+  std::int64_t started = 0;  // logical clock at begin
+  std::int64_t timeout_ms = 60000;
   std::set<topic_partition> partitions;
   std::map<std::string, std::vector<partition_offset>> staged;  // group -> offsets
 };
@@ -90,10 +105,15 @@ struct member {
   std::int64_t last_seen = 0;
   std::int64_t session_timeout = 6000;
   std::vector<topic_partition> assignment;  // of the current generation
+  bool rejoined = false;  // while the group prepares a rebalance: has revoked and rejoined
 };
 
+// The eager protocol's barrier: a rebalance first waits for every member to revoke its
+// partitions (committing them) and rejoin, or to be evicted when its session lapses; only
+// then does the next generation get its assignment.
 struct group {
   int generation = 0;
+  bool preparing = false;
   std::map<std::string, member> members;
   std::map<topic_partition, std::int64_t> committed;
 };
@@ -113,15 +133,44 @@ struct cluster::state {
 
   partition_log& log(const topic_partition& tp) {
     auto it = topics.find(tp.topic);
-    if (it == topics.end() || tp.partition < 0 || tp.partition >= static_cast<std::int32_t>(it->second.size())) {
+    if (it == topics.end() || tp.partition < 0 ||
+        tp.partition >= static_cast<std::int32_t>(it->second.size())) {
       throw rill::error(fmt::format("simulated cluster: no partition {}", tp.to_string()));
     }
     return it->second[static_cast<std::size_t>(tp.partition)];
   }
 
-  // Range assignment of every subscribed topic over the members, ordered by id.
-  void rebalance(const std::string& group_id) {
+  // An open transaction has sent offsets for this partition (KIP-447: a fetch asking for
+  // stable offsets gets UNSTABLE_OFFSET_COMMIT until it ends).
+  bool unstable(const std::string& group_id, const topic_partition& tp) const {
+    for (const auto& [id, t] : transactional) {
+      if (!t.ongoing) continue;
+      auto g = t.staged.find(group_id);
+      if (g == t.staged.end()) continue;
+      for (const auto& po : g->second) {
+        if (po.tp == tp) return true;
+      }
+    }
+    return false;
+  }
+
+  // Starts a rebalance: every member must revoke and rejoin first.
+  void start_rebalance(const std::string& group_id) {
     group& g = groups[group_id];
+    g.preparing = true;
+    for (auto& [id, m] : g.members) m.rejoined = false;
+    try_complete(group_id);
+  }
+
+  // Once every member has rejoined: the next generation, with a range assignment of every
+  // subscribed topic over the members, ordered by id.
+  void try_complete(const std::string& group_id) {
+    group& g = groups[group_id];
+    if (!g.preparing) return;
+    for (const auto& [id, m] : g.members) {
+      if (!m.rejoined) return;
+    }
+    g.preparing = false;
     ++g.generation;
     ++stats.rebalances;
     std::set<std::string> all_topics;
@@ -134,7 +183,8 @@ struct cluster::state {
       if (it == topics.end()) continue;
       std::vector<member*> subscribers;
       for (auto& [id, m] : g.members) {
-        if (std::find(m.topics.begin(), m.topics.end(), t) != m.topics.end()) subscribers.push_back(&m);
+        if (std::find(m.topics.begin(), m.topics.end(), t) != m.topics.end())
+          subscribers.push_back(&m);
       }
       if (subscribers.empty()) continue;
       const auto n = static_cast<std::int32_t>(it->second.size());
@@ -142,12 +192,13 @@ struct cluster::state {
       std::int32_t p = 0;
       for (std::int32_t i = 0; i < k; ++i) {
         const std::int32_t count = n / k + (i < n % k ? 1 : 0);
-        for (std::int32_t j = 0; j < count; ++j) subscribers[static_cast<std::size_t>(i)]->assignment.push_back({t, p++});
+        for (std::int32_t j = 0; j < count; ++j)
+          subscribers[static_cast<std::size_t>(i)]->assignment.push_back({t, p++});
       }
     }
   }
 
-  // Removes members whose session expired.
+  // Removes members whose session lapsed; that starts (or may complete) a rebalance.
   void expire(const std::string& group_id) {
     group& g = groups[group_id];
     bool changed = false;
@@ -160,7 +211,11 @@ struct cluster::state {
         ++it;
       }
     }
-    if (changed) rebalance(group_id);
+    if (!changed) return;
+    if (g.preparing)
+      try_complete(group_id);
+    else
+      start_rebalance(group_id);
   }
 
   void append_marker(const topic_partition& tp, std::int64_t pid, bool commit) {
@@ -196,26 +251,32 @@ namespace {
 
 using state = cluster::state;
 
-error fenced(const std::string& what) { return {error::kind::task_migrated, 90, what}; }
+error fenced(const std::string& what) {
+  return {error::kind::task_migrated, 90, what};
+}
 
 // Applies the injector's verdict around a call: crash before, do it and crash after, or fail.
 template <class F>
 error guarded(fault_injector* faults, point p, const std::string& who, F&& call) {
   auto v = faults ? faults->decide(p, who) : fault_injector::verdict::none;
-  if (v == fault_injector::verdict::crash_before) throw crash(fmt::format("{}: crash before {}", who, to_string(p)));
+  if (v == fault_injector::verdict::crash_before)
+    throw crash(fmt::format("{}: crash before {}", who, to_string(p)));
   if (v == fault_injector::verdict::fail) {
-    const bool abortable = p == point::produce || p == point::send_offsets || p == point::commit_transaction;
+    const bool abortable =
+        p == point::produce || p == point::send_offsets || p == point::commit_transaction;
     return {abortable ? error::kind::abortable : error::kind::retriable, 0,
             fmt::format("{}: injected failure of {}", who, to_string(p))};
   }
   error e = call();
-  if (v == fault_injector::verdict::crash_after) throw crash(fmt::format("{}: crash after {}", who, to_string(p)));
+  if (v == fault_injector::verdict::crash_after)
+    throw crash(fmt::format("{}: crash after {}", who, to_string(p)));
   return e;
 }
 
 class sim_group_metadata final : public kafka::group_metadata {
  public:
-  sim_group_metadata(std::string g, int gen, std::string m) : group(std::move(g)), generation(gen), member_id(std::move(m)) {}
+  sim_group_metadata(std::string g, int gen, std::string m)
+      : group(std::move(g)), generation(gen), member_id(std::move(m)) {}
   std::string group;
   int generation;
   std::string member_id;
@@ -228,14 +289,17 @@ class sim_consumer final : public kafka::consumer {
                const std::map<std::string, std::string>& props)
       : _s(std::move(s)), _faults(faults), _who(std::move(who)) {
     if (auto it = props.find("group.id"); it != props.end()) _group = it->second;
-    if (auto it = props.find("isolation.level"); it != props.end()) _read_committed = it->second == "read_committed";
-    if (auto it = props.find("session.timeout.ms"); it != props.end()) _session_timeout = std::stoll(it->second);
+    if (auto it = props.find("isolation.level"); it != props.end())
+      _read_committed = it->second == "read_committed";
+    if (auto it = props.find("session.timeout.ms"); it != props.end())
+      _session_timeout = std::stoll(it->second);
   }
   ~sim_consumer() override {
     // Dropping a consumer without close() is a crash: its membership lapses with its session.
   }
 
-  error subscribe(const std::vector<std::string>& topics, kafka::rebalance_listener& listener) override {
+  error subscribe(const std::vector<std::string>& topics,
+                  kafka::rebalance_listener& listener) override {
     std::lock_guard lock(_s->mutex);
     _listener = &listener;
     _topics = topics;
@@ -255,13 +319,15 @@ class sim_consumer final : public kafka::consumer {
     return {};
   }
 
-  error poll(std::chrono::milliseconds timeout, std::size_t max, std::vector<kafka::consumed_record>& out) override {
+  error poll(std::chrono::milliseconds timeout, std::size_t max,
+             std::vector<kafka::consumed_record>& out) override {
     error injected = guarded(_faults, point::poll, _who, [] { return error{}; });
     if (!_manual) run_group_protocol();
     std::unique_lock lock(_s->mutex);
     if (!_manual && _joined) {
       auto& g = _s->groups[_group];
-      if (auto it = g.members.find(_member_id); it != g.members.end()) it->second.last_seen = _s->clock;
+      if (auto it = g.members.find(_member_id); it != g.members.end())
+        it->second.last_seen = _s->clock;
     }
     if (injected) return injected;
     fetch_locked(max, out);
@@ -295,7 +361,8 @@ class sim_consumer final : public kafka::consumer {
       auto it = g.members.find(_member_id);
       if (it == g.members.end() || _generation != g.generation) {
         ++_s->stats.fenced_offset_commits;
-        return fenced(fmt::format("{}: commit refused: generation {} is stale (group at {})", _who, _generation, g.generation));
+        return fenced(fmt::format("{}: commit refused: generation {} is stale (group at {})", _who,
+                                  _generation, g.generation));
       }
       for (const auto& po : offsets) g.committed[po.tp] = po.offset;
       return {};
@@ -305,6 +372,13 @@ class sim_consumer final : public kafka::consumer {
   error committed(std::vector<partition_offset>& inout, std::chrono::milliseconds) override {
     std::lock_guard lock(_s->mutex);
     auto& g = _s->groups[_group];
+    for (auto& po : inout) {
+      if (_read_committed && _s->unstable(_group, po.tp)) {
+        return {error::kind::retriable, 88,
+                fmt::format("{}: offsets of {} are unstable (a transaction holding them is open)",
+                            _who, po.tp.to_string())};
+      }
+    }
     for (auto& po : inout) {
       auto it = g.committed.find(po.tp);
       po.offset = it == g.committed.end() ? -1 : it->second;
@@ -356,8 +430,12 @@ class sim_consumer final : public kafka::consumer {
     }
     if (_listener != nullptr && !revoked.empty()) _listener->on_revoked(revoked);
     std::lock_guard lock(_s->mutex);
-    _s->groups[_group].members.erase(_member_id);
-    _s->rebalance(_group);
+    auto& g = _s->groups[_group];
+    g.members.erase(_member_id);
+    if (g.preparing)
+      _s->try_complete(_group);
+    else
+      _s->start_rebalance(_group);
     _assignment.clear();
     _joined = false;
   }
@@ -372,18 +450,26 @@ class sim_consumer final : public kafka::consumer {
     m.topics = _topics;
     m.last_seen = _s->clock;
     m.session_timeout = _session_timeout;
-    _s->groups[_group].members[_member_id] = m;
-    _s->rebalance(_group);
+    m.rejoined = true;  // nothing to revoke
+    auto& g = _s->groups[_group];
+    const bool preparing = g.preparing;
+    g.members[_member_id] = m;
+    if (preparing)
+      _s->try_complete(_group);
+    else
+      _s->start_rebalance(_group);
     _joined = true;
   }
 
-  // Eager protocol, synchronously: notices a new generation (or that this member was
-  // evicted) and runs the listener's callbacks outside the lock.
+  // The eager protocol, synchronously. A member learns of a rebalance at a poll: it revokes
+  // everything (the listener commits), then rejoins; it gets its new partitions at a later
+  // poll, once every member has rejoined. A member evicted meanwhile notices only after a few
+  // polls (a zombie), then reports its partitions lost and joins afresh. Callbacks run outside
+  // the lock.
   void run_group_protocol() {
-    std::vector<topic_partition> lost;
-    std::vector<topic_partition> revoked;
-    std::vector<topic_partition> assigned;
-    bool changed = false;
+    enum class action { none, revoke, lost };
+    action todo = action::none;
+    std::vector<topic_partition> partitions;
     {
       std::lock_guard lock(_s->mutex);
       if (!_joined) return;
@@ -391,36 +477,62 @@ class sim_consumer final : public kafka::consumer {
       auto& g = _s->groups[_group];
       auto it = g.members.find(_member_id);
       if (it == g.members.end()) {
-        lost = _assignment;  // a zombie: the group went on without this member
-        _assignment.clear();
-        _positions.clear();
-        join_locked();
-        it = g.members.find(_member_id);
-      }
-      if (_generation != g.generation) {
-        changed = true;
-        if (lost.empty()) revoked = _assignment;
-        _generation = g.generation;
-        _assignment = it->second.assignment;
-        _positions.clear();
-        _paused.clear();
-        for (const auto& tp : _assignment) {
-          auto c = g.committed.find(tp);
-          _positions[tp] = c == g.committed.end() ? 0 : c->second;
-        }
-        assigned = _assignment;
+        if (++_zombie_polls <= cluster::zombie_polls) return;  // has not heard yet: works on
+        _zombie_polls = 0;
+        todo = action::lost;
+        partitions = _assignment;
+      } else if (g.preparing && !it->second.rejoined) {
+        todo = action::revoke;
+        partitions = _assignment;
       }
     }
-    if (!changed || _listener == nullptr) return;
-    if (!lost.empty()) _listener->on_lost(lost);
-    if (!revoked.empty()) _listener->on_revoked(revoked);
-    _listener->on_assigned(assigned);
+    if (todo == action::lost) {
+      if (_listener != nullptr && !partitions.empty()) _listener->on_lost(partitions);
+      std::lock_guard lock(_s->mutex);
+      _assignment.clear();
+      _positions.clear();
+      _generation = -1;
+      join_locked();
+    } else if (todo == action::revoke) {
+      // Commits in the listener still carry the current generation, which stays valid until
+      // every member has rejoined.
+      if (_listener != nullptr && !partitions.empty()) _listener->on_revoked(partitions);
+      std::lock_guard lock(_s->mutex);
+      _assignment.clear();
+      _positions.clear();
+      auto& g = _s->groups[_group];
+      if (auto it = g.members.find(_member_id); it != g.members.end()) {
+        it->second.rejoined = true;
+        it->second.last_seen = _s->clock;
+        _s->try_complete(_group);
+      }
+    }
+    std::vector<topic_partition> assigned;
+    {
+      std::lock_guard lock(_s->mutex);
+      auto& g = _s->groups[_group];
+      auto it = g.members.find(_member_id);
+      if (it == g.members.end() || g.preparing || _generation == g.generation) return;
+      _generation = g.generation;
+      _assignment = it->second.assignment;
+      _positions.clear();  // fetched from the committed offsets once they are stable
+      _paused.clear();
+
+      assigned = _assignment;
+    }
+    if (_listener != nullptr) _listener->on_assigned(assigned);
   }
 
   void fetch_locked(std::size_t max, std::vector<kafka::consumed_record>& out) {
     for (const auto& tp : _assignment) {
       if (_paused.contains(tp)) continue;
       const partition_log& l = _s->log(tp);
+      if (!_positions.contains(tp)) {
+        if (_read_committed && _s->unstable(_group, tp)) continue;
+        const auto& committed = _s->groups[_group].committed;
+        auto c = committed.find(tp);
+        _positions[tp] = c == committed.end() ? 0 : c->second;
+      }
       std::int64_t& pos = _positions[tp];
       const std::int64_t end = _read_committed ? l.stable_end() : l.end();
       while (pos < end && out.size() < max) {
@@ -434,7 +546,8 @@ class sim_consumer final : public kafka::consumer {
         };
         auto* o = new owned{e.key, e.value};
         kafka::consumed_record r;
-        r.owner = kafka::consumed_record::owner_ptr(o, [](void* p) { delete static_cast<owned*>(p); });
+        r.owner =
+            kafka::consumed_record::owner_ptr(o, [](void* p) { delete static_cast<owned*>(p); });
         r.raw.topic = tp.topic;  // the task sets its own view; fine for readers that copy
         r.raw.partition = tp.partition;
         r.raw.offset = offset;
@@ -459,6 +572,7 @@ class sim_consumer final : public kafka::consumer {
   bool _joined = false;
   bool _closed = false;
   std::string _member_id;
+  int _zombie_polls = 0;
   int _generation = -1;
   std::vector<topic_partition> _assignment;
   std::map<topic_partition, std::int64_t> _positions;
@@ -472,22 +586,28 @@ class sim_producer final : public kafka::producer {
                const std::map<std::string, std::string>& props)
       : _s(std::move(s)), _faults(faults), _who(std::move(who)) {
     if (auto it = props.find("transactional.id"); it != props.end()) _tid = it->second;
+    if (auto it = props.find("transaction.timeout.ms"); it != props.end())
+      _timeout_ms = std::stoll(it->second);
   }
 
   error send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
-             std::optional<bytes_view> value, const rill::headers& headers, timestamp_ms timestamp) override {
+             std::optional<bytes_view> value, const rill::headers& headers,
+             timestamp_ms timestamp) override {
     return guarded(_faults, point::produce, _who, [&]() -> error {
       std::lock_guard lock(_s->mutex);
       topic_partition tp{std::string(topic), partition};
       auto t = _s->topics.find(tp.topic);
-      if (t == _s->topics.end()) return {error::kind::fatal, 3, fmt::format("unknown topic {}", topic)};
-      if (tp.partition < 0) tp.partition = static_cast<std::int32_t>(_round_robin++ % t->second.size());
+      if (t == _s->topics.end())
+        return {error::kind::fatal, 3, fmt::format("unknown topic {}", topic)};
+      if (tp.partition < 0)
+        tp.partition = static_cast<std::int32_t>(_round_robin++ % t->second.size());
       std::int64_t pid = -1;
       if (!_tid.empty()) {
         auto& txn = _s->transactional[_tid];
         if (txn.epoch != _epoch) {
           ++_s->stats.fenced_produces;
-          return fenced(fmt::format("{}: producer fenced (epoch {} < {})", _who, _epoch, txn.epoch));
+          return fenced(
+              fmt::format("{}: producer fenced (epoch {} < {})", _who, _epoch, txn.epoch));
         }
         if (!txn.ongoing) return {error::kind::fatal, 48, "produce outside a transaction"};
         pid = txn.pid;
@@ -529,6 +649,7 @@ class sim_producer final : public kafka::producer {
     auto& txn = it->second;
     if (fresh) txn.pid = _s->next_pid++;
     if (txn.ongoing) _s->end_transaction(txn, false);  // what the previous holder left open
+    txn.timeout_ms = _timeout_ms;
     ++txn.epoch;
     _epoch = txn.epoch;
     return {};
@@ -541,11 +662,13 @@ class sim_producer final : public kafka::producer {
       ++_s->stats.fenced_produces;
       return fenced(fmt::format("{}: producer fenced", _who));
     }
+    if (!txn.ongoing) txn.started = _s->clock;
     txn.ongoing = true;
     return {};
   }
 
-  error send_offsets_to_transaction(const std::vector<partition_offset>& offsets, const kafka::group_metadata& gm,
+  error send_offsets_to_transaction(const std::vector<partition_offset>& offsets,
+                                    const kafka::group_metadata& gm,
                                     std::chrono::milliseconds) override {
     return guarded(_faults, point::send_offsets, _who, [&]() -> error {
       std::lock_guard lock(_s->mutex);
@@ -558,8 +681,9 @@ class sim_producer final : public kafka::producer {
       auto& g = _s->groups[meta.group];
       if (!g.members.contains(meta.member_id) || meta.generation != g.generation) {
         ++_s->stats.fenced_offset_commits;
-        return fenced(fmt::format("{}: transactional offset commit refused: generation {} is stale (group at {})", _who,
-                                  meta.generation, g.generation));
+        return fenced(fmt::format(
+            "{}: transactional offset commit refused: generation {} is stale (group at {})", _who,
+            meta.generation, g.generation));
       }
       auto& staged = txn.staged[meta.group];
       staged.insert(staged.end(), offsets.begin(), offsets.end());
@@ -596,6 +720,7 @@ class sim_producer final : public kafka::producer {
   std::string _who;
   std::string _tid;
   std::int16_t _epoch = -1;
+  std::int64_t _timeout_ms = 60000;
   std::uint64_t _round_robin = 0;
   std::map<topic_partition, std::int64_t> _delivered;
 };
@@ -603,7 +728,8 @@ class sim_producer final : public kafka::producer {
 class sim_admin final : public kafka::admin {
  public:
   explicit sim_admin(std::shared_ptr<state> s) : _s(std::move(s)) {}
-  error create_topics(const std::vector<kafka::new_topic>& topics, std::chrono::milliseconds) override {
+  error create_topics(const std::vector<kafka::new_topic>& topics,
+                      std::chrono::milliseconds) override {
     std::lock_guard lock(_s->mutex);
     for (const auto& t : topics) {
       auto& parts = _s->topics[t.name];
@@ -611,11 +737,13 @@ class sim_admin final : public kafka::admin {
     }
     return {};
   }
-  error partition_counts(const std::vector<std::string>& topics, std::map<std::string, std::int32_t>& out,
+  error partition_counts(const std::vector<std::string>& topics,
+                         std::map<std::string, std::int32_t>& out,
                          std::chrono::milliseconds) override {
     std::lock_guard lock(_s->mutex);
     for (const auto& t : topics) {
-      if (auto it = _s->topics.find(t); it != _s->topics.end()) out[t] = static_cast<std::int32_t>(it->second.size());
+      if (auto it = _s->topics.find(t); it != _s->topics.end())
+        out[t] = static_cast<std::int32_t>(it->second.size());
     }
     return {};
   }
@@ -628,10 +756,12 @@ class sim_factory final : public kafka::client_factory {
  public:
   sim_factory(std::shared_ptr<state> s, fault_injector* faults, std::string who)
       : _s(std::move(s)), _faults(faults), _who(std::move(who)) {}
-  std::unique_ptr<kafka::consumer> make_consumer(const std::map<std::string, std::string>& props) override {
+  std::unique_ptr<kafka::consumer> make_consumer(
+      const std::map<std::string, std::string>& props) override {
     return std::make_unique<sim_consumer>(_s, _faults, _who, props);
   }
-  std::unique_ptr<kafka::producer> make_producer(const std::map<std::string, std::string>& props) override {
+  std::unique_ptr<kafka::producer> make_producer(
+      const std::map<std::string, std::string>& props) override {
     return std::make_unique<sim_producer>(_s, _faults, _who, props);
   }
   std::unique_ptr<kafka::admin> make_admin(const std::map<std::string, std::string>&) override {
@@ -646,7 +776,8 @@ class sim_factory final : public kafka::client_factory {
 
 }  // namespace
 
-cluster::cluster(std::shared_ptr<fault_injector> faults) : _state(std::make_shared<state>()), _faults(std::move(faults)) {}
+cluster::cluster(std::shared_ptr<fault_injector> faults)
+    : _state(std::make_shared<state>()), _faults(std::move(faults)) {}
 cluster::~cluster() = default;
 
 void cluster::create_topic(const std::string& name, std::int32_t partitions) {
@@ -669,13 +800,22 @@ std::int64_t cluster::now() const {
 void cluster::advance(std::int64_t ms) {
   std::lock_guard lock(_state->mutex);
   _state->clock += ms;
+  // The coordinator aborts transactions open longer than their timeout and bumps the
+  // epoch, so their producer is fenced when it comes back.
+  for (auto& [id, txn] : _state->transactional) {
+    if (!txn.ongoing || _state->clock - txn.started <= txn.timeout_ms) continue;
+    _state->end_transaction(txn, false);
+    ++txn.epoch;
+    ++_state->stats.timed_out_transactions;
+  }
 }
 
 std::unique_ptr<kafka::client_factory> cluster::clients(const std::string& who) {
   return std::make_unique<sim_factory>(_state, _faults.get(), who);
 }
 
-std::vector<cluster::record> cluster::read_committed(const std::string& topic, std::int32_t partition) const {
+std::vector<cluster::record> cluster::read_committed(const std::string& topic,
+                                                     std::int32_t partition) const {
   std::lock_guard lock(_state->mutex);
   std::vector<record> out;
   const partition_log& l = _state->log({topic, partition});
@@ -695,6 +835,48 @@ std::vector<cluster::record> cluster::read_committed(const std::string& topic) c
     out.insert(out.end(), part.begin(), part.end());
   }
   return out;
+}
+
+bool cluster::drained(const std::string& group_id, const std::vector<std::string>& topics) const {
+  std::lock_guard lock(_state->mutex);
+  for (const auto& [name, parts] : _state->topics) {
+    for (const auto& p : parts) {
+      if (!p.open.empty()) return false;
+    }
+  }
+  auto g = _state->groups.find(group_id);
+  for (const auto& t : topics) {
+    auto it = _state->topics.find(t);
+    if (it == _state->topics.end()) continue;
+    for (std::size_t p = 0; p < it->second.size(); ++p) {
+      const partition_log& l = it->second[p];
+      std::int64_t last = -1;
+      for (std::int64_t o = l.end() - 1; o >= 0; --o) {
+        const log_entry& e = l.entries[static_cast<std::size_t>(o)];
+        if (e.type == log_entry::kind::data && !l.is_aborted(o, e.pid)) {
+          last = o;
+          break;
+        }
+      }
+      if (last < 0) continue;
+      if (g == _state->groups.end()) return false;
+      auto c = g->second.committed.find({t, static_cast<std::int32_t>(p)});
+      if (c == g->second.committed.end() || c->second <= last) return false;
+    }
+  }
+  return true;
+}
+
+void cluster::produce(const std::string& topic, std::int32_t partition, std::optional<bytes> key,
+                      std::optional<bytes> value, timestamp_ms timestamp) {
+  std::lock_guard lock(_state->mutex);
+  partition_log& l = _state->log({topic, partition});
+  log_entry e;
+  e.key = std::move(key);
+  e.value = std::move(value);
+  e.timestamp = timestamp;
+  l.entries.push_back(std::move(e));
+  _state->data_arrived.notify_all();
 }
 
 cluster::counters cluster::stats() const {

@@ -77,9 +77,13 @@ class fault_injector {
 class cluster {
  public:
   struct counters {
-    std::uint64_t fenced_produces = 0;       // produce/commit refused for an old epoch
-    std::uint64_t fenced_offset_commits = 0;  // (transactional) offset commits of a stale generation
+    std::uint64_t fenced_produces = 0;  // produce/commit refused for an old epoch
+    std::uint64_t fenced_offset_commits =
+        0;  // (transactional) offset commits of a stale generation
     std::uint64_t aborted_transactions = 0;
+    std::uint64_t timed_out_transactions =
+        0;  // aborted by the coordinator (transaction.timeout.ms)
+
     std::uint64_t committed_transactions = 0;
     std::uint64_t rebalances = 0;
     std::uint64_t evicted_members = 0;
@@ -107,10 +111,21 @@ class cluster {
     std::int64_t offset = 0;
   };
   std::vector<record> read_committed(const std::string& topic, std::int32_t partition) const;
-  std::vector<record> read_committed(const std::string& topic) const;  // all partitions, by partition
+  std::vector<record> read_committed(
+      const std::string& topic) const;  // all partitions, by partition
 
   counters stats() const;
   fault_injector* faults() const noexcept { return _faults.get(); }
+
+  // True when the group has committed past every data record of these topics and no
+  // transaction is open anywhere: nothing is left to process or to decide.
+  bool drained(const std::string& group, const std::vector<std::string>& topics) const;
+  // Appends records as a plain (non-transactional) producer would: test input.
+  void produce(const std::string& topic, std::int32_t partition, std::optional<bytes> key,
+               std::optional<bytes> value, timestamp_ms timestamp);
+  // A member evicted from its group keeps working this many polls before it notices, as a
+  // real client does until a heartbeat tells it (so zombies get to try their commits).
+  static constexpr int zombie_polls = 3;
 
   struct state;  // everything, behind the mutex (cluster.cpp)
 

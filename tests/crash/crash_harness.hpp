@@ -1,0 +1,351 @@
+// The crash harness: runs a topology on the simulated cluster as several instances, each
+// one stream thread stepped by the harness (no OS threads), in an order drawn from a seed,
+// on a logical clock. During the fault phase it crashes instances at injected points (any
+// produce, offset send, transaction commit or abort, offset commit, poll, or the runtime's
+// state write), fails calls, pauses instances past their session timeout so they come back
+// as zombies, and restarts crashed ones with the same process identity (so their
+// transactional id fences what they left open). Then a calm phase without faults runs until
+// every input is processed and committed. Everything is deterministic for a seed.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <rill/rill.hpp>
+
+#include "src/runtime/app_settings.hpp"
+#include "src/runtime/internal_topics.hpp"
+#include "src/runtime/partitioner.hpp"
+#include "src/runtime/stream_thread.hpp"
+#include "src/sim/cluster.hpp"
+#include "state/rocksdb_store.hpp"
+#include "state/state_directory.hpp"
+#include "topology/compiled.hpp"
+
+namespace rill::crash {
+
+struct settings {
+  int instances = 3;
+  double crash = 0.004;  // per instrumented call
+  double fail = 0.004;
+  double pause = 0.004;  // per step: pause an instance long enough to be evicted
+  int fault_steps = 600;
+  int calm_steps = 20000;
+  std::int64_t step_ms = 5;
+  std::int64_t session_timeout_ms = 300;
+  std::int64_t transaction_timeout_ms = 500;
+};
+
+class run {
+ public:
+  run(rill::topology t, rill::config cfg, std::uint64_t seed, settings s, bool faults)
+      : _topology(std::move(t)),
+        _cfg(std::move(cfg)),
+        _seed(seed),
+        _settings(s),
+        _rng(seed * 7919 + 13) {
+    _injector = std::make_shared<sim::fault_injector>(
+        seed, sim::fault_injector::settings{faults ? s.crash : 0, faults ? s.fail : 0});
+    _cluster = std::make_unique<sim::cluster>(_injector);
+    _faults_on = faults;
+    _root = (std::filesystem::temp_directory_path() /
+             fmt::format("rill-crash-{}-{}-{}", ::getpid(), seed, counter()++))
+                .string();
+    std::filesystem::remove_all(_root);
+    _app_id = _cfg.get_string(cfg::application_id);
+  }
+  ~run() {
+    _instances.clear();
+    std::error_code ec;
+    std::filesystem::remove_all(_root, ec);
+  }
+
+  sim::cluster& cluster() { return *_cluster; }
+
+  // Creates the source topics (with `partitions` each) and the internal ones.
+  void create_topics(const std::map<std::string, std::int32_t>& sources) {
+    for (const auto& [t, n] : sources) _cluster->create_topic(t, n);
+    const auto& compiled = _topology.compiled();
+    _partitions = runtime::internal_partition_counts(compiled, _app_id, [&](const std::string& t) {
+      auto it = sources.find(t);
+      return it == sources.end() ? std::nullopt : std::optional(it->second);
+    });
+    for (const auto& [t, n] : _partitions) _cluster->create_topic(t, n);
+    _partitions.insert(sources.begin(), sources.end());
+    for (const auto& sub : compiled.subtopologies) {
+      for (const auto& t : sub.source_topics)
+        _source_topics.push_back(detail::resolve_topic(_app_id, t));
+    }
+  }
+  void create_output_topic(const std::string& t, std::int32_t n) {
+    _cluster->create_topic(t, n);
+    _partitions[t] = n;
+  }
+
+  // Input, fed to the cluster as the run goes (a chunk per step during the fault phase).
+  void add_input(const std::string& topic, bytes key, bytes value) {
+    _input.push_back({topic, std::move(key), std::move(value)});
+  }
+
+  // Runs the fault phase and the calm phase. Returns false (see report()) if the run did
+  // not drain.
+  bool execute() {
+    start_instances();
+    std::uniform_real_distribution<double> u(0, 1);
+    std::size_t fed = 0;
+    const std::size_t per_step = std::max<std::size_t>(
+        1, _input.size() / static_cast<std::size_t>(_settings.fault_steps / 2));
+    for (_step = 0; _step < _settings.fault_steps; ++_step) {
+      for (std::size_t k = 0; k < per_step && fed < _input.size(); ++k) feed(_input[fed++]);
+      if (_faults_on) schedule_events(u);
+      step_some();
+      _cluster->advance(_settings.step_ms);
+    }
+    while (fed < _input.size()) feed(_input[fed++]);
+    _fed = _input.size();
+    // Calm: no faults; everyone back; run until all is processed and committed.
+    _injector->enable(false);
+    for (int i = 0; i < _settings.instances; ++i) {
+      _instances[static_cast<std::size_t>(i)]->paused_until = -1;
+      if (!_instances[static_cast<std::size_t>(i)]->thread) start(i);
+    }
+    return drain();
+  }
+
+  // Scripted runs (faults off): start the instances, feed what add_input gave, step, kill and
+  // restart at chosen moments.
+  void start_instances() {
+    for (int i = 0; i < _settings.instances; ++i)
+      _instances.push_back(std::make_unique<instance>());
+    for (int i = 0; i < _settings.instances; ++i) start(i);
+  }
+  void feed_pending() {
+    while (_fed < _input.size()) feed(_input[_fed++]);
+  }
+  void steps(int n) {
+    for (int k = 0; k < n; ++k, ++_step) {
+      step_some();
+      _cluster->advance(_settings.step_ms);
+    }
+  }
+  void kill_now(int i, const std::string& why) {
+    kill(i, why);
+    _instances[static_cast<std::size_t>(i)]->restart_at = -1;
+  }
+  void restart(int i) { start(i); }
+
+  // Steps until every input is processed and committed (false, with a report, if it never is).
+  bool drain() {
+    int quiet = 0;
+    for (int k = 0; k < _settings.calm_steps; ++k, ++_step) {
+      step_some();
+      _cluster->advance(_settings.step_ms);
+      if (_cluster->drained(_app_id, _source_topics)) {
+        if (++quiet > 50) return true;  // a while longer, so every commit and state write settles
+      } else {
+        quiet = 0;
+      }
+    }
+    _events.push_back("did not drain in the calm phase");
+    return false;
+  }
+
+  // The tasks each live instance runs now.
+  template <class F>
+  void for_each_task(F f) {
+    for (auto& inst : _instances) {
+      if (!inst->thread || inst->thread->tasks() == nullptr) continue;
+      inst->thread->tasks()->for_each_running(f);
+    }
+  }
+
+  // Stops every instance cleanly.
+  void stop() {
+    for (auto& inst : _instances) {
+      if (inst->thread) inst->thread->tear_down();
+      inst->thread.reset();
+    }
+  }
+
+  std::string report() const {
+    std::string out = fmt::format("seed {} ({} crashes, {} pauses, {} restarts)\n", _seed, _crashes,
+                                  _pauses, _restarts);
+    for (const auto& e : _events) out += "  " + e + "\n";
+    for (const auto& e : _injector->schedule()) out += "  injected: " + e + "\n";
+    return out;
+  }
+  int crashes() const { return _crashes; }
+  int pauses() const { return _pauses; }
+  std::uint64_t restored() const { return _restored.records; }
+  // The offsets restorations started from (0: from the changelog's start).
+  const std::vector<std::int64_t>& restore_starts() const { return _restored.starts; }
+
+ private:
+  struct instance {
+    std::unique_ptr<state::state_directory> dir;
+    std::unique_ptr<state::rocksdb_env> rocksdb;
+    std::unique_ptr<kafka::client_factory> clients;
+    std::unique_ptr<runtime::app_shared> shared;
+    std::unique_ptr<runtime::stream_thread> thread;
+    std::int64_t paused_until = -1;  // step
+    std::int64_t restart_at = -1;    // step
+  };
+  struct input_record {
+    std::string topic;
+    bytes key;
+    bytes value;
+  };
+
+  static int& counter() {
+    static int n = 0;
+    return n;
+  }
+
+  void feed(const input_record& r) {
+    const std::int32_t n = _partitions.at(r.topic);
+    _cluster->produce(r.topic, runtime::default_partition(r.key, n), r.key, r.value,
+                      _cluster->now());
+  }
+
+  void start(int i) {
+    instance& inst = *_instances[static_cast<std::size_t>(i)];
+    const std::string name = fmt::format("i{}", i);
+    if (!inst.dir) {
+      inst.dir =
+          std::make_unique<state::state_directory>(fmt::format("{}/{}/{}", _root, name, _app_id));
+      inst.rocksdb = std::make_unique<state::rocksdb_env>(64 << 20);
+      inst.clients = _cluster->clients(name);
+      inst.shared =
+          std::make_unique<runtime::app_shared>(runtime::settings_from(_topology.compiled(), _cfg));
+      auto& s = *inst.shared;
+      s.clients = inst.clients.get();
+      s.state_directory = inst.dir.get();
+      s.rocksdb = inst.rocksdb.get();
+      s.partition_counts = _partitions;
+      s.consumer_props["session.timeout.ms"] = std::to_string(_settings.session_timeout_ms);
+      // Shorter than a pause, so some zombies find their transaction aborted by the coordinator.
+      s.producer_props["transaction.timeout.ms"] = std::to_string(_settings.transaction_timeout_ms);
+
+      s.transactional_id_prefix = _app_id + "-" + name;  // the instance's stable process id
+      s.client_id = name;
+      s.real_backoff = false;
+      sim::cluster* c = _cluster.get();
+      s.monotonic_ms = [c] { return c->now(); };
+      s.tasks.wall_clock = [c] { return c->now(); };
+      s.fault_hook = [this, name](const char* point) {
+        auto v = _injector->decide(sim::point::state_commit, name + "/" + point);
+        if (v != sim::fault_injector::verdict::none)
+          throw sim::crash(fmt::format("{}: crash at {}", name, point));
+      };
+      s.restore_events = std::make_shared<counting_listener>(_restored);
+    }
+    inst.thread = std::make_unique<runtime::stream_thread>(1, *inst.shared, nullptr, nullptr);
+    inst.restart_at = -1;
+    try {
+      inst.thread->set_up();
+    } catch (const std::exception& e) {
+      kill(i, fmt::format("died starting: {}", e.what()));
+    }
+  }
+
+  void kill(int i, const std::string& why) {
+    instance& inst = *_instances[static_cast<std::size_t>(i)];
+    _events.push_back(fmt::format("step {}: i{} {}", _step, i, why));
+    if (inst.thread) inst.thread->crash();
+    inst.thread.reset();
+    ++_crashes;
+    std::uniform_int_distribution<int> after(10, 80);
+    inst.restart_at = _step + after(_rng);
+  }
+
+  void schedule_events(std::uniform_real_distribution<double>& u) {
+    for (int i = 0; i < _settings.instances; ++i) {
+      instance& inst = *_instances[static_cast<std::size_t>(i)];
+      if (!inst.thread && inst.restart_at >= 0 && _step >= inst.restart_at) {
+        _events.push_back(fmt::format("step {}: i{} restarts", _step, i));
+        ++_restarts;
+        start(i);
+      }
+      if (inst.thread && inst.paused_until < 0 && u(_rng) < _settings.pause) {
+        // Long enough to be evicted from the group; it then resumes as a zombie.
+        const std::int64_t steps = 2 * _settings.session_timeout_ms / _settings.step_ms;
+        inst.paused_until = _step + steps;
+        ++_pauses;
+        _events.push_back(fmt::format("step {}: i{} pauses for {} steps", _step, i, steps));
+      }
+    }
+  }
+
+  void step_some() {
+    std::vector<int> ready;
+    for (int i = 0; i < _settings.instances; ++i) {
+      instance& inst = *_instances[static_cast<std::size_t>(i)];
+      if (!inst.thread) continue;
+      if (inst.paused_until >= 0) {
+        if (_step < inst.paused_until) continue;
+        inst.paused_until = -1;
+      }
+      ready.push_back(i);
+    }
+    std::shuffle(ready.begin(), ready.end(), _rng);
+    for (int i : ready) {
+      instance& inst = *_instances[static_cast<std::size_t>(i)];
+      if (!inst.thread) continue;
+      try {
+        inst.thread->step();
+      } catch (const sim::crash& e) {
+        kill(i, e.what());
+      } catch (const std::exception& e) {
+        kill(i, fmt::format("died: {}", e.what()));  // in an app, the uncaught handler replaces it
+      }
+    }
+  }
+
+  struct restorations {
+    std::uint64_t records = 0;
+    std::vector<std::int64_t> starts;
+  };
+  struct counting_listener final : rill::restore_listener {
+    explicit counting_listener(restorations& r) : seen(r) {}
+    void on_restore_start(const task_id&, std::string_view, std::int64_t start,
+                          std::int64_t) override {
+      seen.starts.push_back(start);
+    }
+    void on_restore_end(const task_id&, std::string_view, std::uint64_t records) override {
+      seen.records += records;
+    }
+    restorations& seen;
+  };
+
+  rill::topology _topology;
+  rill::config _cfg;
+  std::uint64_t _seed;
+  settings _settings;
+  std::mt19937_64 _rng;
+  std::shared_ptr<sim::fault_injector> _injector;
+  std::unique_ptr<sim::cluster> _cluster;
+  bool _faults_on;
+  std::string _root;
+  std::string _app_id;
+  std::map<std::string, std::int32_t> _partitions;
+  std::vector<std::string> _source_topics;
+  std::vector<input_record> _input;
+  std::vector<std::unique_ptr<instance>> _instances;
+  std::vector<std::string> _events;
+  std::int64_t _step = 0;
+  int _crashes = 0;
+  int _pauses = 0;
+  int _restarts = 0;
+  restorations _restored;
+  std::size_t _fed = 0;
+};
+
+}  // namespace rill::crash

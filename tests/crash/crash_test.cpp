@@ -1,0 +1,265 @@
+// The exactly-once proof: word count and the bank on the simulated cluster, with random
+// crashes, call failures, zombies and restarts across three instances, for many seeds.
+//
+//   RILL_CRASH_SEEDS=N   seeds per topology (default 500; the long mode is e.g. 5000)
+//   RILL_CRASH_SEED=S    replay one seed, printing its whole fault schedule
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "examples/bank/bank.hpp"
+#include "examples/bank/scenario.hpp"
+#include "examples/word_count/word_count.hpp"
+#include "tests/crash/crash_harness.hpp"
+
+namespace {
+
+// The seeds are dealt to `shards` tests, so ctest runs them side by side.
+constexpr int shards = 4;
+
+std::vector<std::uint64_t> seeds(int shard) {
+  if (const char* one = std::getenv("RILL_CRASH_SEED")) {  // replayed with the runtime's log
+    return shard == 0 ? std::vector<std::uint64_t>{std::stoull(one)} : std::vector<std::uint64_t>{};
+  }
+  spdlog::set_level(spdlog::level::off);
+  int n = 500;
+  if (const char* many = std::getenv("RILL_CRASH_SEEDS")) n = std::stoi(many);
+  std::vector<std::uint64_t> out;
+  for (int i = 1; i <= n; ++i) {
+    if (i % shards == shard) out.push_back(static_cast<std::uint64_t>(i));
+  }
+  return out;
+}
+
+rill::config eos_config(const std::string& app) {
+  return rill::config{
+      {"application.id", app},
+      {"processing.guarantee", "exactly_once_v2"},
+      {"statestore.cache.max.bytes", "0"}};  // every update visible: exact sequences
+}
+
+std::int64_t decode_count(const std::optional<rill::bytes>& b) {
+  if (!b || b->size() != 8) return -1;
+  rill::bytes_view v(*b);
+  return rill::serdes::number_serde<std::int64_t>{}.deserialize(v, {});
+}
+
+// --- word count --------------------------------------------------------------------------
+
+struct word_count_outcome {
+  std::map<std::string, std::vector<std::int64_t>> output;  // per word, the counts emitted
+  std::map<std::string, std::int64_t> changelog;            // the store as its changelog says
+  std::vector<std::string> store_mismatches;                // local stores vs changelog
+  bool drained = false;
+  std::string report;
+  rill::sim::cluster::counters stats;
+  int crashes = 0;
+  std::uint64_t restored = 0;
+};
+
+std::vector<std::string> lines() {
+  static const char* words[] = {"kafka", "rill",  "state",  "store",
+                                "task",  "topic", "offset", "commit"};
+  std::vector<std::string> out;
+  for (int i = 0; i < 240; ++i) {
+    out.push_back(std::string(words[i % 8]) + " " + words[(i * 3 + 1) % 8] + " " +
+                  words[(i * 5 + 2) % 8]);
+  }
+  return out;
+}
+
+// The fault mix; RILL_CRASH_MIX="crash,fail,pause" probabilities override it (to isolate one).
+rill::crash::settings mix() {
+  rill::crash::settings s;
+  if (const char* m = std::getenv("RILL_CRASH_MIX")) {
+    std::sscanf(m, "%lf,%lf,%lf", &s.crash, &s.fail, &s.pause);
+  }
+  return s;
+}
+
+word_count_outcome run_word_count(std::uint64_t seed, bool faults) {
+  const std::string app = "wc";
+  rill::crash::run r(word_count::topology(), eos_config(app), seed, mix(), faults);
+  r.create_topics({{"text-input", 2}});
+  r.create_output_topic("word-count-output", 2);
+  int n = 0;
+  for (const auto& line : lines())
+    r.add_input("text-input", rill::to_bytes("line-" + std::to_string(n++)), rill::to_bytes(line));
+  word_count_outcome out;
+  out.drained = r.execute();
+  for (const auto& rec : r.cluster().read_committed("word-count-output")) {
+    out.output[std::string(rill::as_chars(*rec.key))].push_back(decode_count(rec.value));
+  }
+  for (const auto& rec : r.cluster().read_committed(app + "-word-counts-changelog")) {
+    out.changelog[std::string(rill::as_chars(*rec.key))] = decode_count(rec.value);
+  }
+  // Local state is never ahead of (or behind) the committed changelog once all is committed.
+  r.for_each_task([&](rill::runtime::stream_task& task) {
+    if (task.state() == nullptr) return;
+    auto* store = dynamic_cast<rill::key_value_store<std::string, std::int64_t>*>(
+        task.state()->facade("word-counts"));
+    if (store == nullptr) return;
+    for (const auto& kv : store->all()) {
+      auto it = out.changelog.find(kv.key);
+      if (it == out.changelog.end() || it->second != kv.value) {
+        out.store_mismatches.push_back(fmt::format("task {}: {}={} but the changelog says {}",
+                                                   task.id().to_string(), kv.key, kv.value,
+                                                   it == out.changelog.end() ? -1 : it->second));
+      }
+    }
+  });
+  out.stats = r.cluster().stats();
+  out.crashes = r.crashes();
+  out.restored = r.restored();
+  out.report = r.report();
+  r.stop();
+  return out;
+}
+
+// The first word whose emitted counts differ.
+std::string diff(const std::map<std::string, std::vector<std::int64_t>>& want,
+                 const std::map<std::string, std::vector<std::int64_t>>& got) {
+  for (const auto& [word, counts] : want) {
+    auto it = got.find(word);
+    std::vector<std::int64_t> g = it == got.end() ? std::vector<std::int64_t>{} : it->second;
+    if (g != counts)
+      return fmt::format(" ('{}': want [{}], got [{}])", word, fmt::join(counts, ","),
+                         fmt::join(g, ","));
+  }
+  return "";
+}
+
+}  // namespace
+
+class crash : public ::testing::TestWithParam<int> {};
+
+TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances) {
+  const auto all = seeds(GetParam());
+  if (all.empty()) GTEST_SKIP() << "no seed in this shard";
+  const auto expected = run_word_count(0, false);
+  ASSERT_TRUE(expected.drained) << expected.report;
+  ASSERT_FALSE(expected.output.empty());
+  for (const auto& [word, counts] : expected.output) {
+    for (std::size_t i = 0; i < counts.size(); ++i)
+      ASSERT_EQ(counts[i], static_cast<std::int64_t>(i + 1)) << word;
+  }
+  std::uint64_t crashes = 0, fenced = 0, aborted = 0, rebalances = 0, restored = 0, failed = 0;
+  for (std::uint64_t seed : all) {
+    auto got = run_word_count(seed, true);
+    crashes += static_cast<std::uint64_t>(got.crashes);
+    fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
+    aborted += got.stats.aborted_transactions;
+    rebalances += got.stats.rebalances;
+    restored += got.restored;
+    const bool ok = got.drained && got.output == expected.output &&
+                    got.changelog == expected.changelog && got.store_mismatches.empty();
+    if (!ok) {
+      ++failed;
+      std::string why =
+          !got.drained                    ? "did not drain"
+          : got.output != expected.output ? "output differs from the fault-free run"
+          : got.changelog != expected.changelog
+              ? "store contents differ from the fault-free run"
+              : "a local store disagrees with its changelog: " + got.store_mismatches.front();
+      ADD_FAILURE() << "word count, " << why << diff(expected.output, got.output)
+                    << "; replay with RILL_CRASH_SEED=" << seed << "\n"
+                    << got.report;
+      if (failed >= 3) break;
+    }
+  }
+  std::cout << "word count: " << all.size() << " seeds, " << crashes << " crashes, " << rebalances
+            << " rebalances, " << aborted << " aborted transactions, " << fenced
+            << " fenced calls (zombies and old epochs), " << restored << " records restored"
+            << std::endl;
+  if (all.size() >= 50) {  // enough seeds that each kind of fault happened
+    EXPECT_GT(crashes, 0u);
+    EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
+  }
+}
+
+// --- the bank ----------------------------------------------------------------------------
+
+TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
+  const auto all = seeds(GetParam());
+  if (all.empty()) GTEST_SKIP() << "no seed in this shard";
+  const auto commands = bank::generate(300, 16);
+  std::uint64_t crashes = 0, fenced = 0, failed = 0;
+  for (std::uint64_t seed : all) {
+    rill::crash::run r(bank::topology(), eos_config("bank"), seed, mix(), true);
+    r.create_topics({{"bank-commands", 2}, {"bank-events", 2}});
+    r.create_output_topic("bank-balances", 2);
+    for (const auto& c : commands) {
+      rill::bytes value;
+      rill::json_serde<bank::command>{}.serialize(c, value, {});
+      r.add_input("bank-commands", rill::to_bytes(c.account), std::move(value));
+    }
+    const bool drained = r.execute();
+    bank::outputs o;
+    for (const auto& rec : r.cluster().read_committed("bank-events")) {
+      rill::bytes_view v(*rec.value);
+      o.events.push_back({std::string(rill::as_chars(*rec.key)),
+                          rill::json_serde<bank::event>{}.deserialize(v, {}),
+                          rec.timestamp,
+                          {},
+                          0,
+                          rec.offset});
+    }
+    std::map<std::string, std::int64_t> from_events;
+    for (const auto& e : o.events) from_events[e.key] += bank::balance_change(e.value);
+    for (const auto& rec : r.cluster().read_committed("bank-balances")) {
+      std::optional<std::int64_t> v;
+      if (rec.value) v = decode_count(rec.value);
+      o.balances.push_back(
+          {std::string(rill::as_chars(*rec.key)), v, rec.timestamp, {}, 0, rec.offset});
+    }
+    auto result = bank::check(commands, o);
+    // Every store agrees with the committed event log.
+    std::vector<std::string> mismatches;
+    r.for_each_task([&](rill::runtime::stream_task& task) {
+      if (task.state() == nullptr) return;
+      if (auto* accounts = dynamic_cast<rill::key_value_store<std::string, bank::account>*>(
+              task.state()->facade("accounts"))) {
+        for (const auto& kv : accounts->all()) {
+          if (kv.value.balance != from_events[kv.key]) {
+            mismatches.push_back(fmt::format("accounts store: {} holds {}, its events say {}",
+                                             kv.key, kv.value.balance, from_events[kv.key]));
+          }
+        }
+      }
+      if (auto* balances = dynamic_cast<rill::key_value_store<std::string, std::int64_t>*>(
+              task.state()->facade("balances"))) {
+        for (const auto& kv : balances->all()) {
+          if (kv.value != from_events[kv.key]) {
+            mismatches.push_back(fmt::format("balances store: {} holds {}, its events say {}",
+                                             kv.key, kv.value, from_events[kv.key]));
+          }
+        }
+      }
+    });
+    const auto stats = r.cluster().stats();
+    crashes += static_cast<std::uint64_t>(r.crashes());
+    fenced += stats.fenced_offset_commits + stats.fenced_produces;
+    const bool ok = drained && result.ok() && result.duplicate_events == 0 && mismatches.empty();
+    if (!ok) {
+      ++failed;
+      std::string why = !drained       ? "did not drain"
+                        : !result.ok() ? result.summary()
+                        : result.duplicate_events > 0
+                            ? fmt::format("{} duplicate events", result.duplicate_events)
+                            : mismatches.front();
+      ADD_FAILURE() << "bank: " << why << "; replay with RILL_CRASH_SEED=" << seed << "\n"
+                    << (result.problems.empty() ? "" : result.problems.front() + "\n")
+                    << r.report();
+      if (failed >= 3) break;
+    }
+    r.stop();
+  }
+  std::cout << "bank: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
+            << " fenced calls" << std::endl;
+  if (all.size() >= 50) {
+    EXPECT_GT(crashes, 0u);
+    EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(shard, crash, ::testing::Range(0, shards));
