@@ -73,8 +73,9 @@ class task_db {
   void flush();
 
   // Restoration writes straight to the database: records, then their offset, in one write.
+  // Changelog records to apply, viewed in the consumer's buffers (valid until applied).
   struct restore_batch {
-    std::vector<std::pair<bytes, std::optional<bytes>>> records;  // nullopt: delete
+    std::vector<std::pair<bytes_view, std::optional<bytes_view>>> records;  // nullopt: delete
   };
   void restore(const std::string& store, const restore_batch& batch, std::int64_t next_offset);
   // Deletes everything in the store (and its checkpoint).

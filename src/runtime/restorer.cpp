@@ -90,14 +90,14 @@ bool restorer::add(stream_task& task) {
     if (_listener) _listener->on_restore_start(task.id(), p->log.store, p->position, p->end);
     _partitions.push_back(std::move(p));
   }
-  if (!nothing) assign();
+  if (!nothing) _reassign = true;
   return nothing;
 }
 
 void restorer::remove(const stream_task& task) {
   const auto before = _partitions.size();
   std::erase_if(_partitions, [&](const auto& p) { return p->task == &task; });
-  if (_partitions.size() != before) assign();
+  if (_partitions.size() != before) _reassign = true;
 }
 
 void restorer::assign() {
@@ -105,6 +105,10 @@ void restorer::assign() {
   for (const auto& p : _partitions) positions.push_back({p->log.partition, p->position});
   if (kafka::error e = _consumer->assign(positions))
     throw streams_error(fmt::format("{}: restore: {}", _name, e.message()));
+  // A partition paused when it finished may be back (its task restores again).
+  std::vector<kafka::topic_partition> all;
+  for (const auto& p : _partitions) all.push_back(p->log.partition);
+  _consumer->resume(all);
 }
 
 void restorer::finish(partition& p) {
@@ -117,6 +121,10 @@ void restorer::finish(partition& p) {
 std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeout) {
   std::vector<stream_task*> ready;
   if (_partitions.empty()) return ready;
+  if (_reassign) {
+    assign();
+    _reassign = false;
+  }
   _batch.clear();
   if (kafka::error e = _consumer->poll(timeout, restore_batch_records, _batch);
       e && e.type() == kafka::error::kind::fatal) {
@@ -135,10 +143,8 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
       if (last == nullptr) continue;
     }
     if (rec.raw.offset < last->position || last->position >= last->end) continue;
-    std::optional<bytes> value;
-    if (rec.raw.value) value.emplace(rec.raw.value->begin(), rec.raw.value->end());
-    last->pending.records.emplace_back(
-        rec.raw.key ? bytes(rec.raw.key->begin(), rec.raw.key->end()) : bytes{}, std::move(value));
+    // Views into _batch, which lives until every pending record is applied below.
+    last->pending.records.emplace_back(rec.raw.key.value_or(bytes_view{}), rec.raw.value);
     last->position = rec.raw.offset + 1;
     ++last->restored;
     ++_restored;
@@ -175,8 +181,12 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
   }
   if (changed) {
     std::vector<stream_task*> finished_tasks;
+    std::vector<kafka::topic_partition> finished;
     for (const auto& p : _partitions) {
-      if (p->position >= p->end) finished_tasks.push_back(p->task);
+      if (p->position >= p->end) {
+        finished_tasks.push_back(p->task);
+        finished.push_back(p->log.partition);
+      }
     }
     std::erase_if(_partitions, [](const auto& p) { return p->position >= p->end; });
     for (stream_task* t : finished_tasks) {
@@ -184,7 +194,8 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
                                [&](const auto& p) { return p->task == t; });
       if (!still && std::find(ready.begin(), ready.end(), t) == ready.end()) ready.push_back(t);
     }
-    if (!_partitions.empty()) assign();
+    // Paused, not reassigned: the other partitions keep what they have fetched.
+    if (!_partitions.empty()) _consumer->pause(finished);
   }
   return ready;
 }

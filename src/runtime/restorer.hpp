@@ -50,6 +50,9 @@ class restorer {
       _ends;  // under read_committed: a read_uncommitted one, for high watermarks
 
   std::vector<std::unique_ptr<partition>> _partitions;
+  // The consumer's assignment no longer matches _partitions; reassigned once before the next
+  // poll, however many tasks came or went since (a reassignment restarts every fetch).
+  bool _reassign = false;
   std::vector<kafka::consumed_record> _batch;
   std::uint64_t _restored = 0;
 };

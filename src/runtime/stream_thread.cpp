@@ -128,6 +128,7 @@ void stream_thread::run_once() {
       _tasks->restored(_restorer->restore_some(std::chrono::milliseconds(10)));
     if (_tasks->all_running()) {
       _starting_tasks = false;
+      publish_counters();  // whoever hears "running" sees what restoration did
       set_state(thread_state::running);
     }
   }

@@ -1,7 +1,8 @@
 // The exactly-once proof: word count and the bank on the simulated cluster, with random
 // crashes, call failures, zombies and restarts across three instances, for many seeds.
 //
-//   RILL_CRASH_SEEDS=N   seeds per topology (default 500; the long mode is e.g. 5000)
+//   --long               5000 seeds per topology instead of 500
+//   RILL_CRASH_SEEDS=N   seeds per topology (default 500)
 //   RILL_CRASH_SEED=S    replay one seed, printing its whole fault schedule
 #include <gtest/gtest.h>
 
@@ -263,3 +264,11 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
 }
 
 INSTANTIATE_TEST_SUITE_P(shard, crash, ::testing::Range(0, shards));
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--long") ::setenv("RILL_CRASH_SEEDS", "5000", 0);
+  }
+  return RUN_ALL_TESTS();
+}

@@ -164,10 +164,12 @@ TEST(rocksdb_store, restore_writes_records_and_offset_together) {
   rill::state::rocksdb_env env(64 << 20);
   const std::string dir = temp_dir("restore");
   rill::state::task_db db(env, dir, {"s"});
-  rill::state::task_db::restore_batch batch;
-  batch.records.push_back({rill::to_bytes("a"), rill::to_bytes("1")});
-  batch.records.push_back({rill::to_bytes("b"), rill::to_bytes("2")});
-  batch.records.push_back({rill::to_bytes("a"), std::nullopt});
+  const rill::bytes a = rill::to_bytes("a"), b = rill::to_bytes("b");
+  const rill::bytes one = rill::to_bytes("1"), two = rill::to_bytes("2");
+  rill::state::task_db::restore_batch batch;  // views, as the restorer's are
+  batch.records.push_back({a, one});
+  batch.records.push_back({b, two});
+  batch.records.push_back({a, std::nullopt});
   db.restore("s", batch, 42);
   EXPECT_EQ(db.checkpoint("s"), 42);
   EXPECT_EQ(drain(db.store("s").range(std::nullopt, std::nullopt)),
