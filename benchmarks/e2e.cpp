@@ -87,6 +87,10 @@ struct params {
   int commit_ms = 100;
   bool cache = false;
   bool latency = false;
+  int repeat = 2;
+  int fetch_wait_ms = -1;      // consumers' fetch.wait.max.ms (-1: librdkafka's 500)
+  double rate_fraction = 0.5;  // latency: input rate as a fraction of the measured maximum // best
+                               // of this many runs of each side, alternating
   bool baseline = true;     // W4 and W5 compare differently
   std::string over = "W1";  // W5: the topology under both guarantees (W1 or W3)
 };
@@ -289,13 +293,15 @@ side run_loop(const params& p, const std::string& input, long expected, const lo
   std::atomic<std::int64_t>& assigned_at = assigned ? *assigned : own;
   const double rss0 = reset_peak_rss();
   auto body = [&] {
-    rd_kafka_conf_t* conf = make_conf({{"bootstrap.servers", bootstrap()},
-                                       {"group.id", group},
-                                       {"enable.auto.commit", "false"},
-                                       {"auto.offset.reset", "earliest"},
-                                       {"enable.partition.eof", "false"},
-                                       {"partition.assignment.strategy", "range"},
-                                       {"session.timeout.ms", "6000"}});
+    rd_kafka_conf_t* conf = make_conf(
+        {{"bootstrap.servers", bootstrap()},
+         {"group.id", group},
+         {"enable.auto.commit", "false"},
+         {"auto.offset.reset", "earliest"},
+         {"enable.partition.eof", "false"},
+         {"partition.assignment.strategy", "range"},
+         {"session.timeout.ms", "6000"},
+         {"fetch.wait.max.ms", p.fetch_wait_ms >= 0 ? std::to_string(p.fetch_wait_ms) : "500"}});
     rd_kafka_conf_set_opaque(conf, &assigned_at);
     rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
                                             rd_kafka_topic_partition_list_t* parts, void* op) {
@@ -380,22 +386,45 @@ rill::config rill_config(const params& p, const std::string& app) {
                  {"consumer.session.timeout.ms", "6000"},
                  {"log.level", "warn"}};
   if (!p.cache) c.set("statestore.cache.max.bytes", "0");
+  if (p.fetch_wait_ms >= 0) c.set("consumer.fetch.wait.max.ms", std::to_string(p.fetch_wait_ms));
   c.apply_environment();  // e.g. RILL_CONFIG_LOG_LEVEL=info
   return c;
 }
+
+// The moment the app's first partitions are assigned (its rebalance counter moves), where the
+// baseline's clock starts too (its rebalance callback). Watched every 200 µs.
+class assignment_clock {
+ public:
+  explicit assignment_clock(const rill::streams_app& a)
+      : _watch([this, &a] {
+          while (!_stop.load() && a.counters().rebalances == 0)
+            std::this_thread::sleep_for(std::chrono::microseconds(200));
+          _at = now_ns();
+        }) {}
+  ~assignment_clock() { stop(); }
+  std::int64_t at() {
+    stop();
+    return _at.load();
+  }
+
+ private:
+  void stop() {
+    _stop = true;
+    if (_watch.joinable()) _watch.join();
+  }
+  std::atomic<bool> _stop{false};
+  std::atomic<std::int64_t> _at{0};
+  std::thread _watch;
+};
 
 // Runs the app until `expected` records are processed, then closes it (commit included).
 side run_rill(rill::topology t, const params& p, const std::string& app, long expected,
               const std::function<void(rill::streams_app&)>& before_start = {}) {
   rill::streams_app a(std::move(t), rill_config(p, app));
-  std::atomic<std::int64_t> running_at{0};
-  a.set_state_listener([&](rill::app_state now, rill::app_state) {
-    std::int64_t zero = 0;
-    if (now == rill::app_state::running) running_at.compare_exchange_strong(zero, now_ns());
-  });
   if (before_start) before_start(a);
   const double rss0 = reset_peak_rss();
   a.start();
+  assignment_clock assigned(a);
   const auto deadline = clock::now() + std::chrono::minutes(3);
   while (a.counters().processed < static_cast<std::uint64_t>(expected)) {
     if (a.state() == rill::app_state::error || clock::now() > deadline) {
@@ -408,7 +437,7 @@ side run_rill(rill::topology t, const params& p, const std::string& app, long ex
   }
   a.close();
   side s;
-  s.seconds = static_cast<double>(now_ns() - running_at.load()) / 1e9;
+  s.seconds = static_cast<double>(now_ns() - assigned.at()) / 1e9;
   s.records_per_s = static_cast<double>(expected) / s.seconds;
   s.peak_rss_mb = status_mb("VmHWM:");
   s.rss_growth_mb = s.peak_rss_mb - rss0;
@@ -428,10 +457,29 @@ topics_of_run fresh(const std::string& id, int partitions) {
   t.input = t.app + "-in";
   t.output = t.app + "-base-out";
   t.rill_output = t.app + "-rill-out";
-  create_topic(t.input, partitions);
-  create_topic(t.output, partitions);
-  create_topic(t.rill_output, partitions);
+  if (partitions > 0) {
+    create_topic(t.input, partitions);
+    create_topic(t.output, partitions);
+    create_topic(t.rill_output, partitions);
+  }
   return t;
+}
+
+// The same input, new outputs and a new application id: another run of the same workload.
+topics_of_run again(const topics_of_run& t, int partitions) {
+  topics_of_run u = fresh("again", 0 /* no topics yet */);
+  u.input = t.input;
+  create_topic(u.output, partitions);
+  create_topic(u.rill_output, partitions);
+  return u;
+}
+
+// Keeps the fastest correct run; a wrong run marks the side wrong for good.
+void keep_best(std::optional<side>& best, side s) {
+  std::string failure = best ? best->failure : "";
+  if (!s.failure.empty()) failure = s.failure;
+  if (!best || s.records_per_s > best->records_per_s) best = s;
+  best->failure = failure;
 }
 
 // Keys "k<i % keys>", values of value_size bytes (the first 8 the record's number).
@@ -469,23 +517,29 @@ row w1(const params& p) {
                           p.guarantee)};
   r.target = ">= 0.90";
   r.label = "W1 pass-through";
-  auto t = fresh("w1", p.partitions);
-  const std::uint64_t sum = preload_bytes(p, t.input);
-  rill::streams_builder b;
-  b.stream<rill::bytes, rill::bytes>(t.input).to(t.rill_output);
-  r.rill = run_rill(b.build(), p, t.app, p.records);
-  if (r.rill.failure.empty())
-    r.rill.failure = check_copy(t.rill_output, p.partitions, p.records, sum);
-  if (p.baseline) {
+  auto t0 = fresh("w1", p.partitions);
+  const std::uint64_t sum = preload_bytes(p, t0.input);
+  std::optional<side> rill_best, base_best;
+  for (int k = 0; k < p.repeat; ++k) {
+    const auto t = k == 0 ? t0 : again(t0, p.partitions);
+    rill::streams_builder b;
+    b.stream<rill::bytes, rill::bytes>(t.input).to(t.rill_output);
+    side s = run_rill(b.build(), p, t.app, p.records);
+    if (s.failure.empty()) s.failure = check_copy(t.rill_output, p.partitions, p.records, sum);
+    keep_best(rill_best, s);
+    if (!p.baseline) continue;
     loop_work work;
     const std::string out = t.output;
     work.record = [out](rd_kafka_t* prod, const rd_kafka_message_t& m) {
       produce(prod, out, RD_KAFKA_PARTITION_UA, m.key, m.key_len, m.payload, m.len,
               rd_kafka_message_timestamp(&m, nullptr));
     };
-    r.base = run_loop(p, t.input, p.records, work);
-    r.base->failure = check_copy(t.output, p.partitions, p.records, sum);
+    side bs = run_loop(p, t.input, p.records, work);
+    bs.failure = check_copy(t.output, p.partitions, p.records, sum);
+    keep_best(base_best, bs);
   }
+  r.rill = *rill_best;
+  r.base = base_best;
   return r;
 }
 
@@ -543,14 +597,19 @@ row w2(const params& p) {
   }
   long want = 0;
   for (long i = 0; i < p.records; ++i) want += i % 10 < 7 ? 1 : 0;
-  rill::streams_builder b;
-  b.stream<std::string, order>(t.input)
-      .filter([](const std::string&, const order& o) { return o.status == "paid"; })
-      .map_values([](const order& o) { return summarize(o); })
-      .to(t.rill_output);
-  r.rill = run_rill(b.build(), p, t.app, p.records);
-  if (r.rill.failure.empty()) r.rill.failure = check_summaries(t.rill_output, p.partitions, want);
-  if (p.baseline) {
+  const auto t0 = t;
+  std::optional<side> rill_best, base_best;
+  for (int k = 0; k < p.repeat; ++k) {
+    const auto t = k == 0 ? t0 : again(t0, p.partitions);
+    rill::streams_builder b;
+    b.stream<std::string, order>(t.input)
+        .filter([](const std::string&, const order& o) { return o.status == "paid"; })
+        .map_values([](const order& o) { return summarize(o); })
+        .to(t.rill_output);
+    side s = run_rill(b.build(), p, t.app, p.records);
+    if (s.failure.empty()) s.failure = check_summaries(t.rill_output, p.partitions, want);
+    keep_best(rill_best, s);
+    if (!p.baseline) continue;
     loop_work work;
     auto in_serde = std::make_shared<rill::any_serde<order>>(rill::default_serde<order>());
     auto out_serde =
@@ -565,9 +624,12 @@ row w2(const params& p) {
       produce(prod, out, RD_KAFKA_PARTITION_UA, m.key, m.key_len, buf->data(), buf->size(),
               rd_kafka_message_timestamp(&m, nullptr));
     };
-    r.base = run_loop(p, t.input, p.records, work);
-    r.base->failure = check_summaries(t.output, p.partitions, want);
+    side bs = run_loop(p, t.input, p.records, work);
+    bs.failure = check_summaries(t.output, p.partitions, want);
+    keep_best(base_best, bs);
   }
+  r.rill = *rill_best;
+  r.base = base_best;
   r.baseline_name = "librdkafka loop, same JSON serde";
   return r;
 }
@@ -681,14 +743,22 @@ row w3(const params& p, const std::string& id = "W3") {
                         p.cache ? "on" : "off");
   auto t = fresh("w3", p.partitions);
   preload_bytes(params{p.workload, p.records, p.keys, 8, p.partitions}, t.input);
-  r.rill = run_rill(count_topology(t.input, t.rill_output), p, t.app, p.records);
-  if (r.rill.failure.empty()) r.rill.failure = check_counts(t.rill_output, p.partitions, p);
-  if (p.baseline) {
+  const auto t0 = t;
+  std::optional<side> rill_best, base_best;
+  for (int k = 0; k < p.repeat; ++k) {
+    const auto t = k == 0 ? t0 : again(t0, p.partitions);
+    side s = run_rill(count_topology(t.input, t.rill_output), p, t.app, p.records);
+    if (s.failure.empty()) s.failure = check_counts(t.rill_output, p.partitions, p);
+    keep_best(rill_best, s);
+    if (!p.baseline) continue;
     std::vector<std::unique_ptr<count_state>> parts;
     loop_work work = count_work(p, t, parts);
-    r.base = run_loop(p, t.input, p.records, work);
-    r.base->failure = check_counts(t.output, p.partitions, p);
+    side bs = run_loop(p, t.input, p.records, work);
+    bs.failure = check_counts(t.output, p.partitions, p);
+    keep_best(base_best, bs);
   }
+  r.rill = *rill_best;
+  r.base = base_best;
   r.baseline_name = "librdkafka loop + RocksDB WriteBatch";
   return r;
 }
@@ -716,13 +786,9 @@ row w4(const params& p) {
   // little: the clock stops when the outputs show every command answered and money conserved
   // (read as they arrive, checked every 100 ms).
   rill::streams_app a(bank::topology(topics), rill_config(p, fmt::format("bench-bank-{}", n)));
-  std::atomic<std::int64_t> running_at{0};
-  a.set_state_listener([&](rill::app_state now, rill::app_state) {
-    std::int64_t zero = 0;
-    if (now == rill::app_state::running) running_at.compare_exchange_strong(zero, now_ns());
-  });
   const double rss0 = reset_peak_rss();
   a.start();
+  assignment_clock assigned(a);
   rill::topic_reader<std::string, bank::event> events("embedded", topics.events());
   rill::topic_reader<std::string, std::optional<std::int64_t>> balances("embedded",
                                                                         topics.balances());
@@ -742,7 +808,7 @@ row w4(const params& p) {
     }
   }
   a.close();
-  r.rill.seconds = static_cast<double>(done_at - running_at.load()) / 1e9;
+  r.rill.seconds = static_cast<double>(done_at - assigned.at()) / 1e9;
   r.rill.records_per_s = static_cast<double>(commands.size()) / r.rill.seconds;
   r.rill.peak_rss_mb = status_mb("VmHWM:");
   r.rill.rss_growth_mb = r.rill.peak_rss_mb - rss0;
@@ -896,15 +962,22 @@ latencies measure_latency(const std::string& input, const std::string& output, i
           RD_KAFKA_OFFSET_BEGINNING;
     rd_kafka_assign(c.get(), list);
     rd_kafka_topic_partition_list_destroy(list);
+    rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(c.get());
+    std::vector<rd_kafka_message_t*> batch(1000);
+    ssize_t n = 0;
     while (reading.load() && received.load() < total) {
-      rd_kafka_message_t* m = rd_kafka_consumer_poll(c.get(), 50);
-      if (m == nullptr) continue;
-      if (!m->err && m->len >= 8) {
-        delays.push_back(now_ns() - from_be64(m->payload));
-        ++received;
+      n = rd_kafka_consume_batch_queue(q, n > 0 ? 0 : 5, batch.data(), batch.size());
+      const std::int64_t now = now_ns();
+      for (ssize_t i = 0; i < n; ++i) {
+        rd_kafka_message_t* m = batch[static_cast<std::size_t>(i)];
+        if (!m->err && m->len >= 8) {
+          delays.push_back(now - from_be64(m->payload));
+          ++received;
+        }
+        rd_kafka_message_destroy(m);
       }
-      rd_kafka_message_destroy(m);
     }
+    rd_kafka_queue_destroy(q);
     rd_kafka_consumer_close(c.get());
   });
   {
@@ -948,8 +1021,14 @@ latencies measure_latency(const std::string& input, const std::string& output, i
   return l;
 }
 
-void w1_latency(const params& p, row& r) {
-  const double rate = 0.5 * std::min(r.rill.records_per_s, r.base ? r.base->records_per_s : 1e12);
+// The mock broker answers a fetch that found nothing only after fetch.wait.max.ms (500 ms
+// by default), even when records arrive meanwhile, which would put a 250 ms floor under
+// every figure; all consumers of the latency runs wait at most 10 ms.
+void w1_latency(const params& given, row& r) {
+  params p = given;
+  p.fetch_wait_ms = 10;
+  const double rate =
+      p.rate_fraction * std::min(r.rill.records_per_s, r.base ? r.base->records_per_s : 1e12);
   const double seconds = 4;
   {
     auto t = fresh("w1-lat", p.partitions);
@@ -1036,6 +1115,7 @@ int main(int argc, char** argv) {
         "usage: bench_e2e all|W1|W2|W3|W4|W5|W6 [--records N] [--keys N] [--value-size B]\n"
         "       [--partitions N] [--threads N] [--guarantee at_least_once|exactly_once_v2]\n"
         "       [--commit-ms N] [--cache on|off] [--latency on|off] [--over W1|W3]\n"
+        "       [--repeat N] [--rate-fraction F]\n"
         "       [--tsv FILE]\n");
     return 2;
   }
@@ -1066,6 +1146,10 @@ int main(int argc, char** argv) {
       tsv = v;
     else if (k == "--over")
       p.over = v;
+    else if (k == "--repeat")
+      p.repeat = std::stoi(v);
+    else if (k == "--rate-fraction")
+      p.rate_fraction = std::stod(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
