@@ -30,7 +30,7 @@ struct compiled_node {
   std::vector<int> children;  // in node order
   node_factory factory;
   std::vector<topic_ref> topics;  // source: subscribed; sink: its topic (none with a chooser)
-    std::string topic_chooser;
+  std::string topic_chooser;
   std::vector<std::string> stores;
   int subtopology = -1;
   bool feedback = false;  // reads or writes a feedback topic (a loop on purpose)

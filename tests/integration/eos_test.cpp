@@ -20,7 +20,8 @@ namespace {
 
 // Captures log lines for the test's duration.
 struct log_capture {
-  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(20000);
+  std::shared_ptr<spdlog::sinks::ringbuffer_sink_mt> sink =
+      std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(20000);
   log_capture() { spdlog::default_logger()->sinks().push_back(sink); }
   ~log_capture() {
     auto& sinks = spdlog::default_logger()->sinks();
@@ -47,7 +48,9 @@ struct eos_fixture {
   }
   rill::topology topology() const {
     rill::streams_builder b;
-    b.stream<std::string, std::string>(in).map_values([](std::string v) { return v + "!"; }).to(out);
+    b.stream<std::string, std::string>(in)
+        .map_values([](std::string v) { return v + "!"; })
+        .to(out);
     return b.build();
   }
   rill::config config() const {

@@ -227,7 +227,7 @@ TEST(event_router, sigterm_commits_leaves_the_group_and_exits_0) {
         return read_file("/tmp/" + app_id + "-1.log").find("assigned [") != std::string::npos;
       },
       60s));
-    std::thread writer([&] { write_inputs(c, t, inputs, 4000); });
+  std::thread writer([&] { write_inputs(c, t, inputs, 4000); });
   // Stop it in the middle of the input: once some output shows it is processing.
   rill::topic_reader<std::string, rill::bytes> seen(c.bootstrap(), t.routed("click"), c.props());
   ASSERT_TRUE(wait_for([&] { return !seen.read(1, 100ms).empty(); }, 60s));
