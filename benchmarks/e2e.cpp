@@ -91,8 +91,8 @@ struct params {
   int fetch_wait_ms = -1;      // consumers' fetch.wait.max.ms (-1: librdkafka's 500)
   double rate_fraction = 0.5;  // latency: input rate as a fraction of the measured maximum // best
                                // of this many runs of each side, alternating
-  bool baseline = true;     // W4 and W5 compare differently
-  std::string over = "W1";  // W5: the topology under both guarantees (W1 or W3)
+  bool baseline = true;        // W4 and W5 compare differently
+  std::string over = "W1";     // W5: the topology under both guarantees (W1 or W3)
 };
 
 struct latencies {
@@ -482,6 +482,21 @@ void keep_best(std::optional<side>& best, side s) {
   best->failure = failure;
 }
 
+// Runs each side p.repeat times, alternating, each run on new outputs of the same input;
+// keeps the best correct run of each.
+void best_of(const params& p, const topics_of_run& first, row& r,
+             const std::function<side(const topics_of_run&)>& rill_once,
+             const std::function<side(const topics_of_run&)>& base_once) {
+  std::optional<side> rill_best, base_best;
+  for (int k = 0; k < p.repeat; ++k) {
+    const topics_of_run t = k == 0 ? first : again(first, p.partitions);
+    keep_best(rill_best, rill_once(t));
+    if (p.baseline) keep_best(base_best, base_once(t));
+  }
+  r.rill = *rill_best;
+  r.base = base_best;
+}
+
 // Keys "k<i % keys>", values of value_size bytes (the first 8 the record's number).
 std::uint64_t preload_bytes(const params& p, const std::string& topic) {
   rk_ptr prod = make_producer({{"linger.ms", "20"}, {"batch.num.messages", "10000"}});
@@ -519,27 +534,26 @@ row w1(const params& p) {
   r.label = "W1 pass-through";
   auto t0 = fresh("w1", p.partitions);
   const std::uint64_t sum = preload_bytes(p, t0.input);
-  std::optional<side> rill_best, base_best;
-  for (int k = 0; k < p.repeat; ++k) {
-    const auto t = k == 0 ? t0 : again(t0, p.partitions);
-    rill::streams_builder b;
-    b.stream<rill::bytes, rill::bytes>(t.input).to(t.rill_output);
-    side s = run_rill(b.build(), p, t.app, p.records);
-    if (s.failure.empty()) s.failure = check_copy(t.rill_output, p.partitions, p.records, sum);
-    keep_best(rill_best, s);
-    if (!p.baseline) continue;
-    loop_work work;
-    const std::string out = t.output;
-    work.record = [out](rd_kafka_t* prod, const rd_kafka_message_t& m) {
-      produce(prod, out, RD_KAFKA_PARTITION_UA, m.key, m.key_len, m.payload, m.len,
-              rd_kafka_message_timestamp(&m, nullptr));
-    };
-    side bs = run_loop(p, t.input, p.records, work);
-    bs.failure = check_copy(t.output, p.partitions, p.records, sum);
-    keep_best(base_best, bs);
-  }
-  r.rill = *rill_best;
-  r.base = base_best;
+  best_of(
+      p, t0, r,
+      [&](const topics_of_run& t) {
+        rill::streams_builder b;
+        b.stream<rill::bytes, rill::bytes>(t.input).to(t.rill_output);
+        side s = run_rill(b.build(), p, t.app, p.records);
+        if (s.failure.empty()) s.failure = check_copy(t.rill_output, p.partitions, p.records, sum);
+        return s;
+      },
+      [&](const topics_of_run& t) {
+        loop_work work;
+        const std::string out = t.output;
+        work.record = [out](rd_kafka_t* prod, const rd_kafka_message_t& m) {
+          produce(prod, out, RD_KAFKA_PARTITION_UA, m.key, m.key_len, m.payload, m.len,
+                  rd_kafka_message_timestamp(&m, nullptr));
+        };
+        side s = run_loop(p, t.input, p.records, work);
+        s.failure = check_copy(t.output, p.partitions, p.records, sum);
+        return s;
+      });
   return r;
 }
 
@@ -597,39 +611,37 @@ row w2(const params& p) {
   }
   long want = 0;
   for (long i = 0; i < p.records; ++i) want += i % 10 < 7 ? 1 : 0;
-  const auto t0 = t;
-  std::optional<side> rill_best, base_best;
-  for (int k = 0; k < p.repeat; ++k) {
-    const auto t = k == 0 ? t0 : again(t0, p.partitions);
-    rill::streams_builder b;
-    b.stream<std::string, order>(t.input)
-        .filter([](const std::string&, const order& o) { return o.status == "paid"; })
-        .map_values([](const order& o) { return summarize(o); })
-        .to(t.rill_output);
-    side s = run_rill(b.build(), p, t.app, p.records);
-    if (s.failure.empty()) s.failure = check_summaries(t.rill_output, p.partitions, want);
-    keep_best(rill_best, s);
-    if (!p.baseline) continue;
-    loop_work work;
-    auto in_serde = std::make_shared<rill::any_serde<order>>(rill::default_serde<order>());
-    auto out_serde =
-        std::make_shared<rill::any_serde<order_summary>>(rill::default_serde<order_summary>());
-    auto buf = std::make_shared<rill::bytes>();
-    const std::string in = t.input, out = t.output;
-    work.record = [=](rd_kafka_t* prod, const rd_kafka_message_t& m) {
-      rill::bytes_view v(static_cast<const std::byte*>(m.payload), m.len);
-      order o = in_serde->decode(&v, {in, false, nullptr});
-      if (o.status != "paid") return;
-      out_serde->encode(summarize(o), *buf, {out, false, nullptr});
-      produce(prod, out, RD_KAFKA_PARTITION_UA, m.key, m.key_len, buf->data(), buf->size(),
-              rd_kafka_message_timestamp(&m, nullptr));
-    };
-    side bs = run_loop(p, t.input, p.records, work);
-    bs.failure = check_summaries(t.output, p.partitions, want);
-    keep_best(base_best, bs);
-  }
-  r.rill = *rill_best;
-  r.base = base_best;
+  best_of(
+      p, t, r,
+      [&](const topics_of_run& t) {
+        rill::streams_builder b;
+        b.stream<std::string, order>(t.input)
+            .filter([](const std::string&, const order& o) { return o.status == "paid"; })
+            .map_values([](const order& o) { return summarize(o); })
+            .to(t.rill_output);
+        side s = run_rill(b.build(), p, t.app, p.records);
+        if (s.failure.empty()) s.failure = check_summaries(t.rill_output, p.partitions, want);
+        return s;
+      },
+      [&](const topics_of_run& t) {
+        loop_work work;
+        auto in_serde = std::make_shared<rill::any_serde<order>>(rill::default_serde<order>());
+        auto out_serde =
+            std::make_shared<rill::any_serde<order_summary>>(rill::default_serde<order_summary>());
+        auto buf = std::make_shared<rill::bytes>();
+        const std::string in = t.input, out = t.output;
+        work.record = [=](rd_kafka_t* prod, const rd_kafka_message_t& m) {
+          rill::bytes_view v(static_cast<const std::byte*>(m.payload), m.len);
+          order o = in_serde->decode(&v, {in, false, nullptr});
+          if (o.status != "paid") return;
+          out_serde->encode(summarize(o), *buf, {out, false, nullptr});
+          produce(prod, out, RD_KAFKA_PARTITION_UA, m.key, m.key_len, buf->data(), buf->size(),
+                  rd_kafka_message_timestamp(&m, nullptr));
+        };
+        side s = run_loop(p, t.input, p.records, work);
+        s.failure = check_summaries(t.output, p.partitions, want);
+        return s;
+      });
   r.baseline_name = "librdkafka loop, same JSON serde";
   return r;
 }
@@ -743,22 +755,20 @@ row w3(const params& p, const std::string& id = "W3") {
                         p.cache ? "on" : "off");
   auto t = fresh("w3", p.partitions);
   preload_bytes(params{p.workload, p.records, p.keys, 8, p.partitions}, t.input);
-  const auto t0 = t;
-  std::optional<side> rill_best, base_best;
-  for (int k = 0; k < p.repeat; ++k) {
-    const auto t = k == 0 ? t0 : again(t0, p.partitions);
-    side s = run_rill(count_topology(t.input, t.rill_output), p, t.app, p.records);
-    if (s.failure.empty()) s.failure = check_counts(t.rill_output, p.partitions, p);
-    keep_best(rill_best, s);
-    if (!p.baseline) continue;
-    std::vector<std::unique_ptr<count_state>> parts;
-    loop_work work = count_work(p, t, parts);
-    side bs = run_loop(p, t.input, p.records, work);
-    bs.failure = check_counts(t.output, p.partitions, p);
-    keep_best(base_best, bs);
-  }
-  r.rill = *rill_best;
-  r.base = base_best;
+  best_of(
+      p, t, r,
+      [&](const topics_of_run& t) {
+        side s = run_rill(count_topology(t.input, t.rill_output), p, t.app, p.records);
+        if (s.failure.empty()) s.failure = check_counts(t.rill_output, p.partitions, p);
+        return s;
+      },
+      [&](const topics_of_run& t) {
+        std::vector<std::unique_ptr<count_state>> parts;
+        loop_work work = count_work(p, t, parts);
+        side s = run_loop(p, t.input, p.records, work);
+        s.failure = check_counts(t.output, p.partitions, p);
+        return s;
+      });
   r.baseline_name = "librdkafka loop + RocksDB WriteBatch";
   return r;
 }

@@ -97,7 +97,9 @@ bool restorer::add(stream_task& task) {
 void restorer::remove(const stream_task& task) {
   const auto before = _partitions.size();
   std::erase_if(_partitions, [&](const auto& p) { return p->task == &task; });
-  if (_partitions.size() != before) _reassign = true;
+  if (_partitions.size() == before) return;
+  _reassign = !_partitions.empty();
+  if (_partitions.empty()) assign();  // unassigns: nothing left to fetch for
 }
 
 void restorer::assign() {
@@ -126,10 +128,13 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
     _reassign = false;
   }
   _batch.clear();
-  if (kafka::error e = _consumer->poll(timeout, restore_batch_records, _batch);
+  // While records flow, take what has arrived and apply it rather than wait for a full batch.
+  if (kafka::error e = _consumer->poll(_flowing ? std::chrono::milliseconds(0) : timeout,
+                                       restore_batch_records, _batch);
       e && e.type() == kafka::error::kind::fatal) {
     throw streams_error(fmt::format("{}: restore: {}", _name, e.message()));
   }
+  _flowing = !_batch.empty();
   partition* last = nullptr;
   for (auto& rec : _batch) {
     if (last == nullptr || last->log.partition.partition != rec.raw.partition ||
@@ -195,7 +200,7 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
       if (!still && std::find(ready.begin(), ready.end(), t) == ready.end()) ready.push_back(t);
     }
     // Paused, not reassigned: the other partitions keep what they have fetched.
-    if (!_partitions.empty()) _consumer->pause(finished);
+    _consumer->pause(finished);
   }
   return ready;
 }

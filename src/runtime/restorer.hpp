@@ -53,6 +53,7 @@ class restorer {
   // The consumer's assignment no longer matches _partitions; reassigned once before the next
   // poll, however many tasks came or went since (a reassignment restarts every fetch).
   bool _reassign = false;
+  bool _flowing = false;  // the last poll returned records
   std::vector<kafka::consumed_record> _batch;
   std::uint64_t _restored = 0;
 };
