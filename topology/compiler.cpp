@@ -233,7 +233,7 @@ rill::topology graph::compile() const {
     n.op = s.op;
     n.parents = std::move(parents);
     n.factory = s.factory;
-        for (const auto& t : s.topics) n.topics.push_back({t, s.internal_topics});
+    for (const auto& t : s.topics) n.topics.push_back({t, s.internal_topics});
     n.feedback = s.internal_topics;
     n.topic_chooser = s.topic_chooser;
     n.stores = s.stores;
@@ -297,7 +297,7 @@ rill::topology graph::compile() const {
   for (const auto& sub : result->subtopologies) {
     for (int i : sub.nodes) {
       const compiled_node& n = nodes[static_cast<std::size_t>(i)];
-            if (n.kind != node_kind::sink || n.feedback) continue;  // feedback: a loop on purpose
+      if (n.kind != node_kind::sink || n.feedback) continue;  // feedback: a loop on purpose
       for (const auto& t : n.topics) {
         if (std::find(sub.source_topics.begin(), sub.source_topics.end(), t) !=
             sub.source_topics.end()) {
@@ -346,7 +346,7 @@ rill::topology graph::compile() const {
 
   // Feedback topics: written and read on purpose by the topology, maybe one subtopology.
   for (const auto& source : nodes) {
-        if (source.kind != node_kind::source || !source.feedback) continue;
+    if (source.kind != node_kind::source || !source.feedback) continue;
     auto writer = std::find_if(nodes.begin(), nodes.end(), [&](const compiled_node& n) {
       return n.kind == node_kind::sink && !n.topics.empty() && n.topics[0] == source.topics[0];
     });

@@ -44,6 +44,13 @@ struct settings {
   std::int64_t transaction_timeout_ms = 500;
 };
 
+// A big-endian int64 value as Rill's number serde writes it; -1 for null or a wrong size.
+inline std::int64_t decode_int64(const std::optional<bytes>& b) {
+  if (!b || b->size() != 8) return -1;
+  bytes_view v(*b);
+  return serdes::number_serde<std::int64_t>{}.deserialize(v, {});
+}
+
 class run {
  public:
   run(rill::topology t, rill::config cfg, std::uint64_t seed, settings s, bool faults)
@@ -165,6 +172,17 @@ class run {
       if (!inst->thread || inst->thread->tasks() == nullptr) continue;
       inst->thread->tasks()->for_each_running(f);
     }
+  }
+
+  // Every entry of a key-value store, across the tasks the live instances run now.
+  template <class K, class V, class F>
+  void for_each_entry(const std::string& store_name, F f) {
+    for_each_task([&](runtime::stream_task& task) {
+      if (task.state() == nullptr) return;
+      auto* store = dynamic_cast<key_value_store<K, V>*>(task.state()->facade(store_name));
+      if (store == nullptr) return;
+      for (const auto& kv : store->all()) f(task, kv.key, kv.value);
+    });
   }
 
   // Stops every instance cleanly.

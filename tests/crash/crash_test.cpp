@@ -39,11 +39,7 @@ rill::config eos_config(const std::string& app) {
       {"statestore.cache.max.bytes", "0"}};  // every update visible: exact sequences
 }
 
-std::int64_t decode_count(const std::optional<rill::bytes>& b) {
-  if (!b || b->size() != 8) return -1;
-  rill::bytes_view v(*b);
-  return rill::serdes::number_serde<std::int64_t>{}.deserialize(v, {});
-}
+using rill::crash::decode_int64;
 
 // --- word count --------------------------------------------------------------------------
 
@@ -89,26 +85,22 @@ word_count_outcome run_word_count(std::uint64_t seed, bool faults) {
   word_count_outcome out;
   out.drained = r.execute();
   for (const auto& rec : r.cluster().read_committed("word-count-output")) {
-    out.output[std::string(rill::as_chars(*rec.key))].push_back(decode_count(rec.value));
+    out.output[std::string(rill::as_chars(*rec.key))].push_back(decode_int64(rec.value));
   }
   for (const auto& rec : r.cluster().read_committed(app + "-word-counts-changelog")) {
-    out.changelog[std::string(rill::as_chars(*rec.key))] = decode_count(rec.value);
+    out.changelog[std::string(rill::as_chars(*rec.key))] = decode_int64(rec.value);
   }
   // Local state is never ahead of (or behind) the committed changelog once all is committed.
-  r.for_each_task([&](rill::runtime::stream_task& task) {
-    if (task.state() == nullptr) return;
-    auto* store = dynamic_cast<rill::key_value_store<std::string, std::int64_t>*>(
-        task.state()->facade("word-counts"));
-    if (store == nullptr) return;
-    for (const auto& kv : store->all()) {
-      auto it = out.changelog.find(kv.key);
-      if (it == out.changelog.end() || it->second != kv.value) {
-        out.store_mismatches.push_back(fmt::format("task {}: {}={} but the changelog says {}",
-                                                   task.id().to_string(), kv.key, kv.value,
-                                                   it == out.changelog.end() ? -1 : it->second));
-      }
-    }
-  });
+  r.for_each_entry<std::string, std::int64_t>(
+      "word-counts",
+      [&](rill::runtime::stream_task& task, const std::string& word, std::int64_t n) {
+        auto it = out.changelog.find(word);
+        if (it == out.changelog.end() || it->second != n) {
+          out.store_mismatches.push_back(fmt::format("task {}: {}={} but the changelog says {}",
+                                                     task.id().to_string(), word, n,
+                                                     it == out.changelog.end() ? -1 : it->second));
+        }
+      });
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
   out.restored = r.restored();
@@ -209,34 +201,25 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
     for (const auto& e : o.events) from_events[e.key] += bank::balance_change(e.value);
     for (const auto& rec : r.cluster().read_committed("bank-balances")) {
       std::optional<std::int64_t> v;
-      if (rec.value) v = decode_count(rec.value);
+      if (rec.value) v = decode_int64(rec.value);
       o.balances.push_back(
           {std::string(rill::as_chars(*rec.key)), v, rec.timestamp, {}, 0, rec.offset});
     }
     auto result = bank::check(commands, o);
     // Every store agrees with the committed event log.
     std::vector<std::string> mismatches;
-    r.for_each_task([&](rill::runtime::stream_task& task) {
-      if (task.state() == nullptr) return;
-      if (auto* accounts = dynamic_cast<rill::key_value_store<std::string, bank::account>*>(
-              task.state()->facade("accounts"))) {
-        for (const auto& kv : accounts->all()) {
-          if (kv.value.balance != from_events[kv.key]) {
-            mismatches.push_back(fmt::format("accounts store: {} holds {}, its events say {}",
-                                             kv.key, kv.value.balance, from_events[kv.key]));
-          }
-        }
+    auto agrees = [&](const char* store, const std::string& account, std::int64_t balance) {
+      if (balance != from_events[account]) {
+        mismatches.push_back(fmt::format("{} store: {} holds {}, its events say {}", store, account,
+                                         balance, from_events[account]));
       }
-      if (auto* balances = dynamic_cast<rill::key_value_store<std::string, std::int64_t>*>(
-              task.state()->facade("balances"))) {
-        for (const auto& kv : balances->all()) {
-          if (kv.value != from_events[kv.key]) {
-            mismatches.push_back(fmt::format("balances store: {} holds {}, its events say {}",
-                                             kv.key, kv.value, from_events[kv.key]));
-          }
-        }
-      }
-    });
+    };
+    r.for_each_entry<std::string, bank::account>(
+        "accounts", [&](auto&, const std::string& k, const bank::account& a) {
+          agrees("accounts", k, a.balance);
+        });
+    r.for_each_entry<std::string, std::int64_t>(
+        "balances", [&](auto&, const std::string& k, std::int64_t b) { agrees("balances", k, b); });
     const auto stats = r.cluster().stats();
     crashes += static_cast<std::uint64_t>(r.crashes());
     fenced += stats.fenced_offset_commits + stats.fenced_produces;

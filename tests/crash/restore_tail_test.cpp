@@ -10,12 +10,6 @@
 
 namespace {
 
-std::int64_t decode_count(const std::optional<rill::bytes>& b) {
-  if (!b || b->size() != 8) return -1;
-  rill::bytes_view v(*b);
-  return rill::serdes::number_serde<std::int64_t>{}.deserialize(v, {});
-}
-
 TEST(restore_tail, a_crashed_instance_restores_only_the_changelog_tail_under_exactly_once) {
   spdlog::set_level(spdlog::level::warn);
   rill::crash::settings s;
@@ -74,22 +68,17 @@ TEST(restore_tail, a_crashed_instance_restores_only_the_changelog_tail_under_exa
   // changelog, and the local store.
   std::map<std::string, std::vector<std::int64_t>> output;
   for (const auto& rec : r.cluster().read_committed("word-count-output"))
-    output[std::string(rill::as_chars(*rec.key))].push_back(decode_count(rec.value));
+    output[std::string(rill::as_chars(*rec.key))].push_back(rill::crash::decode_int64(rec.value));
   EXPECT_EQ(output.size(), static_cast<std::size_t>(lines));
   for (const auto& [word, counts] : output) {
     ASSERT_EQ(counts, std::vector<std::int64_t>{1}) << word;
   }
   std::size_t in_store = 0;
-  r.for_each_task([&](rill::runtime::stream_task& task) {
-    if (task.state() == nullptr) return;
-    auto* store = dynamic_cast<rill::key_value_store<std::string, std::int64_t>*>(
-        task.state()->facade("word-counts"));
-    if (store == nullptr) return;
-    for (const auto& kv : store->all()) {
-      ++in_store;
-      EXPECT_EQ(kv.value, 1) << kv.key;
-    }
-  });
+  r.for_each_entry<std::string, std::int64_t>("word-counts",
+                                              [&](auto&, const std::string& word, std::int64_t n) {
+                                                ++in_store;
+                                                EXPECT_EQ(n, 1) << word;
+                                              });
   EXPECT_EQ(in_store, static_cast<std::size_t>(lines));
   r.stop();
 }
