@@ -166,6 +166,13 @@ class rdkafka_group_metadata final : public group_metadata {
 class rdkafka_consumer final : public consumer {
  public:
   explicit rdkafka_consumer(const std::map<std::string, std::string>& props) {
+    // The protocol follows from the assignors (librdkafka refuses a mix). It is read here, not
+    // with rd_kafka_rebalance_protocol() in the callback: that call waits on the group's queue
+    // and never returns when the group has already terminated (librdkafka issue #4041).
+    if (auto it = props.find("partition.assignment.strategy"); it != props.end())
+      _cooperative = it->second.find("cooperative") != std::string::npos;
+    if (auto it = props.find("session.timeout.ms"); it != props.end())
+      _close_timeout = std::chrono::milliseconds(std::stoll(it->second)) + std::chrono::seconds(5);
     auto conf = make_conf(props);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &rdkafka_consumer::on_rebalance);
     rd_kafka_conf_set_opaque(conf.get(), this);
@@ -174,7 +181,14 @@ class rdkafka_consumer final : public consumer {
     _queue.reset(rd_kafka_queue_get_consumer(_rk.get()));
   }
 
-  ~rdkafka_consumer() override { close(); }
+  ~rdkafka_consumer() override {
+    close();
+    if (_abandoned) {
+      // The group never let go: leave it to the session timeout rather than wait forever.
+      _queue.reset();
+      rd_kafka_destroy_flags(_rk.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
+  }
 
   error subscribe(const std::vector<std::string>& topics, rebalance_listener& listener) override {
     _listener = &listener;
@@ -325,12 +339,34 @@ class rdkafka_consumer final : public consumer {
     if (id) rd_kafka_mem_free(_rk.get(), id);
     return out;
   }
+  // Leaves the group, answering the rebalances that leaving raises, for at most the session
+  // timeout and a little more: past that the broker has evicted the member anyway, and a close
+  // that waits on a group that never answers would hang the application's shutdown.
   void close() override {
     if (_closed || !_rk) return;
     _closed = true;
-    if (rd_kafka_resp_err_t e = rd_kafka_consumer_close(_rk.get());
-        e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      spdlog::warn("consumer {}: close: {}", rd_kafka_name(_rk.get()), rd_kafka_err2str(e));
+    rk_ptr<rd_kafka_queue_t> q(rd_kafka_queue_new(_rk.get()));
+    if (rd_kafka_error_t* e = rd_kafka_consumer_close_queue(_rk.get(), q.get())) {
+      spdlog::warn("consumer {}: close: {}", rd_kafka_name(_rk.get()), rd_kafka_error_string(e));
+      rd_kafka_error_destroy(e);
+      _pending = nullptr;
+      return;
+    }
+    const auto deadline = clock::now() + _close_timeout;
+    while (!rd_kafka_consumer_closed(_rk.get())) {
+      if (clock::now() > deadline) {
+        spdlog::warn("consumer {}: the group did not let go within {} ms; leaving it to evict us",
+                     rd_kafka_name(_rk.get()), _close_timeout.count());
+        _abandoned = true;
+        break;
+      }
+      rd_kafka_event_t* ev = rd_kafka_queue_poll(q.get(), 100);
+      if (ev == nullptr) continue;
+      if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_REBALANCE) {
+        on_rebalance(_rk.get(), rd_kafka_event_error(ev), rd_kafka_event_topic_partition_list(ev),
+                     this);
+      }
+      rd_kafka_event_destroy(ev);
     }
     _pending = nullptr;  // a listener failure while leaving changes nothing now
   }
@@ -341,8 +377,17 @@ class rdkafka_consumer final : public consumer {
   static void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                            rd_kafka_topic_partition_list_t* parts, void* opaque) {
     auto* self = static_cast<rdkafka_consumer*>(opaque);
-    const char* protocol = rd_kafka_rebalance_protocol(rk);  // NULL when there is none (closing)
-    const bool cooperative = protocol != nullptr && std::string_view(protocol) == "COOPERATIVE";
+    const bool cooperative = self->_cooperative;
+    if (self->_closed && err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      // A grant from a rebalance that was under way when the close began. The tasks are gone,
+      // so the listener hears nothing; the group only needs an answer before it lets the
+      // member leave (eager: an empty assignment; cooperative: the grant, revoked next).
+      if (cooperative)
+        (void)from_error(rd_kafka_incremental_assign(rk, parts), "incremental assign");
+      else
+        rd_kafka_assign(rk, nullptr);
+      return;
+    }
     try {
       const auto partitions = from_list(parts);
       if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
@@ -379,7 +424,10 @@ class rdkafka_consumer final : public consumer {
   rebalance_listener* _listener = nullptr;
   std::exception_ptr _pending;
   std::vector<rd_kafka_message_t*> _batch;
+  bool _cooperative = false;
+  std::chrono::milliseconds _close_timeout{std::chrono::seconds(50)};
   bool _closed = false;
+  bool _abandoned = false;
 };
 
 // ---------------------------------------------------------------------------------------

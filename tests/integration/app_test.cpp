@@ -348,3 +348,31 @@ TEST(app, several_stream_threads_share_the_partitions) {
   EXPECT_EQ(threads.size(), 2u) << "both threads got partitions";
   EXPECT_TRUE(app.close());
 }
+
+// The other instance leaves, and this one is closed while the group hands out the partitions
+// again: the grant that arrives during the close must be answered, or the close never ends.
+TEST(app, an_instance_closed_while_its_group_rebalances_stops) {
+  cluster c;
+  const std::string in = unique("leave-in");
+  c.create_topic(in, 4);
+  const std::string app_id = unique("leave");
+  for (int round = 0; round < 2; ++round) {
+    rill::streams_app a(pass_through(in, unique("leave-out")), c.app_config(app_id));
+    rill::streams_app b(pass_through(in, unique("leave-out")), c.app_config(app_id));
+    a.start();
+    b.start();
+    ASSERT_TRUE(wait_for(
+        [&] {
+          return a.state() == rill::app_state::running && b.state() == rill::app_state::running;
+        },
+        60s));
+    ASSERT_TRUE(a.close());
+    // Odd rounds: b is closed at once, and hears of the rebalance while it closes. Even rounds:
+    // b has heard of it (its partitions are revoked) and is closed in the middle of it.
+    if (round % 2 == 0)
+      ASSERT_TRUE(wait_for([&] { return b.state() == rill::app_state::rebalancing; }, 60s));
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_TRUE(b.close(90s)) << "round " << round;
+    EXPECT_LT(std::chrono::steady_clock::now() - started, 60s) << "round " << round;
+  }
+}
