@@ -8,6 +8,7 @@
 //   bench_e2e all [--tsv FILE]                 the suite (docs: benchmarks/RESULTS.md)
 //   bench_e2e W3 --records 1000000 --keys 1000 --cache off --partitions 32 --threads 1
 //             --guarantee at_least_once --commit-ms 100 --value-size 100 --latency on
+//   bench_e2e all --broker sim                 the suite on the simulated cluster (e2e_sim.cpp)
 #include <librdkafka/rdkafka.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
@@ -34,106 +35,11 @@
 
 #include <rill/rill.hpp>
 
+#include "benchmarks/e2e_common.hpp"
 #include "examples/bank/bank.hpp"
 #include "examples/bank/scenario.hpp"
 
 namespace bench {
-
-struct line_item {
-  std::string sku;
-  std::int64_t quantity = 0;
-  double price = 0;
-};
-struct order {
-  std::string id;
-  std::string customer;
-  std::string status;
-  std::vector<line_item> items;
-  std::optional<std::string> coupon;
-  double total = 0;
-};
-struct order_summary {
-  std::string id;
-  std::string customer;
-  std::int64_t items = 0;
-  double total = 0;
-};
-
-}  // namespace bench
-
-BOOST_HANA_ADAPT_STRUCT(bench::line_item, sku, quantity, price);
-BOOST_HANA_ADAPT_STRUCT(bench::order, id, customer, status, items, coupon, total);
-BOOST_HANA_ADAPT_STRUCT(bench::order_summary, id, customer, items, total);
-
-namespace bench {
-
-using clock = std::chrono::steady_clock;
-
-std::int64_t now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
-      .count();
-}
-
-// --- parameters and results ---------------------------------------------------------------
-
-struct params {
-  std::string workload = "W1";
-  long records = 500'000;
-  long keys = 1000;
-  int value_size = 100;
-  int partitions = 32;
-  int threads = 1;
-  std::string guarantee = "at_least_once";
-  int commit_ms = 100;
-  bool cache = false;
-  bool latency = false;
-  int repeat = 2;
-  int fetch_wait_ms = -1;      // consumers' fetch.wait.max.ms (-1: librdkafka's 500)
-  double rate_fraction = 0.5;  // latency: input rate as a fraction of the measured maximum // best
-                               // of this many runs of each side, alternating
-  bool baseline = true;        // W4 and W5 compare differently
-  std::string over = "W1";     // W5: the topology under both guarantees (W1 or W3)
-};
-
-struct latencies {
-  double p50 = 0, p99 = 0, p999 = 0;  // ms
-  bool measured = false;
-};
-
-struct side {
-  double seconds = 0;
-  double records_per_s = 0;
-  double peak_rss_mb = 0;  // the process's peak RSS during the run (broker included)
-  double rss_growth_mb = 0;
-  latencies latency;
-  std::string failure;  // non-empty: the output was wrong; no figure
-};
-
-struct row {
-  std::string id;
-  std::string what;
-  std::string label;  // short, for the chart
-  std::string baseline_name = "librdkafka loop";
-  side rill;
-  std::optional<side> base;
-  std::string target;
-};
-
-// --- memory -------------------------------------------------------------------------------
-
-double status_mb(const char* field) {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field, 0) == 0) return std::stod(line.substr(std::strlen(field))) / 1024.0;
-  }
-  return 0;
-}
-// Resets the peak RSS to the current RSS (Linux ≥ 4.0), returns the current RSS.
-double reset_peak_rss() {
-  std::ofstream("/proc/self/clear_refs") << "5";
-  return status_mb("VmRSS:");
-}
 
 // --- raw librdkafka -----------------------------------------------------------------------
 
@@ -242,36 +148,6 @@ void read_all(const std::string& topic, int partitions,
     rd_kafka_message_destroy(m);
   }
   rd_kafka_consumer_close(c.get());
-}
-
-std::string be64(std::int64_t v) {
-  std::string s(8, '\0');
-  for (int i = 7; i >= 0; --i, v >>= 8)
-    s[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
-  return s;
-}
-std::int64_t from_be64(const void* p) {
-  const auto* b = static_cast<const unsigned char*>(p);
-  std::int64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | b[i];
-  return v;
-}
-
-std::uint64_t fnv(const void* p, std::size_t n, std::uint64_t h = 1469598103934665603ull) {
-  const auto* b = static_cast<const unsigned char*>(p);
-  for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
-  return h;
-}
-
-int run_counter() {
-  static int n = 0;
-  return ++n;
-}
-
-std::string scratch_dir() {
-  auto d = std::filesystem::temp_directory_path() / fmt::format("rill-bench-{}", ::getpid());
-  std::filesystem::create_directories(d);
-  return d.string();
 }
 
 // --- the hand-written loop ----------------------------------------------------------------
@@ -559,24 +435,6 @@ row w1(const params& p) {
 
 // --- W2: filter + map on JSON -------------------------------------------------------------
 
-order make_order(long i) {
-  order o;
-  o.id = fmt::format("order-{:08}", i);
-  o.customer = fmt::format("customer-{}", i % 5000);
-  o.status = i % 10 < 7 ? "paid" : "pending";
-  for (int k = 0; k < 3; ++k)
-    o.items.push_back({fmt::format("sku-{}", (i + k) % 997), 1 + (i + k) % 4, 9.99 + k});
-  if (i % 3 == 0) o.coupon = "WINTER10";
-  for (const auto& it : o.items) o.total += static_cast<double>(it.quantity) * it.price;
-  return o;
-}
-
-order_summary summarize(const order& o) {
-  std::int64_t n = 0;
-  for (const auto& it : o.items) n += it.quantity;
-  return {o.id, o.customer, n, o.total};
-}
-
 std::string check_summaries(const std::string& topic, int partitions, long want) {
   auto serde = rill::default_serde<order_summary>();
   long n = 0, wrong = 0;
@@ -677,30 +535,13 @@ rill::topology count_topology(const std::string& in, const std::string& out) {
   return b.build();
 }
 
-// One RocksDB per partition (as Rill has one per task), WAL off, one WriteBatch per commit;
-// pending counts live in a map that reads go through first; every update (cache off) or
-// every dirty key per commit (cache on) goes to the changelog and the output.
-struct count_state {
-  std::unique_ptr<rocksdb::DB> db;
-  std::unordered_map<std::string, std::int64_t> pending;
-};
-
+// The counting state of count_state (e2e_common.hpp); every update (cache off) or every dirty
+// key per commit (cache on) goes to the changelog and the output.
 loop_work count_work(const params& p, const topics_of_run& t,
                      std::vector<std::unique_ptr<count_state>>& parts) {
   const std::string changelog = t.app + "-base-changelog";
   create_topic(changelog, p.partitions);
-  const std::string root = scratch_dir() + "/" + t.app;
-  for (int i = 0; i < p.partitions; ++i) {
-    auto st = std::make_unique<count_state>();
-    rocksdb::Options o;
-    o.create_if_missing = true;
-    rocksdb::DB* db = nullptr;
-    std::filesystem::create_directories(root);
-    auto status = rocksdb::DB::Open(o, fmt::format("{}/{}", root, i), &db);
-    if (!status.ok()) throw std::runtime_error(status.ToString());
-    st->db.reset(db);
-    parts.push_back(std::move(st));
-  }
+  parts = open_count_states(scratch_dir() + "/" + t.app, p.partitions);
   const bool cache = p.cache;
   const std::string out = t.output;
   loop_work w;
@@ -713,18 +554,8 @@ loop_work count_work(const params& p, const topics_of_run& t,
   w.record = [&parts, cache, emit](rd_kafka_t* prod, const rd_kafka_message_t& m) {
     count_state& st = *parts[static_cast<std::size_t>(m.partition)];
     std::string key(static_cast<const char*>(m.key), m.key_len);
-    auto it = st.pending.find(key);
-    std::int64_t count = 0;
-    if (it != st.pending.end()) {
-      count = it->second;
-    } else {
-      std::string v;
-      if (st.db->Get(rocksdb::ReadOptions(), key, &v).ok() && v.size() == 8)
-        count = from_be64(v.data());
-    }
-    ++count;
+    const std::int64_t count = st.bump(key);
     if (!cache) emit(prod, m.partition, key, count);
-    st.pending.insert_or_assign(std::move(key), count);
   };
   w.before_commit = [&parts, cache, emit](rd_kafka_t* prod) {
     if (!cache) return;
@@ -732,17 +563,7 @@ loop_work count_work(const params& p, const topics_of_run& t,
       for (const auto& [k, c] : parts[i]->pending) emit(prod, static_cast<std::int32_t>(i), k, c);
     }
   };
-  w.after_flush = [&parts](rd_kafka_t*) {
-    rocksdb::WriteOptions wo;
-    wo.disableWAL = true;
-    for (auto& st : parts) {
-      if (st->pending.empty()) continue;
-      rocksdb::WriteBatch batch;
-      for (const auto& [k, c] : st->pending) batch.Put(k, be64(c));
-      st->db->Write(wo, &batch);
-      st->pending.clear();
-    }
-  };
+  w.after_flush = [&parts](rd_kafka_t*) { write_pending_counts(parts); };
   return w;
 }
 
@@ -1125,7 +946,7 @@ int main(int argc, char** argv) {
         "usage: bench_e2e all|W1|W2|W3|W4|W5|W6 [--records N] [--keys N] [--value-size B]\n"
         "       [--partitions N] [--threads N] [--guarantee at_least_once|exactly_once_v2]\n"
         "       [--commit-ms N] [--cache on|off] [--latency on|off] [--over W1|W3]\n"
-        "       [--repeat N] [--rate-fraction F]\n"
+        "       [--repeat N] [--rate-fraction F] [--broker embedded|sim]\n"
         "       [--tsv FILE]\n");
     return 2;
   }
@@ -1160,6 +981,8 @@ int main(int argc, char** argv) {
       p.repeat = std::stoi(v);
     else if (k == "--rate-fraction")
       p.rate_fraction = std::stod(v);
+    else if (k == "--broker")
+      p.broker = v;
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -1202,7 +1025,12 @@ int main(int argc, char** argv) {
     }
   };
   const auto started = clock::now();
-  if (p.workload == "all") {
+  if (p.broker == "sim") {
+    if (p.workload == "all")
+      sim_suite(p, rows);
+    else
+      sim_workload(p.workload, p, rows);
+  } else if (p.workload == "all") {
     params q = p;
     q.latency = true;
     run("W1", q);

@@ -9,7 +9,7 @@
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/table.h>
-#include <rocksdb/utilities/write_batch_with_index.h>
+#include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
 
 #include <rill/errors.hpp>
@@ -144,17 +144,94 @@ bool rocksdb_env::memtables_over_budget() const {
 }
 
 // ---------------------------------------------------------------------------------------
+namespace {
+
+// Entries of a store's RocksDB iterator merged with its pending writes (which win, and hide
+// what they delete), in key order.
+class merged_iterator final : public detail::kv_iterator {
+ public:
+  using pending_map = std::map<std::string, std::optional<std::string>, std::less<>>;
+  merged_iterator(std::unique_ptr<rocks_iterator> db, pending_map::const_iterator from,
+                  pending_map::const_iterator to)
+      : _db(std::move(db)), _p(from), _end(to) {
+    settle();
+  }
+  bool valid() const override { return _on != side::none; }
+  void next() override {
+    if (_on == side::pending)
+      ++_p;
+    else
+      _db->next();
+    settle();
+  }
+  bytes_view key() const override { return _on == side::pending ? as_view(_p->first) : _db->key(); }
+  bytes_view value() const override {
+    return _on == side::pending ? as_view(*_p->second) : _db->value();
+  }
+
+ private:
+  enum class side { none, db, pending };
+  static bytes_view as_view(const std::string& s) {
+    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+  }
+  // Moves to the smaller of the two sides' keys, skipping deleted and overwritten entries.
+  void settle() {
+    for (;;) {
+      const bool db = _db->valid();
+      const bool pending = _p != _end;
+      if (!db && !pending) {
+        _on = side::none;
+        return;
+      }
+      if (!pending) {
+        _on = side::db;
+        return;
+      }
+      int c = -1;
+      if (db) {
+        const bytes_view k = _db->key();
+        c = std::string_view(_p->first).compare(
+            std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
+      }
+      if (c > 0) {
+        _on = side::db;
+        return;
+      }
+      if (c == 0) _db->next();  // overwritten or deleted by the pending write
+      if (_p->second) {
+        _on = side::pending;
+        return;
+      }
+      ++_p;  // a pending delete
+    }
+  }
+  std::unique_ptr<rocks_iterator> _db;
+  pending_map::const_iterator _p;
+  pending_map::const_iterator _end;
+  side _on = side::none;
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
 class task_db::cf_store final : public detail::kv_store {
  public:
+  using pending_map = merged_iterator::pending_map;
+
   cf_store(task_db& db, std::string name, rocksdb::ColumnFamilyHandle* cf)
       : _db(db), _name(std::move(name)), _cf(cf) {}
 
   const std::string& name() const override { return _name; }
 
   bool get(bytes_view key, bytes& out) override {
-    std::string value;
-    rocksdb::Status s =
-        _db._pending->GetFromBatchAndDB(_db._db, rocksdb::ReadOptions(), _cf, slice(key), &value);
+    if (auto it = _pending.find(as_string_view(key)); it != _pending.end()) {
+      if (!it->second) return false;
+      const auto* b = reinterpret_cast<const std::byte*>(it->second->data());
+      out.assign(b, b + it->second->size());
+      return true;
+    }
+    rocksdb::PinnableSlice value;
+    rocksdb::Status s = _db._db->Get(rocksdb::ReadOptions(), _cf, slice(key), &value);
     if (s.IsNotFound()) return false;
     check(s, "get");
     out.assign(reinterpret_cast<const std::byte*>(value.data()),
@@ -162,45 +239,75 @@ class task_db::cf_store final : public detail::kv_store {
     return true;
   }
   void put(bytes_view key, bytes_view value) override {
-    check(_db._pending->Put(_cf, slice(key), slice(value)), "put");
+    write(key, std::string(as_string_view(value)));
   }
-  void remove(bytes_view key) override { check(_db._pending->Delete(_cf, slice(key)), "delete"); }
+  void remove(bytes_view key) override { write(key, std::nullopt); }
 
   std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
                                              std::optional<bytes_view> to) override {
     std::optional<std::string> f;
     std::optional<std::string> t;
-    if (from) f = std::string(slice(*from).ToString());
-    if (to) t = std::string(slice(*to).ToString());
-    return std::make_unique<rocks_iterator>(iterator(), std::move(f), std::move(t), false);
+    if (from) f = std::string(as_string_view(*from));
+    if (to) t = std::string(as_string_view(*to));
+    auto first = f ? _pending.lower_bound(*f) : _pending.begin();
+    auto last = t ? _pending.upper_bound(*t) : _pending.end();
+    if (f && t && *f > *t) last = first;
+    return std::make_unique<merged_iterator>(
+        std::make_unique<rocks_iterator>(iterator(), std::move(f), std::move(t), false), first,
+        last);
   }
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override {
-    return std::make_unique<rocks_iterator>(iterator(), slice(prefix).ToString(),
-                                            prefix_end(prefix), true);
+    std::string from(as_string_view(prefix));
+    std::optional<std::string> end = prefix_end(prefix);
+    auto first = _pending.lower_bound(from);
+    auto last = end ? _pending.lower_bound(*end) : _pending.end();
+    return std::make_unique<merged_iterator>(
+        std::make_unique<rocks_iterator>(iterator(), std::move(from), std::move(end), true), first,
+        last);
   }
   std::uint64_t approximate_count() override {
     std::uint64_t n = 0;
     _db._db->GetIntProperty(_cf, "rocksdb.estimate-num-keys", &n);
-    return n + static_cast<std::uint64_t>(_db._pending->GetWriteBatch()->Count());
+    return n + static_cast<std::uint64_t>(_pending.size());
   }
 
+  // Adds the pending writes to `batch` (one per key) and forgets them.
+  std::size_t take_pending(rocksdb::WriteBatch& batch) {
+    const std::size_t n = _pending.size();
+    for (const auto& [key, value] : _pending) {
+      if (value)
+        check(batch.Put(_cf, key, *value), "put");
+      else
+        check(batch.Delete(_cf, key), "delete");
+    }
+    _pending.clear();
+    return n;
+  }
+  void discard_pending() { _pending.clear(); }
+
  private:
+  static std::string_view as_string_view(bytes_view b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+  }
+  void write(bytes_view key, std::optional<std::string> value) {
+    auto it = _pending.find(as_string_view(key));
+    if (it != _pending.end())
+      it->second = std::move(value);
+    else
+      _pending.emplace(std::string(as_string_view(key)), std::move(value));
+  }
   std::unique_ptr<rocksdb::Iterator> iterator() {
-    return std::unique_ptr<rocksdb::Iterator>(
-        _db._pending->NewIteratorWithBase(_cf, _db._db->NewIterator(rocksdb::ReadOptions(), _cf)));
+    return std::unique_ptr<rocksdb::Iterator>(_db._db->NewIterator(rocksdb::ReadOptions(), _cf));
   }
   task_db& _db;
   std::string _name;
   rocksdb::ColumnFamilyHandle* _cf;
+  pending_map _pending;  // the latest write per key since the last commit; nullopt: deleted
 };
 
 task_db::task_db(const rocksdb_env& env, const std::string& path,
                  const std::vector<std::string>& stores, std::uint64_t flush_every)
-    : _env(env),
-      _path(path),
-      _pending(
-          std::make_unique<rocksdb::WriteBatchWithIndex>(rocksdb::BytewiseComparator(), 0, true)),
-      _flush_every(flush_every) {
+    : _env(env), _path(path), _flush_every(flush_every) {
   rocksdb::Options options;
   env.configure(options, stores.empty() ? std::string(meta_family) : stores.front());
   std::vector<rocksdb::ColumnFamilyDescriptor> families{
@@ -256,21 +363,20 @@ std::optional<std::int64_t> task_db::checkpoint(const std::string& store) const 
 }
 
 void task_db::commit(const std::map<std::string, std::int64_t>& offsets) {
-  rocksdb::WriteBatch* batch = _pending->GetWriteBatch();
-  _writes_since_flush += static_cast<std::uint64_t>(batch->Count());
+  rocksdb::WriteBatch batch;
+  for (auto& [name, store] : _stores) _writes_since_flush += store->take_pending(batch);
   for (const auto& [store, offset] : offsets)
-    check(batch->Put(_meta, offset_key(store), encode_offset(offset)), "checkpoint");
+    check(batch.Put(_meta, offset_key(store), encode_offset(offset)), "checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
-  check(_db->Write(write, batch), "commit");
-  _pending->Clear();
+  check(_db->Write(write, &batch), "commit");
   // Writes happen only here, so this is where the memory bound is kept: a database that
   // pushes the memtables over budget flushes its own before the task goes on.
   if (_writes_since_flush >= _flush_every || _env.memtables_over_budget()) flush();
 }
 
 void task_db::discard_pending() {
-  _pending->Clear();
+  for (auto& [name, store] : _stores) store->discard_pending();
 }
 
 void task_db::flush() {
@@ -303,6 +409,7 @@ void task_db::restore(const std::string& store, const restore_batch& batch,
 }
 
 void task_db::wipe(const std::string& store) {
+  if (auto it = _stores.find(store); it != _stores.end()) it->second->discard_pending();
   rocksdb::ColumnFamilyHandle* cf = handle(store);
   rocksdb::WriteBatch wb;
   std::unique_ptr<rocksdb::Iterator> it(_db->NewIterator(rocksdb::ReadOptions(), cf));

@@ -1,7 +1,8 @@
 // RocksDB stores. One database per task, one column family per store plus `rill-meta`,
-// which holds each store's changelog offset. Writes since the last commit wait in a
-// WriteBatchWithIndex that reads see through; commit() writes them together with the
-// offsets in one atomic write, WAL off (the changelog is the durability). A checkpoint
+// which holds each store's changelog offset. Writes since the last commit wait in a sorted
+// map per store, the latest write per key, that reads and iterators see through; commit()
+// writes them together with the offsets in one atomic write, WAL off (the changelog is the
+// durability). A key written many times between commits reaches RocksDB once. A checkpoint
 // survives a crash once the memtables holding it are flushed: flushes are atomic across
 // column families and happen every `flush_every` committed writes and on close.
 //
@@ -23,7 +24,6 @@ class Cache;
 class ColumnFamilyHandle;
 class DB;
 struct Options;
-class WriteBatchWithIndex;
 class WriteBufferManager;
 }  // namespace rocksdb
 
@@ -92,7 +92,6 @@ class task_db {
   rocksdb::DB* _db = nullptr;
   std::map<std::string, rocksdb::ColumnFamilyHandle*> _handles;
   rocksdb::ColumnFamilyHandle* _meta = nullptr;
-  std::unique_ptr<rocksdb::WriteBatchWithIndex> _pending;
   std::map<std::string, std::unique_ptr<cf_store>> _stores;
   std::uint64_t _flush_every;
   std::uint64_t _writes_since_flush = 0;

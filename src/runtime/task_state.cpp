@@ -91,7 +91,10 @@ task_state::task_state(task_id id, const detail::compiled_topology& topology,
                                                         *s->writer);
       s->top = s->logged.get();
     }
-    if (st->spec.caching && services.cache != nullptr) {
+    // A cache of no bytes would flush every write the moment it is made, reading the old
+    // value once more to do it: with statestore.cache.max.bytes=0 the store has no cache
+    // layer, and every update goes downstream as it happens (as in Kafka Streams).
+    if (st->spec.caching && services.cache != nullptr && services.cache->max_bytes() > 0) {
       s->cache = services.cache->wrap(*s->top, clock);
       s->top = s->cache.get();
     }

@@ -1,0 +1,237 @@
+// What the end-to-end benchmarks share across broker modes: parameters, results, memory
+// figures, the byte helpers the checks use, and the hand-written counting state that the
+// W3 baselines keep in RocksDB (one WriteBatch per partition per commit, WAL off).
+#pragma once
+
+#include <rocksdb/db.h>
+#include <rocksdb/write_batch.h>
+
+#include <unistd.h>
+#include <chrono>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <rill/rill.hpp>
+
+// W2's records: an order with line items, and its summary.
+namespace bench {
+
+struct line_item {
+  std::string sku;
+  std::int64_t quantity = 0;
+  double price = 0;
+};
+struct order {
+  std::string id;
+  std::string customer;
+  std::string status;
+  std::vector<line_item> items;
+  std::optional<std::string> coupon;
+  double total = 0;
+};
+struct order_summary {
+  std::string id;
+  std::string customer;
+  std::int64_t items = 0;
+  double total = 0;
+};
+
+}  // namespace bench
+
+BOOST_HANA_ADAPT_STRUCT(bench::line_item, sku, quantity, price);
+BOOST_HANA_ADAPT_STRUCT(bench::order, id, customer, status, items, coupon, total);
+BOOST_HANA_ADAPT_STRUCT(bench::order_summary, id, customer, items, total);
+
+namespace bench {
+
+using clock = std::chrono::steady_clock;
+
+inline std::int64_t now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(clock::now().time_since_epoch())
+      .count();
+}
+
+// --- parameters and results ---------------------------------------------------------------
+
+struct params {
+  std::string workload = "W1";
+  long records = 500'000;
+  long keys = 1000;
+  int value_size = 100;
+  int partitions = 32;
+  int threads = 1;
+  std::string guarantee = "at_least_once";
+  int commit_ms = 100;
+  bool cache = false;
+  bool latency = false;
+  int repeat = 2;                   // best of this many runs of each side, alternating
+  int fetch_wait_ms = -1;           // consumers' fetch.wait.max.ms (-1: librdkafka's 500)
+  double rate_fraction = 0.5;       // latency: input rate as a fraction of the measured maximum
+  bool baseline = true;             // W4 and W5 compare differently
+  std::string over = "W1";          // W5: the topology under both guarantees (W1 or W3)
+  std::string broker = "embedded";  // or "sim": the simulated cluster (e2e_sim.cpp)
+};
+
+struct latencies {
+  double p50 = 0, p99 = 0, p999 = 0;  // ms
+  bool measured = false;
+};
+
+struct side {
+  double seconds = 0;
+  double records_per_s = 0;
+  double peak_rss_mb = 0;  // the process's peak RSS during the run (broker included)
+  double rss_growth_mb = 0;
+  latencies latency;
+  std::string failure;  // non-empty: the output was wrong; no figure
+};
+
+struct row {
+  std::string id;
+  std::string what;
+  std::string label;  // short, for the chart
+  std::string baseline_name = "librdkafka loop";
+  side rill;
+  std::optional<side> base;
+  std::string target;
+};
+
+// --- memory -------------------------------------------------------------------------------
+
+inline double status_mb(const char* field) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field, 0) == 0) return std::stod(line.substr(std::strlen(field))) / 1024.0;
+  }
+  return 0;
+}
+// Resets the peak RSS to the current RSS (Linux ≥ 4.0), returns the current RSS.
+inline double reset_peak_rss() {
+  std::ofstream("/proc/self/clear_refs") << "5";
+  return status_mb("VmRSS:");
+}
+
+inline std::string be64(std::int64_t v) {
+  std::string s(8, '\0');
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    s[static_cast<std::size_t>(i)] = static_cast<char>(v & 0xff);
+  return s;
+}
+inline std::int64_t from_be64(const void* p) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  std::int64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | b[i];
+  return v;
+}
+
+inline std::uint64_t fnv(const void* p, std::size_t n, std::uint64_t h = 1469598103934665603ull) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;
+  return h;
+}
+
+inline int run_counter() {
+  static int n = 0;
+  return ++n;
+}
+
+inline std::string scratch_dir() {
+  auto d = std::filesystem::temp_directory_path() / fmt::format("rill-bench-{}", ::getpid());
+  std::filesystem::create_directories(d);
+  return d.string();
+}
+
+// --- W2's orders ---------------------------------------------------------------------------
+
+inline order make_order(long i) {
+  order o;
+  o.id = fmt::format("order-{:08}", i);
+  o.customer = fmt::format("customer-{}", i % 5000);
+  o.status = i % 10 < 7 ? "paid" : "pending";
+  for (int k = 0; k < 3; ++k)
+    o.items.push_back({fmt::format("sku-{}", (i + k) % 997), 1 + (i + k) % 4, 9.99 + k});
+  if (i % 3 == 0) o.coupon = "WINTER10";
+  for (const auto& it : o.items) o.total += static_cast<double>(it.quantity) * it.price;
+  return o;
+}
+
+inline order_summary summarize(const order& o) {
+  std::int64_t n = 0;
+  for (const auto& it : o.items) n += it.quantity;
+  return {o.id, o.customer, n, o.total};
+}
+
+// --- counting state of the W3 baselines -----------------------------------------------------
+
+// One RocksDB per partition (as Rill has one per task), WAL off; pending counts live in a map
+// that reads go through first, and go down as one WriteBatch per partition per commit.
+struct count_state {
+  std::unique_ptr<rocksdb::DB> db;
+  std::unordered_map<std::string, std::int64_t> pending;
+
+  // The key's count after one more record.
+  std::int64_t bump(std::string key) {
+    auto it = pending.find(key);
+    std::int64_t count = 0;
+    if (it != pending.end()) {
+      count = it->second;
+    } else {
+      std::string v;
+      if (db->Get(rocksdb::ReadOptions(), key, &v).ok() && v.size() == 8)
+        count = from_be64(v.data());
+    }
+    ++count;
+    pending.insert_or_assign(std::move(key), count);
+    return count;
+  }
+};
+
+inline std::vector<std::unique_ptr<count_state>> open_count_states(const std::string& root,
+                                                                   int partitions) {
+  std::vector<std::unique_ptr<count_state>> parts;
+  std::filesystem::create_directories(root);
+  for (int i = 0; i < partitions; ++i) {
+    auto st = std::make_unique<count_state>();
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    auto status = rocksdb::DB::Open(o, fmt::format("{}/{}", root, i), &db);
+    if (!status.ok()) throw std::runtime_error(status.ToString());
+    st->db.reset(db);
+    parts.push_back(std::move(st));
+  }
+  return parts;
+}
+
+inline void write_pending_counts(std::vector<std::unique_ptr<count_state>>& parts) {
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  for (auto& st : parts) {
+    if (st->pending.empty()) continue;
+    rocksdb::WriteBatch batch;
+    for (const auto& [k, c] : st->pending) batch.Put(k, be64(c));
+    st->db->Write(wo, &batch);
+    st->pending.clear();
+  }
+}
+
+// --- the simulated-cluster mode (e2e_sim.cpp) -------------------------------------------------
+
+// Runs one workload (W1, W2, W3, W5, W6) with Rill and its baseline on the simulated cluster;
+// appends its rows.
+void sim_workload(const std::string& id, const params& p, std::vector<row>& rows);
+// The whole suite on the simulated cluster.
+void sim_suite(const params& p, std::vector<row>& rows);
+
+}  // namespace bench
