@@ -23,6 +23,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -154,6 +155,7 @@ void read_all(const std::string& topic, int partitions,
 
 // What a baseline loop does with each record and at each commit.
 struct loop_work {
+  std::function<void()> on_start;  // once the clock runs, e.g. open the RocksDB instances
   std::function<void(rd_kafka_t* producer, const rd_kafka_message_t& m)> record;
   std::function<void(rd_kafka_t* producer)> before_commit;  // e.g. write RocksDB batches
   std::function<void(rd_kafka_t* producer)> after_flush;
@@ -167,6 +169,7 @@ side run_loop(const params& p, const std::string& input, long expected, const lo
   std::atomic<long> consumed{0};
   std::atomic<std::int64_t> own{0};
   std::atomic<std::int64_t>& assigned_at = assigned ? *assigned : own;
+  std::once_flag started;
   const double rss0 = reset_peak_rss();
   auto body = [&] {
     rd_kafka_conf_t* conf = make_conf(
@@ -219,6 +222,7 @@ side run_loop(const params& p, const std::string& input, long expected, const lo
     while (consumed.load() < expected) {
       // Whatever is there at once while records flow; a short wait when none were.
       n = rd_kafka_consume_batch_queue(q, n > 0 ? 0 : 5, batch.data(), batch.size());
+      if (work.on_start && assigned_at.load() != 0) std::call_once(started, work.on_start);
       for (ssize_t i = 0; i < n; ++i) {
         rd_kafka_message_t* m = batch[static_cast<std::size_t>(i)];
         if (!m->err) {
@@ -541,10 +545,13 @@ loop_work count_work(const params& p, const topics_of_run& t,
                      std::vector<std::unique_ptr<count_state>>& parts) {
   const std::string changelog = t.app + "-base-changelog";
   create_topic(changelog, p.partitions);
-  parts = open_count_states(scratch_dir() + "/" + t.app, p.partitions);
   const bool cache = p.cache;
   const std::string out = t.output;
   loop_work w;
+  // Timed, as Rill's tasks open their stores after the assignment too.
+  w.on_start = [&parts, root = scratch_dir() + "/" + t.app, n = p.partitions] {
+    parts = open_count_states(root, n);
+  };
   auto emit = [changelog, out](rd_kafka_t* prod, std::int32_t part, const std::string& key,
                                std::int64_t count) {
     const std::string v = be64(count);

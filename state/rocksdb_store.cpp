@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 #include <rocksdb/cache.h>
@@ -310,24 +311,42 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
     : _env(env), _path(path), _flush_every(flush_every) {
   rocksdb::Options options;
   env.configure(options, stores.empty() ? std::string(meta_family) : stores.front());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families{
-      {rocksdb::kDefaultColumnFamilyName, options}, {meta_family, options}};
-  std::vector<std::string> existing;
-  if (rocksdb::DB::ListColumnFamilies(options, path, &existing).ok()) {
-    for (const auto& name : existing) {
-      if (name == rocksdb::kDefaultColumnFamilyName || name == meta_family) continue;
-      if (std::find(stores.begin(), stores.end(), name) == stores.end())
-        families.push_back({name, options});
-    }
-  }
-  for (const auto& s : stores) {
+  auto options_of = [&](const std::string& family) {
+    if (std::find(stores.begin(), stores.end(), family) == stores.end()) return options;
     rocksdb::Options store_options;
-    env.configure(store_options, s);
-    families.push_back({s, store_options});
+    env.configure(store_options, family);
+    return store_options;
+  };
+  // Opens the families the database has, then creates the missing ones in one call: RocksDB
+  // rewrites and re-reads its OPTIONS file for every family created, which made creating
+  // them one by one most of what opening a new task cost.
+  std::vector<std::string> existing;
+  if (!rocksdb::DB::ListColumnFamilies(options, path, &existing).ok())
+    existing = {rocksdb::kDefaultColumnFamilyName};
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& name : existing) families.push_back({name, options_of(name)});
+  std::vector<rocksdb::ColumnFamilyDescriptor> missing;
+  std::vector<std::string> wanted{meta_family};
+  wanted.insert(wanted.end(), stores.begin(), stores.end());
+  for (const auto& name : wanted) {
+    if (std::find(existing.begin(), existing.end(), name) == existing.end())
+      missing.push_back({name, options_of(name)});
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   check(rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &_db),
         "open " + path);
+  if (!missing.empty()) {
+    std::vector<rocksdb::ColumnFamilyHandle*> created;
+    rocksdb::Status st = _db->CreateColumnFamilies(missing, &created);
+    if (!st.ok()) {
+      for (auto* h : handles) _db->DestroyColumnFamilyHandle(h);
+      for (auto* h : created) _db->DestroyColumnFamilyHandle(h);
+      delete std::exchange(_db, nullptr);
+      check(st, "create column families in " + path);
+    }
+    families.insert(families.end(), missing.begin(), missing.end());
+    handles.insert(handles.end(), created.begin(), created.end());
+  }
   for (std::size_t i = 0; i < families.size(); ++i) {
     if (families[i].name == meta_family) _meta = handles[i];
     _handles[families[i].name] = handles[i];
