@@ -1,6 +1,7 @@
 # Rill against its baseline per workload, from the TSV bench_e2e --tsv writes
 # (id, label, Rill records/s, baseline records/s, Rill RSS growth MB, baseline RSS growth MB).
 # gnuplot -e "data='build/bench/e2e.tsv'; out='benchmarks/chart.svg'" benchmarks/chart.gp
+# (add broker='simulated cluster' for the --broker sim table)
 set terminal svg size 1100,560 dynamic font "sans,11" background rgb "white"
 set output out
 set datafile separator "\t"
@@ -14,6 +15,7 @@ set xtics rotate by -35 scale 0 nomirror
 set key top right
 set yrange [0:*]
 set bmargin 9
-set title "Rill vs the hand-written baseline, same embedded broker, same run (W5: exactly-once vs at-least-once)"
+if (!exists("broker")) broker = "embedded broker"
+set title sprintf("Rill vs the hand-written baseline, same %s, same run (W5: exactly-once vs at-least-once)", broker)
 plot data using ($3/1000):xtic(2) title "Rill" lc rgb "#2b6cb0", \
      '' using ($4/1000) title "baseline" lc rgb "#a0aec0"

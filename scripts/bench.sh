@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
 # Builds the bench preset (Release -O3, no sanitizers) and runs the end-to-end benchmark
-# suite on the embedded broker: every workload against its hand-written baseline in the same
-# run. Prints the table, writes build/bench/e2e.tsv and draws benchmarks/chart.svg.
-# Extra arguments go to bench_e2e (e.g. --partitions 16).
+# suite twice: on the embedded broker (~7.5 min), then on the simulated cluster (~1.5 min),
+# every workload against its hand-written baseline in the same run. Prints the tables,
+# writes build/bench/e2e.tsv and e2e-sim.tsv and draws benchmarks/chart.svg and
+# chart-sim.svg. Extra arguments go to bench_e2e (e.g. --partitions 16).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 cmake --preset bench
 cmake --build --preset bench -j "$(nproc)" --target bench_e2e
 tsv=build/bench/e2e.tsv
-rm -f "$tsv"
+sim_tsv=build/bench/e2e-sim.tsv
+rm -f "$tsv" "$sim_tsv"
 ./build/bench/benchmarks/bench_e2e all --tsv "$tsv" "$@"
+./build/bench/benchmarks/bench_e2e all --broker sim --tsv "$sim_tsv" "$@"
 gnuplot -e "data='$tsv'; out='benchmarks/chart.svg'" benchmarks/chart.gp
-echo "chart: benchmarks/chart.svg"
+gnuplot -e "data='$sim_tsv'; out='benchmarks/chart-sim.svg'; broker='simulated cluster'" \
+  benchmarks/chart.gp
+echo "charts: benchmarks/chart.svg benchmarks/chart-sim.svg"
