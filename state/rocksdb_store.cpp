@@ -272,17 +272,15 @@ class task_db::cf_store final : public detail::kv_store {
     return n + static_cast<std::uint64_t>(_pending.size());
   }
 
-  // Adds the pending writes to `batch` (one per key) and forgets them.
-  std::size_t take_pending(rocksdb::WriteBatch& batch) {
-    const std::size_t n = _pending.size();
+  // Adds the pending writes to `batch`, one per key; they stay pending until discarded.
+  std::size_t append_pending(rocksdb::WriteBatch& batch) const {
     for (const auto& [key, value] : _pending) {
       if (value)
         check(batch.Put(_cf, key, *value), "put");
       else
         check(batch.Delete(_cf, key), "delete");
     }
-    _pending.clear();
-    return n;
+    return _pending.size();
   }
   void discard_pending() { _pending.clear(); }
 
@@ -383,12 +381,15 @@ std::optional<std::int64_t> task_db::checkpoint(const std::string& store) const 
 
 void task_db::commit(const std::map<std::string, std::int64_t>& offsets) {
   rocksdb::WriteBatch batch;
-  for (auto& [name, store] : _stores) _writes_since_flush += store->take_pending(batch);
+  std::uint64_t writes = 0;
+  for (const auto& [name, store] : _stores) writes += store->append_pending(batch);
   for (const auto& [store, offset] : offsets)
     check(batch.Put(_meta, offset_key(store), encode_offset(offset)), "checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
   check(_db->Write(write, &batch), "commit");
+  for (auto& [name, store] : _stores) store->discard_pending();
+  _writes_since_flush += writes;
   // Writes happen only here, so this is where the memory bound is kept: a database that
   // pushes the memtables over budget flushes its own before the task goes on.
   if (_writes_since_flush >= _flush_every || _env.memtables_over_budget()) flush();
