@@ -1012,24 +1012,9 @@ int main(int argc, char** argv) {
       rows.push_back(w6(q));
     }
   };
-  // W5: Rill under exactly-once against Rill under at-least-once, same topology and interval.
-  auto w5 = [&](params q, bool counting) {
-    q.baseline = false;
-    for (int interval : {100, 1000}) {
-      q.commit_ms = interval;
-      q.guarantee = "at_least_once";
-      row alos = counting ? w3(q, "W5") : w1(q);
-      q.guarantee = "exactly_once_v2";
-      row eos = counting ? w3(q, "W5") : w1(q);
-      row r{"W5", fmt::format("{} under exactly_once_v2 vs at_least_once, commit {} ms",
-                              counting ? "W3 (1000 keys, cache off)" : "W1", interval)};
-      r.rill = eos.rill;
-      r.base = alos.rill;
-      r.baseline_name = "Rill at-least-once";
-      r.target = interval == 100 ? ">= 0.90" : "";
-      r.label = fmt::format("W5 {} EOS @{} ms", counting ? "W3" : "W1", interval);
-      rows.push_back(r);
-    }
+  auto w5 = [&](const params& q, bool counting) {
+    w5_rows(
+        q, counting, false, [&](const params& x) { return counting ? w3(x, "W5") : w1(x); }, rows);
   };
   const auto started = clock::now();
   if (p.broker == "sim") {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -223,6 +224,33 @@ inline void write_pending_counts(std::vector<std::unique_ptr<count_state>>& part
     for (const auto& [k, c] : st->pending) batch.Put(k, be64(c));
     st->db->Write(wo, &batch);
     st->pending.clear();
+  }
+}
+
+// --- W5 ------------------------------------------------------------------------------------
+
+// W5: Rill under exactly-once against Rill under at-least-once, same topology (`run` gives
+// W1's or W3's row for the parameters) and commit interval, at 100 and 1 000 ms. `sim`
+// marks the rows of the simulated cluster.
+inline void w5_rows(params q, bool counting, bool sim, const std::function<row(const params&)>& run,
+                    std::vector<row>& rows) {
+  q.baseline = false;
+  for (int interval : {100, 1000}) {
+    q.commit_ms = interval;
+    q.guarantee = "at_least_once";
+    row alos = run(q);
+    q.guarantee = "exactly_once_v2";
+    row eos = run(q);
+    row r{"W5", fmt::format("{} under exactly_once_v2 vs at_least_once, commit {} ms{}",
+                            counting ? "W3 (1000 keys, cache off)" : "W1", interval,
+                            sim ? " [sim]" : "")};
+    r.rill = eos.rill;
+    r.base = alos.rill;
+    r.baseline_name = "Rill at-least-once";
+    r.target = interval == 100 ? ">= 0.90" : "";
+    r.label =
+        fmt::format("W5 {} EOS @{} ms{}", counting ? "W3" : "W1", interval, sim ? " (sim)" : "");
+    rows.push_back(r);
   }
 }
 

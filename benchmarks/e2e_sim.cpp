@@ -468,26 +468,6 @@ row w3(const params& p, const std::string& id = "W3") {
   return r;
 }
 
-// W1 or W3 under exactly-once against the same under at-least-once.
-void w5(params q, bool counting, std::vector<row>& rows) {
-  q.baseline = false;
-  for (int interval : {100, 1000}) {
-    q.commit_ms = interval;
-    q.guarantee = "at_least_once";
-    row alos = counting ? w3(q, "W5") : w1(q);
-    q.guarantee = "exactly_once_v2";
-    row eos = counting ? w3(q, "W5") : w1(q);
-    row r{"W5", fmt::format("{} under exactly_once_v2 vs at_least_once, commit {} ms [sim]",
-                            counting ? "W3 (1000 keys, cache off)" : "W1", interval)};
-    r.rill = eos.rill;
-    r.base = alos.rill;
-    r.baseline_name = "Rill at-least-once";
-    r.target = interval == 100 ? ">= 0.90" : "";
-    r.label = fmt::format("W5 {} EOS @{} ms (sim)", counting ? "W3" : "W1", interval);
-    rows.push_back(r);
-  }
-}
-
 row w6(const params& p) {
   row r{"W6", fmt::format("restore a {}-entry store from its changelog [sim]", p.records)};
   r.target = ">= 0.75";
@@ -574,7 +554,9 @@ void sim_workload(const std::string& id, const params& p, std::vector<row>& rows
   else if (id == "W3")
     rows.push_back(w3(p));
   else if (id == "W5")
-    w5(p, p.over == "W3", rows);
+    w5_rows(
+        p, p.over == "W3", true,
+        [&](const params& x) { return p.over == "W3" ? w3(x, "W5") : w1(x); }, rows);
   else if (id == "W6")
     rows.push_back(w6(p));
   else
