@@ -354,14 +354,6 @@ topics_of_run again(const topics_of_run& t, int partitions) {
   return u;
 }
 
-// Keeps the fastest correct run; a wrong run marks the side wrong for good.
-void keep_best(std::optional<side>& best, side s) {
-  std::string failure = best ? best->failure : "";
-  if (!s.failure.empty()) failure = s.failure;
-  if (!best || s.records_per_s > best->records_per_s) best = s;
-  best->failure = failure;
-}
-
 // Runs each side p.repeat times, alternating, each run on new outputs of the same input;
 // keeps the best correct run of each.
 void best_of(const params& p, const topics_of_run& first, row& r,
@@ -401,10 +393,7 @@ std::string check_copy(const std::string& topic, int partitions, long records, s
     ++n;
     got += fnv(m.payload, m.len, fnv(m.key, m.key_len));
   });
-  if (n != records || got != sum)
-    return fmt::format("output has {} records (want {}), checksum {}", n, records,
-                       got == sum ? "equal" : "differs");
-  return "";
+  return copy_verdict(n, records, got, sum);
 }
 
 row w1(const params& p) {
@@ -517,16 +506,7 @@ std::string check_counts(const std::string& topic, int partitions, const params&
     if (m.len != 8) return;
     last[std::string(static_cast<const char*>(m.key), m.key_len)] = from_be64(m.payload);
   });
-  long wrong = 0;
-  for (long k = 0; k < std::min(p.keys, p.records); ++k) {
-    const long want = p.records / p.keys + (k < p.records % p.keys ? 1 : 0);
-    auto it = last.find("k" + std::to_string(k));
-    if (it == last.end() || it->second != want) ++wrong;
-  }
-  if (wrong != 0 || static_cast<long>(last.size()) != std::min(p.keys, p.records))
-    return fmt::format("{} keys with a wrong final count, {} keys in the output", wrong,
-                       last.size());
-  return "";
+  return count_verdict(last, p);
 }
 
 rill::topology count_topology(const std::string& in, const std::string& out) {

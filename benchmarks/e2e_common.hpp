@@ -7,6 +7,7 @@
 #include <rocksdb/write_batch.h>
 
 #include <unistd.h>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -225,6 +226,39 @@ inline void write_pending_counts(std::vector<std::unique_ptr<count_state>>& part
     st->db->Write(wo, &batch);
     st->pending.clear();
   }
+}
+
+// --- checks and best runs ------------------------------------------------------------------
+
+// Keeps the fastest correct run; a wrong run marks the side wrong for good.
+inline void keep_best(std::optional<side>& best, side s) {
+  std::string failure = best ? best->failure : "";
+  if (!s.failure.empty()) failure = s.failure;
+  if (!best || s.records_per_s > best->records_per_s) best = s;
+  best->failure = failure;
+}
+
+// W1's check: every record copied, by count and checksum of (key, value).
+inline std::string copy_verdict(long n, long records, std::uint64_t got, std::uint64_t sum) {
+  if (n != records || got != sum)
+    return fmt::format("output has {} records (want {}), checksum {}", n, records,
+                       got == sum ? "equal" : "differs");
+  return "";
+}
+
+// W3's check: the last count seen per key is the number of records of that key.
+inline std::string count_verdict(const std::unordered_map<std::string, std::int64_t>& last,
+                                 const params& p) {
+  long wrong = 0;
+  for (long k = 0; k < std::min(p.keys, p.records); ++k) {
+    const long want = p.records / p.keys + (k < p.records % p.keys ? 1 : 0);
+    auto it = last.find("k" + std::to_string(k));
+    if (it == last.end() || it->second != want) ++wrong;
+  }
+  if (wrong != 0 || static_cast<long>(last.size()) != std::min(p.keys, p.records))
+    return fmt::format("{} keys with a wrong final count, {} keys in the output", wrong,
+                       last.size());
+  return "";
 }
 
 // --- W5 ------------------------------------------------------------------------------------

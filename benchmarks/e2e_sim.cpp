@@ -238,10 +238,7 @@ std::string check_copy(const sim_world& w, const std::string& topic, long record
     const bytes& v = *r.value;
     got += fnv(v.data(), v.size(), fnv(k.data(), k.size()));
   }
-  if (n != records || got != sum)
-    return fmt::format("output has {} records (want {}), checksum {}", n, records,
-                       got == sum ? "equal" : "differs");
-  return "";
+  return copy_verdict(n, records, got, sum);
 }
 
 std::string check_counts(const sim_world& w, const std::string& topic, const params& p) {
@@ -251,16 +248,7 @@ std::string check_counts(const sim_world& w, const std::string& topic, const par
     last[std::string(reinterpret_cast<const char*>(r.key->data()), r.key->size())] =
         from_be64(r.value->data());
   }
-  long wrong = 0;
-  for (long k = 0; k < std::min(p.keys, p.records); ++k) {
-    const long want = p.records / p.keys + (k < p.records % p.keys ? 1 : 0);
-    auto it = last.find("k" + std::to_string(k));
-    if (it == last.end() || it->second != want) ++wrong;
-  }
-  if (wrong != 0 || static_cast<long>(last.size()) != std::min(p.keys, p.records))
-    return fmt::format("{} keys with a wrong final count, {} keys in the output", wrong,
-                       last.size());
-  return "";
+  return count_verdict(last, p);
 }
 
 std::string suffix(const params& p) {
@@ -270,14 +258,10 @@ std::string suffix(const params& p) {
 // Each side p.repeat times on a fresh cluster, alternating; the best correct run of each.
 void best_of(const params& p, row& r, const std::function<side()>& rill_side,
              const std::function<side()>& base_side) {
-  auto keep = [](std::optional<side>& best, side s) {
-    if (best && !best->failure.empty()) return;
-    if (!s.failure.empty() || !best || s.records_per_s > best->records_per_s) best = s;
-  };
   std::optional<side> rill_best, base_best;
   for (int i = 0; i < std::max(1, p.repeat); ++i) {
-    keep(rill_best, rill_side());
-    if (base_side) keep(base_best, base_side());
+    keep_best(rill_best, rill_side());
+    if (base_side) keep_best(base_best, base_side());
   }
   r.rill = *rill_best;
   r.base = base_best;
