@@ -261,6 +261,27 @@ inline std::string count_verdict(const std::unordered_map<std::string, std::int6
   return "";
 }
 
+// W2's check: one right summary per paid order and nothing else.
+class summary_check {
+ public:
+  void add(rill::bytes_view value, const std::string& topic) {
+    order_summary s = _serde.decode(&value, {topic, false, nullptr});
+    const long i = std::stol(s.id.substr(6));
+    if (i % 10 >= 7 || s.items != summarize(make_order(i)).items) ++_wrong;
+    ++_n;
+  }
+  std::string verdict(long want) const {
+    if (_n != want || _wrong != 0)
+      return fmt::format("{} summaries (want {}), {} wrong", _n, want, _wrong);
+    return "";
+  }
+
+ private:
+  decltype(rill::default_serde<order_summary>()) _serde = rill::default_serde<order_summary>();
+  long _n = 0;
+  long _wrong = 0;
+};
+
 // --- W5 ------------------------------------------------------------------------------------
 
 // W5: Rill under exactly-once against Rill under at-least-once, same topology (`run` gives
