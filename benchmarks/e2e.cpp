@@ -372,16 +372,11 @@ void best_of(const params& p, const topics_of_run& first, row& r,
 // Keys "k<i % keys>", values of value_size bytes (the first 8 the record's number).
 std::uint64_t preload_bytes(const params& p, const std::string& topic) {
   rk_ptr prod = make_producer({{"linger.ms", "20"}, {"batch.num.messages", "10000"}});
-  std::string value(static_cast<std::size_t>(p.value_size), 'x');
-  std::uint64_t sum = 0;
-  for (long i = 0; i < p.records; ++i) {
-    const std::string key = "k" + std::to_string(i % p.keys);
-    const std::string n = be64(i);
-    std::memcpy(value.data(), n.data(), std::min<std::size_t>(8, value.size()));
-    sum += fnv(value.data(), value.size(), fnv(key.data(), key.size()));
-    produce(prod.get(), topic, RD_KAFKA_PARTITION_UA, key.data(), key.size(), value.data(),
-            value.size());
-  }
+  const std::uint64_t sum = generate_input(
+      p.records, p.keys, p.value_size, [&](const std::string& key, const std::string& value) {
+        produce(prod.get(), topic, RD_KAFKA_PARTITION_UA, key.data(), key.size(), value.data(),
+                value.size());
+      });
   flush(prod.get());
   return sum;
 }

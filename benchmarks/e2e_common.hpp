@@ -228,6 +228,25 @@ inline void write_pending_counts(std::vector<std::unique_ptr<count_state>>& part
   }
 }
 
+// --- input -----------------------------------------------------------------------------------
+
+// The W1/W3 input: keys "k<i % keys>", values of value_size bytes (the first 8 the record's
+// number), each handed to `emit`. Returns the checksum of every (key, value).
+inline std::uint64_t generate_input(
+    long records, long keys, int value_size,
+    const std::function<void(const std::string& key, const std::string& value)>& emit) {
+  std::string value(static_cast<std::size_t>(value_size), 'x');
+  std::uint64_t sum = 0;
+  for (long i = 0; i < records; ++i) {
+    const std::string key = "k" + std::to_string(i % keys);
+    const std::string n = be64(i);
+    std::memcpy(value.data(), n.data(), std::min<std::size_t>(8, value.size()));
+    sum += fnv(value.data(), value.size(), fnv(key.data(), key.size()));
+    emit(key, value);
+  }
+  return sum;
+}
+
 // --- checks and best runs ------------------------------------------------------------------
 
 // Keeps the fastest correct run; a wrong run marks the side wrong for good.

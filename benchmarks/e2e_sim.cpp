@@ -213,19 +213,12 @@ void send(kafka::producer& prod, const std::string& topic, std::int32_t partitio
 
 // --- inputs and checks ---------------------------------------------------------------------
 
-// Keys "k<i % keys>", values of value_size bytes (the first 8 the record's number); returns
-// the checksum of every (key, value).
+// generate_input's records, partitioned as a Kafka producer would; returns their checksum.
 std::uint64_t preload(sim_world& w, const params& p, const std::string& topic, int value_size) {
-  std::string value(static_cast<std::size_t>(value_size), 'x');
-  std::uint64_t sum = 0;
-  for (long i = 0; i < p.records; ++i) {
-    const std::string key = "k" + std::to_string(i % p.keys);
-    const std::string n = be64(i);
-    std::memcpy(value.data(), n.data(), std::min<std::size_t>(8, value.size()));
-    sum += fnv(value.data(), value.size(), fnv(key.data(), key.size()));
-    w.produce(topic, to_bytes(key), to_bytes(value));
-  }
-  return sum;
+  return generate_input(p.records, p.keys, value_size,
+                        [&](const std::string& key, const std::string& value) {
+                          w.produce(topic, to_bytes(key), to_bytes(value));
+                        });
 }
 
 std::string check_copy(const sim_world& w, const std::string& topic, long records,
