@@ -27,6 +27,9 @@ rocksdb::Slice slice(bytes_view b) {
 bytes_view view(const rocksdb::Slice& s) {
   return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
 }
+std::string_view chars(bytes_view b) {
+  return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
 
 void check(const rocksdb::Status& s, std::string_view what) {
   if (!s.ok()) throw error(fmt::format("rocksdb: {}: {}", what, s.ToString()));
@@ -165,16 +168,13 @@ class merged_iterator final : public detail::kv_iterator {
       _db->next();
     settle();
   }
-  bytes_view key() const override { return _on == side::pending ? as_view(_p->first) : _db->key(); }
+  bytes_view key() const override { return _on == side::pending ? view(_p->first) : _db->key(); }
   bytes_view value() const override {
-    return _on == side::pending ? as_view(*_p->second) : _db->value();
+    return _on == side::pending ? view(*_p->second) : _db->value();
   }
 
  private:
   enum class side { none, db, pending };
-  static bytes_view as_view(const std::string& s) {
-    return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
-  }
   // Moves to the smaller of the two sides' keys, skipping deleted and overwritten entries.
   void settle() {
     for (;;) {
@@ -190,9 +190,7 @@ class merged_iterator final : public detail::kv_iterator {
       }
       int c = -1;
       if (db) {
-        const bytes_view k = _db->key();
-        c = std::string_view(_p->first).compare(
-            std::string_view(reinterpret_cast<const char*>(k.data()), k.size()));
+        c = std::string_view(_p->first).compare(chars(_db->key()));
       }
       if (c > 0) {
         _on = side::db;
@@ -225,7 +223,7 @@ class task_db::cf_store final : public detail::kv_store {
   const std::string& name() const override { return _name; }
 
   bool get(bytes_view key, bytes& out) override {
-    if (auto it = _pending.find(as_string_view(key)); it != _pending.end()) {
+    if (auto it = _pending.find(chars(key)); it != _pending.end()) {
       if (!it->second) return false;
       const auto* b = reinterpret_cast<const std::byte*>(it->second->data());
       out.assign(b, b + it->second->size());
@@ -239,17 +237,15 @@ class task_db::cf_store final : public detail::kv_store {
                reinterpret_cast<const std::byte*>(value.data()) + value.size());
     return true;
   }
-  void put(bytes_view key, bytes_view value) override {
-    write(key, std::string(as_string_view(value)));
-  }
+  void put(bytes_view key, bytes_view value) override { write(key, std::string(chars(value))); }
   void remove(bytes_view key) override { write(key, std::nullopt); }
 
   std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
                                              std::optional<bytes_view> to) override {
     std::optional<std::string> f;
     std::optional<std::string> t;
-    if (from) f = std::string(as_string_view(*from));
-    if (to) t = std::string(as_string_view(*to));
+    if (from) f = std::string(chars(*from));
+    if (to) t = std::string(chars(*to));
     auto first = f ? _pending.lower_bound(*f) : _pending.begin();
     auto last = t ? _pending.upper_bound(*t) : _pending.end();
     if (f && t && *f > *t) last = first;
@@ -258,7 +254,7 @@ class task_db::cf_store final : public detail::kv_store {
         last);
   }
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override {
-    std::string from(as_string_view(prefix));
+    std::string from(chars(prefix));
     std::optional<std::string> end = prefix_end(prefix);
     auto first = _pending.lower_bound(from);
     auto last = end ? _pending.lower_bound(*end) : _pending.end();
@@ -285,15 +281,12 @@ class task_db::cf_store final : public detail::kv_store {
   void discard_pending() { _pending.clear(); }
 
  private:
-  static std::string_view as_string_view(bytes_view b) {
-    return {reinterpret_cast<const char*>(b.data()), b.size()};
-  }
   void write(bytes_view key, std::optional<std::string> value) {
-    auto it = _pending.find(as_string_view(key));
+    auto it = _pending.find(chars(key));
     if (it != _pending.end())
       it->second = std::move(value);
     else
-      _pending.emplace(std::string(as_string_view(key)), std::move(value));
+      _pending.emplace(std::string(chars(key)), std::move(value));
   }
   std::unique_ptr<rocksdb::Iterator> iterator() {
     return std::unique_ptr<rocksdb::Iterator>(_db._db->NewIterator(rocksdb::ReadOptions(), _cf));

@@ -425,6 +425,7 @@ class rdkafka_consumer final : public consumer {
   std::exception_ptr _pending;
   std::vector<rd_kafka_message_t*> _batch;
   bool _cooperative = false;
+  // librdkafka's default session.timeout.ms (45 s) + 5 s, unless the properties set one.
   std::chrono::milliseconds _close_timeout{std::chrono::seconds(50)};
   bool _closed = false;
   bool _abandoned = false;
