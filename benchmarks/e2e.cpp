@@ -36,7 +36,7 @@
 
 #include <rill/rill.hpp>
 
-#include "benchmarks/e2e_common.hpp"
+#include "e2e_common.hpp"
 #include "examples/bank/bank.hpp"
 #include "examples/bank/scenario.hpp"
 

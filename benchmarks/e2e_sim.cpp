@@ -19,13 +19,13 @@
 
 #include <rill/rill.hpp>
 
-#include "benchmarks/e2e_common.hpp"
+#include "e2e_common.hpp"
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_thread.hpp"
 #include "src/sim/cluster.hpp"
-#include "state/rocksdb_store.hpp"
+#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
 #include "topology/compiled.hpp"
 

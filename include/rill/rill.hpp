@@ -16,4 +16,5 @@
 #include <rill/stream.hpp>
 #include <rill/streams_app.hpp>
 #include <rill/streams_builder.hpp>
+#include <rill/table.hpp>
 #include <rill/topology.hpp>

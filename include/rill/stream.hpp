@@ -5,6 +5,9 @@
 // Functions are taken by value and copied into every task, so a lambda's captures are
 // per-task state. Keys and values are handed over as rvalues where the node no longer
 // needs them, so f(V v) may move from v.
+//
+// group_by / group_by_key return handles defined in <rill/table.hpp>: include it (or
+// <rill/rill.hpp>) to group. This header does not, so the two never include each other.
 #pragma once
 
 #include <functional>
@@ -629,6 +632,3 @@ void stream<K, V>::to(const feedback<K, V>& f) const {
 }
 
 }  // namespace rill
-
-// The stateful operations (group_by, tables) need the types defined there.
-#include <rill/table.hpp>

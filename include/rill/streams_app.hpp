@@ -21,6 +21,7 @@
 
 #include <rill/config.hpp>
 #include <rill/handlers.hpp>
+#include <rill/restore_listener.hpp>
 #include <rill/task_id.hpp>
 #include <rill/topology.hpp>
 
@@ -57,24 +58,6 @@ struct app_counters {
   std::uint64_t buffered = 0;  // records waiting in task queues now
   std::uint64_t pauses = 0;    // times a partition was paused because its queue was full
   std::uint64_t restored = 0;  // changelog records restored into stores
-};
-
-// Hears about state restoration. Called from stream threads, so it must be thread-safe.
-class restore_listener {
- public:
-  virtual ~restore_listener() = default;
-  // A store's changelog partition will be replayed from `start` up to `end` (exclusive).
-  virtual void on_restore_start(const task_id& task, std::string_view store, std::int64_t start,
-                                std::int64_t end) {
-    (void)task, (void)store, (void)start, (void)end;
-  }
-  virtual void on_batch_restored(const task_id& task, std::string_view store,
-                                 std::int64_t next_offset, std::uint64_t records) {
-    (void)task, (void)store, (void)next_offset, (void)records;
-  }
-  virtual void on_restore_end(const task_id& task, std::string_view store, std::uint64_t total) {
-    (void)task, (void)store, (void)total;
-  }
 };
 
 class streams_app {

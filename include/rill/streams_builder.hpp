@@ -9,6 +9,7 @@
 #include <rill/detail/nodes.hpp>
 #include <rill/options.hpp>
 #include <rill/stream.hpp>
+#include <rill/table.hpp>
 #include <rill/topology.hpp>
 
 namespace rill {

@@ -10,7 +10,7 @@
 
 #include <fmt/format.h>
 
-#include <rill/detail/node.hpp>
+#include <rill/detail/raw_record.hpp>
 
 namespace rill::kafka {
 

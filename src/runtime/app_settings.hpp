@@ -5,7 +5,7 @@
 
 #include <rill/config.hpp>
 
-#include "src/runtime/stream_thread.hpp"
+#include "src/runtime/app_shared.hpp"
 
 namespace rill::runtime {
 

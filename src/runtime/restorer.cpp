@@ -16,7 +16,7 @@ constexpr std::size_t restore_batch_records = 10000;
 
 struct restorer::partition {
   stream_task* task;
-  task_state::changelog log;
+  task_stores::changelog log;
   std::int64_t end = 0;
   std::int64_t position = 0;  // next offset to apply
   std::uint64_t restored = 0;
@@ -38,7 +38,7 @@ restorer::~restorer() {
 }
 
 bool restorer::add(stream_task& task) {
-  auto logs = task.state() ? task.state()->changelogs() : std::vector<task_state::changelog>{};
+  auto logs = task.stores() ? task.stores()->changelogs() : std::vector<task_stores::changelog>{};
   if (logs.empty()) return true;
   if (!_consumer) {
     auto props = _props;
@@ -77,7 +77,7 @@ bool restorer::add(stream_task& task) {
           "and "
           "restoring from the start",
           task.id().to_string(), p->log.store, p->log.start, p->end);
-      task.state()->wipe(p->log.store);
+      task.stores()->wipe(p->log.store);
       p->log.start = 0;
     }
     p->position = p->log.start;
@@ -115,7 +115,7 @@ void restorer::assign() {
 
 void restorer::finish(partition& p) {
   if (!p.pending.records.empty()) {
-    p.task->state()->restore(p.log.store, p.pending, p.position);
+    p.task->stores()->restore(p.log.store, p.pending, p.position);
     p.pending.records.clear();
   }
 }

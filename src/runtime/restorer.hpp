@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include <rill/streams_app.hpp>
+#include <rill/restore_listener.hpp>
 
 #include "src/kafka/client.hpp"
 #include "src/runtime/stream_task.hpp"

@@ -109,13 +109,13 @@ void stream_task::close(bool clean) {
       }
     }
   }
-  if (_state) _state->close(clean);
+  if (_stores) _stores->close(clean);
 }
 
 bool stream_task::open_state(const state_services& services) {
-  if (_state) return true;
+  if (_stores) return true;
   try {
-    _state = std::make_unique<task_state>(_id, _topology, services, _sender, [this] {
+    _stores = std::make_unique<task_stores>(_id, _topology, services, _sender, [this] {
       return _current.topic.empty() ? std::max<timestamp_ms>(_stream_time, 0) : _current.timestamp;
     });
   } catch (const task_locked& e) {
@@ -135,7 +135,7 @@ state_store& stream_task::get_store(std::string_view name, const detail::node& a
                       "when adding the processor (process(supplier, named, {{\"{}\"}}))",
                       asker.name(), name, name));
     }
-    state_store* s = _state ? _state->facade(name) : nullptr;
+    state_store* s = _stores ? _stores->facade(name) : nullptr;
     if (s == nullptr)
       throw streams_error(fmt::format("task {}: store '{}' is not open", _id.to_string(), name));
     return *s;
@@ -144,9 +144,9 @@ state_store& stream_task::get_store(std::string_view name, const detail::node& a
 }
 
 void stream_task::flush_caches() {
-  if (!_state) return;
+  if (!_stores) return;
   try {
-    _state->flush_caches();
+    _stores->flush_caches();
   } catch (const detail::user_code_error& e) {
     on_processing_error(nullptr, e);
   }
@@ -154,7 +154,7 @@ void stream_task::flush_caches() {
 
 void stream_task::commit_state(
     const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
-  if (_state) _state->commit(delivered);
+  if (_stores) _stores->commit(delivered);
 }
 
 int stream_task::input_index(std::string_view topic, std::int32_t partition) const {

@@ -21,7 +21,7 @@
 #include "src/kafka/types.hpp"
 #include "src/runtime/punctuation.hpp"
 #include "src/runtime/ring_buffer.hpp"
-#include "src/runtime/task_state.hpp"
+#include "src/runtime/task_stores.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill {
@@ -71,14 +71,14 @@ class stream_task final : public detail::task_context {
   // state directory (try again later).
   bool open_state(const state_services& services);
   // The stores (nullptr before open_state or without stores).
-  task_state* state() noexcept { return _state.get(); }
+  task_stores* stores() noexcept { return _stores.get(); }
   // Calls every node's init, children before parents; the task can then process.
   void initialize();
   bool initialized() const noexcept { return _initialized; }
   // Writes cached store entries down, forwarding aggregation results (before a commit).
   void flush_caches();
   // Applies the stores' pending writes with their changelog offsets (after the producer
-  // delivered everything; see task_state::commit).
+  // delivered everything; see task_stores::commit).
   void commit_state(
       const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
   // Closes the nodes, then the stores: clean keeps what was committed durable, dirty drops
@@ -152,7 +152,7 @@ class stream_task final : public detail::task_context {
   std::vector<std::unique_ptr<detail::node>> _nodes;   // parents before children
   std::vector<std::vector<std::string>> _node_stores;  // stores connected to each node
   const detail::compiled_topology& _topology;
-  std::unique_ptr<task_state> _state;
+  std::unique_ptr<task_stores> _stores;
   std::vector<topic_partition> _inputs;
   std::deque<input_queue> _queues;  // deque: queues never move once made
   punctuation_queue _stream_time_punctuations;

@@ -20,7 +20,7 @@
 #include "src/runtime/cluster.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/stream_thread.hpp"
-#include "state/rocksdb_store.hpp"
+#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
 #include "topology/compiled.hpp"
 

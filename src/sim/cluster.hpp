@@ -29,6 +29,8 @@
 #include <string>
 #include <vector>
 
+#include <rill/detail/node.hpp>
+
 #include "src/kafka/client.hpp"
 
 namespace rill::sim {

@@ -15,7 +15,7 @@
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_task.hpp"
 #include "state/record_cache.hpp"
-#include "state/rocksdb_store.hpp"
+#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
 #include "topology/compiled.hpp"
 

@@ -26,7 +26,7 @@
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_thread.hpp"
 #include "src/sim/cluster.hpp"
-#include "state/rocksdb_store.hpp"
+#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
 #include "topology/compiled.hpp"
 
@@ -178,8 +178,8 @@ class run {
   template <class K, class V, class F>
   void for_each_entry(const std::string& store_name, F f) {
     for_each_task([&](runtime::stream_task& task) {
-      if (task.state() == nullptr) return;
-      auto* store = dynamic_cast<key_value_store<K, V>*>(task.state()->facade(store_name));
+      if (task.stores() == nullptr) return;
+      auto* store = dynamic_cast<key_value_store<K, V>*>(task.stores()->facade(store_name));
       if (store == nullptr) return;
       for (const auto& kv : store->all()) f(task, kv.key, kv.value);
     });

@@ -11,7 +11,7 @@
 #include "examples/bank/bank.hpp"
 #include "examples/bank/scenario.hpp"
 #include "examples/word_count/word_count.hpp"
-#include "tests/crash/crash_harness.hpp"
+#include "crash_harness.hpp"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <set>
 
 #include "examples/word_count/word_count.hpp"
-#include "tests/crash/crash_harness.hpp"
+#include "crash_harness.hpp"
 
 namespace {
 

@@ -11,7 +11,7 @@
 #include <rill/testing/test_driver.hpp>
 
 #include "src/runtime/partitioner.hpp"
-#include "tests/integration/harness.hpp"
+#include "harness.hpp"
 
 using namespace rill::test;
 

@@ -12,7 +12,7 @@
 
 #include <rill/rill.hpp>
 
-#include "tests/integration/harness.hpp"
+#include "harness.hpp"
 
 using namespace rill::test;
 

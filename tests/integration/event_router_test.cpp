@@ -11,7 +11,7 @@
 #include "examples/event_router/router.hpp"
 #include "examples/event_router/scenario.hpp"
 #include "src/runtime/cluster.hpp"
-#include "tests/integration/harness.hpp"
+#include "harness.hpp"
 
 using namespace rill::test;
 using event_router::topics;

@@ -9,7 +9,7 @@
 #include <rill/rill.hpp>
 
 #include "src/runtime/partitioner.hpp"
-#include "tests/integration/harness.hpp"
+#include "harness.hpp"
 
 using namespace rill::test;
 

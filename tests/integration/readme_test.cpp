@@ -5,7 +5,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "tests/integration/harness.hpp"
+#include "harness.hpp"
 
 using namespace rill::test;
 

@@ -14,7 +14,7 @@
 #include "examples/bank/bank.hpp"
 #include "examples/bank/scenario.hpp"
 #include "src/runtime/cluster.hpp"
-#include "tests/integration/harness.hpp"
+#include "harness.hpp"
 
 using namespace rill::test;
 

@@ -14,7 +14,7 @@
 #include "state/logged_store.hpp"
 #include "state/memory_store.hpp"
 #include "state/record_cache.hpp"
-#include "state/rocksdb_store.hpp"
+#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
 
 namespace fs = std::filesystem;
@@ -117,7 +117,7 @@ TEST(memory_store, agrees_with_a_map) {
   EXPECT_EQ(store.approximate_count(), model.size());
 }
 
-TEST(rocksdb_store, agrees_with_a_map_through_pending_writes_and_commits) {
+TEST(task_db, agrees_with_a_map_through_pending_writes_and_commits) {
   rill::state::rocksdb_env env(64 << 20);
   const std::string dir = temp_dir("model");
   std::map<std::string, std::string> model;
@@ -141,7 +141,7 @@ TEST(rocksdb_store, agrees_with_a_map_through_pending_writes_and_commits) {
   fs::remove_all(dir);
 }
 
-TEST(rocksdb_store, discard_drops_writes_since_the_last_commit) {
+TEST(task_db, discard_drops_writes_since_the_last_commit) {
   rill::state::rocksdb_env env(64 << 20);
   const std::string dir = temp_dir("discard");
   rill::state::task_db db(env, dir, {"s"});
@@ -160,7 +160,7 @@ TEST(rocksdb_store, discard_drops_writes_since_the_last_commit) {
   fs::remove_all(dir);
 }
 
-TEST(rocksdb_store, restore_writes_records_and_offset_together) {
+TEST(task_db, restore_writes_records_and_offset_together) {
   rill::state::rocksdb_env env(64 << 20);
   const std::string dir = temp_dir("restore");
   rill::state::task_db db(env, dir, {"s"});
@@ -270,7 +270,7 @@ TEST(state_directory, one_holder_per_task_directory) {
   fs::remove_all(root);
 }
 
-TEST(rocksdb_store, memory_stays_under_the_apps_bound_with_many_stores) {
+TEST(task_db, memory_stays_under_the_apps_bound_with_many_stores) {
   // 20 tasks with 2 stores each write ~170 MB in all, ten times the 16 MiB bound.
   constexpr std::size_t bound = 16 << 20;
   rill::state::rocksdb_env env(bound);
@@ -313,7 +313,7 @@ TEST(rocksdb_store, memory_stays_under_the_apps_bound_with_many_stores) {
   fs::remove_all(root);
 }
 
-TEST(rocksdb_store, the_options_callback_sees_every_store) {
+TEST(task_db, the_options_callback_sees_every_store) {
   std::vector<std::string> seen;
   rill::state::rocksdb_env env(32 << 20, [&](const std::string& store, rocksdb::Options& o) {
     seen.push_back(store);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <rill/bytes.hpp>
+#include <rill/detail/raw_record.hpp>
 #include <rill/detail/type_name.hpp>
 #include <rill/headers.hpp>
 #include <rill/record.hpp>
@@ -49,17 +50,6 @@ class cancellable {
 };
 
 namespace detail {
-
-// One consumed record as bytes, filed in its task's partition queue.
-struct raw_record {
-  std::string_view topic;
-  std::int32_t partition = 0;
-  std::int64_t offset = 0;
-  timestamp_ms timestamp = 0;
-  std::optional<bytes_view> key;    // nullopt: Kafka null
-  std::optional<bytes_view> value;  // nullopt: Kafka null (tombstone)
-  rill::headers headers;            // moved into the typed record by the source node
-};
 
 // Where sinks hand their bytes. The runtime's record collector and the test driver implement it.
 class record_sender {

@@ -1,4 +1,4 @@
-#include "src/runtime/task_state.hpp"
+#include "src/runtime/task_stores.hpp"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -30,7 +30,7 @@ class sender_changelog final : public state::changelog_writer {
 
 }  // namespace
 
-struct task_state::slot final : detail::store_access {
+struct task_stores::slot final : detail::store_access {
   const detail::compiled_store* def = nullptr;
   std::string changelog_name;  // resolved
   std::unique_ptr<state::memory_store> memory;
@@ -49,7 +49,7 @@ struct task_state::slot final : detail::store_access {
   const std::string& changelog_topic() const override { return changelog_name; }
 };
 
-task_state::task_state(task_id id, const detail::compiled_topology& topology,
+task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
                        const state_services& services, detail::record_sender& sender,
                        std::function<timestamp_ms()> clock)
     : _id(id) {
@@ -103,18 +103,18 @@ task_state::task_state(task_id id, const detail::compiled_topology& topology,
   }
 }
 
-task_state::~task_state() {
+task_stores::~task_stores() {
   close(false);
 }
 
-state_store* task_state::facade(std::string_view name) {
+state_store* task_stores::facade(std::string_view name) {
   for (auto& s : _slots) {
     if (s->def->spec.name == name) return s->facade.get();
   }
   return nullptr;
 }
 
-std::vector<task_state::changelog> task_state::changelogs() const {
+std::vector<task_stores::changelog> task_stores::changelogs() const {
   std::vector<changelog> out;
   for (const auto& s : _slots) {
     if (!s->def->spec.logging) continue;
@@ -128,7 +128,7 @@ std::vector<task_state::changelog> task_state::changelogs() const {
   return out;
 }
 
-void task_state::restore(const std::string& store, const state::task_db::restore_batch& batch,
+void task_stores::restore(const std::string& store, const state::task_db::restore_batch& batch,
                          std::int64_t next_offset) {
   for (auto& s : _slots) {
     if (s->def->spec.name != store) continue;
@@ -146,7 +146,7 @@ void task_state::restore(const std::string& store, const state::task_db::restore
   }
 }
 
-void task_state::wipe(const std::string& store) {
+void task_stores::wipe(const std::string& store) {
   for (auto& s : _slots) {
     if (s->def->spec.name != store) continue;
     if (s->memory)
@@ -156,13 +156,13 @@ void task_state::wipe(const std::string& store) {
   }
 }
 
-void task_state::flush_caches() {
+void task_stores::flush_caches() {
   for (auto& s : _slots) {
     if (s->cache) s->cache->flush();
   }
 }
 
-void task_state::commit(
+void task_stores::commit(
     const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
   if (!_db) return;
   std::map<std::string, std::int64_t> offsets;
@@ -174,7 +174,7 @@ void task_state::commit(
   _db->commit(offsets);
 }
 
-void task_state::close(bool clean) {
+void task_stores::close(bool clean) {
   if (_closed) return;
   _closed = true;
   for (auto& s : _slots) {

@@ -20,7 +20,7 @@
 
 #include "src/kafka/types.hpp"
 #include "state/record_cache.hpp"
-#include "state/rocksdb_store.hpp"
+#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
 #include "topology/compiled.hpp"
 
@@ -40,7 +40,7 @@ class task_locked : public detail::runtime_abort {
   using runtime_abort::runtime_abort;
 };
 
-class task_state {
+class task_stores {
  public:
   // Changelog partition of a logged store, and where its restoration starts.
   struct changelog {
@@ -50,9 +50,9 @@ class task_state {
     bool persistent = false;
   };
 
-  task_state(task_id id, const detail::compiled_topology& topology, const state_services& services,
+  task_stores(task_id id, const detail::compiled_topology& topology, const state_services& services,
              detail::record_sender& sender, std::function<timestamp_ms()> clock);
-  ~task_state();
+  ~task_stores();
 
   bool empty() const noexcept { return _slots.empty(); }
   // The typed facade of a store of this task; nullptr if it has no such store.

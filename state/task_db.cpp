@@ -1,4 +1,4 @@
-#include "state/rocksdb_store.hpp"
+#include "state/task_db.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -7,7 +7,7 @@
 #include <rill/rill.hpp>
 
 #include "src/runtime/stream_task.hpp"
-#include "src/runtime/task_state.hpp"
+#include "src/runtime/task_stores.hpp"
 
 namespace {
 struct null_sender final : rill::detail::record_sender {
@@ -17,7 +17,7 @@ struct null_sender final : rill::detail::record_sender {
 };
 }  // namespace
 
-TEST(task_state, a_task_directory_has_one_holder_at_a_time) {
+TEST(task_stores, a_task_directory_has_one_holder_at_a_time) {
   rill::streams_builder b;
   b.stream<std::string, std::string>("in").group_by_key().count(rill::named("counts"));
   auto t = b.build();
