@@ -25,12 +25,17 @@
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_thread.hpp"
 #include "src/sim/cluster.hpp"
-#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
+#include "state/task_db.hpp"
 #include "topology/compiled.hpp"
 
 namespace bench {
 namespace {
+
+// A client call of a benchmark loop that fails breaks the benchmark: stop with the reason.
+void must(const rill::kafka::error& e, const char* what) {
+  if (e) throw std::runtime_error(std::string(what) + ": " + e.message());
+}
 
 using rill::bytes;
 using rill::bytes_view;
@@ -166,23 +171,23 @@ side run_loop(sim_world& w, const params& p, const std::string& input, long expe
                                           {"auto.offset.reset", "earliest"}});
   auto producer = clients->make_producer({});
   no_listener listener;
-  consumer->subscribe({input}, listener);
+  must(consumer->subscribe({input}, listener), "subscribe");
   std::vector<kafka::consumed_record> batch;
   std::map<std::int32_t, std::int64_t> positions;
   auto commit = [&] {
     if (work.before_commit) work.before_commit(*producer);
-    producer->flush(std::chrono::seconds(30));
+    must(producer->flush(std::chrono::seconds(30)), "flush");
     if (work.after_flush) work.after_flush();
     std::vector<kafka::partition_offset> offsets;
     for (auto [part, off] : positions) offsets.push_back({{input, part}, off});
-    consumer->commit(offsets);
+    must(consumer->commit(offsets), "commit");
   };
   long consumed = 0;
   auto last_commit = now_ns();
   const std::int64_t interval_ns = std::int64_t{p.commit_ms} * 1'000'000;
   while (consumed < expected) {
     batch.clear();
-    consumer->poll(std::chrono::milliseconds(0), 1000, batch);
+    must(consumer->poll(std::chrono::milliseconds(0), 1000, batch), "poll");
     for (const auto& r : batch) {
       work.record(*producer, r.raw);
       positions[r.raw.partition] = r.raw.offset + 1;
@@ -475,8 +480,8 @@ row w6(const params& p) {
           ends.push_back({{"changelog", i}, 0});
           from.push_back({{"changelog", i}, 0});
         }
-        consumer->end_offsets(ends, std::chrono::seconds(10));
-        consumer->assign(from);
+        must(consumer->end_offsets(ends, std::chrono::seconds(10)), "end offsets");
+        must(consumer->assign(from), "assign");
         std::vector<rocksdb::WriteBatch> batches(static_cast<std::size_t>(p.partitions));
         rocksdb::WriteOptions wo;
         wo.disableWAL = true;
@@ -485,7 +490,7 @@ row w6(const params& p) {
         std::vector<kafka::consumed_record> batch;
         while (remaining > 0) {
           batch.clear();
-          consumer->poll(std::chrono::milliseconds(0), 1000, batch);
+          must(consumer->poll(std::chrono::milliseconds(0), 1000, batch), "poll");
           for (const auto& rec : batch) {
             const auto& m = rec.raw;
             auto part = static_cast<std::size_t>(m.partition);

@@ -7,6 +7,7 @@
 #include <rill/config.hpp>
 #include <rill/embedded_broker.hpp>
 #include <rill/errors.hpp>
+#include <rill/feedback.hpp>
 #include <rill/handlers.hpp>
 #include <rill/json.hpp>
 #include <rill/options.hpp>

@@ -20,8 +20,10 @@
 #include <vector>
 
 #include <rill/detail/concepts.hpp>
+#include <rill/detail/dsl_support.hpp>
 #include <rill/detail/graph.hpp>
 #include <rill/detail/nodes.hpp>
+#include <rill/detail/processor_traits.hpp>
 #include <rill/errors.hpp>
 #include <rill/options.hpp>
 #include <rill/processor.hpp>
@@ -43,54 +45,12 @@ template <class K, class V>
 class feedback;
 class streams_builder;
 
-namespace detail {
-template <class F, class K, class V>
-using group_by_key_t = std::remove_cvref_t<std::invoke_result_t<F&, const K&, const V&>>;
-}
-
 // A branch of split(): its name and, optionally, what to do with it instead of returning it.
 template <class K, class V>
 struct branched {
   std::string name;                        // appended to the split's prefix
   std::function<void(stream<K, V>)> with;  // if set, called with the branch; not returned
 };
-
-namespace detail {
-
-// "no key serde for type 'T': <fix>"
-inline std::string missing_serde_message(std::string_view what, std::string_view type,
-                                         std::string_view fix) {
-  return "no " + std::string(what) + " serde for type '" + std::string(type) +
-         "': " + std::string(fix);
-}
-
-template <class K, class V>
-std::vector<std::string> missing_serdes(const any_serde<K>& ks, const any_serde<V>& vs,
-                                        std::string_view fix) {
-  std::vector<std::string> out;
-  if (!ks) out.push_back(missing_serde_message("key", type_name<K>(), fix));
-  if (!vs) out.push_back(missing_serde_message("value", type_name<V>(), fix));
-  return out;
-}
-
-template <class K, class V>
-std::shared_ptr<repartition_parts> make_repartition_parts(repartitioned<K, V> r, std::string fix) {
-  auto parts = std::make_shared<repartition_parts>();
-  parts->partitions = r.partitions;
-  parts->missing_serdes = missing_serdes(r.key_serde, r.value_serde, fix);
-  parts->fix = std::move(fix);
-  produced<K, V> p{r.key_serde, r.value_serde, r.partitioner, {}};
-  parts->sink = [p](const node_args& a) -> std::unique_ptr<node> {
-    return std::make_unique<sink_node_impl<K, V>>(a.name, a.topics.at(0), nullptr, p);
-  };
-  parts->source = [ks = r.key_serde,
-                   vs = r.value_serde](const node_args& a) -> std::unique_ptr<node> {
-    return std::make_unique<source_node_impl<K, V>>(a.name, ks, vs);
-  };
-  return parts;
-}
-
-}  // namespace detail
 
 template <class K, class V>
 class stream {
@@ -398,53 +358,9 @@ class stream {
   stream(std::shared_ptr<detail::graph> g, int node) : _graph(std::move(g)), _node(node) {}
 
   template <class Supplier>
-  static auto processor_type() {
-    if constexpr (!std::is_invocable_v<Supplier&>) {
-      return std::type_identity<void>{};
-    } else {
-      using Ptr = std::invoke_result_t<Supplier&>;
-      if constexpr (!requires { typename Ptr::element_type; })
-        return std::type_identity<void>{};
-      else
-        return std::type_identity<typename Ptr::element_type>{};
-    }
-  }
+  using processor_of = detail::processor_of<Supplier, K, V>;
   template <class Supplier>
-  static auto processor_of_impl() {
-    using P = typename decltype(processor_type<Supplier>())::type;
-    if constexpr (requires {
-                    typename P::key_out;
-                    requires std::derived_from<P, typename P::base_type>;
-                    requires std::same_as<typename P::key_in, K>;
-                    requires std::same_as<typename P::value_in, V>;
-                  }) {
-      return std::type_identity<P>{};
-    } else {
-      return std::type_identity<void>{};
-    }
-  }
-  template <class Supplier>
-  using processor_of = typename decltype(processor_of_impl<Supplier>())::type;
-
-  template <class Supplier>
-  static auto fixed_key_processor_of_impl() {
-    using P = typename decltype(processor_type<Supplier>())::type;
-    if constexpr (requires {
-                    typename P::value_out;
-                    requires !requires {
-                      typename P::key_out;
-                    };
-                    requires std::derived_from<P, typename P::base_type>;
-                    requires std::same_as<typename P::key_in, K>;
-                    requires std::same_as<typename P::value_in, V>;
-                  }) {
-      return std::type_identity<P>{};
-    } else {
-      return std::type_identity<void>{};
-    }
-  }
-  template <class Supplier>
-  using fixed_key_processor_of = typename decltype(fixed_key_processor_of_impl<Supplier>())::type;
+  using fixed_key_processor_of = detail::fixed_key_processor_of<Supplier, K, V>;
 
   template <class P, class KOut, class VOut, class Supplier>
   stream<KOut, VOut> add_processor(Supplier supplier, named n, const char* op, bool changes_key,
@@ -582,53 +498,6 @@ branched_stream<K, V> stream<K, V>::split(named n) const {
   std::string prefix =
       n.name.empty() ? _graph->nodes()[static_cast<std::size_t>(id)].name + "-" : n.name;
   return branched_stream<K, V>(_graph, id, std::move(prefix), std::move(state));
-}
-
-}  // namespace rill
-
-namespace rill {
-
-// A feedback topic: an internal topic `<application.id>-<name>-feedback` that part of a
-// topology writes and an earlier part reads, e.g. to route a step of a saga to another key
-// (the bank example sends a transfer's credit leg to the target account this way). A
-// subtopology may write a feedback topic it reads itself; any other loop through a topic is a
-// topology_error. Make one with streams_builder::feedback, read it with stream(), and write
-// it with some_stream.to(feedback).
-template <class K, class V>
-class feedback {
- public:
-  rill::stream<K, V> stream() const { return rill::stream<K, V>(_graph, _source); }
-  const std::string& topic() const noexcept { return _topic; }
-
- private:
-  friend class streams_builder;
-  template <class, class>
-  friend class rill::stream;
-  feedback(std::shared_ptr<detail::graph> g, int source, std::string topic, produced<K, V> p)
-      : _graph(std::move(g)), _source(source), _topic(std::move(topic)), _produced(std::move(p)) {}
-  std::shared_ptr<detail::graph> _graph;
-  int _source;
-  std::string _topic;  // without the application id
-  produced<K, V> _produced;
-};
-
-template <class K, class V>
-void stream<K, V>::to(const feedback<K, V>& f) const {
-  if (f._graph != _graph)
-    throw topology_error("to(feedback): the feedback belongs to another streams_builder");
-  detail::node_spec spec;
-  spec.kind = detail::node_kind::sink;
-  spec.op = "sink";
-  spec.name = f._topic + "-sink";
-  spec.parents = {_node};
-  spec.topics = {f._topic};
-  spec.internal_topics = true;
-  spec.missing_serdes = detail::missing_serdes(f._produced.key_serde, f._produced.value_serde,
-                                               "give serdes to streams_builder::feedback");
-  spec.factory = [p = f._produced](const detail::node_args& a) -> std::unique_ptr<detail::node> {
-    return std::make_unique<detail::sink_node_impl<K, V>>(a.name, a.topics.at(0), nullptr, p);
-  };
-  _graph->add(std::move(spec));
 }
 
 }  // namespace rill

@@ -100,6 +100,13 @@ struct new_topic {
   std::map<std::string, std::string> configs;  // e.g. cleanup.policy=compact
 };
 
+// Which offsets admin::list_offsets looks up.
+enum class offset_spec {
+  earliest,  // the log start
+  latest,    // the high watermark
+  by_time,   // the first record at or after the timestamp given in the offset field
+};
+
 class admin {
  public:
   virtual ~admin() = default;
@@ -109,6 +116,20 @@ class admin {
   virtual error partition_counts(const std::vector<std::string>& topics,
                                  std::map<std::string, std::int32_t>& out,
                                  milliseconds timeout) = 0;
+  // Every topic on the cluster.
+  virtual error list_topics(std::vector<std::string>& out, milliseconds timeout) = 0;
+  // Deletes topics; one that does not exist is not an error. kind::unsupported where the
+  // broker cannot delete topics.
+  virtual error delete_topics(const std::vector<std::string>& topics, milliseconds timeout) = 0;
+  // Fills each partition's offset as `spec` says (by_time: the offset field holds the
+  // timestamp on the way in; a time after the last record gives the high watermark).
+  virtual error list_offsets(std::vector<partition_offset>& inout, offset_spec spec,
+                             milliseconds timeout) = 0;
+  // Commits offsets for a consumer group that has no active member (the reset tool). A
+  // group with members refuses them (on a real cluster).
+  virtual error commit_group_offsets(const std::string& group,
+                                     const std::vector<partition_offset>& offsets,
+                                     milliseconds timeout) = 0;
 };
 
 // Makes the clients of one application instance. Properties are librdkafka's names.

@@ -24,6 +24,7 @@ struct rk_deleter {
   }
   void operator()(rd_kafka_event_t* p) const noexcept { rd_kafka_event_destroy(p); }
   void operator()(rd_kafka_NewTopic_t* p) const noexcept { rd_kafka_NewTopic_destroy(p); }
+  void operator()(rd_kafka_DeleteTopic_t* p) const noexcept { rd_kafka_DeleteTopic_destroy(p); }
   void operator()(rd_kafka_AdminOptions_t* p) const noexcept { rd_kafka_AdminOptions_destroy(p); }
 };
 

@@ -38,8 +38,9 @@ struct consumed_record {
 };
 
 // What went wrong in a client call, sorted so callers can act without knowing librdkafka's
-// codes. Empty (success) converts to false.
-class error {
+// codes. Empty (success) converts to false. [[nodiscard]]: a result is handled, or dropped
+// visibly with `(void)` and a comment saying why.
+class [[nodiscard]] error {
  public:
   enum class kind {
     none,
@@ -47,6 +48,7 @@ class error {
     abortable,      // the transaction must be aborted; processing may go on after
     task_migrated,  // this instance lost its partitions or was fenced: close dirty, rejoin
     fatal,          // the client cannot go on
+    unsupported,    // the broker cannot do this (the embedded broker's gaps, docs/brokers.md)
   };
 
   error() = default;

@@ -3,10 +3,15 @@
 #include <algorithm>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <rill/errors.hpp>
 
 namespace rill::runtime {
+
+namespace {
+constexpr std::chrono::seconds admin_timeout{30};
+}  // namespace
 
 std::map<std::string, std::int32_t> internal_partition_counts(
     const detail::compiled_topology& topology, std::string_view application_id,
@@ -93,6 +98,91 @@ std::int32_t task_count(const detail::subtopology_def& sub, std::string_view app
   for (const auto& t : sub.source_topics)
     n = std::max(n, count_of(detail::resolve_topic(application_id, t)));
   return n;
+}
+
+namespace {
+
+std::map<std::string, std::int32_t> source_partition_counts(
+    kafka::admin& admin, const detail::compiled_topology& topology,
+    const std::string& bootstrap_servers) {
+  std::vector<std::string> user_sources;
+  for (const auto& sub : topology.subtopologies) {
+    for (const auto& t : sub.source_topics) {
+      if (!t.internal) user_sources.push_back(t.name);
+    }
+  }
+  std::map<std::string, std::int32_t> counts;
+  if (kafka::error e = admin.partition_counts(user_sources, counts, admin_timeout)) {
+    throw error(
+        fmt::format("cannot read topic metadata from {}: {}", bootstrap_servers, e.message()));
+  }
+  std::vector<std::string> missing;
+  for (const auto& t : user_sources) {
+    if (!counts.contains(t)) missing.push_back(t);
+  }
+  if (!missing.empty()) {
+    throw error(
+        fmt::format("source topic(s) {} do not exist on {}; create them before starting the app",
+                    fmt::join(missing, ", "), bootstrap_servers));
+  }
+  return counts;
+}
+
+// Creates the internal topics; checks those that existed have the partitions needed.
+void create_internal_topics(kafka::admin& admin, const detail::compiled_topology& topology,
+                            const std::string& application_id,
+                            const std::map<std::string, std::int32_t>& internal,
+                            std::int32_t replication_factor) {
+  if (internal.empty()) return;
+  std::vector<kafka::new_topic> to_create;
+  for (const auto& [name, n] : internal) {
+    const bool changelog = std::any_of(
+        topology.internal_topics.begin(), topology.internal_topics.end(), [&](const auto& t) {
+          return t.type == detail::internal_topic_def::kind::changelog &&
+                 detail::resolve_topic(application_id, {t.name, true}) == name;
+        });
+    to_create.push_back(
+        {name, n, replication_factor, {{"cleanup.policy", changelog ? "compact" : "delete"}}});
+  }
+  if (kafka::error e = admin.create_topics(to_create, admin_timeout))
+    throw error(fmt::format("cannot create internal topics: {}", e.message()));
+  std::map<std::string, std::int32_t> actual;
+  std::vector<std::string> names;
+  for (const auto& [name, n] : internal) names.push_back(name);
+  if (kafka::error e = admin.partition_counts(names, actual, admin_timeout))
+    throw error(e.message());
+  for (const auto& [name, n] : internal) {
+    auto it = actual.find(name);
+    if (it == actual.end()) throw error(fmt::format("internal topic '{}' was not created", name));
+    if (it->second != n) {
+      throw error(fmt::format(
+          "internal topic '{}' has {} partitions but the topology needs {}; delete it or "
+          "reset the application (rill reset)",
+          name, it->second, n));
+    }
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::int32_t> prepare_topics(kafka::admin& admin,
+                                                   const detail::compiled_topology& topology,
+                                                   const std::string& application_id,
+                                                   std::int32_t replication_factor,
+                                                   const std::string& bootstrap_servers) {
+  std::map<std::string, std::int32_t> counts =
+      source_partition_counts(admin, topology, bootstrap_servers);
+  auto internal = internal_partition_counts(topology, application_id, [&](const std::string& t) {
+    auto it = counts.find(t);
+    return it == counts.end() ? std::nullopt : std::optional(it->second);
+  });
+  check_copartitioning(topology, application_id, [&](const std::string& t) {
+    if (auto it = counts.find(t); it != counts.end()) return it->second;
+    return internal.at(t);
+  });
+  create_internal_topics(admin, topology, application_id, internal, replication_factor);
+  counts.insert(internal.begin(), internal.end());
+  return counts;
 }
 
 }  // namespace rill::runtime

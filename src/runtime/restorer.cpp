@@ -7,6 +7,8 @@
 
 #include <rill/errors.hpp>
 
+#include "src/runtime/logging.hpp"
+
 namespace rill::runtime {
 
 namespace {
@@ -110,7 +112,7 @@ void restorer::assign() {
   // A partition paused when it finished may be back (its task restores again).
   std::vector<kafka::topic_partition> all;
   for (const auto& p : _partitions) all.push_back(p->log.partition);
-  _consumer->resume(all);
+  warn_on_failure(_consumer->resume(all), _name, "resuming restored partitions");
 }
 
 void restorer::finish(partition& p) {
@@ -200,7 +202,7 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
       if (!still && std::find(ready.begin(), ready.end(), t) == ready.end()) ready.push_back(t);
     }
     // Paused, not reassigned: the other partitions keep what they have fetched.
-    _consumer->pause(finished);
+    warn_on_failure(_consumer->pause(finished), _name, "pausing restored partitions");
   }
   return ready;
 }

@@ -5,6 +5,8 @@
 
 #include <rill/errors.hpp>
 
+#include "src/runtime/logging.hpp"
+
 namespace rill::runtime {
 
 namespace {
@@ -119,7 +121,7 @@ void stream_thread::run_once() {
     throw streams_error(fmt::format("{}: {}", _name, e.message()));
   }
   if (auto pause = _tasks->add(_batch); !pause.empty()) {
-    _consumer->pause(pause);
+    warn_on_failure(_consumer->pause(pause), _name, "pausing full partitions");
     _counters.pauses += pause.size();
   }
   if (_starting_tasks) {
@@ -138,7 +140,8 @@ void stream_thread::run_once() {
     _tasks->process(wall, max_records_per_task_pass,
                     [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
     _tasks->punctuate_wall_clock(wall);
-    if (auto resume = _tasks->take_resumable(); !resume.empty()) _consumer->resume(resume);
+    if (auto resume = _tasks->take_resumable(); !resume.empty())
+      warn_on_failure(_consumer->resume(resume), _name, "resuming drained partitions");
     maybe_commit(false);
     _failing_since = -1;
   } catch (const send_failed& e) {

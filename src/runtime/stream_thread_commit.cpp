@@ -15,6 +15,8 @@
 
 #include <rill/errors.hpp>
 
+#include "src/runtime/logging.hpp"
+
 #include "src/runtime/stream_thread.hpp"
 
 namespace rill::runtime {
@@ -200,9 +202,9 @@ void stream_thread::rewind(const kafka::error& why) {
     }
     backoff(std::chrono::milliseconds(100));
   }
-  if (kafka::error e = _consumer->seek(positions))
-    spdlog::warn("{}: seek while rewinding: {}", _name, e.message());
-  _consumer->resume(partitions);  // buffers were dropped, so nothing stays paused
+  warn_on_failure(_consumer->seek(positions), _name, "seeking back while rewinding");
+  // Buffers were dropped, so nothing stays paused.
+  warn_on_failure(_consumer->resume(partitions), _name, "resuming while rewinding");
   _tasks->assign(partitions);
   _starting_tasks = true;
   backoff(std::chrono::milliseconds(100));

@@ -20,8 +20,8 @@
 #include "src/runtime/cluster.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/stream_thread.hpp"
-#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
+#include "state/task_db.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill {
@@ -158,6 +158,30 @@ struct streams_app::impl {
     transition(app_state::error, lock);
   }
 
+  // The process identity (exactly-once), the state directory and RocksDB's shared memory.
+  void open_state() {
+    auto& s = shared;
+    const std::string app_dir = cfg.get_string(rill::cfg::state_dir) + "/" + s.application_id;
+    if (s.exactly_once) {
+      if (cluster.embedded || cfg.get(rill::cfg::broker_control)) {
+        spdlog::warn(
+            "app {}: exactly_once_v2 on the embedded broker is at-least-once at best: librdkafka's "
+            "mock cluster ignores read_committed, writes no transaction markers and never fences "
+            "(docs/exactly-once.md)",
+            s.application_id);
+      }
+      identity = std::make_unique<runtime::process_identity>(cfg, app_dir);
+      s.transactional_id_prefix = s.application_id + "-" + identity->id();
+    }
+    if (!s.topology->stores.empty()) {
+      state_dir = std::make_unique<state::state_directory>(app_dir);
+      rocksdb = std::make_unique<state::rocksdb_env>(
+          static_cast<std::size_t>(cfg.get_int(rill::cfg::rocksdb_memory_bytes)), rocksdb_setter);
+      s.state_directory = state_dir.get();
+      s.rocksdb = rocksdb.get();
+    }
+  }
+
   void start_thread_locked() {
     int index = next_thread_index++;
     auto t = std::make_unique<runtime::stream_thread>(
@@ -196,91 +220,11 @@ void streams_app::start() {
       throw error("streams_app::start: the app was started already");
   }
   auto admin = _impl->cluster.clients->make_admin(_impl->cfg.with_prefix("admin."));
-  const auto timeout = std::chrono::seconds(30);
-
-  std::vector<std::string> user_sources;
-  for (const auto& sub : s.topology->subtopologies) {
-    for (const auto& t : sub.source_topics) {
-      if (!t.internal) user_sources.push_back(t.name);
-    }
-  }
-  std::map<std::string, std::int32_t> counts;
-  if (kafka::error e = admin->partition_counts(user_sources, counts, timeout)) {
-    throw error(fmt::format("cannot read topic metadata from {}: {}",
-                            _impl->cluster.bootstrap_servers, e.message()));
-  }
-  std::vector<std::string> missing;
-  for (const auto& t : user_sources) {
-    if (!counts.contains(t)) missing.push_back(t);
-  }
-  if (!missing.empty()) {
-    throw error(
-        fmt::format("source topic(s) {} do not exist on {}; create them before starting the app",
-                    fmt::join(missing, ", "), _impl->cluster.bootstrap_servers));
-  }
-
-  auto internal =
-      runtime::internal_partition_counts(*s.topology, s.application_id, [&](const std::string& t) {
-        auto it = counts.find(t);
-        return it == counts.end() ? std::nullopt : std::optional(it->second);
-      });
-  runtime::check_copartitioning(*s.topology, s.application_id, [&](const std::string& t) {
-    if (auto it = counts.find(t); it != counts.end()) return it->second;
-    return internal.at(t);
-  });
-  std::vector<kafka::new_topic> to_create;
-  const auto replication = static_cast<std::int32_t>(_impl->cfg.get_int(cfg::replication_factor));
-  for (const auto& [name, n] : internal) {
-    const bool changelog = std::any_of(
-        s.topology->internal_topics.begin(), s.topology->internal_topics.end(), [&](const auto& t) {
-          return t.type == detail::internal_topic_def::kind::changelog &&
-                 detail::resolve_topic(s.application_id, {t.name, true}) == name;
-        });
-    to_create.push_back(
-        {name, n, replication, {{"cleanup.policy", changelog ? "compact" : "delete"}}});
-  }
-  if (kafka::error e = admin->create_topics(to_create, timeout)) {
-    throw error(fmt::format("cannot create internal topics: {}", e.message()));
-  }
-  if (!internal.empty()) {
-    std::map<std::string, std::int32_t> actual;
-    std::vector<std::string> names;
-    for (const auto& [name, n] : internal) names.push_back(name);
-    if (kafka::error e = admin->partition_counts(names, actual, timeout)) throw error(e.message());
-    for (const auto& [name, n] : internal) {
-      auto it = actual.find(name);
-      if (it == actual.end()) throw error(fmt::format("internal topic '{}' was not created", name));
-      if (it->second != n) {
-        throw error(fmt::format(
-            "internal topic '{}' has {} partitions but the topology needs {}; delete it or "
-            "reset the application",
-            name, it->second, n));
-      }
-    }
-  }
-  s.partition_counts = counts;
-  s.partition_counts.insert(internal.begin(), internal.end());
-  const std::string app_dir = _impl->cfg.get_string(cfg::state_dir) + "/" + s.application_id;
-  if (s.exactly_once) {
-    if (_impl->cluster.embedded || _impl->cfg.get(cfg::broker_control)) {
-      spdlog::warn(
-          "app {}: exactly_once_v2 on the embedded broker is at-least-once at best: librdkafka's "
-          "mock cluster ignores read_committed, writes no transaction markers and never fences "
-          "(docs/exactly-once.md)",
-          s.application_id);
-    }
-    _impl->identity = std::make_unique<runtime::process_identity>(_impl->cfg, app_dir);
-    s.transactional_id_prefix = s.application_id + "-" + _impl->identity->id();
-  }
-  if (!s.topology->stores.empty()) {
-    _impl->state_dir = std::make_unique<state::state_directory>(app_dir);
-    _impl->rocksdb = std::make_unique<state::rocksdb_env>(
-        static_cast<std::size_t>(_impl->cfg.get_int(cfg::rocksdb_memory_bytes)),
-        _impl->rocksdb_setter);
-    s.state_directory = _impl->state_dir.get();
-    s.rocksdb = _impl->rocksdb.get();
-  }
-
+  s.partition_counts = runtime::prepare_topics(
+      *admin, *s.topology, s.application_id,
+      static_cast<std::int32_t>(_impl->cfg.get_int(cfg::replication_factor)),
+      _impl->cluster.bootstrap_servers);
+  _impl->open_state();
   spdlog::info("app {}: starting {} stream thread(s) against {} (librdkafka {})", s.application_id,
                _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers,
                kafka::librdkafka_version());

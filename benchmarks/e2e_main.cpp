@@ -1,0 +1,181 @@
+// End-to-end benchmarks: each workload runs as a Rill app and as a hand-written librdkafka
+// loop (with RocksDB for state) doing the same job against the same embedded broker, in the
+// same process run. Input is preloaded; the clock runs from the moment the partitions are
+// assigned (the mock broker's group join, ~3 s, is the same fixed cost for both and is left
+// out) until every input is processed and the output flushed and committed. The output is
+// checked before a figure is printed: a fast wrong answer prints no figure.
+//
+//   bench_e2e all [--tsv FILE]                 the suite (docs: benchmarks/RESULTS.md)
+//   bench_e2e W3 --records 1000000 --keys 1000 --cache off --partitions 32 --threads 1
+//             --guarantee at_least_once --commit-ms 100 --value-size 100 --latency on
+//   bench_e2e all --broker sim                 the suite on the simulated cluster (e2e_sim.cpp)
+#include "e2e_embedded.hpp"
+
+namespace bench {
+
+std::string fmt_rate(double v) {
+  return v >= 1e6 ? fmt::format("{:.2f} M", v / 1e6) : fmt::format("{:.0f} k", v / 1e3);
+}
+
+void print(const std::vector<row>& rows, const std::string& tsv) {
+  fmt::print("\n{:<4} {:<78} {:>10} {:>10} {:>6} {:>7} {:>16} {:>16}\n", "id", "workload", "Rill/s",
+             "base/s", "ratio", "target", "RSS +MB Rill|base", "lat p50/p99/p99.9 ms");
+  std::FILE* out = tsv.empty() ? nullptr : std::fopen(tsv.c_str(), "a");
+  for (const auto& r : rows) {
+    auto fig = [](const side& s) {
+      return s.failure.empty() ? fmt_rate(s.records_per_s) : "WRONG";
+    };
+    std::string ratio = "-";
+    if (r.base && r.rill.failure.empty() && r.base->failure.empty())
+      ratio = fmt::format("{:.2f}", r.rill.records_per_s / r.base->records_per_s);
+    std::string lat;
+    if (r.rill.latency.measured)
+      lat = fmt::format("{:.1f}/{:.1f}/{:.1f}", r.rill.latency.p50, r.rill.latency.p99,
+                        r.rill.latency.p999);
+    if (r.base && r.base->latency.measured)
+      lat += fmt::format(" | {:.1f}/{:.1f}/{:.1f}", r.base->latency.p50, r.base->latency.p99,
+                         r.base->latency.p999);
+    fmt::print("{:<4} {:<78} {:>10} {:>10} {:>6} {:>7} {:>16} {}\n", r.id, r.what, fig(r.rill),
+               r.base ? fig(*r.base) : "-", ratio, r.target,
+               fmt::format("{:.0f}|{}", r.rill.rss_growth_mb,
+                           r.base ? fmt::format("{:.0f}", r.base->rss_growth_mb) : "-"),
+               lat);
+    if (!r.rill.failure.empty()) fmt::print("     Rill output wrong: {}\n", r.rill.failure);
+    if (r.base && !r.base->failure.empty())
+      fmt::print("     baseline output wrong: {}\n", r.base->failure);
+    if (out) {
+      std::fprintf(out, "%s\t%s\t%.0f\t%.0f\t%.1f\t%.1f\n", r.id.c_str(),
+                   (r.label.empty() ? r.id : r.label).c_str(),
+                   r.rill.failure.empty() ? r.rill.records_per_s : 0,
+                   r.base && r.base->failure.empty() ? r.base->records_per_s : 0,
+                   r.rill.rss_growth_mb, r.base ? r.base->rss_growth_mb : 0);
+    }
+  }
+  if (out) std::fclose(out);
+  std::fflush(stdout);
+}
+
+}  // namespace bench
+
+int main(int argc, char** argv) {
+  using namespace bench;
+  spdlog::set_level(spdlog::level::warn);
+  if (argc < 2) {
+    std::fprintf(
+        stderr,
+        "usage: bench_e2e all|W1|W2|W3|W4|W5|W6 [--records N] [--keys N] [--value-size B]\n"
+        "       [--partitions N] [--threads N] [--guarantee at_least_once|exactly_once_v2]\n"
+        "       [--commit-ms N] [--cache on|off] [--latency on|off] [--over W1|W3]\n"
+        "       [--repeat N] [--rate-fraction F] [--broker embedded|sim]\n"
+        "       [--tsv FILE]\n");
+    return 2;
+  }
+  params p;
+  p.workload = argv[1];
+  std::string tsv;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--records")
+      p.records = std::stol(v);
+    else if (k == "--keys")
+      p.keys = std::stol(v);
+    else if (k == "--value-size")
+      p.value_size = std::stoi(v);
+    else if (k == "--partitions")
+      p.partitions = std::stoi(v);
+    else if (k == "--threads")
+      p.threads = std::stoi(v);
+    else if (k == "--guarantee")
+      p.guarantee = v;
+    else if (k == "--commit-ms")
+      p.commit_ms = std::stoi(v);
+    else if (k == "--cache")
+      p.cache = v == "on";
+    else if (k == "--latency")
+      p.latency = v == "on";
+    else if (k == "--tsv")
+      tsv = v;
+    else if (k == "--over")
+      p.over = v;
+    else if (k == "--repeat")
+      p.repeat = std::stoi(v);
+    else if (k == "--rate-fraction")
+      p.rate_fraction = std::stod(v);
+    else if (k == "--broker")
+      p.broker = v;
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  std::vector<row> rows;
+  auto run = [&](const std::string& id, params q) {
+    fmt::print("running {} ...\n", id);
+    std::fflush(stdout);
+    if (id == "W1") {
+      rows.push_back(w1(q));
+      if (q.latency) w1_latency(q, rows.back());
+    } else if (id == "W2") {
+      rows.push_back(w2(q));
+    } else if (id == "W3") {
+      rows.push_back(w3(q));
+    } else if (id == "W4") {
+      rows.push_back(w4(q));
+    } else if (id == "W6") {
+      rows.push_back(w6(q));
+    }
+  };
+  auto w5 = [&](const params& q, bool counting) {
+    w5_rows(
+        q, counting, false, [&](const params& x) { return counting ? w3(x, "W5") : w1(x); }, rows);
+  };
+  const auto started = clock::now();
+  if (p.broker == "sim") {
+    if (p.workload == "all")
+      sim_suite(p, rows);
+    else
+      sim_workload(p.workload, p, rows);
+  } else if (p.workload == "all") {
+    params q = p;
+    q.latency = true;
+    run("W1", q);
+    q.latency = false;
+    q.records = 300'000;
+    run("W2", q);
+    q.records = 1'000'000;
+    q.keys = 1000;
+    q.cache = false;
+    run("W3", q);
+    q.cache = true;
+    run("W3", q);
+    q.keys = 1'000'000;
+    q.cache = false;
+    run("W3", q);
+    q.cache = true;
+    run("W3", q);
+    params b = p;
+    b.records = 50'000;
+    b.keys = 1000;
+    run("W4", b);
+    params e = p;
+    e.records = 300'000;
+    w5(e, false);
+    e.keys = 1000;
+    w5(e, true);
+    params r6 = p;
+    r6.records = 1'000'000;
+    run("W6", r6);
+  } else if (p.workload == "W5") {
+    w5(p, p.over == "W3");
+  } else {
+    run(p.workload, p);
+  }
+  print(rows, tsv);
+  fmt::print("\nsuite time {:.0f} s; delivery errors {}\n",
+             std::chrono::duration<double>(clock::now() - started).count(), delivery_errors.load());
+  std::filesystem::remove_all(scratch_dir());
+  bool ok = true;
+  for (const auto& r : rows)
+    ok = ok && r.rill.failure.empty() && (!r.base || r.base->failure.empty());
+  return ok ? 0 : 1;
+}

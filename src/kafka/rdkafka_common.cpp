@@ -1,0 +1,148 @@
+#include "src/kafka/rdkafka_common.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <rill/errors.hpp>
+
+namespace rill::kafka {
+
+// The one place librdkafka's codes become Rill's error kinds.
+error::kind classify(rd_kafka_resp_err_t code) {
+  switch (code) {
+    case RD_KAFKA_RESP_ERR_NO_ERROR:
+      return error::kind::none;
+    case RD_KAFKA_RESP_ERR__FENCED:
+    case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
+    case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
+    case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID:
+    case RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID:
+    case RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST:
+    case RD_KAFKA_RESP_ERR__STATE:
+      return error::kind::task_migrated;
+    case RD_KAFKA_RESP_ERR__TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE:
+    case RD_KAFKA_RESP_ERR__TRANSPORT:
+    case RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN:
+    case RD_KAFKA_RESP_ERR__WAIT_COORD:
+    case RD_KAFKA_RESP_ERR__RETRY:
+    case RD_KAFKA_RESP_ERR__IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR__PREV_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR__RESOLVE:
+    case RD_KAFKA_RESP_ERR__MSG_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR__QUEUE_FULL:
+    case RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT:
+    case RD_KAFKA_RESP_ERR_NOT_COORDINATOR:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS:
+    case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION:
+    case RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS:
+    case RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
+    case RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+    case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
+    case RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS:
+    case RD_KAFKA_RESP_ERR_UNSTABLE_OFFSET_COMMIT:
+      return error::kind::retriable;
+    default:
+      return error::kind::fatal;
+  }
+}
+
+error from_code(rd_kafka_resp_err_t code, std::string_view what) {
+  if (code == RD_KAFKA_RESP_ERR_NO_ERROR) return {};
+  return {classify(code), code, fmt::format("{}: {}", what, rd_kafka_err2str(code))};
+}
+
+error from_error(rd_kafka_error_t* raw, std::string_view what) {
+  if (raw == nullptr) return {};
+  rk_ptr<rd_kafka_error_t> e(raw);
+  const auto code = rd_kafka_error_code(raw);
+  std::string message = fmt::format("{}: {}", what, rd_kafka_error_string(raw));
+  error::kind k = classify(code);
+  if (k != error::kind::task_migrated) {
+    if (rd_kafka_error_is_fatal(raw))
+      k = error::kind::fatal;
+    else if (rd_kafka_error_txn_requires_abort(raw))
+      k = error::kind::abortable;
+    else if (rd_kafka_error_is_retriable(raw))
+      k = error::kind::retriable;
+  }
+  return {k, code, std::move(message)};
+}
+
+rk_ptr<rd_kafka_conf_t> make_conf(const std::map<std::string, std::string>& props) {
+  rk_ptr<rd_kafka_conf_t> conf(rd_kafka_conf_new());
+  char err[512];
+  for (const auto& [k, v] : props) {
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
+      throw config_error(fmt::format("librdkafka property '{}' = '{}': {}", k, v, err));
+    }
+  }
+  return conf;
+}
+
+namespace {
+
+void log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
+  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug
+  const char* name = rd_kafka_name(rk);
+  if (level <= 3)
+    spdlog::error("librdkafka {} {}: {}", name, facility, message);
+  else if (level == 4)
+    spdlog::warn("librdkafka {} {}: {}", name, facility, message);
+  else if (level <= 6)
+    spdlog::debug("librdkafka {} {}: {}", name, facility, message);
+  else
+    spdlog::trace("librdkafka {} {}: {}", name, facility, message);
+}
+
+}  // namespace
+
+rk_ptr<rd_kafka_t> make_client(rd_kafka_type_t type, rk_ptr<rd_kafka_conf_t> conf) {
+  rd_kafka_conf_set_log_cb(conf.get(), log_cb);
+  char err[512];
+  rd_kafka_t* rk = rd_kafka_new(type, conf.get(), err, sizeof err);
+  if (rk == nullptr) throw config_error(fmt::format("cannot create a Kafka client: {}", err));
+  (void)conf.release();  // rd_kafka_new took ownership
+  return rk_ptr<rd_kafka_t>(rk);
+}
+
+rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<topic_partition>& parts) {
+  rk_ptr<rd_kafka_topic_partition_list_t> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(parts.size())));
+  for (const auto& tp : parts)
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  return list;
+}
+
+rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<partition_offset>& offsets) {
+  rk_ptr<rd_kafka_topic_partition_list_t> list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& po : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), po.tp.topic.c_str(), po.tp.partition)->offset =
+        po.offset;
+  }
+  return list;
+}
+
+std::vector<topic_partition> from_list(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<topic_partition> out;
+  for (int i = 0; i < list->cnt; ++i)
+    out.push_back({list->elems[i].topic, list->elems[i].partition});
+  return out;
+}
+
+error list_error(const rd_kafka_topic_partition_list_t* list, std::string_view what) {
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err) {
+      return from_code(list->elems[i].err, fmt::format("{} {}-{}", what, list->elems[i].topic,
+                                                       list->elems[i].partition));
+    }
+  }
+  return {};
+}
+
+}  // namespace rill::kafka

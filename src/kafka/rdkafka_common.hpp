@@ -1,0 +1,47 @@
+// What the librdkafka implementations of the client interfaces share: the one place
+// librdkafka's codes become kafka::error kinds, configurations, client handles, partition
+// lists. Private to src/kafka.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "src/kafka/client.hpp"
+#include "src/kafka/rdkafka_client.hpp"
+#include "src/kafka/rdkafka_handles.hpp"
+
+namespace rill::kafka {
+
+error::kind classify(rd_kafka_resp_err_t code);
+error from_code(rd_kafka_resp_err_t code, std::string_view what);
+// Transactional and other rd_kafka_error_t results: they say themselves whether an error is
+// fatal, retriable or needs an abort. Takes ownership of `raw`.
+error from_error(rd_kafka_error_t* raw, std::string_view what);
+// A configuration from properties; throws rill::config_error naming a bad one.
+rk_ptr<rd_kafka_conf_t> make_conf(const std::map<std::string, std::string>& props);
+// A client logging through spdlog; throws rill::config_error.
+rk_ptr<rd_kafka_t> make_client(rd_kafka_type_t type, rk_ptr<rd_kafka_conf_t> conf);
+rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<topic_partition>& parts);
+rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<partition_offset>& offsets);
+std::vector<topic_partition> from_list(const rd_kafka_topic_partition_list_t* list);
+// The first per-partition error of a list, if any.
+error list_error(const rd_kafka_topic_partition_list_t* list, std::string_view what);
+
+// A consumer's group metadata, made by the consumer, read by send_offsets_to_transaction.
+class rdkafka_group_metadata final : public group_metadata {
+ public:
+  explicit rdkafka_group_metadata(rd_kafka_consumer_group_metadata_t* m) : handle(m) {}
+  rk_ptr<rd_kafka_consumer_group_metadata_t> handle;
+};
+
+std::unique_ptr<consumer> make_rdkafka_consumer(const std::map<std::string, std::string>& props);
+std::unique_ptr<producer> make_rdkafka_producer(const std::map<std::string, std::string>& props);
+// One admin for every broker kind: topics are created through the Admin API, directly on the
+// in-process mock, or through a rill-broker's control port, as `target` says.
+std::unique_ptr<admin> make_rdkafka_admin(const cluster_target& target,
+                                          const std::map<std::string, std::string>& props);
+
+}  // namespace rill::kafka

@@ -1,0 +1,174 @@
+// The librdkafka producer: sends with delivery reports surfaced at flush, the last delivered
+// offset per partition (changelog checkpoints), transactions.
+#include <algorithm>
+#include <chrono>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "src/kafka/rdkafka_common.hpp"
+
+namespace rill::kafka {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+class rdkafka_producer final : public producer {
+ public:
+  explicit rdkafka_producer(const std::map<std::string, std::string>& props) {
+    auto conf = make_conf(props);
+    rd_kafka_conf_set_dr_msg_cb(conf.get(), &rdkafka_producer::on_delivery);
+    rd_kafka_conf_set_opaque(conf.get(), this);
+    _rk = make_client(RD_KAFKA_PRODUCER, std::move(conf));
+  }
+
+  ~rdkafka_producer() override {
+    // Deliveries still queued are abandoned by destroy; the runtime flushes before this.
+    rd_kafka_purge(_rk.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    rd_kafka_poll(_rk.get(), 0);
+  }
+
+  error send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
+             std::optional<bytes_view> value, const rill::headers& headers,
+             timestamp_ms timestamp) override {
+    const auto deadline = clock::now() + std::chrono::seconds(30);
+    for (;;) {
+      rk_ptr<rd_kafka_headers_t> hdrs;
+      if (!headers.empty()) {
+        hdrs.reset(rd_kafka_headers_new(headers.size()));
+        for (const auto& h : headers) {
+          // Fails only for a read-only header list, which a new one is not.
+          (void)rd_kafka_header_add(hdrs.get(), h.key.data(), static_cast<ssize_t>(h.key.size()),
+                                    h.value ? h.value->data() : nullptr,
+                                    h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+        }
+      }
+      rd_kafka_vu_t vus[7];
+      std::size_t n = 0;
+      std::string topic_name(topic);
+      vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+      vus[n++].u.cstr = topic_name.c_str();
+      vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+      vus[n++].u.i32 = partition < 0 ? RD_KAFKA_PARTITION_UA : partition;
+      vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+      vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
+      if (key) {
+        vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+        vus[n].u.mem.ptr = const_cast<std::byte*>(key->data());
+        vus[n++].u.mem.size = key->size();
+      }
+      if (value) {
+        vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+        vus[n].u.mem.ptr = const_cast<std::byte*>(value->data());
+        vus[n++].u.mem.size = value->size();
+      }
+      vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+      vus[n++].u.i64 = timestamp;
+      if (hdrs) {
+        vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+        vus[n++].u.headers = hdrs.get();
+      }
+      rk_ptr<rd_kafka_error_t> e(rd_kafka_produceva(_rk.get(), vus, n));
+      if (!e) {
+        (void)hdrs.release();  // the message owns them now
+        return {};
+      }
+      if (rd_kafka_error_code(e.get()) == RD_KAFKA_RESP_ERR__QUEUE_FULL &&
+          clock::now() < deadline) {
+        rd_kafka_poll(_rk.get(), 10);  // let deliveries drain the queue
+        continue;
+      }
+      return from_error(e.release(), fmt::format("produce to {}", topic));
+    }
+  }
+
+  error flush(milliseconds timeout) override {
+    rd_kafka_resp_err_t e = rd_kafka_flush(_rk.get(), static_cast<int>(timeout.count()));
+    error out = std::exchange(_first_delivery_error, error{});
+    if (out) return out;
+    return from_code(e, "flush");
+  }
+
+  void poll() override { rd_kafka_poll(_rk.get(), 0); }
+
+  std::optional<std::int64_t> delivered_offset(const topic_partition& tp) const override {
+    for (const auto& [rkt, offsets] : _delivered) {
+      if (tp.partition < static_cast<std::int32_t>(offsets.size()) &&
+          offsets[static_cast<std::size_t>(tp.partition)] >= 0 &&
+          tp.topic == rd_kafka_topic_name(rkt)) {
+        return offsets[static_cast<std::size_t>(tp.partition)];
+      }
+    }
+    return std::nullopt;
+  }
+
+  std::int32_t partition_count(std::string_view topic, milliseconds timeout) override {
+    rk_ptr<rd_kafka_topic_t> t(rd_kafka_topic_new(_rk.get(), std::string(topic).c_str(), nullptr));
+    const rd_kafka_metadata_t* md = nullptr;
+    if (rd_kafka_metadata(_rk.get(), 0, t.get(), &md, static_cast<int>(timeout.count())) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return -1;
+    }
+    rk_ptr<const rd_kafka_metadata_t> owned(md);
+    if (md->topic_cnt != 1 || md->topics[0].err) return -1;
+    return md->topics[0].partition_cnt;
+  }
+
+  error init_transactions(milliseconds timeout) override {
+    return from_error(rd_kafka_init_transactions(_rk.get(), static_cast<int>(timeout.count())),
+                      "init transactions");
+  }
+  error begin_transaction() override {
+    return from_error(rd_kafka_begin_transaction(_rk.get()), "begin transaction");
+  }
+  error send_offsets_to_transaction(const std::vector<partition_offset>& offsets,
+                                    const group_metadata& group, milliseconds timeout) override {
+    auto list = to_list(offsets);
+    const auto& g = dynamic_cast<const rdkafka_group_metadata&>(group);
+    return from_error(rd_kafka_send_offsets_to_transaction(_rk.get(), list.get(), g.handle.get(),
+                                                           static_cast<int>(timeout.count())),
+                      "send offsets to transaction");
+  }
+  error commit_transaction(milliseconds timeout) override {
+    error e = from_error(rd_kafka_commit_transaction(_rk.get(), static_cast<int>(timeout.count())),
+                         "commit transaction");
+    error delivery = std::exchange(_first_delivery_error, error{});
+    return e ? e : delivery;
+  }
+  error abort_transaction(milliseconds timeout) override {
+    _first_delivery_error = {};
+    return from_error(rd_kafka_abort_transaction(_rk.get(), static_cast<int>(timeout.count())),
+                      "abort transaction");
+  }
+
+ private:
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    auto* self = static_cast<rdkafka_producer*>(opaque);
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      auto& offsets = self->_delivered[m->rkt];
+      if (offsets.size() <= static_cast<std::size_t>(m->partition))
+        offsets.resize(static_cast<std::size_t>(m->partition) + 1, -1);
+      offsets[static_cast<std::size_t>(m->partition)] =
+          std::max(offsets[static_cast<std::size_t>(m->partition)], m->offset);
+      return;
+    }
+    if (!self->_first_delivery_error) {
+      self->_first_delivery_error = from_code(
+          m->err, fmt::format("delivery to {}-{}", rd_kafka_topic_name(m->rkt), m->partition));
+    }
+  }
+
+  rk_ptr<rd_kafka_t> _rk;
+  error _first_delivery_error;
+  // Last delivered offset per partition, by librdkafka's topic handle (stable per producer).
+  std::unordered_map<const rd_kafka_topic_t*, std::vector<std::int64_t>> _delivered;
+};
+
+}  // namespace
+
+std::unique_ptr<producer> make_rdkafka_producer(const std::map<std::string, std::string>& props) {
+  return std::make_unique<rdkafka_producer>(props);
+}
+
+}  // namespace rill::kafka

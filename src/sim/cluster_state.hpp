@@ -1,0 +1,134 @@
+// The simulated cluster's state (cluster.hpp): partition logs with transaction markers,
+// transactional producers, consumer groups. Everything behind one mutex; the clients
+// (clients.cpp) and the cluster's own calls (cluster.cpp) take it around every operation.
+// Private to src/sim: logs.cpp holds the log and transaction rules, groups.cpp the group
+// protocol.
+#pragma once
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "src/sim/cluster.hpp"
+
+namespace rill::sim {
+
+using kafka::error;
+using kafka::partition_offset;
+using kafka::topic_partition;
+
+struct log_entry {
+  enum class kind : std::uint8_t { data, commit, abort };
+  kind type = kind::data;
+  std::optional<bytes> key;
+  std::optional<bytes> value;
+  rill::headers headers;
+  timestamp_ms timestamp = 0;
+  std::int64_t pid = -1;  // -1: not transactional
+};
+
+struct partition_log {
+  std::vector<log_entry> entries;             // offset = index
+  std::map<std::int64_t, std::int64_t> open;  // pid -> first offset of its open transaction here
+  struct aborted_range {
+    std::int64_t pid;
+    std::int64_t first;
+    std::int64_t last;  // the abort marker
+  };
+  std::vector<aborted_range> aborted;
+
+  std::int64_t end() const { return static_cast<std::int64_t>(entries.size()); }
+  std::int64_t stable_end() const {
+    std::int64_t lso = end();
+    for (const auto& [pid, first] : open) lso = std::min(lso, first);
+    return lso;
+  }
+  bool is_aborted(std::int64_t offset, std::int64_t pid) const {
+    if (pid < 0) return false;
+    return std::any_of(aborted.begin(), aborted.end(), [&](const aborted_range& a) {
+      return a.pid == pid && offset >= a.first && offset < a.last;
+    });
+  }
+};
+
+struct transactional_producer {
+  std::int64_t pid = 0;
+  std::int16_t epoch = -1;
+  bool ongoing = false;
+  std::int64_t started = 0;  // logical clock at begin
+  std::int64_t timeout_ms = 60000;
+  std::set<topic_partition> partitions;
+  std::map<std::string, std::vector<partition_offset>> staged;  // group -> offsets
+};
+
+struct member {
+  std::string id;
+  std::vector<std::string> topics;
+  std::int64_t last_seen = 0;
+  std::int64_t session_timeout = 6000;
+  std::vector<topic_partition> assignment;  // of the current generation
+  bool rejoined = false;  // while the group prepares a rebalance: has revoked and rejoined
+};
+
+// The eager protocol's barrier: a rebalance first waits for every member to revoke its
+// partitions (committing them) and rejoin, or to be evicted when its session lapses; only
+// then does the next generation get its assignment.
+struct group {
+  int generation = 0;
+  bool preparing = false;
+  std::map<std::string, member> members;
+  std::map<topic_partition, std::int64_t> committed;
+};
+
+struct cluster::state {
+  mutable std::mutex mutex;
+  std::condition_variable data_arrived;
+  std::map<std::string, std::vector<partition_log>> topics;
+  std::map<std::string, transactional_producer> transactional;
+  std::map<std::string, group> groups;
+  std::int64_t clock = 0;
+  std::int64_t next_pid = 1000;
+  std::uint64_t next_member = 1;
+  cluster::counters stats;
+
+  partition_log& log(const topic_partition& tp);
+
+  // An open transaction has sent offsets for this partition (KIP-447: a fetch asking for
+  // stable offsets gets UNSTABLE_OFFSET_COMMIT until it ends).
+  bool unstable(const std::string& group_id, const topic_partition& tp) const;
+
+  // Starts a rebalance: every member must revoke and rejoin first.
+  void start_rebalance(const std::string& group_id);
+
+  // Once every member has rejoined: the next generation, with a range assignment of every
+  // subscribed topic over the members, ordered by id.
+  void try_complete(const std::string& group_id);
+
+  // Removes members whose session lapsed; that starts (or may complete) a rebalance.
+  void expire(const std::string& group_id);
+
+  void append_marker(const topic_partition& tp, std::int64_t pid, bool commit);
+
+  void end_transaction(transactional_producer& t, bool commit);
+};
+
+using state = cluster::state;
+
+// The clients of one instance (clients.cpp).
+std::unique_ptr<kafka::client_factory> make_clients(std::shared_ptr<state> s,
+                                                    fault_injector* faults, std::string who);
+
+// A fenced producer or a zombie member: the task moved elsewhere.
+inline error fenced(const std::string& what) {
+  return {error::kind::task_migrated, 90, what};
+}
+
+}  // namespace rill::sim
