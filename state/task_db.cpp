@@ -323,35 +323,44 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
     if (std::find(existing.begin(), existing.end(), name) == existing.end())
       missing.push_back({name, options_of(name)});
   }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  check(rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &handles, &_db),
+  // Every handle is owned the moment RocksDB hands it over, so a failure below releases
+  // what was opened.
+  std::vector<rocksdb::ColumnFamilyHandle*> opened;
+  rocksdb::DB* db = nullptr;
+  check(rocksdb::DB::Open(rocksdb::DBOptions(options), path, families, &opened, &db),
         "open " + path);
+  _db.reset(db);
+  adopt(families, opened);
   if (!missing.empty()) {
     std::vector<rocksdb::ColumnFamilyHandle*> created;
     rocksdb::Status st = _db->CreateColumnFamilies(missing, &created);
-    if (!st.ok()) {
-      for (auto* h : handles) _db->DestroyColumnFamilyHandle(h);
-      for (auto* h : created) _db->DestroyColumnFamilyHandle(h);
-      delete std::exchange(_db, nullptr);
-      check(st, "create column families in " + path);
-    }
-    families.insert(families.end(), missing.begin(), missing.end());
-    handles.insert(handles.end(), created.begin(), created.end());
+    adopt(missing, created);
+    check(st, "create column families in " + path);
   }
-  for (std::size_t i = 0; i < families.size(); ++i) {
-    if (families[i].name == meta_family) _meta = handles[i];
-    _handles[families[i].name] = handles[i];
-  }
+  _meta = _handles.at(meta_family).get();
   for (const auto& s : stores)
-    _stores.emplace(s, std::make_unique<cf_store>(*this, s, _handles.at(s)));
+    _stores.emplace(s, std::make_unique<cf_store>(*this, s, _handles.at(s).get()));
+}
+
+void task_db::adopt(const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+                    const std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+  for (std::size_t i = 0; i < handles.size(); ++i)
+    _handles.emplace(families[i].name, handle_ptr(handles[i], handle_deleter{_db.get()}));
+}
+
+void task_db::handle_deleter::operator()(rocksdb::ColumnFamilyHandle* h) const {
+  // Fails only for the handle DefaultColumnFamily() returns, which is never adopted here.
+  db->DestroyColumnFamilyHandle(h).PermitUncheckedError();
+}
+
+void task_db::db_deleter::operator()(rocksdb::DB* db) const {
+  db->Close().PermitUncheckedError();  // a close failure leaves nothing to do but delete
+  delete db;
 }
 
 task_db::~task_db() {
-  if (_db == nullptr) return;
   _stores.clear();
-  for (auto& [name, h] : _handles) _db->DestroyColumnFamilyHandle(h);
-  _db->Close().PermitUncheckedError();  // nothing more can be done about it here
-  delete _db;
+  _handles.clear();
 }
 
 detail::kv_store& task_db::store(const std::string& name) {
@@ -361,23 +370,23 @@ detail::kv_store& task_db::store(const std::string& name) {
 }
 
 rocksdb::ColumnFamilyHandle* task_db::handle(const std::string& store) const {
-  return _handles.at(store);
+  return _handles.at(store).get();
 }
 
-std::optional<std::int64_t> task_db::checkpoint(const std::string& store) const {
+std::optional<detail::next_offset> task_db::checkpoint(const std::string& store) const {
   std::string value;
   rocksdb::Status s = _db->Get(rocksdb::ReadOptions(), _meta, offset_key(store), &value);
   if (s.IsNotFound()) return std::nullopt;
   check(s, "read checkpoint");
-  return decode_offset(value);
+  return detail::next_offset{decode_offset(value)};
 }
 
-void task_db::commit(const std::map<std::string, std::int64_t>& offsets) {
+void task_db::commit(const std::map<std::string, detail::next_offset>& offsets) {
   rocksdb::WriteBatch batch;
   std::uint64_t writes = 0;
   for (const auto& [name, store] : _stores) writes += store->append_pending(batch);
   for (const auto& [store, offset] : offsets)
-    check(batch.Put(_meta, offset_key(store), encode_offset(offset)), "checkpoint");
+    check(batch.Put(_meta, offset_key(store), encode_offset(offset.value)), "checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
   check(_db->Write(write, &batch), "commit");
@@ -394,7 +403,7 @@ void task_db::discard_pending() {
 
 void task_db::flush() {
   std::vector<rocksdb::ColumnFamilyHandle*> all;
-  for (auto& [name, h] : _handles) all.push_back(h);
+  for (auto& [name, h] : _handles) all.push_back(h.get());
   rocksdb::FlushOptions options;
   options.wait = true;
   check(_db->Flush(options, all), "flush");
@@ -402,7 +411,7 @@ void task_db::flush() {
 }
 
 void task_db::restore(const std::string& store, const restore_batch& batch,
-                      std::int64_t next_offset) {
+                      detail::next_offset next) {
   rocksdb::WriteBatch wb;
   rocksdb::ColumnFamilyHandle* cf = handle(store);
   for (const auto& [key, value] : batch.records) {
@@ -411,7 +420,7 @@ void task_db::restore(const std::string& store, const restore_batch& batch,
     else
       check(wb.Delete(cf, slice(key)), "restore delete");
   }
-  check(wb.Put(_meta, offset_key(store), encode_offset(next_offset)), "restore checkpoint");
+  check(wb.Put(_meta, offset_key(store), encode_offset(next.value)), "restore checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
   check(_db->Write(write, &wb), "restore");
@@ -437,7 +446,7 @@ std::uint64_t task_db::memtable_bytes() const {
   std::uint64_t total = 0;
   for (const auto& [name, h] : _handles) {
     std::uint64_t n = 0;
-    _db->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &n);
+    _db->GetIntProperty(h.get(), "rocksdb.cur-size-all-mem-tables", &n);
     total += n;
   }
   return total;

@@ -6,7 +6,8 @@
 // survives a crash once the memtables holding it are flushed: flushes are atomic across
 // column families and happen every `flush_every` committed writes and on close.
 //
-// Single-threaded per task_db; rocksdb_env is shared by every task of an app.
+// Single-threaded per task_db; rocksdb_env is shared by every task of an app. RocksDB failures
+// are thrown as rill::error (docs/design-choices.md: store failures are exceptions).
 #pragma once
 
 #include <cstdint>
@@ -18,10 +19,12 @@
 #include <vector>
 
 #include <rill/detail/kv_store.hpp>
+#include <rill/detail/offsets.hpp>
 
 namespace rocksdb {
 class Cache;
 class ColumnFamilyHandle;
+struct ColumnFamilyDescriptor;
 class DB;
 struct Options;
 class WriteBufferManager;
@@ -63,10 +66,10 @@ class task_db {
   // The store backed by this column family; valid while the task_db lives.
   detail::kv_store& store(const std::string& name);
   // The changelog offset to restore from (the next one not yet applied); nullopt: none kept.
-  std::optional<std::int64_t> checkpoint(const std::string& store) const;
+  std::optional<detail::next_offset> checkpoint(const std::string& store) const;
 
   // Writes the pending batch and the stores' offsets in one atomic write.
-  void commit(const std::map<std::string, std::int64_t>& offsets);
+  void commit(const std::map<std::string, detail::next_offset>& offsets);
   // Drops writes since the last commit (a dirty close).
   void discard_pending();
   // Flushes memtables to disk so the last checkpoint survives a crash.
@@ -77,7 +80,7 @@ class task_db {
   struct restore_batch {
     std::vector<std::pair<bytes_view, std::optional<bytes_view>>> records;  // nullopt: delete
   };
-  void restore(const std::string& store, const restore_batch& batch, std::int64_t next_offset);
+  void restore(const std::string& store, const restore_batch& batch, detail::next_offset next);
   // Deletes everything in the store (and its checkpoint).
   void wipe(const std::string& store);
 
@@ -86,12 +89,25 @@ class task_db {
  private:
   class cf_store;
   rocksdb::ColumnFamilyHandle* handle(const std::string& store) const;
+  void adopt(const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
+             const std::vector<rocksdb::ColumnFamilyHandle*>& handles);
+
+  // Column-family handles are released through the database that made them, before it
+  // closes (members are destroyed in reverse order: stores, handles, then the database).
+  struct handle_deleter {
+    rocksdb::DB* db;
+    void operator()(rocksdb::ColumnFamilyHandle* h) const;
+  };
+  using handle_ptr = std::unique_ptr<rocksdb::ColumnFamilyHandle, handle_deleter>;
+  struct db_deleter {
+    void operator()(rocksdb::DB* db) const;  // closes, then deletes
+  };
 
   const rocksdb_env& _env;
   std::string _path;
-  rocksdb::DB* _db = nullptr;
-  std::map<std::string, rocksdb::ColumnFamilyHandle*> _handles;
-  rocksdb::ColumnFamilyHandle* _meta = nullptr;
+  std::unique_ptr<rocksdb::DB, db_deleter> _db;
+  std::map<std::string, handle_ptr> _handles;
+  rocksdb::ColumnFamilyHandle* _meta = nullptr;  // in _handles
   std::map<std::string, std::unique_ptr<cf_store>> _stores;
   std::uint64_t _flush_every;
   std::uint64_t _writes_since_flush = 0;

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <rill/detail/offsets.hpp>
+
 #include "src/kafka/types.hpp"
 
 namespace rill::kafka {
@@ -80,7 +82,8 @@ class producer {
   virtual void poll() = 0;
   // The last offset delivered to this partition by this producer, if any (changelog
   // checkpoints come from here).
-  virtual std::optional<std::int64_t> delivered_offset(const topic_partition& tp) const = 0;
+  virtual std::optional<detail::record_offset> delivered_offset(
+      const topic_partition& tp) const = 0;
   // Partition count from the cluster's metadata; -1 if the topic does not exist.
   virtual std::int32_t partition_count(std::string_view topic, milliseconds timeout) = 0;
 

@@ -92,12 +92,12 @@ class rdkafka_producer final : public producer {
 
   void poll() override { rd_kafka_poll(_rk.get(), 0); }
 
-  std::optional<std::int64_t> delivered_offset(const topic_partition& tp) const override {
+  std::optional<detail::record_offset> delivered_offset(const topic_partition& tp) const override {
     for (const auto& [rkt, offsets] : _delivered) {
       if (tp.partition < static_cast<std::int32_t>(offsets.size()) &&
           offsets[static_cast<std::size_t>(tp.partition)] >= 0 &&
           tp.topic == rd_kafka_topic_name(rkt)) {
-        return offsets[static_cast<std::size_t>(tp.partition)];
+        return detail::record_offset{offsets[static_cast<std::size_t>(tp.partition)]};
       }
     }
     return std::nullopt;

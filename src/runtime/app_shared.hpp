@@ -16,8 +16,8 @@
 
 #include "src/kafka/client.hpp"
 #include "src/runtime/stream_task.hpp"
-#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
+#include "state/task_db.hpp"
 
 namespace rill::runtime {
 

@@ -117,7 +117,7 @@ void restorer::assign() {
 
 void restorer::finish(partition& p) {
   if (!p.pending.records.empty()) {
-    p.task->stores()->restore(p.log.store, p.pending, p.position);
+    p.task->stores()->restore(p.log.store, p.pending, detail::next_offset{p.position});
     p.pending.records.clear();
   }
 }

@@ -152,8 +152,7 @@ void stream_task::flush_caches() {
   }
 }
 
-void stream_task::commit_state(
-    const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+void stream_task::commit_state(const delivered_offsets& delivered) {
   if (_stores) _stores->commit(delivered);
 }
 

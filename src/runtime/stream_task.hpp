@@ -79,8 +79,7 @@ class stream_task final : public detail::task_context {
   void flush_caches();
   // Applies the stores' pending writes with their changelog offsets (after the producer
   // delivered everything; see task_stores::commit).
-  void commit_state(
-      const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
+  void commit_state(const delivered_offsets& delivered);
   // Closes the nodes, then the stores: clean keeps what was committed durable, dirty drops
   // what was not. Safe to call twice.
   void close(bool clean = true);

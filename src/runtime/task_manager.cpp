@@ -177,8 +177,7 @@ void task_manager::flush_caches() {
   }
 }
 
-void task_manager::commit_state(
-    const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+void task_manager::commit_state(const delivered_offsets& delivered) {
   for (auto& [id, e] : _tasks) {
     if (e.state == phase::running) e.task->commit_state(delivered);
   }

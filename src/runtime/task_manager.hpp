@@ -63,8 +63,7 @@ class task_manager {
   // Commit, in this order: flush_caches(), (the producer delivers), commit_state(), then the
   // consumer commits committable().
   void flush_caches();
-  void commit_state(
-      const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
+  void commit_state(const delivered_offsets& delivered);
   std::vector<partition_offset> committable() const;
   void mark_committed();
   bool commit_requested() const;

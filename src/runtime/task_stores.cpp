@@ -50,8 +50,8 @@ struct task_stores::slot final : detail::store_access {
 };
 
 task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
-                       const state_services& services, detail::record_sender& sender,
-                       std::function<timestamp_ms()> clock)
+                         const state_services& services, detail::record_sender& sender,
+                         std::function<timestamp_ms()> clock)
     : _id(id) {
   std::vector<std::string> persistent;
   std::vector<const detail::compiled_store*> mine;
@@ -122,14 +122,14 @@ std::vector<task_stores::changelog> task_stores::changelogs() const {
     c.store = s->def->spec.name;
     c.partition = {s->changelog_name, _id.partition};
     c.persistent = s->def->spec.type == store_type::rocksdb;
-    if (c.persistent) c.start = _db->checkpoint(c.store).value_or(0);
+    if (c.persistent) c.start = _db->checkpoint(c.store).value_or(detail::next_offset{}).value;
     out.push_back(std::move(c));
   }
   return out;
 }
 
 void task_stores::restore(const std::string& store, const state::task_db::restore_batch& batch,
-                         std::int64_t next_offset) {
+                          detail::next_offset next) {
   for (auto& s : _slots) {
     if (s->def->spec.name != store) continue;
     if (s->memory) {
@@ -140,7 +140,7 @@ void task_stores::restore(const std::string& store, const state::task_db::restor
           s->memory->remove(key);
       }
     } else {
-      _db->restore(store, batch, next_offset);
+      _db->restore(store, batch, next);
     }
     return;
   }
@@ -162,14 +162,13 @@ void task_stores::flush_caches() {
   }
 }
 
-void task_stores::commit(
-    const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered) {
+void task_stores::commit(const delivered_offsets& delivered) {
   if (!_db) return;
-  std::map<std::string, std::int64_t> offsets;
+  std::map<std::string, detail::next_offset> offsets;
   for (const auto& s : _slots) {
     if (!s->def->spec.logging || s->memory) continue;
     if (auto last = delivered({s->changelog_name, _id.partition}))
-      offsets[s->def->spec.name] = *last + 1;
+      offsets[s->def->spec.name] = last->next();
   }
   _db->commit(offsets);
 }

@@ -16,12 +16,13 @@
 #include <vector>
 
 #include <rill/detail/node.hpp>
+#include <rill/detail/offsets.hpp>
 #include <rill/state_store.hpp>
 
 #include "src/kafka/types.hpp"
 #include "state/record_cache.hpp"
-#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
+#include "state/task_db.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill::runtime {
@@ -40,6 +41,10 @@ class task_locked : public detail::runtime_abort {
   using runtime_abort::runtime_abort;
 };
 
+// The last offset the producer delivered to a (changelog) partition, if any.
+using delivered_offsets =
+    std::function<std::optional<detail::record_offset>(const kafka::topic_partition&)>;
+
 class task_stores {
  public:
   // Changelog partition of a logged store, and where its restoration starts.
@@ -51,7 +56,7 @@ class task_stores {
   };
 
   task_stores(task_id id, const detail::compiled_topology& topology, const state_services& services,
-             detail::record_sender& sender, std::function<timestamp_ms()> clock);
+              detail::record_sender& sender, std::function<timestamp_ms()> clock);
   ~task_stores();
 
   bool empty() const noexcept { return _slots.empty(); }
@@ -61,7 +66,7 @@ class task_stores {
 
   // Restoration: writes straight to the store (no changelog, no cache).
   void restore(const std::string& store, const state::task_db::restore_batch& batch,
-               std::int64_t next_offset);
+               detail::next_offset next);
   // Empties a store whose checkpoint is ahead of its changelog (the topic was recreated).
   void wipe(const std::string& store);
 
@@ -69,8 +74,7 @@ class task_stores {
   void flush_caches();
   // Applies pending writes with the changelog offsets the producer has delivered
   // (`delivered(tp)`: the last offset written to that partition, if any).
-  void commit(
-      const std::function<std::optional<std::int64_t>(const kafka::topic_partition&)>& delivered);
+  void commit(const delivered_offsets& delivered);
   // clean: checkpoints made durable; dirty: writes since the last commit dropped.
   void close(bool clean);
 

@@ -388,10 +388,10 @@ class sim_producer final : public kafka::producer {
   error flush(std::chrono::milliseconds) override { return {}; }
   void poll() override {}
 
-  std::optional<std::int64_t> delivered_offset(const topic_partition& tp) const override {
+  std::optional<detail::record_offset> delivered_offset(const topic_partition& tp) const override {
     auto it = _delivered.find(tp);
     if (it == _delivered.end()) return std::nullopt;
-    return it->second;
+    return detail::record_offset{it->second};
   }
 
   std::int32_t partition_count(std::string_view topic, std::chrono::milliseconds) override {

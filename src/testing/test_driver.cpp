@@ -15,8 +15,8 @@
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_task.hpp"
 #include "state/record_cache.hpp"
-#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
+#include "state/task_db.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill::testing {
@@ -223,15 +223,16 @@ struct test_driver::impl final : detail::record_sender {
       progress = total_buffered() != before;
     }
     for (auto& task : tasks) {
-      task->commit_state([this](const kafka::topic_partition& tp) -> std::optional<std::int64_t> {
-        auto it = next_offset.find(tp.topic);
-        if (it == next_offset.end() ||
-            static_cast<std::size_t>(tp.partition) >= it->second.size() ||
-            it->second[static_cast<std::size_t>(tp.partition)] == 0) {
-          return std::nullopt;
-        }
-        return it->second[static_cast<std::size_t>(tp.partition)] - 1;
-      });
+      task->commit_state(
+          [this](const kafka::topic_partition& tp) -> std::optional<detail::record_offset> {
+            auto it = next_offset.find(tp.topic);
+            if (it == next_offset.end() ||
+                static_cast<std::size_t>(tp.partition) >= it->second.size() ||
+                it->second[static_cast<std::size_t>(tp.partition)] == 0) {
+              return std::nullopt;
+            }
+            return detail::record_offset{it->second[static_cast<std::size_t>(tp.partition)] - 1};
+          });
       task->mark_committed();
     }
   }

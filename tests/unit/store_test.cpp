@@ -14,8 +14,8 @@
 #include "state/logged_store.hpp"
 #include "state/memory_store.hpp"
 #include "state/record_cache.hpp"
-#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
+#include "state/task_db.hpp"
 
 namespace fs = std::filesystem;
 using rill::bytes;
@@ -125,9 +125,11 @@ TEST(task_db, agrees_with_a_map_through_pending_writes_and_commits) {
     rill::state::task_db db(env, dir, {"a", "b"});
     std::mt19937 rng(2);
     std::int64_t offset = 0;
-    agree_with_model(db.store("a"), model, rng, 20000, [&] { db.commit({{"a", ++offset}}); });
-    db.commit({{"a", 1000}});
-    EXPECT_EQ(db.checkpoint("a"), 1000);
+    agree_with_model(db.store("a"), model, rng, 20000, [&] {
+      db.commit({{"a", rill::detail::next_offset{++offset}}});
+    });
+    db.commit({{"a", rill::detail::next_offset{1000}}});
+    EXPECT_EQ(db.checkpoint("a"), rill::detail::next_offset{1000});
     EXPECT_EQ(db.checkpoint("b"), std::nullopt);
     bytes out;
     EXPECT_FALSE(db.store("b").get(rill::as_bytes("abc"), out)) << "stores do not see each other";
@@ -135,7 +137,7 @@ TEST(task_db, agrees_with_a_map_through_pending_writes_and_commits) {
   }
   // Reopened: the committed data and checkpoint are there.
   rill::state::task_db db(env, dir, {"a", "b"});
-  EXPECT_EQ(db.checkpoint("a"), 1000);
+  EXPECT_EQ(db.checkpoint("a"), rill::detail::next_offset{1000});
   EXPECT_EQ(drain(db.store("a").range(std::nullopt, std::nullopt)),
             (std::vector<std::pair<std::string, std::string>>(model.begin(), model.end())));
   fs::remove_all(dir);
@@ -147,7 +149,7 @@ TEST(task_db, discard_drops_writes_since_the_last_commit) {
   rill::state::task_db db(env, dir, {"s"});
   auto& store = db.store("s");
   store.put(rill::as_bytes("kept"), rill::as_bytes("1"));
-  db.commit({{"s", 5}});
+  db.commit({{"s", rill::detail::next_offset{5}}});
   store.put(rill::as_bytes("lost"), rill::as_bytes("2"));
   store.remove(rill::as_bytes("kept"));
   bytes out;
@@ -156,7 +158,7 @@ TEST(task_db, discard_drops_writes_since_the_last_commit) {
   db.discard_pending();
   EXPECT_FALSE(store.get(rill::as_bytes("lost"), out));
   EXPECT_TRUE(store.get(rill::as_bytes("kept"), out));
-  EXPECT_EQ(db.checkpoint("s"), 5);
+  EXPECT_EQ(db.checkpoint("s"), rill::detail::next_offset{5});
   fs::remove_all(dir);
 }
 
@@ -170,8 +172,8 @@ TEST(task_db, restore_writes_records_and_offset_together) {
   batch.records.push_back({a, one});
   batch.records.push_back({b, two});
   batch.records.push_back({a, std::nullopt});
-  db.restore("s", batch, 42);
-  EXPECT_EQ(db.checkpoint("s"), 42);
+  db.restore("s", batch, rill::detail::next_offset{42});
+  EXPECT_EQ(db.checkpoint("s"), rill::detail::next_offset{42});
   EXPECT_EQ(drain(db.store("s").range(std::nullopt, std::nullopt)),
             (std::vector<std::pair<std::string, std::string>>{{"b", "2"}}));
   db.wipe("s");
