@@ -303,7 +303,7 @@ constexpr type_info make_info() {
 
 // JSON text for a Boost.Hana struct T, by reflection over its members (see the top of this
 // file for the wire format). Stateless and thread-safe; per-thread buffers are reused.
-// Needs src/serde/json.cpp (and libsimdjson) linked in.
+// Needs rill_serde (src/serde/, on simdjson) linked in; rill::rill links it.
 template <hana_struct T>
 struct json_serde {
   using value_type = T;

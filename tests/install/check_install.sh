@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs Rill into a temporary prefix and builds a user's program against it out of tree,
+# once through find_package(rill) and once through pkg-config, and runs both.
+#
+#   check_install.sh static <build dir> <source dir>   installs the build tree at hand
+#   check_install.sh shared <build dir> <source dir>   builds the libraries shared first
+#                                                      (BUILD_SHARED_LIBS=ON), checks the
+#                                                      SOVERSION links, installs that
+set -euo pipefail
+mode=$1 build=$2 source=$3
+work=$(mktemp -d /tmp/rill-install-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+prefix=$work/prefix
+here=$(cd "$(dirname "$0")" && pwd)
+
+if [ "$mode" = shared ]; then
+  # Libraries only, unsanitized: what a distribution would package.
+  cmake -S "$source" -B "$work/lib-build" -G Ninja -DBUILD_SHARED_LIBS=ON \
+    -DRILL_BUILD_TESTS=OFF -DRILL_BUILD_EXAMPLES=OFF -DRILL_BUILD_BENCHMARKS=OFF \
+    -DRILL_BUILD_TOOLS=OFF -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 > "$work/lib.log"
+  cmake --build "$work/lib-build" -j "$(nproc)" >> "$work/lib.log" || { cat "$work/lib.log"; exit 1; }
+  build=$work/lib-build
+fi
+cmake --install "$build" --prefix "$prefix" > "$work/install.log"
+
+test -f "$prefix/lib/cmake/rill/rillConfig.cmake" || { echo "no rillConfig.cmake installed"; exit 1; }
+test -f "$prefix/lib/cmake/rill/rillConfigVersion.cmake" || { echo "no rillConfigVersion.cmake"; exit 1; }
+test -f "$prefix/lib/pkgconfig/rill.pc" || { echo "no rill.pc installed"; exit 1; }
+test -f "$prefix/include/rill/rill.hpp" || { echo "no headers installed"; exit 1; }
+if [ "$mode" = shared ]; then
+  for lib in rill_runtime rill_kafka rill_state rill_topology rill_serde rill_testing; do
+    so=$(readlink "$prefix/lib/lib$lib.so") || { echo "lib$lib.so is not a link to a versioned library"; exit 1; }
+    soname=$(objdump -p "$prefix/lib/lib$lib.so" | awk '/SONAME/ {print $2}')
+    [ "$soname" = "lib$lib.so.0" ] || { echo "lib$lib.so has SONAME '$soname', expected lib$lib.so.0"; exit 1; }
+    echo "lib$lib.so -> $so (SONAME $soname)"
+  done
+  export LD_LIBRARY_PATH=$prefix/lib
+fi
+
+# Through find_package(rill): rill::rill and rill::testing.
+cmake -S "$here/consumer" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$prefix" > "$work/consumer.log" \
+  || { cat "$work/consumer.log"; exit 1; }
+cmake --build "$work/consumer" >> "$work/consumer.log" 2>&1 || { cat "$work/consumer.log"; exit 1; }
+"$work/consumer/consumer"
+
+# Through pkg-config: rill.pc.
+export PKG_CONFIG_PATH=$prefix/lib/pkgconfig
+flags=$(pkg-config --cflags --libs rill)
+# shellcheck disable=SC2086
+c++ "$here/consumer/main.cpp" -o "$work/pc-consumer" $flags
+"$work/pc-consumer"
+echo "install ($mode): find_package and pkg-config builds run"
