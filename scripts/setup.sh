@@ -8,7 +8,7 @@ packages=(
   librdkafka-dev librocksdb-dev libboost-dev librange-v3-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev rapidjson-dev nlohmann-json3-dev
-  graphviz kcat python3 python3-kafka gnuplot-nox
+  libcli11-dev graphviz kcat python3 python3-kafka gnuplot-nox
 )
 
 missing=()

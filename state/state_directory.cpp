@@ -65,4 +65,36 @@ std::vector<std::string> state_directory::clean(std::chrono::milliseconds older_
   return removed;
 }
 
+bool state_directory::wipe(const std::string& root) {
+  std::error_code ec;
+  if (!fs::exists(root, ec)) return false;
+  // Every lock file of the tree, locked by us for the time of the deletion, so that no
+  // instance can start using the directory halfway through.
+  std::vector<int> held;
+  auto release = [&] {
+    for (int fd : held) ::close(fd);  // closing drops the lock
+  };
+  for (auto it = fs::recursive_directory_iterator(root, ec); !ec && it != fs::end(it);
+       it.increment(ec)) {
+    if (!it->is_regular_file()) continue;
+    const std::string name = it->path().filename().string();
+    if (name != ".lock" && name != "rill-process-id") continue;
+    int fd = ::open(it->path().c_str(), O_RDWR | O_CLOEXEC);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      release();
+      throw error(fmt::format(
+          "cannot delete state directory '{}': '{}' is locked by a running instance; stop it "
+          "first",
+          root, it->path().string()));
+    }
+    held.push_back(fd);
+  }
+  fs::remove_all(root, ec);
+  release();
+  if (ec) throw error(fmt::format("cannot delete state directory '{}': {}", root, ec.message()));
+  return true;
+}
+
 }  // namespace rill::state

@@ -34,6 +34,12 @@ class state_directory {
   // the names of the deleted ones.
   std::vector<std::string> clean(std::chrono::milliseconds older_than) const;
 
+  // Deletes `root` (<state.dir>/<application.id>) and everything in it (Kafka Streams'
+  // cleanUp). Refuses, changing nothing, while a live instance holds a lock on a file in it
+  // (a task directory's lock, the process id): throws rill::error naming the file. Returns
+  // false when there was nothing to delete.
+  static bool wipe(const std::string& root);
+
  private:
   std::string _root;
 };

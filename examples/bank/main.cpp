@@ -6,13 +6,14 @@
 //   bank generate --properties FILE [--commands N] [--accounts A]
 //   bank check --properties FILE [--commands N] [--accounts A] [--timeout-ms T]
 //
-// FILE holds bootstrap.servers (and broker.control for a rill-broker). Exit code 0 when the
+// FILE holds bootstrap.servers (and broker.control for a rill broker). Exit code 0 when the
 // invariants hold.
 #include <filesystem>
 #include <iostream>
 
 #include "bank.hpp"
 #include "scenario.hpp"
+#include "tools/cli.hpp"
 
 namespace {
 
@@ -27,31 +28,31 @@ struct options {
   bank::topics topics;
 };
 
-options parse(int argc, char** argv) {
-  options o;
-  int i = 1;
-  if (i < argc && argv[i][0] != '-') o.mode = argv[i++];
-  for (; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    std::string v = argv[i + 1];
-    if (k == "--properties")
-      o.properties = v;
-    else if (k == "--commands")
-      o.commands = std::stoul(v);
-    else if (k == "--accounts")
-      o.accounts = std::stoul(v);
-    else if (k == "--application-id")
-      o.application_id = v;
-    else if (k == "--state-dir")
-      o.state_dir = v;
-    else if (k == "--timeout-ms")
-      o.timeout_ms = std::stol(v);
-    else if (k == "--topic-prefix")
-      o.topics.prefix = v;
-    else
-      throw rill::error("unknown option " + k);
+// The command line; -1 to go on, else the exit code (0 after --help, 2 when it is bad).
+int parse(int argc, char** argv, options& o) {
+  CLI::App app{"The event-sourced bank on Rill: commands -> events -> balances", "bank"};
+  app.add_option("mode", o.mode,
+                 "all: everything in one process on the embedded broker; service, generate, "
+                 "check: one part each, against the broker in --properties")
+      ->check(CLI::IsMember({"all", "service", "generate", "check"}));
+  app.add_option("--properties", o.properties,
+                 "bootstrap.servers (and broker.control), as rill broker --properties writes it")
+      ->check(CLI::ExistingFile);
+  app.add_option("--commands", o.commands, "Commands to generate and check")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--accounts", o.accounts, "Accounts the commands touch")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--application-id", o.application_id, "application.id of the service");
+  app.add_option("--state-dir", o.state_dir, "state.dir of the service");
+  app.add_option("--timeout-ms", o.timeout_ms, "How long check waits for the answers")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--topic-prefix", o.topics.prefix, "Prefix of every topic name");
+  const int code = rill::cli::parse(app, argc, argv);
+  if (code < 0 && o.mode != "all" && o.properties.empty()) {
+    std::cerr << "bank: " << o.mode << " needs --properties (the broker to use)\n";
+    return 2;
   }
-  return o;
+  return code;
 }
 
 std::pair<std::string, std::map<std::string, std::string>> broker_of(const options& o) {
@@ -104,7 +105,8 @@ int check(const options& o, const std::string& bootstrap,
 
 int main(int argc, char** argv) {
   try {
-    options o = parse(argc, argv);
+    options o;
+    if (int code = parse(argc, argv, o); code >= 0) return code;
     auto [bootstrap, props] = broker_of(o);
     if (o.mode == "generate") {
       create_topics(o, bootstrap, props);
@@ -144,6 +146,6 @@ int main(int argc, char** argv) {
     return code;
   } catch (const std::exception& e) {
     std::cerr << "bank: " << e.what() << std::endl;
-    return 2;
+    return 1;
   }
 }

@@ -9,7 +9,7 @@
 // Options for every mode: --topic-prefix P (topics are P + "events", ...), --application-id,
 // --threads.
 //
-// FILE holds bootstrap.servers (and broker.control for a rill-broker), as rill-broker
+// FILE holds bootstrap.servers (and broker.control for a rill broker), as rill broker
 // --properties writes it. Exit code 0 when the check passes.
 #include <cstdio>
 #include <cstring>
@@ -17,6 +17,7 @@
 
 #include "router.hpp"
 #include "scenario.hpp"
+#include "tools/cli.hpp"
 
 namespace {
 
@@ -30,29 +31,30 @@ struct options {
   event_router::topics topics;
 };
 
-options parse(int argc, char** argv) {
-  options o;
-  int i = 1;
-  if (i < argc && argv[i][0] != '-') o.mode = argv[i++];
-  for (; i + 1 < argc; i += 2) {
-    std::string k = argv[i];
-    std::string v = argv[i + 1];
-    if (k == "--properties")
-      o.properties = v;
-    else if (k == "--events")
-      o.events = std::stoul(v);
-    else if (k == "--application-id")
-      o.application_id = v;
-    else if (k == "--threads")
-      o.threads = std::stoi(v);
-    else if (k == "--timeout-ms")
-      o.timeout_ms = std::stol(v);
-    else if (k == "--topic-prefix")
-      o.topics.prefix = v;
-    else
-      throw rill::error("unknown option " + k);
+// The command line; -1 to go on, else the exit code (0 after --help, 2 when it is bad).
+int parse(int argc, char** argv, options& o) {
+  CLI::App app{"A stateless Rill service routing JSON events by type, with a dead-letter topic",
+               "event_router"};
+  app.add_option("mode", o.mode,
+                 "all: everything in one process on the embedded broker; service, generate, "
+                 "check: one part each, against the broker in --properties")
+      ->check(CLI::IsMember({"all", "service", "generate", "check"}));
+  app.add_option("--properties", o.properties,
+                 "bootstrap.servers (and broker.control), as rill broker --properties writes it")
+      ->check(CLI::ExistingFile);
+  app.add_option("--events", o.events, "Events to generate and check")->check(CLI::PositiveNumber);
+  app.add_option("--application-id", o.application_id, "application.id of the service");
+  app.add_option("--threads", o.threads, "num.stream.threads of the service")
+      ->check(CLI::Range(1, 64));
+  app.add_option("--timeout-ms", o.timeout_ms, "How long check waits for the output")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--topic-prefix", o.topics.prefix, "Prefix of every topic name");
+  const int code = rill::cli::parse(app, argc, argv);
+  if (code < 0 && o.mode != "all" && o.properties.empty()) {
+    std::cerr << "event_router: " << o.mode << " needs --properties (the broker to use)\n";
+    return 2;
   }
-  return o;
+  return code;
 }
 
 // bootstrap.servers and the client properties of a broker properties file.
@@ -108,7 +110,8 @@ int check(const options& o, const std::string& bootstrap,
 
 int main(int argc, char** argv) {
   try {
-    options o = parse(argc, argv);
+    options o;
+    if (int code = parse(argc, argv, o); code >= 0) return code;
     auto [bootstrap, props] = broker_of(o);
     if (o.mode == "generate") {
       create_topics(o, bootstrap, props);
@@ -148,6 +151,6 @@ int main(int argc, char** argv) {
     return code;
   } catch (const std::exception& e) {
     std::cerr << "event_router: " << e.what() << std::endl;
-    return 2;
+    return 1;
   }
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <random>
 
+#include "tools/cli.hpp"
 #include "word_count.hpp"
 
 namespace {
@@ -36,26 +37,28 @@ std::vector<std::string> make_lines(std::size_t n) {
 
 int main(int argc, char** argv) {
   try {
-    std::string mode = argc > 1 && argv[1][0] != '-' ? argv[1] : "all";
+    std::string mode = "all";
     std::size_t lines = 10000;
     std::string properties;
     std::string state_dir = "/tmp/rill-word-count";
     std::string app_id = "word-count";
     std::string prefix;
-    for (int i = mode == "all" && (argc < 2 || argv[1][0] == '-') ? 1 : 2; i + 1 < argc; i += 2) {
-      std::string k = argv[i];
-      if (k == "--lines")
-        lines = std::stoul(argv[i + 1]);
-      else if (k == "--properties")
-        properties = argv[i + 1];
-      else if (k == "--state-dir")
-        state_dir = argv[i + 1];
-      else if (k == "--application-id")
-        app_id = argv[i + 1];
-      else if (k == "--topic-prefix")
-        prefix = argv[i + 1];
-      else
-        throw rill::error("unknown option " + k);
+    CLI::App cli{"Word count on Rill", "word_count"};
+    cli.add_option("mode", mode,
+                   "all: write lines, count and check in one process on the embedded broker; "
+                   "service: count until SIGINT/SIGTERM against the broker in --properties")
+        ->check(CLI::IsMember({"all", "service"}));
+    cli.add_option("--lines", lines, "Lines to write (all)")->check(CLI::PositiveNumber);
+    cli.add_option("--properties", properties,
+                   "bootstrap.servers (and broker.control), as rill broker --properties writes it")
+        ->check(CLI::ExistingFile);
+    cli.add_option("--state-dir", state_dir, "state.dir");
+    cli.add_option("--application-id", app_id, "application.id");
+    cli.add_option("--topic-prefix", prefix, "Prefix of the topic names (service)");
+    if (int code = rill::cli::parse(cli, argc, argv); code >= 0) return code;
+    if (mode == "service" && properties.empty()) {
+      std::cerr << "word_count: service needs --properties (the broker to use)\n";
+      return 2;
     }
     rill::config cfg{
         {"application.id", app_id}, {"state.dir", state_dir}, {"commit.interval.ms", "200"}};
@@ -72,7 +75,6 @@ int main(int argc, char** argv) {
       std::cout << "word_count: processed " << app.counters().processed << " records" << std::endl;
       return clean ? 0 : 1;
     }
-    if (mode != "all") throw rill::error("unknown mode " + mode);
 
     auto broker = rill::embedded_broker::shared();
     broker.create_topic("text-input", 4);
@@ -102,6 +104,6 @@ int main(int argc, char** argv) {
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::cerr << "word_count: " << e.what() << std::endl;
-    return 2;
+    return 1;
   }
 }

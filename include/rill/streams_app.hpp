@@ -76,6 +76,12 @@ class streams_app {
   // within `timeout` (they are left to finish on their own).
   bool close(std::chrono::milliseconds timeout = std::chrono::minutes(5));
 
+  // Deletes this instance's local state: `<state.dir>/<application.id>` and everything in it
+  // (Kafka Streams' cleanUp()). The next start restores every store from its changelog. Only
+  // before start() or after close(); throws rill::error otherwise, or while another
+  // instance on this host uses the directory. `rill reset` does this and more.
+  void cleanup();
+
   app_state state() const;
   // Waits until the app is running (true) or has stopped/failed or the timeout passed (false).
   bool wait_until_running(std::chrono::milliseconds timeout) const;

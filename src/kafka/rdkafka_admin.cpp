@@ -3,6 +3,7 @@
 // on the in-process mock cluster (its Admin API times out), or through a rill-broker's control
 // port; the mock can delete neither way. Metadata and offsets go over the wire everywhere.
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -155,16 +156,56 @@ class rdkafka_admin final : public admin {
     auto props = _props;
     props["group.id"] = group;
     props["enable.auto.commit"] = "false";
-    props["socket.timeout.ms"] = std::to_string(timeout.count());
+    props["session.timeout.ms"] = "6000";
     rk_ptr<rd_kafka_t> rk = make_client(RD_KAFKA_CONSUMER, make_conf(props));
-    auto list = to_list(offsets);
-    if (error e = from_code(rd_kafka_commit(rk.get(), list.get(), 0),
-                            fmt::format("commit offsets of group '{}'", group)))
-      return e;
-    error result = list_error(list.get(), fmt::format("commit offsets of group '{}'", group));
-    // Never subscribed: nothing to leave, and nothing to do about a failure to close.
-    (void)from_error(rd_kafka_consumer_close_queue(rk.get(), nullptr), "close");
+    const std::string what = fmt::format("commit offsets of group '{}'", group);
+    error result;
+    if (_target.embedded || !_target.control_address.empty()) {
+      // The mock cluster takes commits only from a member of the group's generation: join
+      // (the application is stopped, so this consumer gets every partition), then commit.
+      result = commit_as_member(rk.get(), offsets, timeout, what);
+    } else {
+      // A real cluster takes a commit from outside the group only while the group is empty,
+      // which is the check that the application is stopped.
+      auto list = to_list(offsets);
+      result = from_code(rd_kafka_commit(rk.get(), list.get(), 0), what);
+      if (!result) result = list_error(list.get(), what);
+    }
+    // Leaves the group if it joined; nothing to do about a failure to.
+    (void)from_code(rd_kafka_consumer_close(rk.get()), "close");
     return result;
+  }
+
+ private:
+  static error commit_as_member(rd_kafka_t* rk, const std::vector<partition_offset>& offsets,
+                                milliseconds timeout, const std::string& what) {
+    std::vector<std::string> topics;
+    for (const auto& po : offsets) {
+      if (std::find(topics.begin(), topics.end(), po.tp.topic) == topics.end())
+        topics.push_back(po.tp.topic);
+    }
+    rk_ptr<rd_kafka_topic_partition_list_t> subscription(
+        rd_kafka_topic_partition_list_new(static_cast<int>(topics.size())));
+    for (const auto& t : topics)
+      rd_kafka_topic_partition_list_add(subscription.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+    if (error e = from_code(rd_kafka_subscribe(rk, subscription.get()), what)) return e;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      rk_ptr<rd_kafka_message_t> m(rd_kafka_consumer_poll(rk, 100));
+      rd_kafka_topic_partition_list_t* raw = nullptr;
+      if (error e = from_code(rd_kafka_assignment(rk, &raw), what)) return e;
+      rk_ptr<rd_kafka_topic_partition_list_t> assigned(raw);
+      if (assigned->cnt >= static_cast<int>(offsets.size())) break;
+      if (std::chrono::steady_clock::now() > deadline) {
+        return {error::kind::retriable, RD_KAFKA_RESP_ERR__TIMED_OUT,
+                fmt::format("{}: not given every partition within {} ms; is the application "
+                            "still running?",
+                            what, timeout.count())};
+      }
+    }
+    auto list = to_list(offsets);
+    if (error e = from_code(rd_kafka_commit(rk, list.get(), 0), what)) return e;
+    return list_error(list.get(), what);
   }
 
  private:

@@ -263,6 +263,22 @@ bool streams_app::close(std::chrono::milliseconds timeout) {
   return true;
 }
 
+void streams_app::cleanup() {
+  {
+    std::lock_guard lock(_impl->mutex);
+    if (_impl->current != app_state::created && _impl->current != app_state::not_running &&
+        _impl->current != app_state::error) {
+      throw error(fmt::format("streams_app::cleanup: the app is {}; close() it first",
+                              to_string(_impl->current)));
+    }
+  }
+  _impl->identity.reset();  // our own lock on the process id file
+  const std::string dir =
+      _impl->cfg.get_string(cfg::state_dir) + "/" + _impl->shared.application_id;
+  if (state::state_directory::wipe(dir))
+    spdlog::info("app {}: deleted the local state in {}", _impl->shared.application_id, dir);
+}
+
 app_state streams_app::state() const {
   std::lock_guard lock(_impl->mutex);
   return _impl->current;

@@ -369,8 +369,9 @@ TEST(app, an_instance_closed_while_its_group_rebalances_stops) {
     ASSERT_TRUE(a.close());
     // Odd rounds: b is closed at once, and hears of the rebalance while it closes. Even rounds:
     // b has heard of it (its partitions are revoked) and is closed in the middle of it.
-    if (round % 2 == 0)
+    if (round % 2 == 0) {
       ASSERT_TRUE(wait_for([&] { return b.state() == rill::app_state::rebalancing; }, 60s));
+    }
     const auto started = std::chrono::steady_clock::now();
     EXPECT_TRUE(b.close(90s)) << "round " << round;
     EXPECT_LT(std::chrono::steady_clock::now() - started, 60s) << "round " << round;
