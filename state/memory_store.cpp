@@ -55,4 +55,11 @@ std::unique_ptr<detail::kv_iterator> memory_store::prefix_scan(bytes_view prefix
   return std::make_unique<map_iterator>(begin, end);
 }
 
+void memory_store::drop_range(bytes_view from, bytes_view to) {
+  auto begin = _map.lower_bound(str(from));
+  auto end = _map.lower_bound(str(to));
+  if (begin != _map.end() && (end == _map.end() || begin->first < end->first))
+    _map.erase(begin, end);
+}
+
 }  // namespace rill::state

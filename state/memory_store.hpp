@@ -21,6 +21,8 @@ class memory_store final : public detail::kv_store {
                                              std::optional<bytes_view> to) override;
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override;
   std::uint64_t approximate_count() override { return _map.size(); }
+  void drop_range(bytes_view from, bytes_view to) override;
+  void clear() { _map.clear(); }
 
  private:
   std::string _name;

@@ -280,6 +280,19 @@ class task_db::cf_store final : public detail::kv_store {
   }
   void discard_pending() { _pending.clear(); }
 
+  // Expired segments of a window or session store: gone at once, pending writes included.
+  // Not part of a commit: the data is past its retention, so a crash that loses the commit
+  // loses nothing a restore would keep (it drops restored records past retention too).
+  void drop_range(bytes_view from, bytes_view to) override {
+    if (chars(from) >= chars(to)) return;
+    _pending.erase(_pending.lower_bound(chars(from)), _pending.lower_bound(chars(to)));
+    rocksdb::WriteBatch batch;
+    check(batch.DeleteRange(_cf, slice(from), slice(to)), "drop range");
+    rocksdb::WriteOptions write;
+    write.disableWAL = true;
+    check(_db._db->Write(write, &batch), "drop range");
+  }
+
  private:
   void write(bytes_view key, std::optional<std::string> value) {
     auto it = _pending.find(chars(key));

@@ -377,6 +377,7 @@ class lowering {
         t.name = cs.changelog.name;
         t.type = internal_topic_def::kind::changelog;
         t.written_by = cs.subtopology;
+        if (spec.kind != store_kind::key_value) t.retention_ms = spec.retention_ms;
         _result->internal_topics.push_back(std::move(t));
       }
       _result->stores.push_back(std::move(cs));

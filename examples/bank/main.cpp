@@ -31,13 +31,6 @@ struct options {
 // The command line; -1 to go on, else the exit code (0 after --help, 2 when it is bad).
 int parse(int argc, char** argv, options& o) {
   CLI::App app{"The event-sourced bank on Rill: commands -> events -> balances", "bank"};
-  app.add_option("mode", o.mode,
-                 "all: everything in one process on the embedded broker; service, generate, "
-                 "check: one part each, against the broker in --properties")
-      ->check(CLI::IsMember({"all", "service", "generate", "check"}));
-  app.add_option("--properties", o.properties,
-                 "bootstrap.servers (and broker.control), as rill broker --properties writes it")
-      ->check(CLI::ExistingFile);
   app.add_option("--commands", o.commands, "Commands to generate and check")
       ->check(CLI::PositiveNumber);
   app.add_option("--accounts", o.accounts, "Accounts the commands touch")
@@ -47,12 +40,8 @@ int parse(int argc, char** argv, options& o) {
   app.add_option("--timeout-ms", o.timeout_ms, "How long check waits for the answers")
       ->check(CLI::PositiveNumber);
   app.add_option("--topic-prefix", o.topics.prefix, "Prefix of every topic name");
-  const int code = rill::cli::parse(app, argc, argv);
-  if (code < 0 && o.mode != "all" && o.properties.empty()) {
-    std::cerr << "bank: " << o.mode << " needs --properties (the broker to use)\n";
-    return 2;
-  }
-  return code;
+  return rill::cli::parse_example(app, argc, argv, o.mode, {"all", "service", "generate", "check"},
+                                  o.properties);
 }
 
 std::pair<std::string, std::map<std::string, std::string>> broker_of(const options& o) {

@@ -35,13 +35,6 @@ struct options {
 int parse(int argc, char** argv, options& o) {
   CLI::App app{"A stateless Rill service routing JSON events by type, with a dead-letter topic",
                "event_router"};
-  app.add_option("mode", o.mode,
-                 "all: everything in one process on the embedded broker; service, generate, "
-                 "check: one part each, against the broker in --properties")
-      ->check(CLI::IsMember({"all", "service", "generate", "check"}));
-  app.add_option("--properties", o.properties,
-                 "bootstrap.servers (and broker.control), as rill broker --properties writes it")
-      ->check(CLI::ExistingFile);
   app.add_option("--events", o.events, "Events to generate and check")->check(CLI::PositiveNumber);
   app.add_option("--application-id", o.application_id, "application.id of the service");
   app.add_option("--threads", o.threads, "num.stream.threads of the service")
@@ -49,12 +42,8 @@ int parse(int argc, char** argv, options& o) {
   app.add_option("--timeout-ms", o.timeout_ms, "How long check waits for the output")
       ->check(CLI::PositiveNumber);
   app.add_option("--topic-prefix", o.topics.prefix, "Prefix of every topic name");
-  const int code = rill::cli::parse(app, argc, argv);
-  if (code < 0 && o.mode != "all" && o.properties.empty()) {
-    std::cerr << "event_router: " << o.mode << " needs --properties (the broker to use)\n";
-    return 2;
-  }
-  return code;
+  return rill::cli::parse_example(app, argc, argv, o.mode, {"all", "service", "generate", "check"},
+                                  o.properties);
 }
 
 // bootstrap.servers and the client properties of a broker properties file.

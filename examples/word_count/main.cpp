@@ -44,22 +44,13 @@ int main(int argc, char** argv) {
     std::string app_id = "word-count";
     std::string prefix;
     CLI::App cli{"Word count on Rill", "word_count"};
-    cli.add_option("mode", mode,
-                   "all: write lines, count and check in one process on the embedded broker; "
-                   "service: count until SIGINT/SIGTERM against the broker in --properties")
-        ->check(CLI::IsMember({"all", "service"}));
     cli.add_option("--lines", lines, "Lines to write (all)")->check(CLI::PositiveNumber);
-    cli.add_option("--properties", properties,
-                   "bootstrap.servers (and broker.control), as rill broker --properties writes it")
-        ->check(CLI::ExistingFile);
     cli.add_option("--state-dir", state_dir, "state.dir");
     cli.add_option("--application-id", app_id, "application.id");
     cli.add_option("--topic-prefix", prefix, "Prefix of the topic names (service)");
-    if (int code = rill::cli::parse(cli, argc, argv); code >= 0) return code;
-    if (mode == "service" && properties.empty()) {
-      std::cerr << "word_count: service needs --properties (the broker to use)\n";
-      return 2;
-    }
+    if (int code = rill::cli::parse_example(cli, argc, argv, mode, {"all", "service"}, properties);
+        code >= 0)
+      return code;
     rill::config cfg{
         {"application.id", app_id}, {"state.dir", state_dir}, {"commit.interval.ms", "200"}};
     if (!properties.empty()) {

@@ -76,6 +76,10 @@ inline constexpr const char* rocksdb_memory_bytes = "rocksdb.memory.bytes";
 inline constexpr const char* log_level = "log.level";
 inline constexpr const char* process_id = "process.id";
 inline constexpr const char* broker_control = "broker.control";
+inline constexpr const char* windowstore_changelog_additional_retention_ms =
+    "windowstore.changelog.additional.retention.ms";
+inline constexpr const char* window_close_idle_ms = "window.close.idle.ms";
+inline constexpr const char* late_records_topic = "late.records.topic";
 }  // namespace cfg
 
 }  // namespace rill

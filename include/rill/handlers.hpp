@@ -52,4 +52,16 @@ inline constexpr std::string_view offset = "__streams.errors.offset";
 inline constexpr std::string_view node = "__rill.errors.node";
 }  // namespace dead_letter_headers
 
+// Headers Rill adds to a record it sends to late.records.topic (a record that arrived after
+// its window closed); the record's own headers are kept.
+namespace late_record_headers {
+inline constexpr std::string_view node = "rill.late.node";
+inline constexpr std::string_view window_start = "rill.late.window.start";
+inline constexpr std::string_view window_end = "rill.late.window.end";
+inline constexpr std::string_view lateness_ms = "rill.late.lateness.ms";
+inline constexpr std::string_view topic = "rill.late.topic";
+inline constexpr std::string_view partition = "rill.late.partition";
+inline constexpr std::string_view offset = "rill.late.offset";
+}  // namespace late_record_headers
+
 }  // namespace rill

@@ -10,12 +10,15 @@
 // downstream) once per commit.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rill/detail/kv_store.hpp>
 #include <rill/errors.hpp>
@@ -35,6 +38,9 @@ struct materialized {
   bool logging = true;
   any_serde<K> key_serde = default_serde<K>();
   any_serde<V> value_serde = default_serde<V>();
+  // Window and session stores: how long a window is kept once the newest window has moved
+  // past it. Unset: the window's size (or gap) plus its grace; never shorter than that.
+  std::optional<std::chrono::milliseconds> retention;
 };
 
 // Any store a processor can reach; key_value_store<K, V> is the one there is.
@@ -162,12 +168,16 @@ class key_value_store final : public state_store {
 
 namespace detail {
 
+enum class store_kind : std::uint8_t { key_value, window_by_key, window_by_time, session };
+
 // What the topology records about a store: how to keep it and how to make its facade.
 struct store_spec {
   std::string name;
   store_type type = store_type::rocksdb;
   bool caching = true;
   bool logging = true;
+  store_kind kind = store_kind::key_value;
+  std::int64_t retention_ms = 0;  // window and session stores
   std::function<std::unique_ptr<state_store>(store_access&)> make_facade;
   std::vector<std::string> missing_serdes;
 };

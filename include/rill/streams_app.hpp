@@ -58,6 +58,7 @@ struct app_counters {
   std::uint64_t buffered = 0;  // records waiting in task queues now
   std::uint64_t pauses = 0;    // times a partition was paused because its queue was full
   std::uint64_t restored = 0;  // changelog records restored into stores
+  std::uint64_t late = 0;      // (record, window) pairs dropped: the window had closed
 };
 
 class streams_app {

@@ -137,17 +137,7 @@ class rdkafka_admin final : public admin {
       }
       return {};
     }
-    for (auto& po : inout) {
-      std::int64_t low = 0;
-      std::int64_t high = 0;
-      if (auto e = rd_kafka_query_watermark_offsets(_rk.get(), po.tp.topic.c_str(), po.tp.partition,
-                                                    &low, &high, static_cast<int>(timeout.count()));
-          e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return from_code(e, fmt::format("offsets of {}", po.tp.to_string()));
-      }
-      po.offset = spec == offset_spec::earliest ? low : high;
-    }
-    return {};
+    return query_watermarks(_rk.get(), inout, spec == offset_spec::latest, timeout);
   }
 
   error commit_group_offsets(const std::string& group, const std::vector<partition_offset>& offsets,

@@ -145,4 +145,20 @@ error list_error(const rd_kafka_topic_partition_list_t* list, std::string_view w
   return {};
 }
 
+error query_watermarks(rd_kafka_t* rk, std::vector<partition_offset>& inout, bool high,
+                       milliseconds timeout) {
+  for (auto& po : inout) {
+    std::int64_t low_mark = 0;
+    std::int64_t high_mark = 0;
+    if (auto e =
+            rd_kafka_query_watermark_offsets(rk, po.tp.topic.c_str(), po.tp.partition, &low_mark,
+                                             &high_mark, static_cast<int>(timeout.count()));
+        e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return from_code(e, fmt::format("offsets of {}", po.tp.to_string()));
+    }
+    po.offset = high ? high_mark : low_mark;
+  }
+  return {};
+}
+
 }  // namespace rill::kafka

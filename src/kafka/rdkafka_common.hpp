@@ -37,6 +37,10 @@ class rdkafka_group_metadata final : public group_metadata {
   rk_ptr<rd_kafka_consumer_group_metadata_t> handle;
 };
 
+// Each partition's low (`high` false) or high watermark, asked of its leader.
+error query_watermarks(rd_kafka_t* rk, std::vector<partition_offset>& inout, bool high,
+                       milliseconds timeout);
+
 std::unique_ptr<consumer> make_rdkafka_consumer(const std::map<std::string, std::string>& props);
 std::unique_ptr<producer> make_rdkafka_producer(const std::map<std::string, std::string>& props);
 // One admin for every broker kind: topics are created through the Admin API, directly on the

@@ -151,17 +151,7 @@ class rdkafka_consumer final : public consumer {
     return {};
   }
   error end_offsets(std::vector<partition_offset>& inout, milliseconds timeout) override {
-    for (auto& po : inout) {
-      std::int64_t low = 0;
-      std::int64_t high = 0;
-      if (auto e = rd_kafka_query_watermark_offsets(_rk.get(), po.tp.topic.c_str(), po.tp.partition,
-                                                    &low, &high, static_cast<int>(timeout.count()));
-          e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return from_code(e, fmt::format("end offset of {}", po.tp.to_string()));
-      }
-      po.offset = high;
-    }
-    return {};
+    return query_watermarks(_rk.get(), inout, true, timeout);
   }
 
   std::int64_t position(const topic_partition& tp) override {

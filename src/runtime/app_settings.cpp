@@ -36,6 +36,7 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   s.tasks.application_id = *app_id;
   s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);
   s.tasks.errors = error_policy::from_config(cfg);
+  s.tasks.windows = window_policy::from_config(cfg);
   s.tasks.wall_clock = [] {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                std::chrono::system_clock::now().time_since_epoch())

@@ -60,6 +60,9 @@ const std::vector<setting>& settings() {
       {cfg::log_level, kind::choice, "info", 0, {"trace", "debug", "info", "warn", "error", "off"}},
       {cfg::process_id, kind::string, nullptr},
       {cfg::broker_control, kind::string, nullptr},
+      {cfg::windowstore_changelog_additional_retention_ms, kind::integer, "86400000", 0},
+      {cfg::window_close_idle_ms, kind::integer, "-1", -1},
+      {cfg::late_records_topic, kind::string, nullptr},
   };
   return all;
 }

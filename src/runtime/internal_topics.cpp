@@ -132,17 +132,25 @@ std::map<std::string, std::int32_t> source_partition_counts(
 void create_internal_topics(kafka::admin& admin, const detail::compiled_topology& topology,
                             const std::string& application_id,
                             const std::map<std::string, std::int32_t>& internal,
-                            std::int32_t replication_factor) {
+                            std::int32_t replication_factor, std::int64_t extra_retention_ms) {
   if (internal.empty()) return;
   std::vector<kafka::new_topic> to_create;
   for (const auto& [name, n] : internal) {
-    const bool changelog = std::any_of(
-        topology.internal_topics.begin(), topology.internal_topics.end(), [&](const auto& t) {
-          return t.type == detail::internal_topic_def::kind::changelog &&
-                 detail::resolve_topic(application_id, {t.name, true}) == name;
-        });
-    to_create.push_back(
-        {name, n, replication_factor, {{"cleanup.policy", changelog ? "compact" : "delete"}}});
+    auto def = std::find_if(topology.internal_topics.begin(), topology.internal_topics.end(),
+                            [&](const auto& t) {
+                              return detail::resolve_topic(application_id, {t.name, true}) == name;
+                            });
+    std::map<std::string, std::string> configs{{"cleanup.policy", "delete"}};
+    if (def != topology.internal_topics.end() &&
+        def->type == detail::internal_topic_def::kind::changelog) {
+      configs["cleanup.policy"] = "compact";
+      // Windowed changelogs are also deleted by time, a while after their windows expire.
+      if (def->retention_ms > 0) {
+        configs["cleanup.policy"] = "compact,delete";
+        configs["retention.ms"] = std::to_string(def->retention_ms + extra_retention_ms);
+      }
+    }
+    to_create.push_back({name, n, replication_factor, std::move(configs)});
   }
   if (kafka::error e = admin.create_topics(to_create, admin_timeout))
     throw error(fmt::format("cannot create internal topics: {}", e.message()));
@@ -169,7 +177,8 @@ std::map<std::string, std::int32_t> prepare_topics(kafka::admin& admin,
                                                    const detail::compiled_topology& topology,
                                                    const std::string& application_id,
                                                    std::int32_t replication_factor,
-                                                   const std::string& bootstrap_servers) {
+                                                   const std::string& bootstrap_servers,
+                                                   std::int64_t windowed_extra_retention_ms) {
   std::map<std::string, std::int32_t> counts =
       source_partition_counts(admin, topology, bootstrap_servers);
   auto internal = internal_partition_counts(topology, application_id, [&](const std::string& t) {
@@ -180,7 +189,8 @@ std::map<std::string, std::int32_t> prepare_topics(kafka::admin& admin,
     if (auto it = counts.find(t); it != counts.end()) return it->second;
     return internal.at(t);
   });
-  create_internal_topics(admin, topology, application_id, internal, replication_factor);
+  create_internal_topics(admin, topology, application_id, internal, replication_factor,
+                         windowed_extra_retention_ms);
   counts.insert(internal.begin(), internal.end());
   return counts;
 }

@@ -40,6 +40,7 @@ std::map<std::string, std::int32_t> prepare_topics(kafka::admin& admin,
                                                    const detail::compiled_topology& topology,
                                                    const std::string& application_id,
                                                    std::int32_t replication_factor,
-                                                   const std::string& bootstrap_servers);
+                                                   const std::string& bootstrap_servers,
+                                                   std::int64_t windowed_extra_retention_ms);
 
 }  // namespace rill::runtime

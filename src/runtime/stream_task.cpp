@@ -52,6 +52,13 @@ error_policy error_policy::from_config(const rill::config& cfg) {
   return p;
 }
 
+window_policy window_policy::from_config(const rill::config& cfg) {
+  window_policy p;
+  p.close_idle_ms = cfg.get_int(cfg::window_close_idle_ms);
+  p.late_records_topic = cfg.get(cfg::late_records_topic).value_or("");
+  return p;
+}
+
 stream_task::stream_task(task_id id, const detail::compiled_topology& topology,
                          task_settings settings, detail::record_sender& sender)
     : _id(id), _settings(std::move(settings)), _sender(sender), _topology(topology) {
@@ -211,11 +218,14 @@ bool stream_task::process_next() {
   detail::raw_record& raw = rec.raw;
   _stream_time = std::max(_stream_time, raw.timestamp);
   _current = record_context{raw.topic, raw.partition, raw.offset, raw.timestamp, &raw.headers};
+  _current_raw = &raw;
+  _late_routed = false;
   try {
     next->source->process_raw(raw);
   } catch (const detail::user_code_error& e) {
     on_processing_error(&raw, e);
   }
+  _current_raw = nullptr;
   next->consumed_offset = raw.offset + 1;
   ++_counters.processed;
   _current = record_context{};
@@ -356,6 +366,29 @@ void stream_task::on_processing_error(const detail::raw_record* r,
       dead_letter(*r, e.node(), e);
       return;
   }
+}
+
+void stream_task::on_late_record(const detail::node& n, timestamp_ms window_start,
+                                 timestamp_ms window_end, timestamp_ms lateness) {
+  ++_counters.late;
+  const detail::raw_record* r = _current_raw;
+  spdlog::debug("task {}: node '{}' dropped a late record (window [{}, {}), {} ms late){}",
+                _id.to_string(), n.name(), window_start, window_end, lateness,
+                r != nullptr ? " at " + describe_record(r->topic, r->partition, r->offset) : "");
+  const std::string& topic = _settings.windows.late_records_topic;
+  // Once per record, however many of its windows had closed (hopping windows).
+  if (topic.empty() || r == nullptr || _late_routed) return;
+  _late_routed = true;
+  rill::headers h = r->headers;
+  namespace lh = late_record_headers;
+  h.set(std::string(lh::node), n.name());
+  h.set(std::string(lh::window_start), std::to_string(window_start));
+  h.set(std::string(lh::window_end), std::to_string(window_end));
+  h.set(std::string(lh::lateness_ms), std::to_string(lateness));
+  h.set(std::string(lh::topic), std::string(r->topic));
+  h.set(std::string(lh::partition), std::to_string(r->partition));
+  h.set(std::string(lh::offset), std::to_string(r->offset));
+  _sender.send(topic, -1, r->key, r->value, h, r->timestamp);
 }
 
 void stream_task::dead_letter(const detail::raw_record& r, std::string_view node,

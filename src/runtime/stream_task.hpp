@@ -47,10 +47,20 @@ struct error_policy {
   static error_policy from_config(const rill::config& cfg);
 };
 
+// How a task's windows close and where late records go, from the config.
+struct window_policy {
+  // window.close.idle.ms: after this long without input (wall clock), windows close as if
+  // stream time had moved on with the wall clock. -1: only stream time closes windows.
+  std::int64_t close_idle_ms = -1;
+  std::string late_records_topic;  // late.records.topic: empty, late records are only counted
+  static window_policy from_config(const rill::config& cfg);
+};
+
 struct task_settings {
   std::string application_id;
   std::int64_t max_task_idle_ms = 0;  // -1: never wait for empty partitions
   error_policy errors;
+  window_policy windows;
   std::function<timestamp_ms()> wall_clock;
 };
 
@@ -59,6 +69,7 @@ struct task_counters {
   std::uint64_t skipped = 0;  // by skip or dead_letter
   std::uint64_t dead_lettered = 0;
   std::uint64_t punctuations = 0;
+  std::uint64_t late = 0;  // record-window pairs dropped because the window had closed
 };
 
 class stream_task final : public detail::task_context {
@@ -129,6 +140,9 @@ class stream_task final : public detail::task_context {
   bool on_deserialization_error(const detail::raw_record& r, const std::exception& e) override;
   void request_commit() override { _commit_requested = true; }
   state_store& get_store(std::string_view name, const detail::node& asker) override;
+  void on_late_record(const detail::node& n, timestamp_ms window_start, timestamp_ms window_end,
+                      timestamp_ms lateness) override;
+  std::int64_t window_close_idle_ms() const override { return _settings.windows.close_idle_ms; }
 
  private:
   struct input_queue {
@@ -159,6 +173,8 @@ class stream_task final : public detail::task_context {
   timestamp_ms _stream_time = -1;
   timestamp_ms _idle_since = -1;
   record_context _current;
+  const detail::raw_record* _current_raw = nullptr;  // while a record is processed
+  bool _late_routed = false;  // the current record went to late.records.topic already
   bool _initialized = false;
   bool _closed = false;
   bool _commit_requested = false;

@@ -188,6 +188,7 @@ void stream_thread::publish_counters() {
   _counters.processed.store(c.processed);
   _counters.skipped.store(c.skipped);
   _counters.dead_lettered.store(c.dead_lettered);
+  _counters.late.store(c.late);
   _counters.buffered.store(_tasks->buffered());
   if (_restorer) _counters.restored.store(_restorer->restored());
 }

@@ -35,6 +35,7 @@ struct thread_counters {
   std::atomic<std::uint64_t> buffered{0};
   std::atomic<std::uint64_t> pauses{0};
   std::atomic<std::uint64_t> restored{0};
+  std::atomic<std::uint64_t> late{0};
 };
 
 class stream_thread final : private kafka::rebalance_listener {

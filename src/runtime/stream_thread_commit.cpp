@@ -148,6 +148,7 @@ kafka::error stream_thread::commit_transaction(
 void stream_thread::on_transaction_error(const kafka::error& e, std::string_view during) {
   switch (e.type()) {
     case kafka::error::kind::fatal:
+    case kafka::error::kind::unsupported:  // a transaction the broker cannot do is fatal too
       throw streams_error(fmt::format("{}: fatal error during {}: {}", _name, during, e.message()));
     case kafka::error::kind::task_migrated:
       spdlog::warn(

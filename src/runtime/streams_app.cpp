@@ -223,7 +223,8 @@ void streams_app::start() {
   s.partition_counts = runtime::prepare_topics(
       *admin, *s.topology, s.application_id,
       static_cast<std::int32_t>(_impl->cfg.get_int(cfg::replication_factor)),
-      _impl->cluster.bootstrap_servers);
+      _impl->cluster.bootstrap_servers,
+      _impl->cfg.get_int(cfg::windowstore_changelog_additional_retention_ms));
   _impl->open_state();
   spdlog::info("app {}: starting {} stream thread(s) against {} (librdkafka {})", s.application_id,
                _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers,
@@ -347,6 +348,7 @@ app_counters streams_app::counters() const {
     c.rewinds += tc.rewinds.load();
     c.pauses += tc.pauses.load();
     c.restored += tc.restored.load();
+    c.late += tc.late.load();
   };
   for (const auto& t : _impl->threads) {
     add(*t);

@@ -95,6 +95,7 @@ void task_manager::close_tasks_of(const std::vector<topic_partition>& partitions
     _closed_counters.skipped += c.skipped;
     _closed_counters.dead_lettered += c.dead_lettered;
     _closed_counters.punctuations += c.punctuations;
+    _closed_counters.late += c.late;
     std::erase_if(_routes, [&](const auto& r) { return r.second.task == task; });
     std::erase_if(_paused, [&](const auto& tp) { return !_routes.contains(tp); });
     spdlog::info("task {} closed{}", id.to_string(), clean ? "" : " dirty (no commit)");
@@ -220,6 +221,7 @@ task_counters task_manager::counters() const {
     c.skipped += e.task->counters().skipped;
     c.dead_lettered += e.task->counters().dead_lettered;
     c.punctuations += e.task->counters().punctuations;
+    c.late += e.task->counters().late;
   }
   return c;
 }

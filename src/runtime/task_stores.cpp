@@ -7,6 +7,7 @@
 
 #include "state/logged_store.hpp"
 #include "state/memory_store.hpp"
+#include "state/segmented_store.hpp"
 
 namespace rill::runtime {
 
@@ -28,13 +29,35 @@ class sender_changelog final : public state::changelog_writer {
   const rill::headers _no_headers;
 };
 
+// Window and session stores are segmented by the time their keys carry.
+std::optional<state::segmentation> segmentation_of(const detail::store_spec& spec) {
+  state::segmentation s;
+  switch (spec.kind) {
+    case detail::store_kind::key_value:
+      return std::nullopt;
+    case detail::store_kind::window_by_key:
+      s.where = state::time_at::end;
+      break;
+    case detail::store_kind::window_by_time:
+      s.where = state::time_at::start;
+      break;
+    case detail::store_kind::session:
+      s.where = state::time_at::before_end;
+      break;
+  }
+  s.retention_ms = spec.retention_ms;
+  s.segment_ms = state::default_segment_ms(spec.retention_ms);
+  return s;
+}
+
 }  // namespace
 
 struct task_stores::slot final : detail::store_access {
   const detail::compiled_store* def = nullptr;
   std::string changelog_name;  // resolved
   std::unique_ptr<state::memory_store> memory;
-  detail::kv_store* inner = nullptr;  // RocksDB column family or memory
+  detail::kv_store* inner = nullptr;                  // RocksDB column family or memory
+  std::unique_ptr<state::segmented_store> segmented;  // window and session stores
   std::unique_ptr<sender_changelog> writer;
   std::unique_ptr<state::logged_store> logged;
   std::unique_ptr<state::record_cache::store> cache;
@@ -85,6 +108,10 @@ task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
       s->inner = s->memory.get();
     }
     s->top = s->inner;
+    if (auto seg = segmentation_of(st->spec)) {
+      s->segmented = std::make_unique<state::segmented_store>(*s->top, *seg);
+      s->top = s->segmented.get();
+    }
     if (st->spec.logging) {
       s->writer = std::make_unique<sender_changelog>(sender, clock);
       s->logged = std::make_unique<state::logged_store>(*s->top, s->changelog_name, id.partition,
@@ -133,12 +160,27 @@ void task_stores::restore(const std::string& store, const state::task_db::restor
   for (auto& s : _slots) {
     if (s->def->spec.name != store) continue;
     if (s->memory) {
+      detail::kv_store& target =
+          s->segmented ? static_cast<detail::kv_store&>(*s->segmented) : *s->memory;
       for (const auto& [key, value] : batch.records) {
         if (value)
-          s->memory->put(key, *value);
+          target.put(key, *value);
         else
-          s->memory->remove(key);
+          target.remove(key);
       }
+    } else if (s->segmented) {
+      // Changelog keys are logical; the database keeps them under their segment, and records
+      // already past retention are not restored.
+      std::vector<bytes> keys;
+      keys.reserve(batch.records.size());
+      state::task_db::restore_batch physical;
+      physical.records.reserve(batch.records.size());
+      for (const auto& [key, value] : batch.records) {
+        keys.push_back(s->segmented->physical(key));
+        if (s->segmented->time_of(key) < s->segmented->live_from()) continue;
+        physical.records.emplace_back(bytes_view(keys.back()), value);
+      }
+      _db->restore(store, physical, next);
     } else {
       _db->restore(store, batch, next);
     }
@@ -150,7 +192,7 @@ void task_stores::wipe(const std::string& store) {
   for (auto& s : _slots) {
     if (s->def->spec.name != store) continue;
     if (s->memory)
-      s->memory = std::make_unique<state::memory_store>(store);
+      s->memory->clear();
     else
       _db->wipe(store);
   }

@@ -78,6 +78,7 @@ struct test_driver::impl final : detail::record_sender {
     settings.application_id = application_id;
     settings.max_task_idle_ms = -1;
     settings.errors = runtime::error_policy::from_config(o.config);
+    settings.windows = runtime::window_policy::from_config(o.config);
     settings.errors.custom_deserialization = o.deserialization_handler;
     settings.errors.custom_processing = o.processing_handler;
     settings.wall_clock = [this] { return now; };
@@ -305,6 +306,7 @@ driver_counters test_driver::counters() const {
     c.skipped += t->counters().skipped;
     c.dead_lettered += t->counters().dead_lettered;
     c.punctuations += t->counters().punctuations;
+    c.late += t->counters().late;
   }
   return c;
 }

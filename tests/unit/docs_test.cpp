@@ -41,8 +41,9 @@ TEST(docs, every_folder_has_a_readme_and_a_row_in_the_layout_table) {
   for (const auto& f : {"tests", "benchmarks", "examples"}) folders.push_back(f);
   for (const auto& f : folders) {
     EXPECT_TRUE(fs::exists(root / f / "README.md")) << f << "/ has no README.md";
-    if (f != "src")
+    if (f != "src") {
       EXPECT_NE(readme.str().find("| `" + f + "/"), std::string::npos)
           << f << "/ is not in the README's layout table";
+    }
   }
 }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 
 #include <rill/bytes.hpp>
@@ -36,7 +37,15 @@ class kv_store {
   // Entries whose key starts with `prefix`, in key order.
   virtual std::unique_ptr<kv_iterator> prefix_scan(bytes_view prefix) = 0;
   virtual std::uint64_t approximate_count() = 0;
+  // Deletes every key in [from, to) at once, locally: not changelogged, not cached. Only the
+  // stores a segmented layer sits on (RocksDB, memory) support it; it is how expired window
+  // segments go. The others throw std::logic_error.
+  virtual void drop_range(bytes_view from, bytes_view to);
 };
+
+inline void kv_store::drop_range(bytes_view, bytes_view) {
+  throw std::logic_error("rill: store '" + name() + "' cannot drop a key range");
+}
 
 // Where the caching layer hands the entries it flushes (old: the value before this flush).
 struct cache_flush_listener {

@@ -86,6 +86,14 @@ class task_context {
   virtual void request_commit() = 0;
   // A store connected to `asker`; throws streams_error naming both when there is none.
   virtual state_store& get_store(std::string_view name, const node& asker) = 0;
+  // The record being processed arrived after its window [start, end) closed (`lateness`: by
+  // how much): it is counted as dropped, logged at debug, and sent to late.records.topic
+  // when one is set.
+  virtual void on_late_record(const node& n, timestamp_ms window_start, timestamp_ms window_end,
+                              timestamp_ms lateness) = 0;
+  // window.close.idle.ms: -1, or how long without input before windows close on the wall
+  // clock.
+  virtual std::int64_t window_close_idle_ms() const = 0;
 };
 
 // Thrown out of a node when user code (a lambda, a processor, a serde) throws: carries the

@@ -59,6 +59,7 @@ struct driver_counters {
   std::uint64_t skipped = 0;    // records a handler skipped or dead-lettered
   std::uint64_t dead_lettered = 0;
   std::uint64_t punctuations = 0;
+  std::uint64_t late = 0;  // (record, window) pairs dropped because the window had closed
 };
 
 // A record written by the topology, as bytes.

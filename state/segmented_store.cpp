@@ -1,0 +1,247 @@
+#include "state/segmented_store.hpp"
+
+#include <algorithm>
+#include <limits>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include <rill/errors.hpp>
+
+namespace rill::state {
+
+// Where a scan over logical keys ends: past `to` (inclusive), or at the first key without
+// `prefix`.
+struct scan_end {
+  std::optional<bytes> to;
+  std::optional<bytes> prefix;
+  bool past(bytes_view logical) const {
+    if (to && std::string_view(as_chars(logical)).compare(as_chars(*to)) > 0) return true;
+    return prefix &&
+           (logical.size() < prefix->size() ||
+            std::string_view(as_chars(logical.first(prefix->size()))) != as_chars(*prefix));
+  }
+};
+
+namespace {
+
+constexpr std::size_t id_bytes = 8;
+
+void put_be64(bytes& out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(std::byte(static_cast<std::uint8_t>(v >> (56 - 8 * i))));
+}
+
+std::uint64_t be64(const std::byte* p) {
+  std::uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<std::uint8_t>(p[i]);
+  return v;
+}
+
+bytes segment_prefix(std::int64_t segment) {
+  bytes b;
+  put_be64(b, static_cast<std::uint64_t>(segment));
+  return b;
+}
+
+// `out` = the segment's id, then the logical key (reusing out's buffer).
+void fill(bytes& out, std::int64_t segment, bytes_view logical) {
+  out.clear();
+  put_be64(out, static_cast<std::uint64_t>(segment));
+  out.insert(out.end(), logical.begin(), logical.end());
+}
+
+int compare(bytes_view a, bytes_view b) {
+  return std::string_view(as_chars(a)).compare(std::string_view(as_chars(b)));
+}
+
+// The entries of one segment (or, with `segment` empty, of every segment from where the
+// inner iterator starts: time-ordered keys), as logical keys, up to `end`, skipping records
+// past retention.
+class segment_iterator final : public detail::kv_iterator {
+ public:
+  segment_iterator(std::unique_ptr<detail::kv_iterator> inner, std::optional<std::int64_t> segment,
+                   scan_end end, const segmented_store& store)
+      : _inner(std::move(inner)), _end(std::move(end)), _store(store) {
+    if (segment) _prefix = segment_prefix(*segment);
+    settle();
+  }
+  bool valid() const override { return _valid; }
+  void next() override {
+    _inner->next();
+    settle();
+  }
+  bytes_view key() const override { return _inner->key().subspan(id_bytes); }
+  bytes_view value() const override { return _inner->value(); }
+
+ private:
+  void settle() {
+    for (;; _inner->next()) {
+      _valid = false;
+      if (!_inner->valid()) return;
+      bytes_view k = _inner->key();
+      if (k.size() < id_bytes) return;
+      if (_prefix && compare(k.first(id_bytes), *_prefix) != 0) return;
+      bytes_view logical = k.subspan(id_bytes);
+      if (_end.past(logical)) return;
+      if (_store.time_of(logical) < _store.live_from()) continue;
+      _valid = true;
+      return;
+    }
+  }
+  std::unique_ptr<detail::kv_iterator> _inner;
+  std::optional<bytes> _prefix;
+  scan_end _end;
+  const segmented_store& _store;
+  bool _valid = false;
+};
+
+// Several segments' iterators merged into logical key order.
+class merging_iterator final : public detail::kv_iterator {
+ public:
+  explicit merging_iterator(std::vector<std::unique_ptr<detail::kv_iterator>> children)
+      : _children(std::move(children)) {
+    pick();
+  }
+  bool valid() const override { return _current != nullptr; }
+  void next() override {
+    _current->next();
+    pick();
+  }
+  bytes_view key() const override { return _current->key(); }
+  bytes_view value() const override { return _current->value(); }
+
+ private:
+  void pick() {
+    _current = nullptr;
+    for (auto& c : _children) {
+      if (c->valid() && (_current == nullptr || compare(c->key(), _current->key()) < 0))
+        _current = c.get();
+    }
+  }
+  std::vector<std::unique_ptr<detail::kv_iterator>> _children;
+  detail::kv_iterator* _current = nullptr;
+};
+
+}  // namespace
+
+std::int64_t default_segment_ms(std::int64_t retention_ms) {
+  return std::max<std::int64_t>(retention_ms / 2, 60000);
+}
+
+segmented_store::segmented_store(detail::kv_store& inner, segmentation s) : _inner(inner), _s(s) {
+  if (_s.segment_ms <= 0)
+    throw error(fmt::format("store '{}': segment interval must be > 0", name()));
+}
+
+std::int64_t segmented_store::time_of(bytes_view logical) const {
+  if (logical.size() < 8 || (_s.where == time_at::before_end && logical.size() < 16)) {
+    throw error(
+        fmt::format("store '{}': a key of {} bytes carries no time", name(), logical.size()));
+  }
+  switch (_s.where) {
+    case time_at::end:
+      return static_cast<std::int64_t>(be64(logical.data() + logical.size() - 8));
+    case time_at::before_end:
+      return static_cast<std::int64_t>(be64(logical.data() + logical.size() - 16));
+    case time_at::start:
+      return static_cast<std::int64_t>(be64(logical.data()));
+  }
+  return 0;
+}
+
+std::int64_t segmented_store::segment_of(std::int64_t time) const {
+  return std::max<std::int64_t>(time, 0) / _s.segment_ms;
+}
+
+std::int64_t segmented_store::live_from() const {
+  if (_newest < 0) return std::numeric_limits<std::int64_t>::min();
+  return _newest - _s.retention_ms + 1;
+}
+
+void segmented_store::observe(std::int64_t time) {
+  if (time <= _newest) return;
+  _newest = time;
+  drop_expired();
+}
+
+void segmented_store::drop_expired() {
+  if (_newest < 0) return;
+  const std::int64_t min_live = segment_of(std::max<std::int64_t>(live_from(), 0));
+  if (min_live <= _dropped_below) return;
+  _inner.drop_range(segment_prefix(_dropped_below), segment_prefix(min_live));
+  _dropped_below = min_live;
+}
+
+bytes segmented_store::physical(bytes_view logical) {
+  const std::int64_t t = time_of(logical);
+  observe(t);
+  bytes out;
+  fill(out, segment_of(t), logical);
+  return out;
+}
+
+bool segmented_store::get(bytes_view key, bytes& out) {
+  const std::int64_t t = time_of(key);
+  if (t < live_from()) return false;
+  fill(_key_buf, segment_of(t), key);
+  return _inner.get(_key_buf, out);
+}
+
+void segmented_store::put(bytes_view key, bytes_view value) {
+  const std::int64_t t = time_of(key);
+  observe(t);
+  if (t < live_from()) return;  // a write into an expired segment: gone already
+  fill(_key_buf, segment_of(t), key);
+  _inner.put(_key_buf, value);
+}
+
+void segmented_store::remove(bytes_view key) {
+  const std::int64_t t = time_of(key);
+  if (t < live_from()) return;
+  fill(_key_buf, segment_of(t), key);
+  _inner.remove(_key_buf);
+}
+
+std::unique_ptr<detail::kv_iterator> segmented_store::range(std::optional<bytes_view> from,
+                                                            std::optional<bytes_view> to) {
+  scan_end end;
+  if (to) end.to.emplace(to->begin(), to->end());
+  return scan(from, std::move(end));
+}
+
+std::unique_ptr<detail::kv_iterator> segmented_store::prefix_scan(bytes_view prefix) {
+  scan_end end;
+  end.prefix.emplace(prefix.begin(), prefix.end());
+  return scan(prefix, std::move(end));
+}
+
+std::unique_ptr<detail::kv_iterator> segmented_store::scan(std::optional<bytes_view> from,
+                                                           scan_end end) {
+  if (_s.where == time_at::start) {
+    // Time-ordered keys: segment order is key order, so one inner scan covers every segment.
+    bytes start = segment_prefix(_dropped_below);
+    if (from && segment_of(time_of(*from)) >= _dropped_below)
+      fill(start, segment_of(time_of(*from)), *from);
+    return std::make_unique<segment_iterator>(_inner.range(bytes_view(start), std::nullopt),
+                                              std::nullopt, std::move(end), *this);
+  }
+  // Keys first: each live segment holds its own run of keys; each is found by seeking past
+  // the one before, then the runs are merged.
+  std::vector<std::unique_ptr<detail::kv_iterator>> children;
+  std::int64_t next = _dropped_below;
+  for (;;) {
+    auto probe = _inner.range(bytes_view(segment_prefix(next)), std::nullopt);
+    if (!probe->valid() || probe->key().size() < id_bytes) break;
+    const auto segment = static_cast<std::int64_t>(be64(probe->key().data()));
+    bytes start = segment_prefix(segment);
+    if (from) fill(start, segment, *from);
+    children.push_back(std::make_unique<segment_iterator>(
+        _inner.range(bytes_view(start), std::nullopt), segment, end, *this));
+    if (segment == std::numeric_limits<std::int64_t>::max()) break;
+    next = segment + 1;
+  }
+  return std::make_unique<merging_iterator>(std::move(children));
+}
+
+}  // namespace rill::state
