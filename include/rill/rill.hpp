@@ -19,3 +19,6 @@
 #include <rill/streams_builder.hpp>
 #include <rill/table.hpp>
 #include <rill/topology.hpp>
+#include <rill/window.hpp>
+#include <rill/window_store.hpp>
+#include <rill/windows.hpp>

@@ -12,6 +12,8 @@
 #include <rill/stream.hpp>
 #include <rill/table.hpp>
 #include <rill/topology.hpp>
+#include <rill/window_store.hpp>
+#include <rill/windows.hpp>
 
 namespace rill {
 
@@ -104,6 +106,36 @@ class streams_builder {
       throw topology_error(
           "add_state_store: give the store a name in rill::materialized{.name = ...}");
     _graph->add_store(detail::make_store_spec(m));
+    return *this;
+  }
+
+  // Declares a window store for processors (rill::window_store<K, V>): windows of
+  // `window_size`, kept for `retention` (at least the size) after the newest window.
+  template <class K, class V>
+  streams_builder& add_window_store(materialized<K, V> m, std::chrono::milliseconds window_size,
+                                    std::chrono::milliseconds retention) {
+    if (m.name.empty())
+      throw topology_error(
+          "add_window_store: give the store a name in rill::materialized{.name = ...}");
+    if (window_size.count() <= 0)
+      throw topology_error("add_window_store '" + m.name + "': the window size must be positive");
+    m.retention = retention;
+    _graph->add_store(detail::make_window_store_spec(m, detail::window_layout::by_key,
+                                                     window_size.count(),
+                                                     detail::retention_of(m, window_size.count())));
+    return *this;
+  }
+
+  // Declares a session store for processors (rill::session_store<K, V>), kept for
+  // `retention` after the newest session end.
+  template <class K, class V>
+  streams_builder& add_session_store(materialized<K, V> m, std::chrono::milliseconds retention) {
+    if (m.name.empty())
+      throw topology_error(
+          "add_session_store: give the store a name in rill::materialized{.name = ...}");
+    if (retention.count() <= 0)
+      throw topology_error("add_session_store '" + m.name + "': the retention must be positive");
+    _graph->add_store(detail::make_session_store_spec(m, retention.count()));
     return *this;
   }
 

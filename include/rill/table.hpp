@@ -28,6 +28,7 @@
 #include <rill/detail/graph.hpp>
 #include <rill/state_store.hpp>
 #include <rill/stream.hpp>
+#include <rill/window.hpp>
 
 namespace rill {
 
@@ -43,6 +44,11 @@ template <class K, class V>
 class table;
 template <class K, class V>
 class grouped_table;
+template <class K, class V>
+class time_windowed_stream;
+template <class K, class V>
+class session_windowed_stream;
+struct suppression;
 
 namespace detail {
 
@@ -117,6 +123,12 @@ class grouped_stream {
           detail::to_materialized<K, V>(std::move(m)));
     }
   }
+
+  // Windows (<rill/windows.hpp>): count / reduce / aggregate per key and window.
+  time_windowed_stream<K, V> windowed_by(const tumbling_window& w) const;
+  time_windowed_stream<K, V> windowed_by(const hopping_window& w) const;
+  time_windowed_stream<K, V> windowed_by(const sliding_window& w) const;
+  session_windowed_stream<K, V> windowed_by(const session_window& w) const;
 
   // aggregate = aggregator(key, value, aggregate), starting from initializer().
   template <class I, class F, class M = named>
@@ -218,6 +230,10 @@ class table {
     }
   }
 
+  // Holds updates back (<rill/windows.hpp>): until_window_closes() for a windowed table's
+  // final results, until_time_limit(d, max_records) to rate-limit any table's updates.
+  table suppress(suppression s, named n = {}) const;
+
   // The table's updates as a stream; a delete is a record with a null (nullopt) value.
   stream<K, std::optional<V>> to_stream(named n = {}) const {
     detail::node_spec spec;
@@ -276,6 +292,10 @@ class table {
   friend class grouped_stream;
   template <class, class>
   friend class grouped_table;
+  template <class, class>
+  friend class time_windowed_stream;
+  template <class, class>
+  friend class session_windowed_stream;
   friend class streams_builder;
 
   table(std::shared_ptr<detail::graph> g, int node, std::string store = {})
@@ -312,12 +332,17 @@ class table {
     spec.parents = {_node};
     spec.changes_key = changes_key;
     spec.factory = detail::fn_node_factory<K, change<V>, K2, change<V2>>(std::move(body));
-    return table<K2, V2>(_graph, _graph->add(std::move(spec)));
+    table<K2, V2> t(_graph, _graph->add(std::move(spec)));
+    if (!changes_key) t._window_close_after_end = _window_close_after_end;
+    return t;
   }
 
   std::shared_ptr<detail::graph> _graph;
   int _node = -1;
   std::string _store;
+  // A windowed aggregation's table: how long after a window's end it closes (grace, plus the
+  // gap for sessions), for suppress(until_window_closes()); -1 otherwise.
+  std::int64_t _window_close_after_end = -1;
 };
 
 // A table re-keyed by table::group_by, ready to re-aggregate with an adder and a subtractor.

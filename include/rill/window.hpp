@@ -227,6 +227,30 @@ struct windowed_serde {
   }
 };
 
+// Internal: a windowed key with its whole window (start, end, kind), for buffers that must
+// give back exactly the key they were given.
+template <serde S>
+struct exact_windowed_serde {
+  using value_type = windowed<typename S::value_type>;
+  S inner{};
+  void serialize(const value_type& v, bytes& out, const serde_context& ctx) const {
+    inner.serialize(v.key, out, ctx);
+    detail::put_be64(out, v.window.start);
+    detail::put_be64(out, v.window.end);
+    out.push_back(std::byte{v.window.session ? std::uint8_t{1} : std::uint8_t{0}});
+  }
+  value_type deserialize(bytes_view in, const serde_context& ctx) const {
+    if (in.size() < 17)
+      throw serde_error("windowed key in '" + std::string(ctx.topic) + "': too short");
+    value_type out;
+    out.key = inner.deserialize(in.first(in.size() - 17), ctx);
+    out.window.start = detail::get_be64(in.subspan(in.size() - 17));
+    out.window.end = detail::get_be64(in.subspan(in.size() - 9));
+    out.window.session = in[in.size() - 1] == std::byte{1};
+    return out;
+  }
+};
+
 }  // namespace serdes
 
 // Reads (and writes) keys of time windows of this size, as Kafka Streams'

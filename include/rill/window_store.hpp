@@ -163,7 +163,14 @@ class window_store final : public state_store {
   const any_serde<K>& key_serde() const noexcept { return _key_serde; }
   const any_serde<V>& value_serde() const noexcept { return _value_serde; }
   detail::window_layout layout() const noexcept { return _layout; }
-  // A logical key's window and record key (for cache flushes).
+  // The logical key of a window, and back (cache flushes, emit-final indexes).
+  bytes store_key(const K& key, timestamp_ms window_start) const {
+    bytes k;
+    _key_serde.encode(key, k, ctx(true));
+    bytes out;
+    detail::window_key(out, k, window_start, _layout);
+    return out;
+  }
   windowed<K> decode_windowed(bytes_view store_key) const {
     return {decode_key(detail::window_key_part(store_key, _layout)),
             window_of(detail::window_start_of(store_key, _layout))};
