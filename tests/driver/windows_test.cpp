@@ -7,6 +7,9 @@
 
 #include <chrono>
 #include <map>
+#include <random>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -446,4 +449,74 @@ TEST(windows, processors_use_window_and_session_stores) {
   in.pipe("k", "x", 15);
   in.pipe("k", "x", 17);
   EXPECT_EQ(out.read_values_to_list(), (std::vector<std::int64_t>{101, 202, 303}));
+}
+
+// Sliding windows against their definition, over random records in and out of order: the
+// windows are [t - d, t] for each record t ([0, d] for t < d) and [t + 1, t + 1 + d] for each
+// record with a later record within d + 1 of it; each holds exactly the records in its bounds.
+TEST(windows, sliding_windows_agree_with_their_definition_on_random_records) {
+  constexpr timestamp_ms d = 10;
+  rill::streams_builder b;
+  b.stream<std::string, std::string>("in")
+      .group_by_key()
+      .windowed_by(rill::sliding_window(std::chrono::milliseconds(d)).grace(1h))
+      .aggregate([] { return std::string(); }, [](const std::string&, const std::string& v,
+                                                  std::string agg) { return agg + v + ","; })
+      .to_stream()
+      .to("out");
+  for (std::uint32_t seed = 1; seed <= 20; ++seed) {
+    test_driver driver(b.build(), uncached());
+    auto in = driver.input_topic<std::string, std::string>("in");
+    auto out = driver.output_topic<wkey, std::optional<std::string>>(
+        "out", rill::time_windowed_serde<std::string>(std::chrono::milliseconds(d)));
+    std::mt19937 rng(seed);
+    std::map<std::string, std::vector<timestamp_ms>> records;
+    for (int i = 0; i < 40; ++i) {
+      const std::string key = rng() % 2 ? "x" : "y";
+      const timestamp_ms t = static_cast<timestamp_ms>(rng() % 80);
+      in.pipe(key, std::to_string(t), t);
+      records[key].push_back(t);
+    }
+    std::map<std::pair<std::string, timestamp_ms>, std::multiset<timestamp_ms>> got;
+    for (const auto& r : out.read_records_to_list()) {
+      std::multiset<timestamp_ms> members;
+      std::stringstream list(r.value.value_or(""));
+      for (std::string item; std::getline(list, item, ',');) members.insert(std::stoll(item));
+      got[{r.key.key, r.key.window.start}] = members;
+    }
+    std::map<std::pair<std::string, timestamp_ms>, std::multiset<timestamp_ms>> want;
+    for (const auto& [key, ts] : records) {
+      auto in_window = [&](timestamp_ms s) {
+        std::multiset<timestamp_ms> m;
+        for (timestamp_ms t : ts) {
+          if (t >= s && t <= s + d) m.insert(t);
+        }
+        return m;
+      };
+      for (timestamp_ms t : ts) {
+        const timestamp_ms left = t < d ? 0 : t - d;
+        want[{key, left}] = in_window(left);
+        if (!in_window(t + 1).empty()) want[{key, t + 1}] = in_window(t + 1);
+      }
+    }
+    ASSERT_EQ(got, want) << "seed " << seed;
+  }
+}
+
+// With the record cache on, updates reach downstream when the cache flushes (the driver
+// commits after every record): the same final windows, and merged-away sessions still
+// deleted.
+TEST(windows, cached_windowed_aggregations_forward_what_the_cache_flushes) {
+  rill::testing::driver_options cached;
+  run tumbling(windowed_count(rill::tumbling_window(10ms)),
+               rill::time_windowed_serde<std::string>(10ms), cached);
+  tumbling.pipe("a", 1);
+  tumbling.pipe("a", 2);
+  tumbling.pipe("a", 12);
+  EXPECT_EQ(tumbling.read(), (std::vector<std::string>{"a@0/10=1", "a@0/10=2", "a@10/20=1"}));
+  run sessions(windowed_count(rill::session_window(5ms)),
+               rill::session_windowed_serde<std::string>(), cached);
+  sessions.pipe("k", 0);
+  sessions.pipe("k", 4);
+  EXPECT_EQ(sessions.read(), (std::vector<std::string>{"k@0/0=1", "k@0/0=null", "k@0/4=2"}));
 }
