@@ -132,6 +132,28 @@ std::int64_t default_segment_ms(std::int64_t retention_ms) {
 segmented_store::segmented_store(detail::kv_store& inner, segmentation s) : _inner(inner), _s(s) {
   if (_s.segment_ms <= 0)
     throw error(fmt::format("store '{}': segment interval must be > 0", name()));
+  recover_newest();
+}
+
+// A store reopened with data (RocksDB across a restart) carries on with the newest time it
+// holds, so that what had expired stays expired: the last segment is scanned for it.
+void segmented_store::recover_newest() {
+  auto first = _inner.range(std::nullopt, std::nullopt);
+  if (!first->valid() || first->key().size() < id_bytes) return;
+  _dropped_below = static_cast<std::int64_t>(be64(first->key().data()));
+  std::int64_t last = _dropped_below;
+  for (;;) {  // the highest segment, by seeking past each one
+    if (last == std::numeric_limits<std::int64_t>::max()) break;
+    auto probe = _inner.range(bytes_view(segment_prefix(last + 1)), std::nullopt);
+    if (!probe->valid() || probe->key().size() < id_bytes) break;
+    last = static_cast<std::int64_t>(be64(probe->key().data()));
+  }
+  const bytes prefix = segment_prefix(last);
+  for (auto it = _inner.range(bytes_view(prefix), std::nullopt); it->valid(); it->next()) {
+    bytes_view k = it->key();
+    if (k.size() < id_bytes || !std::equal(prefix.begin(), prefix.end(), k.begin())) break;
+    _newest = std::max(_newest, time_of(k.subspan(id_bytes)));
+  }
 }
 
 std::int64_t segmented_store::time_of(bytes_view logical) const {

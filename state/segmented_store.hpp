@@ -63,6 +63,7 @@ class segmented_store final : public detail::kv_store {
 
  private:
   std::int64_t segment_of(std::int64_t time) const;
+  void recover_newest();
   std::unique_ptr<detail::kv_iterator> scan(std::optional<bytes_view> from, scan_end end);
   void observe(std::int64_t time);
 

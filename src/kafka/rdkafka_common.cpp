@@ -1,5 +1,8 @@
 #include "src/kafka/rdkafka_common.hpp"
 
+#include <cstdlib>
+#include <cstring>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -122,8 +125,15 @@ rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<partition_offs
   rk_ptr<rd_kafka_topic_partition_list_t> list(
       rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const auto& po : offsets) {
-    rd_kafka_topic_partition_list_add(list.get(), po.tp.topic.c_str(), po.tp.partition)->offset =
-        po.offset;
+    rd_kafka_topic_partition_t* p =
+        rd_kafka_topic_partition_list_add(list.get(), po.tp.topic.c_str(), po.tp.partition);
+    p->offset = po.offset;
+    if (!po.metadata.empty()) {
+      // The list frees it (with free) when it is destroyed.
+      p->metadata = std::malloc(po.metadata.size());
+      std::memcpy(p->metadata, po.metadata.data(), po.metadata.size());
+      p->metadata_size = po.metadata.size();
+    }
   }
   return list;
 }

@@ -145,8 +145,12 @@ class rdkafka_consumer final : public consumer {
       return e;
     }
     for (int i = 0; i < list->cnt; ++i) {
-      inout[static_cast<std::size_t>(i)].offset =
-          list->elems[i].offset >= 0 ? list->elems[i].offset : -1;
+      partition_offset& po = inout[static_cast<std::size_t>(i)];
+      po.offset = list->elems[i].offset >= 0 ? list->elems[i].offset : -1;
+      const auto& e = list->elems[i];
+      po.metadata = e.metadata != nullptr
+                        ? std::string(static_cast<const char*>(e.metadata), e.metadata_size)
+                        : std::string();
     }
     return {};
   }

@@ -24,6 +24,9 @@ struct topic_partition {
 struct partition_offset {
   topic_partition tp;
   std::int64_t offset = 0;  // the next offset to read
+  // Committed with the offset and read back with it (Kafka's offset metadata): Rill keeps
+  // the task's stream time here, so a restarted task carries on from it.
+  std::string metadata;
   bool operator==(const partition_offset&) const = default;
 };
 

@@ -3,6 +3,7 @@
 #include <cxxabi.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdlib>
 #include <limits>
 #include <typeinfo>
@@ -270,12 +271,24 @@ cancellable stream_task::schedule(std::chrono::milliseconds interval, punctuatio
                                            std::move(callback), owner);
 }
 
+namespace {
+constexpr std::string_view stream_time_tag = "rill:st=";
+}  // namespace
+
 void stream_task::start_from(const std::vector<partition_offset>& committed) {
   for (const auto& po : committed) {
     const int i = input_index(po.tp.topic, po.tp.partition);
     if (i < 0 || po.offset < 0) continue;
     _queues[static_cast<std::size_t>(i)].consumed_offset = po.offset;
     _queues[static_cast<std::size_t>(i)].committed_offset = po.offset;
+    // The stream time committed with the offsets: windows close, and late records are
+    // judged, as they would have been without the restart.
+    if (po.metadata.starts_with(stream_time_tag)) {
+      timestamp_ms t = -1;
+      const std::string_view digits = std::string_view(po.metadata).substr(stream_time_tag.size());
+      if (std::from_chars(digits.data(), digits.data() + digits.size(), t).ec == std::errc())
+        _stream_time = std::max(_stream_time, t);
+    }
   }
 }
 
@@ -284,7 +297,9 @@ std::vector<partition_offset> stream_task::committable_offsets(bool every) const
   for (std::size_t i = 0; i < _queues.size(); ++i) {
     if (_queues[i].consumed_offset > _queues[i].committed_offset ||
         (every && _queues[i].consumed_offset >= 0)) {
-      out.push_back({_inputs[i], _queues[i].consumed_offset});
+      out.push_back({_inputs[i], _queues[i].consumed_offset,
+                     _stream_time < 0 ? std::string()
+                                      : std::string(stream_time_tag) + std::to_string(_stream_time)});
     }
   }
   return out;

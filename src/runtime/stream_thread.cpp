@@ -50,17 +50,25 @@ void stream_thread::set_up() {
   state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get()};
   _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector,
                                           _app.buffered_per_partition, services, _restorer.get());
-  if (_app.exactly_once) {
-    _tasks->read_committed_offsets_with([this](std::vector<kafka::partition_offset>& offsets) {
-      kafka::error e = _consumer->committed(offsets, std::chrono::seconds(1));
-      if (!e) return true;
-      if (e.retriable()) {
-        spdlog::debug("{}: committed offsets not stable yet: {}", _name, e.message());
-        return false;
-      }
-      throw streams_error(fmt::format("{}: cannot read committed offsets: {}", _name, e.message()));
-    });
-  }
+  // A task starts from its committed offsets and the stream time committed with them.
+  // Exactly-once must have them (stable); at-least-once makes do without the stream time.
+  _tasks->read_committed_offsets_with(
+      [this](std::vector<kafka::partition_offset>& offsets) {
+        kafka::error e = _consumer->committed(offsets, std::chrono::seconds(1));
+        if (!e) return true;
+        if (!_app.exactly_once) {
+          spdlog::debug("{}: no committed stream time for a new task ({})", _name, e.message());
+          for (auto& po : offsets) po = {po.tp, -1, {}};
+          return true;
+        }
+        if (e.retriable()) {
+          spdlog::debug("{}: committed offsets not stable yet: {}", _name, e.message());
+          return false;
+        }
+        throw streams_error(
+            fmt::format("{}: cannot read committed offsets: {}", _name, e.message()));
+      },
+      _app.exactly_once);
 
   set_state(thread_state::rebalancing);
   if (kafka::error e = _consumer->subscribe(_app.source_topics, *this))

@@ -187,7 +187,7 @@ void task_manager::commit_state(const delivered_offsets& delivered) {
 std::vector<partition_offset> task_manager::committable() const {
   std::vector<partition_offset> out;
   for (const auto& [id, e] : _tasks) {
-    auto offsets = e.task->committable_offsets(static_cast<bool>(_read_committed_offsets));
+    auto offsets = e.task->committable_offsets(_commit_every_task);
     out.insert(out.end(), offsets.begin(), offsets.end());
   }
   return out;

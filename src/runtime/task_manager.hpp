@@ -29,8 +29,11 @@ class task_manager {
   // until then). A transaction a zombie opened before it lost the task either commits
   // first, so the changelog end the task restores to includes it, or aborts. Every
   // commit then sends every task's offsets (see stream_task::committable_offsets).
-  void read_committed_offsets_with(std::function<bool(std::vector<partition_offset>&)> read) {
+  // `every`: each commit sends the offsets of every task (exactly-once).
+  void read_committed_offsets_with(std::function<bool(std::vector<partition_offset>&)> read,
+                                   bool every) {
     _read_committed_offsets = std::move(read);
+    _commit_every_task = every;
   }
   // Opens the state of created tasks (while another holder has a task's directory or
   // their offsets are unstable, they wait), hands them to the restorer, and initializes those with
@@ -100,6 +103,7 @@ class task_manager {
   std::map<topic_partition, route> _routes;
   std::vector<topic_partition> _paused;
   std::function<bool(std::vector<partition_offset>&)> _read_committed_offsets;
+  bool _commit_every_task = false;
 
   task_counters _closed_counters;  // of tasks already closed
 };

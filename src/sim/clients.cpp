@@ -121,7 +121,10 @@ class sim_consumer final : public kafka::consumer {
         return fenced(fmt::format("{}: commit refused: generation {} is stale (group at {})", _who,
                                   _generation, g.generation));
       }
-      for (const auto& po : offsets) g.committed[po.tp] = po.offset;
+      for (const auto& po : offsets) {
+      g.committed[po.tp] = po.offset;
+      g.metadata[po.tp] = po.metadata;
+    }
       return {};
     });
   }
@@ -139,6 +142,8 @@ class sim_consumer final : public kafka::consumer {
     for (auto& po : inout) {
       auto it = g.committed.find(po.tp);
       po.offset = it == g.committed.end() ? -1 : it->second;
+      auto m = g.metadata.find(po.tp);
+      po.metadata = m == g.metadata.end() ? std::string() : m->second;
     }
     return {};
   }
@@ -547,7 +552,10 @@ class sim_admin final : public kafka::admin {
               fmt::format("group '{}' has {} active member(s); stop them first", group_id,
                           g.members.size())};
     }
-    for (const auto& po : offsets) g.committed[po.tp] = po.offset;
+    for (const auto& po : offsets) {
+      g.committed[po.tp] = po.offset;
+      g.metadata[po.tp] = po.metadata;
+    }
     return {};
   }
 

@@ -86,6 +86,7 @@ struct group {
   bool preparing = false;
   std::map<std::string, member> members;
   std::map<topic_partition, std::int64_t> committed;
+  std::map<topic_partition, std::string> metadata;  // committed with the offsets
 };
 
 struct cluster::state {

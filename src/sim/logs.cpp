@@ -43,7 +43,10 @@ void cluster::state::end_transaction(transactional_producer& t, bool commit) {
   for (const auto& tp : t.partitions) append_marker(tp, t.pid, commit);
   if (commit) {
     for (const auto& [group_id, offsets] : t.staged) {
-      for (const auto& po : offsets) groups[group_id].committed[po.tp] = po.offset;
+      for (const auto& po : offsets) {
+        groups[group_id].committed[po.tp] = po.offset;
+        groups[group_id].metadata[po.tp] = po.metadata;
+      }
     }
     ++stats.committed_transactions;
   } else {

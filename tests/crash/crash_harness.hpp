@@ -26,8 +26,8 @@
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_thread.hpp"
 #include "src/sim/cluster.hpp"
-#include "state/task_db.hpp"
 #include "state/state_directory.hpp"
+#include "state/task_db.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill::crash {
@@ -98,8 +98,10 @@ class run {
   }
 
   // Input, fed to the cluster as the run goes (a chunk per step during the fault phase).
-  void add_input(const std::string& topic, bytes key, bytes value) {
-    _input.push_back({topic, std::move(key), std::move(value)});
+  // `timestamp`: the record's event time; without one, the logical clock when it is fed.
+  void add_input(const std::string& topic, bytes key, bytes value,
+                 std::optional<timestamp_ms> timestamp = std::nullopt) {
+    _input.push_back({topic, std::move(key), std::move(value), timestamp});
   }
 
   // Runs the fault phase and the calm phase. Returns false (see report()) if the run did
@@ -174,6 +176,15 @@ class run {
     }
   }
 
+  // A store of any kind (Store: its facade type) in every task the live instances run now.
+  template <class Store, class F>
+  void for_each_store(const std::string& store_name, F f) {
+    for_each_task([&](runtime::stream_task& task) {
+      if (task.stores() == nullptr) return;
+      if (auto* store = dynamic_cast<Store*>(task.stores()->facade(store_name))) f(task, *store);
+    });
+  }
+
   // Every entry of a key-value store, across the tasks the live instances run now.
   template <class K, class V, class F>
   void for_each_entry(const std::string& store_name, F f) {
@@ -220,6 +231,7 @@ class run {
     std::string topic;
     bytes key;
     bytes value;
+    std::optional<timestamp_ms> timestamp;
   };
 
   static int& counter() {
@@ -230,7 +242,7 @@ class run {
   void feed(const input_record& r) {
     const std::int32_t n = _partitions.at(r.topic);
     _cluster->produce(r.topic, runtime::default_partition(r.key, n), r.key, r.value,
-                      _cluster->now());
+                      r.timestamp.value_or(_cluster->now()));
   }
 
   void start(int i) {

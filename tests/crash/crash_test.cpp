@@ -1,19 +1,22 @@
 // The exactly-once proof: word count and the bank on the simulated cluster, with random
 // crashes, call failures, zombies and restarts across three instances, for many seeds.
 //
-//   --long               5000 seeds per topology instead of 500
-//   RILL_CRASH_SEEDS=N   seeds per topology (default 500)
+//   --long               5000 seeds per topology instead of 200
+//   RILL_CRASH_SEEDS=N   seeds per topology (default 200: 600 a run over the three)
 //   RILL_CRASH_SEED=S    replay one seed, printing its whole fault schedule
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <random>
 
+#include "crash_harness.hpp"
 #include "examples/bank/bank.hpp"
 #include "examples/bank/scenario.hpp"
 #include "examples/word_count/word_count.hpp"
-#include "crash_harness.hpp"
 
 namespace {
+
+using namespace std::chrono_literals;
 
 // The seeds are dealt to `shards` tests, so ctest runs them side by side.
 constexpr int shards = 4;
@@ -23,7 +26,7 @@ std::vector<std::uint64_t> seeds(int shard) {
     return shard == 0 ? std::vector<std::uint64_t>{std::stoull(one)} : std::vector<std::uint64_t>{};
   }
   spdlog::set_level(spdlog::level::off);
-  int n = 500;
+  int n = 200;
   if (const char* many = std::getenv("RILL_CRASH_SEEDS")) n = std::stoi(many);
   std::vector<std::uint64_t> out;
   for (int i = 1; i <= n; ++i) {
@@ -170,6 +173,82 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
   }
 }
 
+// --- windows -------------------------------------------------------------------------------
+
+// Clicks per user: a hopping count with emit final, and sessions counted eagerly.
+rill::topology click_windows() {
+  using namespace std::chrono_literals;
+  rill::streams_builder b;
+  auto grouped = b.stream<std::string, std::string>("clicks").group_by_key();
+  grouped.windowed_by(rill::hopping_window(100ms, 50ms).grace(20ms))
+      .emit_final()
+      .count(rill::named("hops"))
+      .to_stream()
+      .to("hop-out");
+  grouped.windowed_by(rill::session_window(30ms).grace(10ms))
+      .aggregate([] { return std::int64_t{0}; },
+                 [](const std::string&, const std::string&, std::int64_t n) { return n + 1; },
+                 [](const std::string&, std::int64_t a, std::int64_t b) { return a + b; },
+                 rill::named("sessions"))
+      .to_stream()
+      .to("session-out");
+  return b.build();
+}
+
+struct windows_outcome {
+  // Per output topic and key bytes: what was emitted, in order ("start/end=value").
+  std::map<std::string, std::vector<std::string>> output;
+  std::map<std::string, std::int64_t> hops;      // the window store, across tasks
+  std::map<std::string, std::int64_t> sessions;  // the session store, across tasks
+  bool drained = false;
+  std::string report;
+  int crashes = 0;
+  rill::sim::cluster::counters stats;
+};
+
+windows_outcome run_windows(std::uint64_t seed, bool faults) {
+  rill::crash::run r(click_windows(), eos_config("clicks"), seed, mix(), faults);
+  r.create_topics({{"clicks", 2}});
+  r.create_output_topic("hop-out", 2);
+  r.create_output_topic("session-out", 2);
+  // Event times that move on with some disorder; every 25th click arrives very late.
+  std::mt19937 rng(7);
+  for (int i = 0; i < 400; ++i) {
+    const std::string user = "u" + std::to_string(rng() % 6);
+    rill::timestamp_ms t = i * 3 - static_cast<rill::timestamp_ms>(rng() % 15);
+    if (i % 25 == 24) t -= 200;
+    r.add_input("clicks", rill::to_bytes(user), rill::to_bytes("page"),
+                std::max<rill::timestamp_ms>(t, 0));
+  }
+  windows_outcome out;
+  out.drained = r.execute();
+  for (const char* topic : {"hop-out", "session-out"}) {
+    const bool session = std::string(topic) == "session-out";
+    for (const auto& rec : r.cluster().read_committed(topic)) {
+      rill::bytes_view k(*rec.key);
+      auto key = session ? rill::session_windowed_serde<std::string>().deserialize(k, {})
+                         : rill::time_windowed_serde<std::string>(100ms).deserialize(k, {});
+      out.output[std::string(topic) + " " + key.key].push_back(fmt::format(
+          "{}/{}={}", key.window.start, key.window.end, rec.value ? decode_int64(rec.value) : -1));
+    }
+  }
+  r.for_each_store<rill::window_store<std::string, std::int64_t>>("hops", [&](auto&, auto& store) {
+    for (const auto& e : store.all())
+      out.hops[fmt::format("{}@{}", e.key.key, e.key.window.start)] = e.value;
+  });
+  r.for_each_store<rill::session_store<std::string, std::int64_t>>(
+      "sessions", [&](auto&, auto& store) {
+        for (const auto& e : store.all())
+          out.sessions[fmt::format("{}@{}/{}", e.key.key, e.key.window.start, e.key.window.end)] =
+              e.value;
+      });
+  out.stats = r.cluster().stats();
+  out.crashes = r.crashes();
+  out.report = r.report();
+  r.stop();
+  return out;
+}
+
 // --- the bank ----------------------------------------------------------------------------
 
 TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
@@ -239,6 +318,51 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
     r.stop();
   }
   std::cout << "bank: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
+            << " fenced calls" << std::endl;
+  if (all.size() >= 50) {
+    EXPECT_GT(crashes, 0u);
+    EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
+  }
+}
+
+TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and_rebalances) {
+  const auto all = seeds(GetParam());
+  if (all.empty()) GTEST_SKIP() << "no seed in this shard";
+  const auto expected = run_windows(0, false);
+  ASSERT_TRUE(expected.drained) << expected.report;
+  ASSERT_GT(expected.output.size(), 6u) << "both outputs have every user";
+  ASSERT_FALSE(expected.hops.empty());
+  ASSERT_FALSE(expected.sessions.empty());
+  std::uint64_t crashes = 0, fenced = 0, failed = 0;
+  for (std::uint64_t seed : all) {
+    auto got = run_windows(seed, true);
+    crashes += static_cast<std::uint64_t>(got.crashes);
+    fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
+    const bool ok = got.drained && got.output == expected.output && got.hops == expected.hops &&
+                    got.sessions == expected.sessions;
+    if (!ok) {
+      ++failed;
+      std::string why = !got.drained                    ? "did not drain"
+                        : got.output != expected.output ? "output differs from the fault-free run"
+                        : got.hops != expected.hops     ? "the window store differs"
+                                                        : "the session store differs";
+      std::string first;
+      for (const auto& [k, v] : expected.output) {
+        auto it = got.output.find(k);
+        if (it == got.output.end() || it->second != v) {
+          first = fmt::format(
+              " ('{}': want [{}], got [{}])", k, fmt::join(v, ", "),
+              it == got.output.end() ? "" : fmt::format("{}", fmt::join(it->second, ", ")));
+          break;
+        }
+      }
+      ADD_FAILURE() << "windows, " << why << first << "; replay with RILL_CRASH_SEED=" << seed
+                    << "\n"
+                    << got.report;
+      if (failed >= 3) break;
+    }
+  }
+  std::cout << "windows: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
             << " fenced calls" << std::endl;
   if (all.size() >= 50) {
     EXPECT_GT(crashes, 0u);
