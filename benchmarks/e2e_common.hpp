@@ -76,9 +76,15 @@ struct params {
   int commit_ms = 100;
   bool cache = false;
   bool latency = false;
-  int repeat = 2;                   // best of this many runs of each side, alternating
-  int fetch_wait_ms = -1;           // consumers' fetch.wait.max.ms (-1: librdkafka's 500)
-  double rate_fraction = 0.5;       // latency: input rate as a fraction of the measured maximum
+  int repeat = 2;              // best of this many runs of each side, alternating
+  int fetch_wait_ms = -1;      // consumers' fetch.wait.max.ms (-1: librdkafka's 500)
+  double rate_fraction = 0.5;  // latency: input rate as a fraction of the measured maximum
+  bool rill = true;            // --rill off: the baseline alone (to profile it)
+  // --clock records (simulated cluster): time moves with the records processed, 1 ms per
+  // 100, for the commit interval and the cluster alike, so that a run under callgrind (50
+  // times slower) commits as often per record as a run at full speed, and instruction counts
+  // compare the same work.
+  bool clock_by_records = false;
   bool baseline = true;             // W4 and W5 compare differently
   std::string over = "W1";          // W5: the topology under both guarantees (W1 or W3)
   std::string broker = "embedded";  // or "sim": the simulated cluster (e2e_sim.cpp)

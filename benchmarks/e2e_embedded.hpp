@@ -394,5 +394,6 @@ rill::topology count_topology(const std::string& in, const std::string& out);
 row w3(const params& p, const std::string& id = "W3");
 row w4(const params& p);
 row w6(const params& p);
+row w7_row(const params& p);
 
 }  // namespace bench

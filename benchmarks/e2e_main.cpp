@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(
         stderr,
-        "usage: bench_e2e all|W1|W2|W3|W4|W5|W6 [--records N] [--keys N] [--value-size B]\n"
+        "usage: bench_e2e all|W1|W2|W3|W4|W5|W6|W7 [--records N] [--keys N] [--value-size B]\n"
         "       [--partitions N] [--threads N] [--guarantee at_least_once|exactly_once_v2]\n"
         "       [--commit-ms N] [--cache on|off] [--latency on|off] [--over W1|W3]\n"
         "       [--repeat N] [--rate-fraction F] [--broker embedded|sim]\n"
@@ -103,6 +103,12 @@ int main(int argc, char** argv) {
       p.rate_fraction = std::stod(v);
     else if (k == "--broker")
       p.broker = v;
+    else if (k == "--baseline")
+      p.baseline = v == "on";
+    else if (k == "--rill")
+      p.rill = v == "on";
+    else if (k == "--clock")
+      p.clock_by_records = v == "records";
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -123,6 +129,8 @@ int main(int argc, char** argv) {
       rows.push_back(w4(q));
     } else if (id == "W6") {
       rows.push_back(w6(q));
+    } else if (id == "W7") {
+      rows.push_back(w7_row(q));
     }
   };
   auto w5 = [&](const params& q, bool counting) {
@@ -165,6 +173,11 @@ int main(int argc, char** argv) {
     params r6 = p;
     r6.records = 1'000'000;
     run("W6", r6);
+    params r7 = p;
+    r7.records = 1'000'000;
+    r7.keys = 10'000;
+    r7.cache = true;
+    run("W7", r7);
   } else if (p.workload == "W5") {
     w5(p, p.over == "W3");
   } else {

@@ -25,8 +25,11 @@ namespace bench::w7 {
 constexpr std::int64_t size_ms = 5 * 60'000;
 constexpr std::int64_t advance_ms = 60'000;
 
+// Event times start at `base_time` (the simulated cluster: 0; the embedded broker: this
+// minute, as a broker keeps records of 1970 no longer than its retention).
+inline std::int64_t base_time = 0;
 inline std::int64_t time_of(long i) {
-  return static_cast<std::int64_t>(i) * 10;
+  return base_time + static_cast<std::int64_t>(i) * 10;
 }
 inline std::string key_of(long i, long keys) {
   return "k" + std::to_string(i % keys);
@@ -41,16 +44,16 @@ void windows_of(std::int64_t t, F f) {
     f(s);
 }
 
-inline rill::topology topology() {
+inline rill::topology topology(const std::string& in, const std::string& out) {
   rill::streams_builder b;
-  b.stream<std::string, rill::bytes>("in")
+  b.stream<std::string, rill::bytes>(in)
       .group_by_key()
       .windowed_by(rill::hopping_window(std::chrono::milliseconds(size_ms),
                                         std::chrono::milliseconds(advance_ms)))
       .emit_final()
       .count(rill::named("hops"))
       .to_stream()
-      .to("out");
+      .to(out);
   return b.build();
 }
 

@@ -56,9 +56,12 @@ void record_cache::store::write(bytes_view key, std::optional<std::string> value
     touch(e);
     _cache._bytes -= e.size;
   }
-  if (e.dirty) _dirty.erase(e.dirty_at);
+  // The newest write goes last; an entry already dirty moves there without a new node.
+  if (e.dirty)
+    _dirty.splice(_dirty.end(), _dirty, e.dirty_at);
+  else
+    e.dirty_at = _dirty.insert(_dirty.end(), k);
   e.dirty = true;
-  e.dirty_at = _dirty.insert(_dirty.end(), k);
   e.timestamp = _clock ? _clock() : 0;
   e.size = size_of(k, value);
   e.value = std::move(value);
@@ -73,8 +76,10 @@ void record_cache::store::flush_entry(const std::string& key) {
   // Copies: the listener may write to other cached stores, whose eviction may drop this entry.
   const std::optional<std::string> value = e.value;
   const std::int64_t timestamp = e.timestamp;
+  // The value below is read only when someone hears of the change, or to skip deleting what
+  // is not there.
   bytes old;
-  const bool had_old = _underlying.get(as_bytes(key), old);
+  const bool had_old = (_listener != nullptr || !value) && _underlying.get(as_bytes(key), old);
   if (value)
     _underlying.put(as_bytes(key), as_bytes(*value));
   else if (had_old)
@@ -114,13 +119,26 @@ void record_cache::store::clear() {
 
 std::unique_ptr<detail::kv_iterator> record_cache::store::range(std::optional<bytes_view> from,
                                                                 std::optional<bytes_view> to) {
-  flush();
+  flush_if([&](std::string_view k) {
+    return (!from || k >= as_chars(*from)) && (!to || k <= as_chars(*to));
+  });
   return _underlying.range(from, to);
 }
 
 std::unique_ptr<detail::kv_iterator> record_cache::store::prefix_scan(bytes_view prefix) {
-  flush();
+  flush_if([&](std::string_view k) { return k.starts_with(as_chars(prefix)); });
   return _underlying.prefix_scan(prefix);
+}
+
+void record_cache::store::flush_if(const std::function<bool(std::string_view)>& covered) {
+  std::vector<std::string> keys;
+  for (const auto& k : _dirty) {
+    if (covered(k)) keys.push_back(k);
+  }
+  for (const auto& k : keys) {
+    auto it = _entries.find(k);  // an earlier flush's listener may have evicted it meanwhile
+    if (it != _entries.end() && it->second.dirty) flush_entry(k);
+  }
 }
 
 std::uint64_t record_cache::store::approximate_count() {

@@ -4,7 +4,7 @@
 // stores; when it is full the least recently used entry is evicted, and flushed first if it
 // is dirty. A flush writes dirty entries to the layer below (changelogging, then the store)
 // and tells the store's flush listener (the DSL forwards aggregation results from there).
-// Range and prefix reads flush the store first, so they see every write.
+// Range and prefix reads first flush the dirty entries they cover, so they see every write.
 // Single-threaded: the thread's tasks only.
 #pragma once
 
@@ -85,6 +85,8 @@ class record_cache::store final : public detail::kv_store {
   };
   void write(bytes_view key, std::optional<std::string> value);
   void flush_entry(const std::string& key);
+  // Flushes the dirty entries whose keys `covered` accepts (a scan's range), oldest first.
+  void flush_if(const std::function<bool(std::string_view)>& covered);
   void evict(const std::string& key);
   void touch(entry& e);
   static std::size_t size_of(const std::string& key, const std::optional<std::string>& value) {

@@ -312,7 +312,6 @@ class sliding_window_aggregate_node final : public windowed_node_base<K, V, time
   void process_early(const record<K, V>& r, timestamp_ms close) {
     const K& key = r.key;
     const timestamp_ms t = r.timestamp;
-    const timestamp_ms d = _w.difference;
     std::optional<timed<VA>> combined;
     std::optional<timed<VA>> right_agg;
     timestamp_ms prev = -1;
