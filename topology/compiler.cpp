@@ -133,6 +133,9 @@ std::vector<node_spec> insert_repartitions(std::vector<node_spec> nodes) {
     }
     index_of[i] = push(std::move(n), changed);
   }
+  for (auto& n : out) {
+    for (int& p : n.copartition_with) p = index_of[static_cast<std::size_t>(p)];
+  }
   return out;
 }
 
@@ -309,11 +312,13 @@ class lowering {
   }
 
   // Co-partition groups: the source topics upstream of each node that needs co-partitioned
-  // input, within its subtopology, in topology order.
+  // input (and of the other sides of its join), within its subtopology, in topology order.
   void find_copartition_groups() {
     for (std::size_t i = 0; i < _specs.size(); ++i) {
       if (!_specs[i].needs_copartitioned_input || _index_of[i] < 0) continue;
-      std::vector<topic_ref> topics = upstream_sources(_index_of[i]);
+      std::vector<int> from{_index_of[i]};
+      for (int p : _specs[i].copartition_with) from.push_back(_index_of[static_cast<std::size_t>(p)]);
+      std::vector<topic_ref> topics = upstream_sources(std::move(from));
       if (topics.size() < 2) continue;
       auto& groups =
           _result->subtopologies[static_cast<std::size_t>(node(_index_of[i]).subtopology)]
@@ -323,8 +328,8 @@ class lowering {
     }
   }
 
-  std::vector<topic_ref> upstream_sources(int from) {
-    std::vector<int> stack{from};
+  std::vector<topic_ref> upstream_sources(std::vector<int> from) {
+    std::vector<int> stack = std::move(from);
     std::set<int> upstream;  // ordered by position
     while (!stack.empty()) {
       int n = stack.back();

@@ -9,6 +9,7 @@
 #include <rill/errors.hpp>
 #include <rill/feedback.hpp>
 #include <rill/handlers.hpp>
+#include <rill/joins.hpp>
 #include <rill/json.hpp>
 #include <rill/options.hpp>
 #include <rill/processor.hpp>

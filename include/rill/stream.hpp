@@ -10,6 +10,7 @@
 // <rill/rill.hpp>) to group. This header does not, so the two never include each other.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -44,6 +45,14 @@ struct grouped;
 template <class K, class V>
 class feedback;
 class streams_builder;
+class join_window;
+template <class K, class V, class VO>
+struct stream_joined;
+template <class K, class V, class VO>
+struct joined;
+namespace detail {
+enum class join_kind : std::uint8_t;
+}
 
 // A branch of split(): its name and, optionally, what to do with it instead of returning it.
 template <class K, class V>
@@ -242,6 +251,23 @@ class stream {
   template <class F>
   auto group_by(F selector, grouped<detail::group_by_key_t<F, K, V>, V> how = {}) const;
 
+  // Joins (<rill/joins.hpp>, which defines them). With another stream, within a window:
+  // joiner(v, vo) or joiner(key, v, vo); left and outer joins pass std::optional sides.
+  template <class V2, class F>
+  auto join(const stream<K, V2>& other, F joiner, const join_window& w,
+            stream_joined<K, V, V2> how = {}) const;
+  template <class V2, class F>
+  auto left_join(const stream<K, V2>& other, F joiner, const join_window& w,
+                 stream_joined<K, V, V2> how = {}) const;
+  template <class V2, class F>
+  auto outer_join(const stream<K, V2>& other, F joiner, const join_window& w,
+                  stream_joined<K, V, V2> how = {}) const;
+  // With a table: each record joins the table's current value for its key.
+  template <class VT, class F>
+  auto join(const table<K, VT>& t, F joiner, joined<K, V, VT> how = {}) const;
+  template <class VT, class F>
+  auto left_join(const table<K, VT>& t, F joiner, joined<K, V, VT> how = {}) const;
+
   // Routes each record to the first branch whose predicate holds; see branched_stream.
   branched_stream<K, V> split(named n = {}) const;
 
@@ -356,6 +382,12 @@ class stream {
   friend class streams_builder;
 
   stream(std::shared_ptr<detail::graph> g, int node) : _graph(std::move(g)), _node(node) {}
+
+  template <detail::join_kind J, class V2, class F>
+  auto windowed_join(const stream<K, V2>& other, F joiner, const join_window& w,
+                     stream_joined<K, V, V2> how) const;
+  template <detail::join_kind J, class VT, class F>
+  auto table_join(const table<K, VT>& t, F joiner, joined<K, V, VT> how) const;
 
   template <class Supplier>
   using processor_of = detail::processor_of<Supplier, K, V>;

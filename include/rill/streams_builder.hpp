@@ -8,6 +8,7 @@
 #include <rill/detail/graph.hpp>
 #include <rill/detail/nodes.hpp>
 #include <rill/feedback.hpp>
+#include <rill/joins.hpp>
 #include <rill/options.hpp>
 #include <rill/stream.hpp>
 #include <rill/table.hpp>

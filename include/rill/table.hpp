@@ -49,6 +49,9 @@ class time_windowed_stream;
 template <class K, class V>
 class session_windowed_stream;
 struct suppression;
+namespace detail {
+enum class join_kind : std::uint8_t;
+}
 
 namespace detail {
 
@@ -234,6 +237,15 @@ class table {
   // final results, until_time_limit(d, max_records) to rate-limit any table's updates.
   table suppress(suppression s, named n = {}) const;
 
+  // Joins with another table on the key (<rill/joins.hpp>, which defines them): a table of
+  // joiner(v, vo) or joiner(key, v, vo); left and outer joins pass std::optional sides.
+  template <class V2, class F>
+  auto join(const table<K, V2>& other, F joiner, named n = {}) const;
+  template <class V2, class F>
+  auto left_join(const table<K, V2>& other, F joiner, named n = {}) const;
+  template <class V2, class F>
+  auto outer_join(const table<K, V2>& other, F joiner, named n = {}) const;
+
   // The table's updates as a stream; a delete is a record with a null (nullopt) value.
   stream<K, std::optional<V>> to_stream(named n = {}) const {
     detail::node_spec spec;
@@ -296,10 +308,18 @@ class table {
   friend class time_windowed_stream;
   template <class, class>
   friend class session_windowed_stream;
+  template <class, class>
+  friend class stream;
   friend class streams_builder;
 
   table(std::shared_ptr<detail::graph> g, int node, std::string store = {})
       : _graph(std::move(g)), _node(node), _store(std::move(store)) {}
+
+  // The store holding the table's current values: its own, or one a materializing node
+  // keeps for the joins that look it up.
+  std::string materialize() const;
+  template <detail::join_kind J, class V2, class F>
+  auto table_table_join(const table<K, V2>& other, F joiner, named n) const;
 
   template <class P>
   table filter_impl(P pred, named n, bool negate, const char* op) const {

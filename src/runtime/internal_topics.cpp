@@ -11,6 +11,38 @@ namespace rill::runtime {
 
 namespace {
 constexpr std::chrono::seconds admin_timeout{30};
+
+// A repartition topic feeding a join takes the partition count of the join's other inputs
+// (those whose count is not free to choose), so that the two sides meet.
+struct group_count {
+  std::optional<std::int32_t> count;  // none: no other input decides it
+  bool waiting = false;               // another input's count is not known yet
+};
+template <class Count>
+group_count copartitioned_count(const detail::compiled_topology& topology,
+                                const detail::internal_topic_def& t, Count& count) {
+  if (t.type != detail::internal_topic_def::kind::repartition) return {};
+  auto free = [&](const detail::topic_ref& r) {
+    if (!r.internal) return false;
+    const detail::internal_topic_def* d = topology.internal_topic(r.name);
+    return d != nullptr && d->type == detail::internal_topic_def::kind::repartition &&
+           !d->partitions;
+  };
+  const detail::topic_ref self{t.name, true};
+  group_count out;
+  for (const auto& sub : topology.subtopologies) {
+    for (const auto& group : sub.copartition_groups) {
+      if (std::find(group.begin(), group.end(), self) == group.end()) continue;
+      for (const auto& other : group) {
+        if (other == self || free(other)) continue;
+        const std::optional<std::int32_t> c = count(other);
+        if (!c) return {std::nullopt, true};
+        out.count = std::max(out.count.value_or(0), *c);
+      }
+    }
+  }
+  return out;
+}
 }  // namespace
 
 std::map<std::string, std::int32_t> internal_partition_counts(
@@ -32,6 +64,11 @@ std::map<std::string, std::int32_t> internal_partition_counts(
       std::string name = detail::resolve_topic(application_id, {t.name, true});
       if (out.contains(name)) continue;
       std::optional<std::int32_t> n = t.partitions;
+      if (!n) {
+        const group_count g = copartitioned_count(topology, t, count);
+        if (g.waiting) continue;
+        n = g.count;
+      }
       if (!n) {
         bool known = true;
         std::int32_t most = 0;

@@ -59,6 +59,8 @@ struct node_spec {
   // upstream key change makes the compiler insert a repartition before this node.
   bool needs_copartitioned_input = false;
   std::shared_ptr<repartition_parts> repartition;  // for repartition nodes and the above
+  // Joins: the nodes of the other side, whose input must be co-partitioned with this one's.
+  std::vector<int> copartition_with;
   std::string repartition_name;  // names an inserted repartition (default: this node's name)
   std::vector<std::string> stores;
   // Sinks: serdes this node lacks, each with the fix; build() fails if any.
