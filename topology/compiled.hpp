@@ -68,12 +68,14 @@ struct compiled_topology {
   std::vector<compiled_store> stores;  // those some node uses
   std::vector<subtopology_def> subtopologies;
   std::vector<internal_topic_def> internal_topics;
+  std::vector<global_spec> globals;  // global tables: not in any subtopology
 
   const compiled_node& node(int i) const { return nodes.at(static_cast<std::size_t>(i)); }
   // The subtopology reading `topic` (unresolved name), or -1.
   int subtopology_of_source(const topic_ref& topic) const;
   const internal_topic_def* internal_topic(std::string_view name) const;
   const compiled_store* store(std::string_view name) const;
+  const global_spec* global(std::string_view store) const;
 };
 
 }  // namespace rill::detail

@@ -42,6 +42,13 @@ const compiled_store* compiled_topology::store(std::string_view name) const {
   return nullptr;
 }
 
+const global_spec* compiled_topology::global(std::string_view store) const {
+  for (const auto& g : globals) {
+    if (g.store.name == store) return &g;
+  }
+  return nullptr;
+}
+
 const internal_topic_def* compiled_topology::internal_topic(std::string_view name) const {
   for (const auto& t : internal_topics) {
     if (t.name == name) return &t;
@@ -79,8 +86,9 @@ void check_names(const std::vector<node_spec>& nodes) {
   }
 }
 
-void check_sources(const std::vector<node_spec>& nodes) {
+void check_sources(const std::vector<node_spec>& nodes, const std::vector<global_spec>& globals) {
   std::map<std::string, std::string> reader;
+  for (const auto& g : globals) reader.emplace(g.topic, "global table '" + g.store.name + "'");
   for (const auto& n : nodes) {
     if (n.kind != node_kind::source) continue;
     for (const auto& t : n.topics) {
@@ -159,8 +167,11 @@ struct union_find {
 // The lowering of one graph: each pass reads what the ones before it made.
 class lowering {
  public:
-  lowering(const std::vector<node_spec>& nodes, const std::vector<store_spec>& stores)
-      : _stores(stores), _specs(insert_repartitions(nodes)) {}
+  lowering(const std::vector<node_spec>& nodes, const std::vector<store_spec>& stores,
+           const std::vector<global_spec>& globals)
+      : _stores(stores), _specs(insert_repartitions(nodes)) {
+    _result->globals = globals;
+  }
 
   std::shared_ptr<compiled_topology> run() {
     expand_nodes();
@@ -265,6 +276,7 @@ class lowering {
     for (std::size_t i = 0; i < nodes().size(); ++i) {
       for (int p : nodes()[i].parents) uf.join(static_cast<int>(i), p);
       for (const auto& st : nodes()[i].stores) {
+        if (_result->global(st) != nullptr) continue;  // any task reads a global table
         auto [it, fresh] = store_owner.emplace(st, static_cast<int>(i));
         if (!fresh) uf.join(static_cast<int>(i), it->second);
       }
@@ -284,6 +296,7 @@ class lowering {
       if (n.kind == node_kind::sink)
         sub.sink_topics.insert(sub.sink_topics.end(), n.topics.begin(), n.topics.end());
       for (const auto& st : n.stores) {
+        if (_result->global(st) != nullptr) continue;
         if (std::find(sub.stores.begin(), sub.stores.end(), st) == sub.stores.end())
           sub.stores.push_back(st);
       }
@@ -415,9 +428,13 @@ class lowering {
 };
 
 // Stores a node names must be declared, with serdes.
-void check_stores(const std::vector<node_spec>& nodes, const std::vector<store_spec>& stores) {
+void check_stores(const std::vector<node_spec>& nodes, const std::vector<store_spec>& stores,
+                  const std::vector<global_spec>& globals) {
   for (const auto& n : nodes) {
     for (const auto& st : n.stores) {
+      if (std::any_of(globals.begin(), globals.end(),
+                      [&](const global_spec& g) { return g.store.name == st; }))
+        continue;
       auto declared = std::find_if(stores.begin(), stores.end(),
                                    [&](const store_spec& s) { return s.name == st; });
       if (declared == stores.end()) {
@@ -444,9 +461,9 @@ rill::topology graph::compile() const {
         "the topology is empty: start it with streams_builder::stream<K, V>(\"topic\")");
   }
   check_names(_nodes);
-  check_sources(_nodes);
-  check_stores(_nodes, _stores);
-  return rill::topology(lowering(_nodes, _stores).run());
+  check_sources(_nodes, _globals);
+  check_stores(_nodes, _stores, _globals);
+  return rill::topology(lowering(_nodes, _stores, _globals).run());
 }
 
 }  // namespace rill::detail

@@ -29,6 +29,7 @@
 #include <rill/detail/stream_join_nodes.hpp>
 #include <rill/detail/table_join_nodes.hpp>
 #include <rill/errors.hpp>
+#include <rill/global_table.hpp>
 #include <rill/state_store.hpp>
 #include <rill/stream.hpp>
 #include <rill/table.hpp>
@@ -309,6 +310,66 @@ auto stream<K, V>::left_join(const table<K, VT>& t, F joiner, joined<K, V, VT> h
             table_join<detail::join_kind::left>(t, std::move(joiner), std::move(how)))
 }
 
+template <class K, class V>
+template <detail::join_kind J, class KG, class VG, class KS, class F>
+auto stream<K, V>::global_join(const global_table<KG, VG>& g, KS key_selector, F joiner,
+                               named n) const {
+  using Join = detail::join_function<J, K, V, VG, F>;
+  using VOut = typename Join::result;
+  if (g._graph != _graph)
+    throw topology_error(std::string(detail::join_op(J)) +
+                         ": the stream and the global table must come from the same "
+                         "streams_builder");
+  detail::node_spec spec;
+  spec.op = J == detail::join_kind::inner ? "global-join" : "global-left-join";
+  spec.name = std::move(n.name);
+  spec.parents = {_node};
+  spec.stores = {g._store};
+  spec.factory = [store = g._store, key_selector,
+                  joiner](const detail::node_args& a) -> std::unique_ptr<detail::node> {
+    return std::make_unique<detail::global_join_node<K, V, KG, VG, KS, Join>>(
+        a.name, store, J == detail::join_kind::left, key_selector, Join{joiner});
+  };
+  return stream<K, VOut>(_graph, _graph->add(std::move(spec)));
+}
+
+template <class K, class V>
+template <class KG, class VG, class KS, class F>
+auto stream<K, V>::join(const global_table<KG, VG>& g, KS key_selector, F joiner, named n) const {
+  if constexpr (!detail::key_selector_fn<KS, K, V> ||
+                !std::is_convertible_v<detail::group_by_key_t<KS, K, V>, KG>) {
+    static_assert(detail::always_false<KS>,
+                  "rill: stream.join(global_table, key_selector, joiner) needs key_selector(const "
+                  "K&, const V&) -> the global table's key");
+    return *this;
+  } else {
+    RILL_JOIN(detail::join_kind::inner, V, VG,
+              "stream.join(global_table, key_selector, joiner) needs joiner(const V&, const "
+              "VG&) or joiner(const K&, const V&, const VG&)",
+              global_join<detail::join_kind::inner>(g, std::move(key_selector),
+                                                    std::move(joiner), std::move(n)))
+  }
+}
+
+template <class K, class V>
+template <class KG, class VG, class KS, class F>
+auto stream<K, V>::left_join(const global_table<KG, VG>& g, KS key_selector, F joiner,
+                             named n) const {
+  if constexpr (!detail::key_selector_fn<KS, K, V> ||
+                !std::is_convertible_v<detail::group_by_key_t<KS, K, V>, KG>) {
+    static_assert(detail::always_false<KS>,
+                  "rill: stream.left_join(global_table, key_selector, joiner) needs "
+                  "key_selector(const K&, const V&) -> the global table's key");
+    return *this;
+  } else {
+    RILL_JOIN(detail::join_kind::left, V, VG,
+              "stream.left_join(global_table, key_selector, joiner) needs joiner(const V&, const "
+              "std::optional<VG>&) or joiner(const K&, const V&, const std::optional<VG>&)",
+              global_join<detail::join_kind::left>(g, std::move(key_selector),
+                                                   std::move(joiner), std::move(n)))
+  }
+}
+
 // Table-table joins.
 
 template <class K, class V>
@@ -405,3 +466,5 @@ auto table<K, V>::outer_join(const table<K, V2>& other, F joiner, named n) const
 #undef RILL_JOIN
 
 }  // namespace rill
+
+#include <rill/detail/fk_join.hpp>  // the foreign-key joins, which use the above

@@ -8,6 +8,7 @@
 #include <rill/embedded_broker.hpp>
 #include <rill/errors.hpp>
 #include <rill/feedback.hpp>
+#include <rill/global_table.hpp>
 #include <rill/handlers.hpp>
 #include <rill/joins.hpp>
 #include <rill/json.hpp>

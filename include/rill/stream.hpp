@@ -46,6 +46,8 @@ template <class K, class V>
 class feedback;
 class streams_builder;
 class join_window;
+template <class K, class V>
+class global_table;
 template <class K, class V, class VO>
 struct stream_joined;
 template <class K, class V, class VO>
@@ -267,6 +269,11 @@ class stream {
   auto join(const table<K, VT>& t, F joiner, joined<K, V, VT> how = {}) const;
   template <class VT, class F>
   auto left_join(const table<K, VT>& t, F joiner, joined<K, V, VT> how = {}) const;
+  // With a global table: each record joins the value at key_selector(key, value).
+  template <class KG, class VG, class KS, class F>
+  auto join(const global_table<KG, VG>& g, KS key_selector, F joiner, named n = {}) const;
+  template <class KG, class VG, class KS, class F>
+  auto left_join(const global_table<KG, VG>& g, KS key_selector, F joiner, named n = {}) const;
 
   // Routes each record to the first branch whose predicate holds; see branched_stream.
   branched_stream<K, V> split(named n = {}) const;
@@ -388,6 +395,8 @@ class stream {
                      stream_joined<K, V, V2> how) const;
   template <detail::join_kind J, class VT, class F>
   auto table_join(const table<K, VT>& t, F joiner, joined<K, V, VT> how) const;
+  template <detail::join_kind J, class KG, class VG, class KS, class F>
+  auto global_join(const global_table<KG, VG>& g, KS key_selector, F joiner, named n) const;
 
   template <class Supplier>
   using processor_of = detail::processor_of<Supplier, K, V>;

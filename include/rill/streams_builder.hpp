@@ -8,6 +8,7 @@
 #include <rill/detail/graph.hpp>
 #include <rill/detail/nodes.hpp>
 #include <rill/feedback.hpp>
+#include <rill/global_table.hpp>
 #include <rill/joins.hpp>
 #include <rill/options.hpp>
 #include <rill/stream.hpp>
@@ -76,6 +77,22 @@ class streams_builder {
           return std::unique_ptr<detail::node>(new detail::table_source_node<KK, V>(name, store));
         });
     return rill::table<KK, V>(_graph, id, _graph->at(id).stores.front());
+  }
+
+  // A global table of `topic` (see rill::global_table): every instance holds all of it, in
+  // a store named `m.name` (default: "<topic>-global"). Its serdes read the topic's bytes.
+  template <class K, class V>
+  rill::global_table<K, V> global_table(std::string topic, materialized<K, V> m = {}) {
+    if (topic.empty()) throw topology_error("global_table(): the topic name is empty");
+    if (m.name.empty()) m.name = topic + "-global";
+    detail::store_spec spec = detail::make_store_spec(m);
+    if (!spec.missing_serdes.empty()) {
+      throw topology_error("global table of topic '" + topic + "': " + spec.missing_serdes.front() +
+                           "; give one in rill::materialized<K, V>{...} or specialize "
+                           "rill::serde_traits<T>");
+    }
+    _graph->add_global({std::move(spec), topic});
+    return rill::global_table<K, V>(_graph, m.name);
   }
 
   // A feedback topic `<application.id>-<name>-feedback` (see rill::feedback).

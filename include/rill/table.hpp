@@ -245,6 +245,14 @@ class table {
   auto left_join(const table<K, V2>& other, F joiner, named n = {}) const;
   template <class V2, class F>
   auto outer_join(const table<K, V2>& other, F joiner, named n = {}) const;
+  // Foreign-key joins: each row joins the row of `other` whose key is foreign_key(value)
+  // (Kafka Streams' KIP-213); the result is keyed as this table.
+  template <class KO, class VO, class FK, class F>
+  requires(!std::is_convertible_v<F, named>)
+  auto join(const table<KO, VO>& other, FK foreign_key, F joiner, named n = {}) const;
+  template <class KO, class VO, class FK, class F>
+  requires(!std::is_convertible_v<F, named>)
+  auto left_join(const table<KO, VO>& other, FK foreign_key, F joiner, named n = {}) const;
 
   // The table's updates as a stream; a delete is a record with a null (nullopt) value.
   stream<K, std::optional<V>> to_stream(named n = {}) const {
@@ -320,6 +328,8 @@ class table {
   std::string materialize() const;
   template <detail::join_kind J, class V2, class F>
   auto table_table_join(const table<K, V2>& other, F joiner, named n) const;
+  template <detail::join_kind J, class KO, class VO, class FK, class F>
+  auto foreign_key_join(const table<KO, VO>& other, FK foreign_key, F joiner, named n) const;
 
   template <class P>
   table filter_impl(P pred, named n, bool negate, const char* op) const {

@@ -21,6 +21,8 @@
 
 namespace rill::runtime {
 
+class global_stores;
+
 // What every thread of one app shares; read-only once the threads run.
 struct app_shared {
   const detail::compiled_topology* topology = nullptr;
@@ -39,6 +41,7 @@ struct app_shared {
   // State: shared by every thread of the app.
   const state::state_directory* state_directory = nullptr;
   const state::rocksdb_env* rocksdb = nullptr;
+  const global_stores* globals = nullptr;  // global tables, filled by the global thread
   std::size_t cache_bytes_per_thread = 10 << 20;
   std::shared_ptr<rill::restore_listener> restore_events;
   std::chrono::milliseconds state_cleanup_delay{600000};

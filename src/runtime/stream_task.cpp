@@ -14,6 +14,8 @@
 #include <rill/config.hpp>
 #include <rill/errors.hpp>
 
+#include "src/runtime/global_state.hpp"
+
 namespace rill::runtime {
 
 namespace {
@@ -122,6 +124,7 @@ void stream_task::close(bool clean) {
 
 bool stream_task::open_state(const state_services& services) {
   if (_stores) return true;
+  _globals = services.globals;
   try {
     _stores = std::make_unique<task_stores>(_id, _topology, services, _sender, [this] {
       return _current.topic.empty() ? std::max<timestamp_ms>(_stream_time, 0) : _current.timestamp;
@@ -144,11 +147,23 @@ state_store& stream_task::get_store(std::string_view name, const detail::node& a
                       asker.name(), name, name));
     }
     state_store* s = _stores ? _stores->facade(name) : nullptr;
+    if (s == nullptr) s = global_facade(name);
     if (s == nullptr)
       throw streams_error(fmt::format("task {}: store '{}' is not open", _id.to_string(), name));
     return *s;
   }
   throw streams_error(fmt::format("task {}: unknown node '{}'", _id.to_string(), asker.name()));
+}
+
+state_store* stream_task::global_facade(std::string_view name) {
+  if (_globals == nullptr) return nullptr;
+  auto it = _global_facades.find(name);
+  if (it == _global_facades.end()) {
+    std::unique_ptr<state_store> f = _globals->facade(name);
+    if (!f) return nullptr;
+    it = _global_facades.emplace(std::string(name), std::move(f)).first;
+  }
+  return it->second.get();
 }
 
 void stream_task::flush_caches() {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -140,6 +141,8 @@ class stream_task final : public detail::task_context {
   bool on_deserialization_error(const detail::raw_record& r, const std::exception& e) override;
   void request_commit() override { _commit_requested = true; }
   state_store& get_store(std::string_view name, const detail::node& asker) override;
+  // This task's facade of a global table's store, made on first use; null if none.
+  state_store* global_facade(std::string_view name);
   void on_late_record(const detail::node& n, timestamp_ms window_start, timestamp_ms window_end,
                       timestamp_ms lateness) override;
   std::int64_t window_close_idle_ms() const override { return _settings.windows.close_idle_ms; }
@@ -166,6 +169,8 @@ class stream_task final : public detail::task_context {
   std::vector<std::vector<std::string>> _node_stores;  // stores connected to each node
   const detail::compiled_topology& _topology;
   std::unique_ptr<task_stores> _stores;
+  const global_stores* _globals = nullptr;
+  std::map<std::string, std::unique_ptr<state_store>, std::less<>> _global_facades;
   std::vector<topic_partition> _inputs;
   std::deque<input_queue> _queues;  // deque: queues never move once made
   punctuation_queue _stream_time_punctuations;

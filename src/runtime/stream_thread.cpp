@@ -47,7 +47,8 @@ void stream_thread::set_up() {
   _restorer =
       std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
   make_producer();
-  state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get()};
+  state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get(),
+                          _app.globals};
   _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector,
                                           _app.buffered_per_partition, services, _restorer.get());
   // A task starts from its committed offsets and the stream time committed with them.

@@ -18,6 +18,7 @@
 #include "src/kafka/rdkafka_client.hpp"
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/cluster.hpp"
+#include "src/runtime/global_state.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/stream_thread.hpp"
 #include "state/state_directory.hpp"
@@ -70,6 +71,8 @@ struct streams_app::impl {
   std::mutex delivery;                                          // one deliverer at a time
   std::function<uncaught_response(const std::exception&)> uncaught;
   std::map<int, runtime::thread_state> thread_states;
+  std::unique_ptr<runtime::global_stores> globals;
+  std::unique_ptr<runtime::global_thread> global;
   std::vector<std::unique_ptr<runtime::stream_thread>> threads;
   std::vector<std::unique_ptr<runtime::stream_thread>> retired;  // joined, kept for counters
   int next_thread_index = 1;
@@ -182,6 +185,40 @@ struct streams_app::impl {
     }
   }
 
+  // Global tables: restored in full before any stream thread starts, then kept up to date
+  // by the global thread. A global thread that fails takes the instance down.
+  void start_globals(kafka::admin& admin) {
+    const auto& topo = *shared.topology;
+    if (topo.globals.empty()) return;
+    globals = std::make_unique<runtime::global_stores>(topo);
+    std::map<std::string, std::int32_t> counts;
+    if (kafka::error e =
+            admin.partition_counts(globals->topics(), counts, std::chrono::seconds(30))) {
+      throw error(fmt::format("cannot read the global tables' topics on {}: {}",
+                              cluster.bootstrap_servers, e.message()));
+    }
+    global = std::make_unique<runtime::global_thread>(
+        *cluster.clients, shared.consumer_props, counts, *globals,
+        shared.application_id + "-global");
+    global->restore(shared.task_timeout);
+    shared.globals = globals.get();
+    global->start([this](std::exception_ptr e) {
+      std::string what = "unknown";
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& x) {
+        what = x.what();
+      } catch (...) {
+      }
+      std::unique_lock lock(mutex);
+      spdlog::error("app {}: the global thread died ({}); shutting the instance down",
+                    shared.application_id, what);
+      if (current == app_state::pending_shutdown || current == app_state::not_running) return;
+      for (auto& t : threads) t->request_stop();
+      transition(app_state::error, lock);
+    });
+  }
+
   void start_thread_locked() {
     int index = next_thread_index++;
     auto t = std::make_unique<runtime::stream_thread>(
@@ -226,6 +263,7 @@ void streams_app::start() {
       _impl->cluster.bootstrap_servers,
       _impl->cfg.get_int(cfg::windowstore_changelog_additional_retention_ms));
   _impl->open_state();
+  _impl->start_globals(*admin);
   spdlog::info("app {}: starting {} stream thread(s) against {} (librdkafka {})", s.application_id,
                _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers,
                kafka::librdkafka_version());
@@ -260,6 +298,11 @@ bool streams_app::close(std::chrono::milliseconds timeout) {
   lock.lock();
   _impl->retired.insert(_impl->retired.end(), std::make_move_iterator(threads.begin()),
                         std::make_move_iterator(threads.end()));
+  if (_impl->global) {
+    lock.unlock();
+    _impl->global->stop();
+    lock.lock();
+  }
   if (!failed) _impl->transition(app_state::not_running, lock);
   return true;
 }

@@ -27,12 +27,15 @@
 
 namespace rill::runtime {
 
+class global_stores;
+
 // Shared by the tasks of one thread (or the test driver).
 struct state_services {
   std::string application_id;
   const state::state_directory* directory = nullptr;
   const state::rocksdb_env* rocksdb = nullptr;
   state::record_cache* cache = nullptr;
+  const global_stores* globals = nullptr;  // the app's global tables, if it has any
 };
 
 // The task's state directory is held by another instance or thread; try again later.

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "src/runtime/global_state.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/partitioner.hpp"
 #include "src/runtime/stream_task.hpp"
@@ -48,13 +49,17 @@ struct test_driver::impl final : detail::record_sender {
   std::unique_ptr<state::state_directory> directory;
   std::unique_ptr<state::rocksdb_env> rocksdb;
   std::unique_ptr<state::record_cache> cache;
+  // Global tables: a record piped into a global topic goes straight into its store, as the
+  // global thread of a running app would put it there.
+  runtime::global_stores globals;
   static inline std::atomic<int> driver_counter{0};
 
   impl(const topology& t, driver_options& o)
       : topo(t.compiled()),
         keep_alive(t),
         application_id(o.config.get(cfg::application_id).value_or("test-driver")),
-        now(o.initial_wall_clock) {
+        now(o.initial_wall_clock),
+        globals(topo) {
     for (const auto& [topic, n] : o.partitions) {
       if (n < 1)
         throw error(fmt::format("test driver: topic '{}' needs at least 1 partition", topic));
@@ -106,7 +111,8 @@ struct test_driver::impl final : detail::record_sender {
       cache = std::make_unique<state::record_cache>(
           static_cast<std::size_t>(o.config.get_int(cfg::cache_max_bytes)));
     }
-    runtime::state_services services{application_id, directory.get(), rocksdb.get(), cache.get()};
+    runtime::state_services services{application_id, directory.get(), rocksdb.get(), cache.get(),
+                                     &globals};
     for (auto& task : tasks) {
       if (!task->open_state(services)) {
         throw error(
@@ -162,6 +168,11 @@ struct test_driver::impl final : detail::record_sender {
     offsets.resize(static_cast<std::size_t>(n), 0);
     const std::int64_t offset = offsets[static_cast<std::size_t>(partition)]++;
 
+    if (globals.reads(topic)) {
+      globals.apply(topic, key ? std::optional<bytes_view>(*key) : std::nullopt,
+                    value ? std::optional<bytes_view>(*value) : std::nullopt);
+      return;
+    }
     // Everything but the repartition topics the driver reads back is output (changelogs too).
     const bool captured = !(is_internal(topic) && readers.contains(topic));
     if (auto r = readers.find(topic); r != readers.end()) {
@@ -251,9 +262,10 @@ test_driver::test_driver(const topology& t, driver_options options)
 test_driver::~test_driver() = default;
 
 void test_driver::check_input(std::string_view topic) const {
-  if (_impl->readers.find(topic) != _impl->readers.end()) return;
+  if (_impl->readers.find(topic) != _impl->readers.end() || _impl->globals.reads(topic)) return;
   std::vector<std::string> names;
   for (const auto& [name, sub] : _impl->readers) names.push_back(name);
+  for (const auto& name : _impl->globals.topics()) names.push_back(name);
   throw error(fmt::format("topic '{}' is not read by this topology; it reads [{}]", topic,
                           fmt::join(names, ", ")));
 }

@@ -424,3 +424,189 @@ TEST(joins, a_table_join_feeds_a_regrouping_that_retracts_old_rows) {
   EXPECT_EQ(m.at("north"), 0);
   EXPECT_EQ(m.at("south"), 1);
 }
+
+namespace {
+
+// Orders enriched from a global table of products, by the product the order names.
+rill::topology priced_orders(bool left) {
+  rill::streams_builder b;
+  auto orders = b.stream<std::string, std::string>("orders");  // order id -> product id
+  auto prices = b.global_table<std::string, int>("prices");    // product id -> price
+  auto product = [](const std::string&, const std::string& p) { return p; };
+  if (left) {
+    orders
+        .left_join(prices, product,
+                   [](const std::string& p, const std::optional<int>& price) {
+                     return p + "=" + (price ? std::to_string(*price) : std::string("?"));
+                   })
+        .to("out");
+  } else {
+    orders
+        .join(prices, product,
+              [](const std::string& id, const std::string& p, int price) {
+                return id + ":" + p + "=" + std::to_string(price);
+              })
+        .to("out");
+  }
+  return b.build();
+}
+
+}  // namespace
+
+TEST(joins, a_stream_joins_a_global_table_by_a_key_it_computes_without_repartitioning) {
+  auto t = priced_orders(false);
+  EXPECT_EQ(t.describe().find("repartition"), std::string::npos) << t.describe();
+  rill::testing::driver_options o = uncached();
+  o.partitions = {{"orders", 4}, {"prices", 3}};  // no co-partitioning needed
+  test_driver d(t, o);
+  auto orders = d.input_topic<std::string, std::string>("orders");
+  auto prices = d.input_topic<std::string, std::optional<int>>("prices");
+  auto out = d.output_topic<std::string, std::string>("out");
+  prices.pipe("apple", 3, 0);
+  prices.pipe("pear", 5, 0);
+  for (int i = 0; i < 8; ++i) orders.pipe("o" + std::to_string(i), i % 2 ? "apple" : "pear", 1);
+  orders.pipe("o9", "plum", 1);  // no such product: an inner join drops it
+  EXPECT_EQ(out.read_records_to_list().size(), 8U);
+  prices.pipe("apple", 4, 2);  // an update reaches every task at once
+  prices.pipe("pear", std::nullopt, 2);  // a delete
+  orders.pipe("o10", "apple", 3);
+  orders.pipe("o11", "pear", 3);
+  EXPECT_EQ(out.read_values_to_list(), (std::vector<std::string>{"o10:apple=4"}));
+}
+
+TEST(joins, a_left_join_with_a_global_table_passes_records_it_has_no_value_for) {
+  test_driver d(priced_orders(true), uncached());
+  auto orders = d.input_topic<std::string, std::string>("orders");
+  auto prices = d.input_topic<std::string, std::optional<int>>("prices");
+  auto out = d.output_topic<std::string, std::string>("out");
+  prices.pipe("apple", 3, 0);
+  orders.pipe("o1", "apple", 1);
+  orders.pipe("o2", "plum", 1);
+  EXPECT_EQ(out.read_values_to_list(), (std::vector<std::string>{"apple=3", "plum=?"}));
+}
+
+TEST(joins, a_global_table_topic_cannot_also_be_a_stream_source) {
+  rill::streams_builder b;
+  b.global_table<std::string, int>("prices");
+  b.stream<std::string, int>("prices").to("out");
+  try {
+    (void)b.build();
+    FAIL() << "expected a topology error";
+  } catch (const rill::topology_error& e) {
+    EXPECT_NE(std::string(e.what()).find("prices"), std::string::npos) << e.what();
+  }
+}
+
+namespace {
+
+// Orders ("customer:item") joined by their customer with customers (name).
+rill::topology orders_with_customers(bool left, std::int32_t = 1) {
+  rill::streams_builder b;
+  auto orders = b.table<std::string, std::string>("orders");
+  auto customers = b.table<std::string, std::string>("customers");
+  auto customer_of = [](const std::string& o) { return o.substr(0, o.find(':')); };
+  rill::table<std::string, std::string> j;
+  if (left) {
+    j = orders.left_join(customers, customer_of,
+                         [](const std::string& o, const opt& c) { return show(o, c); },
+                         rill::named("by-customer"));
+  } else {
+    j = orders.join(customers, customer_of,
+                    [](const std::string& o, const std::string& c) { return show(o, c); },
+                    rill::named("by-customer"));
+  }
+  j.to_stream().to("out");
+  return b.build();
+}
+
+struct fk_run {
+  test_driver d;
+  rill::testing::test_input_topic<std::string, opt> orders;
+  rill::testing::test_input_topic<std::string, opt> customers;
+  rill::testing::test_output_topic<std::string, opt> out;
+  fk_run(bool left, std::map<std::string, std::int32_t> partitions = {})
+      : d(orders_with_customers(left), options(std::move(partitions))),
+        orders(d.input_topic<std::string, opt>("orders")),
+        customers(d.input_topic<std::string, opt>("customers")),
+        out(d.output_topic<std::string, opt>("out")) {}
+  static rill::testing::driver_options options(std::map<std::string, std::int32_t> p) {
+    auto o = uncached();
+    o.partitions = std::move(p);
+    return o;
+  }
+  // The latest result per order, "null" for a delete.
+  std::map<std::string, std::string> latest() {
+    std::map<std::string, std::string> m;
+    for (const auto& r : out.read_records_to_list()) m[r.key] = r.value.value_or("null");
+    return m;
+  }
+};
+
+}  // namespace
+
+TEST(joins, a_foreign_key_join_follows_the_row_each_value_names) {
+  fk_run r(false);
+  r.customers.pipe("c1", opt("Ann"), 1);
+  r.orders.pipe("o1", opt("c1:pen"), 2);
+  r.orders.pipe("o2", opt("c2:ink"), 3);  // no customer c2 yet: nothing
+  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{{"o1", "[c1:pen,Ann]"}}));
+  r.customers.pipe("c2", opt("Bob"), 4);  // the right row arrives: o2 joins
+  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{{"o2", "[c2:ink,Bob]"}}));
+  r.orders.pipe("o3", opt("c1:cap"), 5);
+  r.latest();
+  r.customers.pipe("c1", opt("Anne"), 6);  // one right update reaches every row naming it
+  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{{"o1", "[c1:pen,Anne]"},
+                                                            {"o3", "[c1:cap,Anne]"}}));
+}
+
+TEST(joins, a_changed_foreign_key_moves_the_row_and_a_deleted_row_deletes_its_result) {
+  fk_run r(false);
+  r.customers.pipe("c1", opt("Ann"), 1);
+  r.customers.pipe("c2", opt("Bob"), 1);
+  r.orders.pipe("o1", opt("c1:pen"), 2);
+  r.latest();
+  r.orders.pipe("o1", opt("c2:pen"), 3);  // moves to c2
+  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{{"o1", "[c2:pen,Bob]"}}));
+  r.customers.pipe("c1", opt("Ann again"), 4);  // o1 no longer listens to c1
+  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{}));
+  r.orders.pipe("o1", opt("c9:pen"), 5);  // moves to a customer that does not exist
+  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{{"o1", "null"}}));
+  r.orders.pipe("o1", opt("c2:pen"), 6);
+  r.latest();
+  r.orders.pipe("o1", std::nullopt, 7);  // deleted
+  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{{"o1", "null"}}));
+  r.customers.pipe("c2", opt("Bobby"), 8);  // and gone for good
+  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{}));
+}
+
+TEST(joins, a_deleted_right_row_deletes_inner_results_and_empties_left_ones) {
+  for (bool left : {false, true}) {
+    fk_run r(left);
+    r.customers.pipe("c1", opt("Ann"), 1);
+    r.orders.pipe("o1", opt("c1:pen"), 2);
+    r.orders.pipe("o2", opt("c3:ink"), 2);
+    const auto first = r.latest();
+    EXPECT_EQ(first.count("o2"), left ? 1U : 0U);
+    if (left) EXPECT_EQ(first.at("o2"), "[c3:ink,null]");
+    r.customers.pipe("c1", std::nullopt, 3);
+    EXPECT_EQ(r.latest().at("o1"), left ? "[c1:pen,null]" : "null") << left;
+  }
+}
+
+TEST(joins, a_foreign_key_join_spans_tables_with_different_partition_counts) {
+  fk_run r(false, {{"orders", 3}, {"customers", 2}});
+  EXPECT_EQ(r.d.partition_count(r.d.internal_topic_name(
+                "by-customer-subscription-registration-repartition")),
+            2);
+  EXPECT_EQ(r.d.partition_count(
+                r.d.internal_topic_name("by-customer-subscription-response-repartition")),
+            3);
+  for (int c = 0; c < 5; ++c) r.customers.pipe("c" + std::to_string(c), opt("n" + std::to_string(c)), 1);
+  std::map<std::string, std::string> want;
+  for (int o = 0; o < 20; ++o) {
+    const std::string cust = "c" + std::to_string(o % 5);
+    r.orders.pipe("o" + std::to_string(o), opt(cust + ":x"), 2);
+    want["o" + std::to_string(o)] = "[" + cust + ":x,n" + std::to_string(o % 5) + "]";
+  }
+  EXPECT_EQ(r.latest(), want);
+}

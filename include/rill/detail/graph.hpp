@@ -67,6 +67,13 @@ struct node_spec {
   std::vector<std::string> missing_serdes;
 };
 
+// A global table: its store, filled from its topic's bytes as they are (the topic is its
+// changelog) by the app's global thread, and read by any task.
+struct global_spec {
+  store_spec store;
+  std::string topic;
+};
+
 class graph {
  public:
   // Appends a node; returns its index. Generated names are "<op>-<index, 4 digits>".
@@ -76,12 +83,16 @@ class graph {
   // Declares a store; throws topology_error if the name is taken.
   void add_store(store_spec spec);
   const std::vector<store_spec>& stores() const noexcept { return _stores; }
+  // Declares a global table's store; throws topology_error if the name is taken.
+  void add_global(global_spec spec);
+  const std::vector<global_spec>& globals() const noexcept { return _globals; }
   // Compiles; throws topology_error. Defined in topology/compiler.cpp.
   rill::topology compile() const;
 
  private:
   std::vector<node_spec> _nodes;
   std::vector<store_spec> _stores;
+  std::vector<global_spec> _globals;
 };
 
 }  // namespace rill::detail

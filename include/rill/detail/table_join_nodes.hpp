@@ -54,6 +54,43 @@ class stream_table_join_node final : public input_node<K, V> {
   outputs<K, VOut> _out;
 };
 
+// stream-global table: the key into the table comes from the record.
+template <class K, class V, class KG, class VG, class KeySelector, class Join>
+class global_join_node final : public input_node<K, V> {
+  using VOut = typename Join::result;
+
+ public:
+  global_join_node(std::string name, std::string store, bool left, KeySelector selector,
+                   Join join)
+      : input_node<K, V>(std::move(name)),
+        _store_name(std::move(store)),
+        _left(left),
+        _selector(std::move(selector)),
+        _join(std::move(join)) {}
+
+  void add_child(node& child) override { _out.add(*this, child); }
+  void init(task_context& t) override {
+    node::init(t);
+    _table = &typed_store<key_value_store<KG, VG>>(t, *this, _store_name);
+  }
+  void process(record<K, V>&& r) override {
+    const KG key = this->call_user(
+        [&] { return KG(std::invoke(_selector, std::as_const(r.key), std::as_const(r.value))); });
+    std::optional<VG> found = _table->get(key);
+    if (!found && !_left) return;
+    VOut v = this->call_user([&] { return _join(r.key, &r.value, found ? &*found : nullptr); });
+    _out.forward(record<K, VOut>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});
+  }
+
+ private:
+  std::string _store_name;
+  bool _left;
+  KeySelector _selector;
+  Join _join;
+  key_value_store<KG, VG>* _table = nullptr;
+  outputs<K, VOut> _out;
+};
+
 template <class K, class VL, class VR, class Join, bool Left>
 class table_join_node final : public input_node<K, change<std::conditional_t<Left, VL, VR>>> {
   using VT = std::conditional_t<Left, VL, VR>;
