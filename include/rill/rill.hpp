@@ -4,6 +4,7 @@
 #pragma once
 
 #include <rill/clients.hpp>
+#include <rill/cogroup.hpp>
 #include <rill/config.hpp>
 #include <rill/embedded_broker.hpp>
 #include <rill/errors.hpp>

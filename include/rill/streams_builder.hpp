@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <rill/cogroup.hpp>
 #include <rill/detail/graph.hpp>
 #include <rill/detail/nodes.hpp>
 #include <rill/feedback.hpp>

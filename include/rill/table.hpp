@@ -48,6 +48,10 @@ template <class K, class V>
 class time_windowed_stream;
 template <class K, class V>
 class session_windowed_stream;
+template <class K, class VA>
+class cogrouped_stream;
+template <class K, class VA>
+class cogrouped_windowed_stream;
 struct suppression;
 namespace detail {
 enum class join_kind : std::uint8_t;
@@ -133,6 +137,11 @@ class grouped_stream {
   time_windowed_stream<K, V> windowed_by(const sliding_window& w) const;
   session_windowed_stream<K, V> windowed_by(const session_window& w) const;
 
+  // Starts a cogroup (<rill/cogroup.hpp>): this stream's aggregator(key, value, aggregate),
+  // other grouped streams added with .cogroup(grouped, aggregator), one table at the end.
+  template <class VA = void, class F>
+  auto cogroup(F aggregator) const;
+
   // aggregate = aggregator(key, value, aggregate), starting from initializer().
   template <class I, class F, class M = named>
   auto aggregate(I initializer, F aggregator, M m = {}) const {
@@ -159,6 +168,8 @@ class grouped_stream {
  private:
   template <class, class>
   friend class stream;
+  template <class, class>
+  friend class cogrouped_stream;
   grouped_stream(std::shared_ptr<detail::graph> g, int node, grouped<K, V> how)
       : _graph(std::move(g)), _node(node), _grouped(std::move(how)) {}
 
@@ -318,6 +329,10 @@ class table {
   friend class session_windowed_stream;
   template <class, class>
   friend class stream;
+  template <class, class>
+  friend class cogrouped_stream;
+  template <class, class>
+  friend class cogrouped_windowed_stream;
   friend class streams_builder;
 
   table(std::shared_ptr<detail::graph> g, int node, std::string store = {})

@@ -610,3 +610,55 @@ TEST(joins, a_foreign_key_join_spans_tables_with_different_partition_counts) {
   }
   EXPECT_EQ(r.latest(), want);
 }
+
+TEST(joins, a_cogroup_aggregates_several_streams_into_one_store) {
+  rill::streams_builder b;
+  auto clicks = b.stream<std::string, int>("clicks").group_by_key();
+  auto views = b.stream<std::string, std::string>("views").group_by(
+      [](const std::string&, const std::string& page) { return page.substr(0, page.find('/')); });
+  clicks
+      .cogroup([](const std::string&, int n, std::string acc) { return acc + "c" + std::to_string(n); })
+      .cogroup(views, [](const std::string&, const std::string& v, std::string acc) {
+        return acc + "v(" + v + ")";
+      })
+      .aggregate([] { return std::string(">"); }, rill::named("activity"))
+      .to_stream()
+      .to("out");
+  auto t = b.build();
+  test_driver d(t, uncached());
+  auto c = d.input_topic<std::string, int>("clicks");
+  auto v = d.input_topic<std::string, std::string>("views");
+  auto out = d.output_topic<std::string, opt>("out");
+  c.pipe("ann", 1, 1);
+  v.pipe("x", "ann/home", 2);  // re-keyed to "ann" through a repartition
+  c.pipe("bob", 2, 3);
+  c.pipe("ann", 3, 4);
+  auto m = out.read_key_values_to_map();
+  EXPECT_EQ(m.at("ann"), opt(">c1v(ann/home)c3"));
+  EXPECT_EQ(m.at("bob"), opt(">c2"));
+  // One store for all inputs: its changelog carries both inputs' updates.
+  EXPECT_EQ(d.captured(d.internal_topic_name("activity-changelog")).size(), 4U);
+}
+
+TEST(joins, a_windowed_cogroup_aggregates_per_window) {
+  rill::streams_builder b;
+  auto a = b.stream<std::string, int>("a").group_by_key();
+  auto c = b.stream<std::string, int>("b").group_by_key();
+  a.cogroup([](const std::string&, int n, std::int64_t s) { return s + n; })
+      .cogroup(c, [](const std::string&, int n, std::int64_t s) { return s + 100 * n; })
+      .windowed_by(rill::tumbling_window(10ms))
+      .aggregate([] { return std::int64_t{0}; }, rill::named("sums"))
+      .to_stream()
+      .to("out");
+  test_driver d(b.build(), uncached());
+  auto ai = d.input_topic<std::string, int>("a");
+  auto bi = d.input_topic<std::string, int>("b");
+  auto out = d.output_topic<rill::windowed<std::string>, std::optional<std::int64_t>>(
+      "out", rill::time_windowed_serde<std::string>(10ms));
+  ai.pipe("k", 1, 1);
+  bi.pipe("k", 2, 5);
+  ai.pipe("k", 3, 12);
+  std::map<std::int64_t, std::int64_t> per_window;
+  for (const auto& r : out.read_records_to_list()) per_window[r.key.window.start] = *r.value;
+  EXPECT_EQ(per_window, (std::map<std::int64_t, std::int64_t>{{0, 201}, {10, 3}}));
+}
