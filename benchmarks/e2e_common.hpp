@@ -85,6 +85,9 @@ struct params {
   // times slower) commits as often per record as a run at full speed, and instruction counts
   // compare the same work.
   bool clock_by_records = false;
+  // A task with an empty input waits this long for it (max.task.idle.ms; 0: Rill's default),
+  // so the joins (W8, W9) see both sides' records in time order.
+  long max_task_idle_ms = 0;
   bool baseline = true;             // W4 and W5 compare differently
   std::string over = "W1";          // W5: the topology under both guarantees (W1 or W3)
   std::string broker = "embedded";  // or "sim": the simulated cluster (e2e_sim.cpp)
@@ -336,7 +339,7 @@ inline void w5_rows(params q, bool counting, bool sim, const std::function<row(c
 
 // --- the simulated-cluster mode (e2e_sim.cpp) -------------------------------------------------
 
-// Runs one workload (W1, W2, W3, W5, W6) with Rill and its baseline on the simulated cluster;
+// Runs one workload (W1, W2, W3, W5, W6, W7, W8, W9) with Rill and its baseline on the simulated cluster;
 // appends its rows.
 void sim_workload(const std::string& id, const params& p, std::vector<row>& rows);
 // The whole suite on the simulated cluster.

@@ -261,6 +261,7 @@ inline rill::config rill_config(const params& p, const std::string& app) {
                  {"log.level", "warn"}};
   if (!p.cache) c.set("statestore.cache.max.bytes", "0");
   if (p.fetch_wait_ms >= 0) c.set("consumer.fetch.wait.max.ms", std::to_string(p.fetch_wait_ms));
+  if (p.max_task_idle_ms != 0) c.set("max.task.idle.ms", std::to_string(p.max_task_idle_ms));
   c.apply_environment();  // e.g. RILL_CONFIG_LOG_LEVEL=info
   return c;
 }
@@ -395,5 +396,7 @@ row w3(const params& p, const std::string& id = "W3");
 row w4(const params& p);
 row w6(const params& p);
 row w7_row(const params& p);
+row w8_row(const params& p);
+row w9_row(const params& p);
 
 }  // namespace bench

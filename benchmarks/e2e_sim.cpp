@@ -20,6 +20,7 @@
 #include <rill/rill.hpp>
 
 #include "e2e_common.hpp"
+#include "e2e_sim.hpp"
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/partitioner.hpp"
@@ -31,18 +32,16 @@
 #include "w7_common.hpp"
 
 namespace bench {
-namespace {
-
-// A client call of a benchmark loop that fails breaks the benchmark: stop with the reason.
-void must(const rill::kafka::error& e, const char* what) {
-  if (e) throw std::runtime_error(std::string(what) + ": " + e.message());
-}
 
 using rill::bytes;
 using rill::bytes_view;
 namespace kafka = rill::kafka;
 namespace sim = rill::sim;
 namespace runtime = rill::runtime;
+
+void must(const rill::kafka::error& e, const char* what) {
+  if (e) throw std::runtime_error(std::string(what) + ": " + e.message());
+}
 
 bytes to_bytes(const void* p, std::size_t n) {
   const auto* b = static_cast<const std::byte*>(p);
@@ -52,47 +51,16 @@ bytes to_bytes(const std::string& s) {
   return to_bytes(s.data(), s.size());
 }
 
-// One run's cluster: every workload starts on an empty one (records stay in memory).
-struct sim_world {
-  sim::cluster cluster;
-  std::map<std::string, std::int32_t> partitions;
-
-  void create(const std::string& topic, std::int32_t n) {
-    cluster.create_topic(topic, n);
-    partitions[topic] = n;
-  }
-  // As a plain producer with Kafka's default partitioner would write it.
-  void produce(const std::string& topic, const bytes& key, const bytes& value) {
-    cluster.produce(topic, runtime::default_partition(bytes_view(key), partitions.at(topic)), key,
-                    value, 0);
-  }
-  // --clock records: 1 ms per 100 records processed.
-  static constexpr std::int64_t records_per_ms = 100;
-  void follow_records(std::int64_t processed) {
-    const std::int64_t ms = processed / records_per_ms - cluster.now();
-    if (ms > 0) cluster.advance(ms);
-  }
-  // The cluster's logical clock follows real time, so sessions and transaction timeouts
-  // behave as they would on a broker.
-  void follow_real_time(std::int64_t& last_ns) {
-    const std::int64_t now = now_ns();
-    const std::int64_t ms = (now - last_ns) / 1'000'000;
-    if (ms > 0) {
-      cluster.advance(ms);
-      last_ns += ms * 1'000'000;
-    }
-  }
-};
-
 // --- Rill: one stream thread on the simulated cluster, stepped here ------------------------
 
 side run_rill(sim_world& w, const rill::topology& t, const params& p, const std::string& app,
-              long expected, std::uint64_t* restored = nullptr) {
+              long expected, std::uint64_t* restored) {
   rill::config cfg{{"application.id", app},
                    {"processing.guarantee", p.guarantee},
                    {"commit.interval.ms", std::to_string(p.commit_ms)},
                    {"log.level", "warn"}};
   if (!p.cache) cfg.set("statestore.cache.max.bytes", "0");
+  if (p.max_task_idle_ms != 0) cfg.set("max.task.idle.ms", std::to_string(p.max_task_idle_ms));
   const auto& compiled = t.compiled();
   runtime::app_shared s = runtime::settings_from(compiled, cfg);
   auto internal = runtime::internal_partition_counts(compiled, app, [&](const std::string& topic) {
@@ -153,6 +121,26 @@ side run_rill(sim_world& w, const rill::topology& t, const params& p, const std:
   out.rss_growth_mb = out.peak_rss_mb - rss0;
   return out;
 }
+
+void send(kafka::producer& prod, const std::string& topic, std::int32_t partition,
+          const std::optional<bytes_view>& key, const std::optional<bytes_view>& value,
+          rill::timestamp_ms ts) {
+  if (kafka::error e = prod.send(topic, partition, key, value, {}, ts))
+    throw std::runtime_error(e.message());
+}
+
+void best_of(const params& p, row& r, const std::function<side()>& rill_side,
+             const std::function<side()>& base_side) {
+  std::optional<side> rill_best, base_best;
+  for (int i = 0; i < std::max(1, p.repeat); ++i) {
+    if (p.rill) keep_best(rill_best, rill_side());
+    if (base_side) keep_best(base_best, base_side());
+  }
+  r.rill = rill_best.value_or(side{});
+  r.base = base_best;
+}
+
+namespace {
 
 // --- the hand-written loop over the same client interface ----------------------------------
 
@@ -224,13 +212,6 @@ side run_loop(sim_world& w, const params& p, const std::string& input, long expe
   return s;
 }
 
-void send(kafka::producer& prod, const std::string& topic, std::int32_t partition,
-          const std::optional<bytes_view>& key, const std::optional<bytes_view>& value,
-          rill::timestamp_ms ts) {
-  if (kafka::error e = prod.send(topic, partition, key, value, {}, ts))
-    throw std::runtime_error(e.message());
-}
-
 // --- inputs and checks ---------------------------------------------------------------------
 
 // generate_input's records, partitioned as a Kafka producer would; returns their checksum.
@@ -266,18 +247,6 @@ std::string check_counts(const sim_world& w, const std::string& topic, const par
 
 std::string suffix(const params& p) {
   return p.guarantee == "at_least_once" ? "" : fmt::format(", {} @{} ms", p.guarantee, p.commit_ms);
-}
-
-// Each side p.repeat times on a fresh cluster, alternating; the best correct run of each.
-void best_of(const params& p, row& r, const std::function<side()>& rill_side,
-             const std::function<side()>& base_side) {
-  std::optional<side> rill_best, base_best;
-  for (int i = 0; i < std::max(1, p.repeat); ++i) {
-    if (p.rill) keep_best(rill_best, rill_side());
-    if (base_side) keep_best(base_best, base_side());
-  }
-  r.rill = rill_best.value_or(side{});
-  r.base = base_best;
 }
 
 // --- workloads -----------------------------------------------------------------------------
@@ -626,6 +595,10 @@ void sim_workload(const std::string& id, const params& p, std::vector<row>& rows
     rows.push_back(w6(p));
   else if (id == "W7")
     rows.push_back(w7_row(p));
+  else if (id == "W8")
+    rows.push_back(sim_w8(p));
+  else if (id == "W9")
+    rows.push_back(sim_w9(p));
   else
     throw std::runtime_error(fmt::format("{} has no simulated-cluster mode", id));
 }
@@ -660,6 +633,15 @@ void sim_suite(const params& p, std::vector<row>& rows) {
   r7.keys = 10'000;
   r7.cache = true;
   sim_workload("W7", r7, rows);
+  params r8 = p;
+  r8.records = 1'000'000;
+  r8.keys = 100'000;
+  r8.cache = true;
+  sim_workload("W8", r8, rows);
+  params r9 = p;
+  r9.records = 1'000'000;
+  r9.keys = 10'000;
+  sim_workload("W9", r9, rows);
 }
 
 }  // namespace bench

@@ -1,8 +1,9 @@
-// The exactly-once proof: word count and the bank on the simulated cluster, with random
-// crashes, call failures, zombies and restarts across three instances, for many seeds.
+// The exactly-once proof: word count, the bank, windowed aggregations and joins on the
+// simulated cluster, with random crashes, call failures, zombies and restarts across three
+// instances, for many seeds.
 //
-//   --long               5000 seeds per topology instead of 200
-//   RILL_CRASH_SEEDS=N   seeds per topology (default 200: 600 a run over the three)
+//   --long               5000 seeds per topology instead of 200 (100 for joins)
+//   RILL_CRASH_SEEDS=N   seeds per topology (default: 700 a run over the four)
 //   RILL_CRASH_SEED=S    replay one seed, printing its whole fault schedule
 #include <gtest/gtest.h>
 
@@ -21,12 +22,13 @@ using namespace std::chrono_literals;
 // The seeds are dealt to `shards` tests, so ctest runs them side by side.
 constexpr int shards = 4;
 
-std::vector<std::uint64_t> seeds(int shard) {
+// `n`: seeds per run of this topology unless RILL_CRASH_SEEDS says (joins, the slowest to
+// run, take fewer; the sum over the topologies stays above 500).
+std::vector<std::uint64_t> seeds(int shard, int n = 200) {
   if (const char* one = std::getenv("RILL_CRASH_SEED")) {  // replayed with the runtime's log
     return shard == 0 ? std::vector<std::uint64_t>{std::stoull(one)} : std::vector<std::uint64_t>{};
   }
   spdlog::set_level(spdlog::level::off);
-  int n = 200;
   if (const char* many = std::getenv("RILL_CRASH_SEEDS")) n = std::stoi(many);
   std::vector<std::uint64_t> out;
   for (int i = 1; i <= n; ++i) {
@@ -249,6 +251,85 @@ windows_outcome run_windows(std::uint64_t seed, bool faults) {
   return out;
 }
 
+
+// --- joins ---------------------------------------------------------------------------------
+
+// Orders left-joined with their payments within a window, then, as a table, joined by their
+// customer (a foreign key) with the customers table.
+rill::topology paid_orders() {
+  using namespace std::chrono_literals;
+  rill::streams_builder b;
+  auto orders = b.stream<std::string, std::string>("orders");  // id -> "customer:amount"
+  auto payments = b.stream<std::string, std::string>("payments");  // id -> paid amount
+  auto customers = b.table<std::string, std::string>("customers");  // id -> name
+  auto paid = orders.left_join(
+      payments,
+      [](const std::string& o, const std::optional<std::string>& p) {
+        return o + ":" + p.value_or("unpaid");
+      },
+      rill::join_window(30ms).grace(300ms), {.name = "pay"});
+  paid.to("paid-out");
+  paid.group_by_key()
+      .reduce([](std::string, const std::string& latest) { return latest; }, rill::named("paid"))
+      .join(
+          customers, [](const std::string& o) { return o.substr(0, o.find(':')); },
+          [](const std::string& o, const std::string& c) { return c + "/" + o; },
+          rill::named("fk"))
+      .to_stream()
+      .to("join-out");
+  return b.build();
+}
+
+struct joins_outcome {
+  std::map<std::string, std::vector<std::string>> output;  // per topic and key, in order
+  std::map<std::string, std::string> results;              // the foreign-key join's store
+  bool drained = false;
+  std::string report;
+  int crashes = 0;
+  rill::sim::cluster::counters stats;
+};
+
+joins_outcome run_joins(std::uint64_t seed, bool faults) {
+  rill::crash::run r(paid_orders(), eos_config("joins"), seed, mix(), faults);
+  r.create_topics({{"orders", 2}, {"payments", 2}, {"customers", 2}});
+  r.create_output_topic("paid-out", 2);
+  r.create_output_topic("join-out", 2);
+  for (int c = 0; c < 6; ++c)
+    r.add_input("customers", rill::to_bytes("c" + std::to_string(c)),
+                rill::to_bytes("name" + std::to_string(c)), 0);
+  // Each order is paid (within the window, either side first) or not; no record is late, so
+  // each order has one left-join result whatever the order of processing.
+  std::mt19937 rng(11);
+  for (int i = 0; i < 160; ++i) {
+    const std::string id = "o" + std::to_string(i);
+    const rill::timestamp_ms t = 10 + i * 10;
+    const std::string order = "c" + std::to_string(rng() % 6) + ":" + std::to_string(rng() % 90);
+    const bool pays = i % 3 != 0;
+    const rill::timestamp_ms pt = t + static_cast<rill::timestamp_ms>(rng() % 50) - 20;
+    if (pays && pt < t)
+      r.add_input("payments", rill::to_bytes(id), rill::to_bytes("p" + std::to_string(i)), pt);
+    r.add_input("orders", rill::to_bytes(id), rill::to_bytes(order), t);
+    if (pays && pt >= t)
+      r.add_input("payments", rill::to_bytes(id), rill::to_bytes("p" + std::to_string(i)), pt);
+  }
+  joins_outcome out;
+  out.drained = r.execute();
+  for (const char* topic : {"paid-out", "join-out"}) {
+    for (const auto& rec : r.cluster().read_committed(topic)) {
+      out.output[std::string(topic) + " " + std::string(rill::as_chars(*rec.key))].push_back(
+          rec.value ? std::string(rill::as_chars(*rec.value)) : "null");
+    }
+  }
+  r.for_each_entry<std::string, std::string>(
+      "fk-result-store",
+      [&](auto&, const std::string& k, const std::string& v) { out.results[k] = v; });
+  out.stats = r.cluster().stats();
+  out.crashes = r.crashes();
+  out.report = r.report();
+  r.stop();
+  return out;
+}
+
 // --- the bank ----------------------------------------------------------------------------
 
 TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
@@ -363,6 +444,58 @@ TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and
     }
   }
   std::cout << "windows: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
+            << " fenced calls" << std::endl;
+  if (all.size() >= 50) {
+    EXPECT_GT(crashes, 0u);
+    EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
+  }
+}
+
+
+TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
+  const auto all = seeds(GetParam(), 100);
+  if (all.empty()) GTEST_SKIP() << "no seed in this shard";
+  const auto expected = run_joins(0, false);
+  ASSERT_TRUE(expected.drained) << expected.report;
+  std::size_t unpaid = 0, paid = 0;
+  for (const auto& [k, v] : expected.output) {
+    ASSERT_EQ(v.size(), 1U) << k << ": one result per order";
+    if (k.starts_with("paid-out")) (v[0].ends_with("unpaid") ? unpaid : paid) += 1;
+  }
+  ASSERT_GT(unpaid, 20U) << "unmatched orders came out once their window closed";
+  ASSERT_GT(paid, 60U);
+  ASSERT_GT(expected.results.size(), 60U);
+  std::uint64_t crashes = 0, fenced = 0, failed = 0;
+  for (std::uint64_t seed : all) {
+    auto got = run_joins(seed, true);
+    crashes += static_cast<std::uint64_t>(got.crashes);
+    fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
+    const bool ok =
+        got.drained && got.output == expected.output && got.results == expected.results;
+    if (!ok) {
+      ++failed;
+      std::string why = !got.drained                    ? "did not drain"
+                        : got.output != expected.output ? "output differs from the fault-free run"
+                                                        : "the result store differs";
+      std::string first;
+      for (const auto& [k, v] : expected.output) {
+        auto it = got.output.find(k);
+        if (it == got.output.end() || it->second != v) {
+          first = fmt::format(
+              " ('{}': want [{}], got [{}])", k, fmt::join(v, ", "),
+              it == got.output.end() ? "" : fmt::format("{}", fmt::join(it->second, ", ")));
+          break;
+        }
+      }
+      if (first.empty() && got.output.size() != expected.output.size())
+        first = fmt::format(" ({} keys, want {})", got.output.size(), expected.output.size());
+      ADD_FAILURE() << "joins, " << why << first << "; replay with RILL_CRASH_SEED=" << seed
+                    << "\n"
+                    << got.report;
+      if (failed >= 3) break;
+    }
+  }
+  std::cout << "joins: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
             << " fenced calls" << std::endl;
   if (all.size() >= 50) {
     EXPECT_GT(crashes, 0u);
