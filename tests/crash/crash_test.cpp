@@ -282,7 +282,8 @@ rill::topology paid_orders() {
 
 struct joins_outcome {
   std::map<std::string, std::vector<std::string>> output;  // per topic and key, in order
-  std::map<std::string, std::string> results;              // the foreign-key join's store
+  std::map<std::string, std::string> results;  // the foreign-key join's store, as its changelog says
+  std::vector<std::string> store_mismatches;   // local stores vs that changelog
   bool drained = false;
   std::string report;
   int crashes = 0;
@@ -320,9 +321,22 @@ joins_outcome run_joins(std::uint64_t seed, bool faults) {
           rec.value ? std::string(rill::as_chars(*rec.value)) : "null");
     }
   }
+  for (const auto& rec : r.cluster().read_committed("joins-fk-result-store-changelog")) {
+    const std::string k(rill::as_chars(*rec.key));
+    if (rec.value)
+      out.results[k] = std::string(rill::as_chars(*rec.value));
+    else
+      out.results.erase(k);
+  }
+  // The local stores of the tasks running at the end agree with the committed changelog.
   r.for_each_entry<std::string, std::string>(
-      "fk-result-store",
-      [&](auto&, const std::string& k, const std::string& v) { out.results[k] = v; });
+      "fk-result-store", [&](auto& task, const std::string& k, const std::string& v) {
+        auto it = out.results.find(k);
+        if (it == out.results.end() || it->second != v)
+          out.store_mismatches.push_back(fmt::format("task {}: {}='{}' but the changelog says '{}'",
+                                                     task.id().to_string(), k, v,
+                                                     it == out.results.end() ? "none" : it->second));
+      });
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
   out.report = r.report();
@@ -470,13 +484,14 @@ TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
     auto got = run_joins(seed, true);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
-    const bool ok =
-        got.drained && got.output == expected.output && got.results == expected.results;
+    const bool ok = got.drained && got.output == expected.output &&
+                    got.results == expected.results && got.store_mismatches.empty();
     if (!ok) {
       ++failed;
-      std::string why = !got.drained                    ? "did not drain"
-                        : got.output != expected.output ? "output differs from the fault-free run"
-                                                        : "the result store differs";
+      std::string why = !got.drained                      ? "did not drain"
+                        : got.output != expected.output   ? "output differs from the fault-free run"
+                        : got.results != expected.results ? "the result store's changelog differs"
+                                                          : got.store_mismatches.front();
       std::string first;
       for (const auto& [k, v] : expected.output) {
         auto it = got.output.find(k);
@@ -489,6 +504,15 @@ TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
       }
       if (first.empty() && got.output.size() != expected.output.size())
         first = fmt::format(" ({} keys, want {})", got.output.size(), expected.output.size());
+      for (const auto& [k, v] : expected.results) {
+        auto it = got.results.find(k);
+        if (first.empty() && (it == got.results.end() || it->second != v))
+          first = fmt::format(" (result of '{}': want '{}', got '{}'; {} results, want {})", k, v,
+                              it == got.results.end() ? "none" : it->second, got.results.size(),
+                              expected.results.size());
+      }
+      if (first.empty() && got.results.size() != expected.results.size())
+        first = fmt::format(" ({} results, want {})", got.results.size(), expected.results.size());
       ADD_FAILURE() << "joins, " << why << first << "; replay with RILL_CRASH_SEED=" << seed
                     << "\n"
                     << got.report;
