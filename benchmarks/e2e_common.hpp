@@ -339,8 +339,8 @@ inline void w5_rows(params q, bool counting, bool sim, const std::function<row(c
 
 // --- the simulated-cluster mode (e2e_sim.cpp) -------------------------------------------------
 
-// Runs one workload (W1, W2, W3, W5, W6, W7, W8, W9) with Rill and its baseline on the simulated cluster;
-// appends its rows.
+// Runs one workload (W1, W2, W3, W5, W6, W7, W8, W9) with Rill and its baseline on the
+// simulated cluster; appends its rows.
 void sim_workload(const std::string& id, const params& p, std::vector<row>& rows);
 // The whole suite on the simulated cluster.
 void sim_suite(const params& p, std::vector<row>& rows);

@@ -357,10 +357,10 @@ inline void best_of(const params& p, const topics_of_run& first, row& r,
   std::optional<side> rill_best, base_best;
   for (int k = 0; k < p.repeat; ++k) {
     const topics_of_run t = k == 0 ? first : again(first, p.partitions);
-    keep_best(rill_best, rill_once(t));
+    if (p.rill) keep_best(rill_best, rill_once(t));
     if (p.baseline) keep_best(base_best, base_once(t));
   }
-  r.rill = *rill_best;
+  r.rill = rill_best.value_or(side{});
   r.base = base_best;
 }
 

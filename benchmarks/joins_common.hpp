@@ -185,7 +185,8 @@ inline std::int64_t left_time(long i, long keys) {
 // Within ±1.5 windows of the left record of the same number.
 inline std::int64_t right_time(long m, long keys) {
   const std::uint64_t h = (static_cast<std::uint64_t>(m) + 1) * 0x9e3779b97f4a7c15ull;
-  const auto jitter = static_cast<std::int64_t>((h >> 20) % static_cast<std::uint64_t>(3 * window_ms + 1));
+  const auto jitter =
+      static_cast<std::int64_t>((h >> 20) % static_cast<std::uint64_t>(3 * window_ms + 1));
   return left_time(m, keys) + jitter - 3 * window_ms / 2;
 }
 // The right records' numbers in time order, as they are produced (a partition's records in
@@ -266,10 +267,11 @@ class w9_check {
 };
 
 // The W9 baseline's buffers for one partition: both sides' records in one RocksDB (WAL off)
-// by [side][segment][key length][key][timestamp][sequence], big-endian, so a key's records of
+// by [segment][side][key length][key][timestamp][sequence], big-endian, so a key's records of
 // one side and segment are one range; segments of half the retention, dropped whole
 // (DeleteRange) once stream time has passed them by the retention (as Rill's window stores
-// drop theirs). Records since the last commit sit in a sorted map that lookups read too.
+// drop theirs). The segment comes first so that no seek lands in (and walks through) what
+// was dropped. Records since the last commit sit in a sorted map that lookups read too.
 struct join_state {
   static constexpr std::int64_t retention_ms = 2 * window_ms;  // before + after, no grace
   static constexpr std::int64_t segment_ms = retention_ms / 2;
@@ -282,8 +284,8 @@ struct join_state {
   std::int64_t live_from = 0;  // the oldest segment not yet dropped
 
   static std::string prefix(char side, std::int64_t segment, const std::string& key) {
-    std::string k(1, side);
-    k += be64(segment);
+    std::string k = be64(segment);
+    k.push_back(side);
     k.push_back(static_cast<char>(key.size() >> 8));
     k.push_back(static_cast<char>(key.size() & 0xff));
     k += key;
@@ -320,9 +322,7 @@ struct join_state {
     for (const auto& [k, v] : pending) batch.Put(k, v);
     const std::int64_t live = std::max<std::int64_t>(0, (stream_time - retention_ms) / segment_ms);
     if (live > live_from) {
-      for (char side : {'L', 'R'}) {
-        batch.DeleteRange(std::string(1, side) + be64(live_from), std::string(1, side) + be64(live));
-      }
+      batch.DeleteRange(be64(live_from), be64(live));
       live_from = live;
     }
     if (batch.Count() == 0) return;

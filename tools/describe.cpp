@@ -9,6 +9,7 @@
 
 #include "examples/bank/bank.hpp"
 #include "examples/event_router/router.hpp"
+#include "examples/order_enrichment/enrichment.hpp"
 #include "examples/word_count/word_count.hpp"
 
 namespace rill::tools {
@@ -19,6 +20,7 @@ const std::map<std::string, std::function<rill::topology()>>& examples() {
   static const std::map<std::string, std::function<rill::topology()>> all{
       {"bank", [] { return bank::topology(); }},
       {"event_router", [] { return event_router::topology(); }},
+      {"order_enrichment", [] { return enrichment::topology(); }},
       {"word_count", [] { return word_count::topology(); }},
   };
   return all;

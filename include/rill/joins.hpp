@@ -190,11 +190,13 @@ auto stream<K, V>::windowed_join(const stream<K, V2>& other, F joiner, const joi
   s.left_store = stores + "-left-store";
   s.right_store = stores + "-right-store";
   if (J != detail::join_kind::inner) s.outer_store = stores + "-outer-store";
+  // Kept for the window and the grace, and 1 ms more: a record is still needed the moment its
+  // window closes.
   const std::int64_t size = std::max<std::int64_t>(0, s.before) + std::max<std::int64_t>(0, s.after);
   detail::add_join_buffer<K, V>(*_graph, s.left_store, how.key_serde, how.value_serde, how.type,
-                                how.logging, size + s.grace);
+                                how.logging, size + s.grace + 1);
   detail::add_join_buffer<K, V2>(*_graph, s.right_store, how.key_serde, how.other_value_serde,
-                                 how.type, how.logging, size + s.grace);
+                                 how.type, how.logging, size + s.grace + 1);
   if (!s.outer_store.empty()) {
     materialized<bytes, bytes> m;
     m.name = s.outer_store;
