@@ -15,6 +15,7 @@
 #include <rill/json.hpp>
 #include <rill/options.hpp>
 #include <rill/processor.hpp>
+#include <rill/queries.hpp>
 #include <rill/record.hpp>
 #include <rill/serde.hpp>
 #include <rill/stream.hpp>

@@ -327,6 +327,49 @@ std::int32_t test_driver::partition_count(std::string_view topic) const {
   return _impl->count(topic);
 }
 
+namespace {
+
+// The driver's tasks' stores, for queries. Single-threaded, as the driver is.
+class driver_stores final : public detail::store_source {
+ public:
+  using tasks_fn = std::function<const std::vector<std::unique_ptr<runtime::stream_task>>&()>;
+  driver_stores(const detail::compiled_topology& topo, const runtime::global_stores& globals,
+                tasks_fn tasks)
+      : _topo(topo), _globals(globals), _tasks(std::move(tasks)) {}
+
+  void for_each(const std::string& store, const std::function<void(state_store&)>& f) override {
+    if (_topo.global(store) != nullptr) {
+      auto facade = _globals.facade(store);
+      f(*facade);
+      return;
+    }
+    if (_topo.store(store) == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& s : _topo.stores) names.push_back(s.spec.name);
+      for (const auto& g : _topo.globals) names.push_back(g.store.name);
+      throw invalid_store_error(fmt::format("no store named '{}'; the topology has [{}]", store,
+                                            fmt::join(names, ", ")));
+    }
+    for (const auto& task : _tasks()) {
+      if (task->stores() == nullptr) continue;
+      if (state_store* s = task->stores()->facade(store)) f(*s);
+    }
+  }
+
+ private:
+  const detail::compiled_topology& _topo;
+  const runtime::global_stores& _globals;
+  tasks_fn _tasks;
+};
+
+}  // namespace
+
+std::shared_ptr<detail::store_source> test_driver::store_source() {
+  impl* i = _impl.get();
+  return std::make_shared<driver_stores>(i->topo, i->globals,
+                                         [i]() -> const auto& { return i->tasks; });
+}
+
 std::string test_driver::internal_topic_name(std::string_view name) const {
   return detail::resolve_topic(_impl->application_id, {std::string(name), true});
 }

@@ -28,6 +28,7 @@
 
 #include <rill/config.hpp>
 #include <rill/handlers.hpp>
+#include <rill/queries.hpp>
 #include <rill/record.hpp>
 #include <rill/serde.hpp>
 #include <rill/task_id.hpp>
@@ -118,6 +119,22 @@ class test_driver {
   std::int32_t partition_count(std::string_view topic) const;
   // Application-id prefixed name of an internal topic ("<application.id>-<name>").
   std::string internal_topic_name(std::string_view name) const;
+
+  // The topology's stores, read as a running app's interactive queries read them (see
+  // <rill/queries.hpp>): every task's store of that name, global tables' too.
+  template <class K, class V>
+  read_only_key_value_store<K, V> key_value_store(std::string name) {
+    return {store_source(), std::move(name)};
+  }
+  template <class K, class V>
+  read_only_window_store<K, V> window_store(std::string name) {
+    return {store_source(), std::move(name)};
+  }
+  template <class K, class V>
+  read_only_session_store<K, V> session_store(std::string name) {
+    return {store_source(), std::move(name)};
+  }
+  std::shared_ptr<detail::store_source> store_source();
 
   // Byte-level access, used by the typed topics.
   void pipe_raw(std::string_view topic, std::int32_t partition, std::optional<bytes> key,
