@@ -21,6 +21,7 @@
 
 #include <rill/config.hpp>
 #include <rill/handlers.hpp>
+#include <rill/queries.hpp>
 #include <rill/restore_listener.hpp>
 #include <rill/task_id.hpp>
 #include <rill/topology.hpp>
@@ -103,6 +104,25 @@ class streams_app {
   // The brokers this app talks to ("embedded" resolved to the in-process broker's address).
   std::string bootstrap_servers() const;
   app_counters counters() const;
+
+  // Interactive queries of this instance's stores (<rill/queries.hpp>): every local task's
+  // store of that name, and global tables. At-least-once: what has been processed;
+  // exactly-once: what has been committed (a query waits for the thread's next commit, at
+  // most commit.interval.ms). Safe from any thread. While the app is not running (not started,
+  // rebalancing, closing) a query throws store_unavailable_error: try again.
+  template <class K, class V>
+  read_only_key_value_store<K, V> key_value_store(std::string name) {
+    return {store_source(), std::move(name)};
+  }
+  template <class K, class V>
+  read_only_window_store<K, V> window_store(std::string name) {
+    return {store_source(), std::move(name)};
+  }
+  template <class K, class V>
+  read_only_session_store<K, V> session_store(std::string name) {
+    return {store_source(), std::move(name)};
+  }
+  std::shared_ptr<detail::store_source> store_source();
 
  private:
   struct impl;

@@ -81,8 +81,23 @@ void stream_thread::set_up() {
 
 void stream_thread::run() {
   try {
-    set_up();
-    while (!_stop.load()) run_once();
+    {
+      std::lock_guard lock(_query_mutex);
+      set_up();
+    }
+    while (!_stop.load()) {
+      {
+        std::lock_guard lock(_query_mutex);
+        run_once();
+      }
+      _query_cv.notify_all();
+      if (_queries_waiting.load() > 0) {  // let waiting queries in before the next step
+        std::unique_lock lock(_query_mutex);
+        _query_cv.wait_for(lock, std::chrono::milliseconds(5),
+                           [&] { return _queries_waiting.load() == 0; });
+      }
+    }
+    std::lock_guard lock(_query_mutex);
     shutdown(true);
   } catch (...) {
     auto failure = std::current_exception();
@@ -105,6 +120,25 @@ void stream_thread::run() {
   publish_counters();
   _finished.store(true);
   set_state(thread_state::dead);
+}
+
+bool stream_thread::query(const std::function<void(task_manager&)>& f,
+                          std::chrono::milliseconds timeout) {
+  ++_queries_waiting;
+  std::unique_lock lock(_query_mutex);
+  const bool ready = _query_cv.wait_for(lock, timeout, [&] {
+    return _tasks != nullptr && !(_app.exactly_once && _uncommitted);
+  });
+  struct done {
+    stream_thread& t;
+    ~done() {
+      --t._queries_waiting;
+      t._query_cv.notify_all();
+    }
+  } leave{*this};
+  if (!ready) return false;
+  f(*_tasks);
+  return true;
 }
 
 void stream_thread::crash() {
@@ -146,8 +180,10 @@ void stream_thread::run_once() {
   maybe_clean_state_directory();
   try {
     const timestamp_ms wall = _app.tasks.wall_clock();
-    _tasks->process(wall, max_records_per_task_pass,
-                    [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
+    if (_tasks->process(wall, max_records_per_task_pass, [this](const kafka::topic_partition& tp) {
+          return _consumer->caught_up(tp);
+        }) > 0)
+      _uncommitted = true;
     _tasks->punctuate_wall_clock(wall);
     if (auto resume = _tasks->take_resumable(); !resume.empty())
       warn_on_failure(_consumer->resume(resume), _name, "resuming drained partitions");

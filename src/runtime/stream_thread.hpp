@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <condition_variable>
 #include <chrono>
 #include <exception>
 #include <functional>
@@ -65,6 +66,12 @@ class stream_thread final : private kafka::rebalance_listener {
   int index() const noexcept { return _index; }
   const thread_counters& counters() const noexcept { return _counters; }
 
+  // Interactive queries: runs f with this thread's tasks, from another thread, between two
+  // steps of this one — under exactly-once only while nothing it processed is uncommitted, so
+  // a query never sees what an aborted transaction wrote. Returns false if that did not come
+  // within `timeout`.
+  bool query(const std::function<void(task_manager&)>& f, std::chrono::milliseconds timeout);
+
  private:
   void run();
   void run_once();
@@ -116,6 +123,12 @@ class stream_thread final : private kafka::rebalance_listener {
   std::int64_t _failing_since = -1;         // producer failures
   std::int64_t _commit_failing_since = -1;  // commit failures
   thread_counters _counters;
+  // Queries: the thread holds _query_mutex while it steps; a waiting query gets it between
+  // steps. _uncommitted: records processed since the last commit (exactly-once).
+  std::mutex _query_mutex;
+  std::condition_variable _query_cv;
+  std::atomic<int> _queries_waiting{0};
+  bool _uncommitted = false;
 };
 
 }  // namespace rill::runtime

@@ -71,12 +71,16 @@ kafka::error stream_thread::commit() {
   };
 
   if (_app.exactly_once) {
-    if (offsets.empty() && !_collector->in_transaction()) return {};
+    if (offsets.empty() && !_collector->in_transaction()) {
+      _uncommitted = false;  // nothing is pending
+      return {};
+    }
     if (kafka::error e = commit_transaction(offsets)) return e;
     hook("before_state_commit");
     _tasks->commit_state(delivered);
     hook("after_state_commit");
     _tasks->mark_committed();
+    _uncommitted = false;
     ++_counters.commits;
     return {};
   }
@@ -186,6 +190,7 @@ void stream_thread::rewind(const kafka::error& why) {
   }
   auto partitions = _tasks->assigned();
   _tasks->close_all(false);
+  _uncommitted = false;  // dropped with the tasks' pending writes
   make_producer();  // the old one may hold records it can no longer deliver, or be fenced
   std::vector<kafka::partition_offset> positions;
   for (const auto& tp : partitions) positions.push_back({tp, -1});

@@ -11,6 +11,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 
 #include <rill/embedded_broker.hpp>
@@ -190,7 +191,10 @@ struct streams_app::impl {
   void start_globals(kafka::admin& admin) {
     const auto& topo = *shared.topology;
     if (topo.globals.empty()) return;
-    globals = std::make_unique<runtime::global_stores>(topo);
+    {
+      std::lock_guard lock(mutex);  // queries read it under the lock
+      globals = std::make_unique<runtime::global_stores>(topo);
+    }
     std::map<std::string, std::int32_t> counts;
     if (kafka::error e =
             admin.partition_counts(globals->topics(), counts, std::chrono::seconds(30))) {
@@ -400,6 +404,84 @@ app_counters streams_app::counters() const {
   for (const auto& t : _impl->retired) add(*t);
   c.replaced_threads = _impl->replaced;
   return c;
+}
+
+namespace {
+
+// The app's stores, for queries: each stream thread's running tasks, between its steps.
+class app_stores final : public detail::store_source {
+ public:
+  // The running threads and the app's state, read together; the global tables once loaded.
+  using threads_fn = std::function<std::vector<runtime::stream_thread*>(app_state&)>;
+  using globals_fn = std::function<const runtime::global_stores*()>;
+  app_stores(const detail::compiled_topology& topo, globals_fn globals, threads_fn threads)
+      : _topo(topo), _globals(std::move(globals)), _threads(std::move(threads)) {}
+
+  void for_each(const std::string& store, const std::function<void(state_store&)>& f) override {
+    const bool global = _topo.global(store) != nullptr;
+    if (!global && _topo.store(store) == nullptr) {
+      std::vector<std::string> names;
+      for (const auto& s : _topo.stores) names.push_back(s.spec.name);
+      for (const auto& g : _topo.globals) names.push_back(g.store.name);
+      throw invalid_store_error(fmt::format("no store named '{}'; the topology has [{}]", store,
+                                            fmt::join(names, ", ")));
+    }
+    app_state state = app_state::created;
+    const std::vector<runtime::stream_thread*> threads = _threads(state);
+    if (state != app_state::running) {
+      throw store_unavailable_error(fmt::format(
+          "store '{}' cannot be queried while the app is {}; try again once it is running", store,
+          to_string(state)));
+    }
+    if (global) {
+      const runtime::global_stores* globals = _globals();
+      if (globals == nullptr) throw store_unavailable_error("the global tables are not loaded");
+      auto facade = globals->facade(store);
+      f(*facade);
+      return;
+    }
+    for (auto* t : threads) {
+      const bool served = t->query(
+          [&](runtime::task_manager& tasks) {
+            tasks.for_each_running([&](runtime::stream_task& task) {
+              if (task.stores() == nullptr) return;
+              if (state_store* s = task.stores()->facade(store)) f(*s);
+            });
+          },
+          std::chrono::seconds(30));
+      if (!served) {
+        throw store_unavailable_error(
+            fmt::format("store '{}': a stream thread did not reach a consistent point within 30 s",
+                        store));
+      }
+    }
+  }
+
+ private:
+  const detail::compiled_topology& _topo;
+  globals_fn _globals;
+  threads_fn _threads;
+};
+
+}  // namespace
+
+std::shared_ptr<detail::store_source> streams_app::store_source() {
+  impl* i = _impl.get();
+  return std::make_shared<app_stores>(
+      *i->shared.topology,
+      [i]() -> const runtime::global_stores* {
+        std::lock_guard lock(i->mutex);
+        return i->globals.get();
+      },
+      [i](app_state& state) {
+        std::lock_guard lock(i->mutex);
+        state = i->current;
+        std::vector<runtime::stream_thread*> out;
+        for (auto& t : i->threads) {
+          if (!t->finished()) out.push_back(t.get());
+        }
+        return out;
+      });
 }
 
 int wait_for_shutdown_signal() {
