@@ -185,6 +185,29 @@ class run {
     });
   }
 
+  // Called after every step of the run (for checks that look at the instances mid-run).
+  std::function<void()> after_each_step;
+
+  // Every entry of a key-value store, as an interactive query of each live instance reads it
+  // (stream_thread::query without waiting); counts the instances that served and refused.
+  template <class K, class V, class F>
+  void query_entries(const std::string& store_name, F f, int& served, int& refused) {
+    for (auto& inst : _instances) {
+      if (!inst->thread) continue;
+      const bool ok = inst->thread->query(
+          [&](runtime::task_manager& tasks) {
+            tasks.for_each_running([&](runtime::stream_task& task) {
+              if (task.stores() == nullptr) return;
+              auto* store = dynamic_cast<key_value_store<K, V>*>(task.stores()->facade(store_name));
+              if (store == nullptr) return;
+              for (const auto& kv : store->all()) f(kv.key, kv.value);
+            });
+          },
+          std::chrono::milliseconds(0));
+      ++(ok ? served : refused);
+    }
+  }
+
   // Every entry of a key-value store, across the tasks the live instances run now.
   template <class K, class V, class F>
   void for_each_entry(const std::string& store_name, F f) {
@@ -337,6 +360,7 @@ class run {
         kill(i, fmt::format("died: {}", e.what()));  // in an app, the uncaught handler replaces it
       }
     }
+    if (after_each_step) after_each_step();
   }
 
   struct restorations {
