@@ -1,6 +1,7 @@
 #include "state/segmented_store.hpp"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 #include <vector>
 
@@ -63,7 +64,12 @@ class segment_iterator final : public detail::kv_iterator {
   segment_iterator(std::unique_ptr<detail::kv_iterator> inner, std::optional<std::int64_t> segment,
                    scan_end end, const segmented_store& store)
       : _inner(std::move(inner)), _end(std::move(end)), _store(store) {
-    if (segment) _prefix = segment_prefix(*segment);
+    if (segment) {
+      _prefix.emplace();
+      for (int i = 0; i < 8; ++i)
+        (*_prefix)[static_cast<std::size_t>(i)] =
+            std::byte(static_cast<std::uint8_t>(static_cast<std::uint64_t>(*segment) >> (56 - 8 * i)));
+    }
     settle();
   }
   bool valid() const override { return _valid; }
@@ -81,7 +87,7 @@ class segment_iterator final : public detail::kv_iterator {
       if (!_inner->valid()) return;
       bytes_view k = _inner->key();
       if (k.size() < id_bytes) return;
-      if (_prefix && compare(k.first(id_bytes), *_prefix) != 0) return;
+      if (_prefix && compare(k.first(id_bytes), bytes_view(*_prefix)) != 0) return;
       bytes_view logical = k.subspan(id_bytes);
       if (_end.past(logical)) return;
       if (_store.time_of(logical) < _store.live_from()) continue;
@@ -90,7 +96,7 @@ class segment_iterator final : public detail::kv_iterator {
     }
   }
   std::unique_ptr<detail::kv_iterator> _inner;
-  std::optional<bytes> _prefix;
+  std::optional<std::array<std::byte, id_bytes>> _prefix;  // the segment's id, if one segment
   scan_end _end;
   const segmented_store& _store;
   bool _valid = false;
@@ -122,6 +128,56 @@ class merging_iterator final : public detail::kv_iterator {
   std::vector<std::unique_ptr<detail::kv_iterator>> _children;
   detail::kv_iterator* _current = nullptr;
 };
+
+// A key range within one key's windows ([key][from] to [key][to]): the segments its times
+// fall in, one after another (their runs are already in key order), each read with one inner
+// range; no probing of the other live segments.
+class segment_chain final : public detail::kv_iterator {
+ public:
+  segment_chain(detail::kv_store& inner, const segmented_store& store, std::int64_t first,
+                std::int64_t last, bytes_view from, bytes_view to)
+      : _inner(inner), _store(store), _segment(first), _last(last), _from(from.begin(), from.end()) {
+    _end.to.emplace(to.begin(), to.end());
+    open();
+  }
+  bool valid() const override { return _current && _current->valid(); }
+  void next() override {
+    _current->next();
+    if (!_current->valid()) {
+      ++_segment;
+      open();
+    }
+  }
+  bytes_view key() const override { return _current->key(); }
+  bytes_view value() const override { return _current->value(); }
+
+ private:
+  // Opens the next segment that has something in range.
+  void open() {
+    for (; _segment <= _last; ++_segment) {
+      fill(_lo, _segment, _from);
+      fill(_hi, _segment, *_end.to);
+      _current = std::make_unique<segment_iterator>(_inner.range(bytes_view(_lo), bytes_view(_hi)),
+                                                    _segment, _end, _store);
+      if (_current->valid()) return;
+    }
+  }
+  detail::kv_store& _inner;
+  const segmented_store& _store;
+  std::int64_t _segment;
+  std::int64_t _last;
+  bytes _from;
+  scan_end _end;
+  bytes _lo;
+  bytes _hi;
+  std::unique_ptr<detail::kv_iterator> _current;
+};
+
+// [key][from] and [key][to]: the same key, with a time at the end.
+bool one_key(bytes_view from, bytes_view to) {
+  return from.size() == to.size() && from.size() >= 8 &&
+         std::equal(from.begin(), from.end() - 8, to.begin());
+}
 
 }  // namespace
 
@@ -227,6 +283,14 @@ void segmented_store::remove(bytes_view key) {
 
 std::unique_ptr<detail::kv_iterator> segmented_store::range(std::optional<bytes_view> from,
                                                             std::optional<bytes_view> to) {
+  if (_s.where == time_at::end && from && to && one_key(*from, *to)) {
+    // One key's windows (a window fetch): only the segments its times fall in.
+    const std::int64_t first =
+        std::max(segment_of(std::max(time_of(*from), live_from())), _dropped_below);
+    const std::int64_t last =
+        _newest < 0 ? first - 1 : std::min(segment_of(time_of(*to)), segment_of(_newest));
+    return std::make_unique<segment_chain>(_inner, *this, first, last, *from, *to);
+  }
   scan_end end;
   if (to) end.to.emplace(to->begin(), to->end());
   return scan(from, std::move(end));

@@ -71,7 +71,6 @@ class segmented_store final : public detail::kv_store {
   segmentation _s;
   std::int64_t _newest = -1;          // the largest time seen
   std::int64_t _dropped_below = 0;    // segments below this id are gone
-  std::int64_t _highest_segment = 0;  // the highest segment written or seen
   bytes _key_buf;
 };
 

@@ -287,8 +287,8 @@ auto stream<K, V>::table_join(const table<K, VT>& t, F joiner, joined<K, V, VT> 
       "give serdes in rill::joined<K, V, VO>{.key_serde = ..., .value_serde = ...}");
   spec.stores = {store};
   spec.factory = [store, joiner](const detail::node_args& a) -> std::unique_ptr<detail::node> {
-    return std::make_unique<detail::stream_table_join_node<K, V, VT, Join>>(
-        a.name, store, J == detail::join_kind::left, Join{joiner});
+    return std::make_unique<detail::stream_table_join_node<K, V, K, VT, detail::own_key, Join>>(
+        a.name, store, J == detail::join_kind::left, detail::own_key{}, Join{joiner});
   };
   return stream<K, VOut>(_graph, _graph->add(std::move(spec)));
 }
@@ -329,7 +329,7 @@ auto stream<K, V>::global_join(const global_table<KG, VG>& g, KS key_selector, F
   spec.stores = {g._store};
   spec.factory = [store = g._store, key_selector,
                   joiner](const detail::node_args& a) -> std::unique_ptr<detail::node> {
-    return std::make_unique<detail::global_join_node<K, V, KG, VG, KS, Join>>(
+    return std::make_unique<detail::stream_table_join_node<K, V, KG, VG, KS, Join>>(
         a.name, store, J == detail::join_kind::left, key_selector, Join{joiner});
   };
   return stream<K, VOut>(_graph, _graph->add(std::move(spec)));

@@ -209,4 +209,29 @@ class read_only_session_store {
   std::string _name;
 };
 
+namespace detail {
+
+// The query methods of whatever has a store_source() (an app, the test driver).
+template <class Owner>
+class store_queries {
+ public:
+  template <class K, class V>
+  read_only_key_value_store<K, V> key_value_store(std::string name) {
+    return {self().store_source(), std::move(name)};
+  }
+  template <class K, class V>
+  read_only_window_store<K, V> window_store(std::string name) {
+    return {self().store_source(), std::move(name)};
+  }
+  template <class K, class V>
+  read_only_session_store<K, V> session_store(std::string name) {
+    return {self().store_source(), std::move(name)};
+  }
+
+ private:
+  Owner& self() { return static_cast<Owner&>(*this); }
+};
+
+}  // namespace detail
+
 }  // namespace rill

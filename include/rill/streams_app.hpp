@@ -62,7 +62,7 @@ struct app_counters {
   std::uint64_t late = 0;      // (record, window) pairs dropped: the window had closed
 };
 
-class streams_app {
+class streams_app : public detail::store_queries<streams_app> {
  public:
   // Checks the config (unknown settings, librdkafka properties, handler settings) and the
   // topology; throws config_error naming the problem.
@@ -110,18 +110,8 @@ class streams_app {
   // exactly-once: what has been committed (a query waits for the thread's next commit, at
   // most commit.interval.ms). Safe from any thread. While the app is not running (not started,
   // rebalancing, closing) a query throws store_unavailable_error: try again.
-  template <class K, class V>
-  read_only_key_value_store<K, V> key_value_store(std::string name) {
-    return {store_source(), std::move(name)};
-  }
-  template <class K, class V>
-  read_only_window_store<K, V> window_store(std::string name) {
-    return {store_source(), std::move(name)};
-  }
-  template <class K, class V>
-  read_only_session_store<K, V> session_store(std::string name) {
-    return {store_source(), std::move(name)};
-  }
+  // key_value_store<K, V>(name), window_store<K, V>(name), session_store<K, V>(name) come
+  // from detail::store_queries; they read through this source.
   std::shared_ptr<detail::store_source> store_source();
 
  private:

@@ -23,45 +23,23 @@
 
 namespace rill::detail {
 
-template <class K, class V, class VT, class Join>
+// The record's own key, as a key selector (stream-table joins look the table up by it).
+struct own_key {
+  template <class K, class V>
+  const K& operator()(const K& key, const V&) const noexcept {
+    return key;
+  }
+};
+
+// stream-table and stream-global table: a record looks the table up at
+// selector(key, value) (its own key for a table, a computed one for a global table).
+template <class K, class V, class KG, class VG, class KeySelector, class Join>
 class stream_table_join_node final : public input_node<K, V> {
   using VOut = typename Join::result;
 
  public:
-  stream_table_join_node(std::string name, std::string store, bool left, Join join)
-      : input_node<K, V>(std::move(name)),
-        _store_name(std::move(store)),
-        _left(left),
-        _join(std::move(join)) {}
-
-  void add_child(node& child) override { _out.add(*this, child); }
-  void init(task_context& t) override {
-    node::init(t);
-    _table = &typed_store<key_value_store<K, VT>>(t, *this, _store_name);
-  }
-  void process(record<K, V>&& r) override {
-    std::optional<VT> found = _table->get(r.key);
-    if (!found && !_left) return;
-    VOut v = this->call_user([&] { return _join(r.key, &r.value, found ? &*found : nullptr); });
-    _out.forward(record<K, VOut>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});
-  }
-
- private:
-  std::string _store_name;
-  bool _left;
-  Join _join;
-  key_value_store<K, VT>* _table = nullptr;
-  outputs<K, VOut> _out;
-};
-
-// stream-global table: the key into the table comes from the record.
-template <class K, class V, class KG, class VG, class KeySelector, class Join>
-class global_join_node final : public input_node<K, V> {
-  using VOut = typename Join::result;
-
- public:
-  global_join_node(std::string name, std::string store, bool left, KeySelector selector,
-                   Join join)
+  stream_table_join_node(std::string name, std::string store, bool left, KeySelector selector,
+                         Join join)
       : input_node<K, V>(std::move(name)),
         _store_name(std::move(store)),
         _left(left),
@@ -74,9 +52,14 @@ class global_join_node final : public input_node<K, V> {
     _table = &typed_store<key_value_store<KG, VG>>(t, *this, _store_name);
   }
   void process(record<K, V>&& r) override {
-    const KG key = this->call_user(
-        [&] { return KG(std::invoke(_selector, std::as_const(r.key), std::as_const(r.value))); });
-    std::optional<VG> found = _table->get(key);
+    std::optional<VG> found;
+    if constexpr (std::is_same_v<KeySelector, own_key>) {
+      found = _table->get(r.key);
+    } else {
+      const KG key = this->call_user(
+          [&] { return KG(std::invoke(_selector, std::as_const(r.key), std::as_const(r.value))); });
+      found = _table->get(key);
+    }
     if (!found && !_left) return;
     VOut v = this->call_user([&] { return _join(r.key, &r.value, found ? &*found : nullptr); });
     _out.forward(record<K, VOut>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});

@@ -78,7 +78,7 @@ class test_input_topic;
 template <class K, class V>
 class test_output_topic;
 
-class test_driver {
+class test_driver : public detail::store_queries<test_driver> {
  public:
   explicit test_driver(const topology& t, driver_options options = {});
   ~test_driver();
@@ -122,18 +122,8 @@ class test_driver {
 
   // The topology's stores, read as a running app's interactive queries read them (see
   // <rill/queries.hpp>): every task's store of that name, global tables' too.
-  template <class K, class V>
-  read_only_key_value_store<K, V> key_value_store(std::string name) {
-    return {store_source(), std::move(name)};
-  }
-  template <class K, class V>
-  read_only_window_store<K, V> window_store(std::string name) {
-    return {store_source(), std::move(name)};
-  }
-  template <class K, class V>
-  read_only_session_store<K, V> session_store(std::string name) {
-    return {store_source(), std::move(name)};
-  }
+  // key_value_store<K, V>(name), window_store<K, V>(name), session_store<K, V>(name) come
+  // from detail::store_queries; they read through this source.
   std::shared_ptr<detail::store_source> store_source();
 
   // Byte-level access, used by the typed topics.
