@@ -1,6 +1,7 @@
 #include "state/task_db.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <cstring>
 #include <utility>
 
@@ -68,14 +69,20 @@ std::optional<std::string> prefix_end(bytes_view prefix) {
 
 class rocks_iterator final : public detail::kv_iterator {
  public:
+  // Hands the RocksDB iterator back for reuse when done (or lets it go).
+  using release_fn = std::function<void(std::unique_ptr<rocksdb::Iterator>)>;
   // Iterates [from, to) when `to_exclusive`, else [from, to].
   rocks_iterator(std::unique_ptr<rocksdb::Iterator> it, std::optional<std::string> from,
-                 std::optional<std::string> to, bool to_exclusive)
-      : _it(std::move(it)), _to(std::move(to)), _to_exclusive(to_exclusive) {
+                 std::optional<std::string> to, bool to_exclusive, release_fn release = {})
+      : _it(std::move(it)), _to(std::move(to)), _to_exclusive(to_exclusive),
+        _release(std::move(release)) {
     if (from)
       _it->Seek(*from);
     else
       _it->SeekToFirst();
+  }
+  ~rocks_iterator() override {
+    if (_release) _release(std::move(_it));
   }
   bool valid() const override {
     if (!_it->Valid()) return false;
@@ -91,6 +98,7 @@ class rocks_iterator final : public detail::kv_iterator {
   std::unique_ptr<rocksdb::Iterator> _it;
   std::optional<std::string> _to;
   bool _to_exclusive;
+  release_fn _release;
 };
 
 }  // namespace
@@ -250,8 +258,8 @@ class task_db::cf_store final : public detail::kv_store {
     auto last = t ? _pending.upper_bound(*t) : _pending.end();
     if (f && t && *f > *t) last = first;
     return std::make_unique<merged_iterator>(
-        std::make_unique<rocks_iterator>(iterator(), std::move(f), std::move(t), false), first,
-        last);
+        std::make_unique<rocks_iterator>(iterator(), std::move(f), std::move(t), false, release()),
+        first, last);
   }
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override {
     std::string from(chars(prefix));
@@ -259,8 +267,9 @@ class task_db::cf_store final : public detail::kv_store {
     auto first = _pending.lower_bound(from);
     auto last = end ? _pending.lower_bound(*end) : _pending.end();
     return std::make_unique<merged_iterator>(
-        std::make_unique<rocks_iterator>(iterator(), std::move(from), std::move(end), true), first,
-        last);
+        std::make_unique<rocks_iterator>(iterator(), std::move(from), std::move(end), true,
+                                         release()),
+        first, last);
   }
   std::uint64_t approximate_count() override {
     std::uint64_t n = 0;
@@ -291,6 +300,7 @@ class task_db::cf_store final : public detail::kv_store {
     rocksdb::WriteOptions write;
     write.disableWAL = true;
     check(_db._db->Write(write, &batch), "drop range");
+    ++_db._generation;
   }
 
  private:
@@ -301,13 +311,33 @@ class task_db::cf_store final : public detail::kv_store {
     else
       _pending.emplace(std::string(chars(key)), std::move(value));
   }
+  // A RocksDB iterator over the database as it is: an idle one made since the last write
+  // (making one is a third of a short range read), or a new one.
   std::unique_ptr<rocksdb::Iterator> iterator() {
+    if (_idle_generation == _db._generation && !_idle.empty()) {
+      auto it = std::move(_idle.back());
+      _idle.pop_back();
+      return it;
+    }
     return std::unique_ptr<rocksdb::Iterator>(_db._db->NewIterator(rocksdb::ReadOptions(), _cf));
   }
+  rocks_iterator::release_fn release() {
+    return [this, generation = _db._generation](std::unique_ptr<rocksdb::Iterator> it) {
+      if (generation != _db._generation) return;  // the database moved on: let it go
+      if (_idle_generation != generation) {
+        _idle.clear();
+        _idle_generation = generation;
+      }
+      if (_idle.size() < max_idle) _idle.push_back(std::move(it));
+    };
+  }
+  static constexpr std::size_t max_idle = 4;
   task_db& _db;
   std::string _name;
   rocksdb::ColumnFamilyHandle* _cf;
   pending_map _pending;  // the latest write per key since the last commit; nullopt: deleted
+  std::vector<std::unique_ptr<rocksdb::Iterator>> _idle;  // reusable until the next write
+  std::uint64_t _idle_generation = 0;
 };
 
 task_db::task_db(const rocksdb_env& env, const std::string& path,
@@ -403,6 +433,7 @@ void task_db::commit(const std::map<std::string, detail::next_offset>& offsets) 
   rocksdb::WriteOptions write;
   write.disableWAL = true;
   check(_db->Write(write, &batch), "commit");
+  ++_generation;
   for (auto& [name, store] : _stores) store->discard_pending();
   _writes_since_flush += writes;
   // Writes happen only here, so this is where the memory bound is kept: a database that
@@ -437,6 +468,7 @@ void task_db::restore(const std::string& store, const restore_batch& batch,
   rocksdb::WriteOptions write;
   write.disableWAL = true;
   check(_db->Write(write, &wb), "restore");
+  ++_generation;
   _writes_since_flush += batch.records.size();
   // Restoring flushes ten times less often than processing: a crash mid-restore only
   // repeats restoration work, and the first commit after it flushes (the count carries on).
@@ -453,6 +485,7 @@ void task_db::wipe(const std::string& store) {
   rocksdb::WriteOptions write;
   write.disableWAL = true;
   check(_db->Write(write, &wb), "wipe");
+  ++_generation;
 }
 
 std::uint64_t task_db::memtable_bytes() const {

@@ -111,6 +111,9 @@ class task_db {
   std::map<std::string, std::unique_ptr<cf_store>> _stores;
   std::uint64_t _flush_every;
   std::uint64_t _writes_since_flush = 0;
+  // Moves on with every write to the database: a RocksDB iterator made at the same
+  // generation still sees all there is, so stores reuse theirs until it moves.
+  std::uint64_t _generation = 0;
 };
 
 }  // namespace rill::state
