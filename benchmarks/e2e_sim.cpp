@@ -6,6 +6,8 @@
 // so W5 here also pays for what exactly-once does on a real cluster's logs (but not for its
 // round trips or replication).
 //
+// The harness (e2e_sim.hpp) is shared with joins_sim.cpp (W8, W9).
+//
 //   bench_e2e all --broker sim          the suite
 //   bench_e2e W3 --broker sim --keys 1000 --cache off
 #include <algorithm>
