@@ -28,9 +28,13 @@ namespace {
 
 constexpr std::size_t id_bytes = 8;
 
+void write_be64(std::byte* out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) out[i] = std::byte(static_cast<std::uint8_t>(v >> (56 - 8 * i)));
+}
+
 void put_be64(bytes& out, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i)
-    out.push_back(std::byte(static_cast<std::uint8_t>(v >> (56 - 8 * i))));
+  out.resize(out.size() + 8);
+  write_be64(out.data() + out.size() - 8, v);
 }
 
 std::uint64_t be64(const std::byte* p) {
@@ -47,9 +51,9 @@ bytes segment_prefix(std::int64_t segment) {
 
 // `out` = the segment's id, then the logical key (reusing out's buffer).
 void fill(bytes& out, std::int64_t segment, bytes_view logical) {
-  out.clear();
-  put_be64(out, static_cast<std::uint64_t>(segment));
-  out.insert(out.end(), logical.begin(), logical.end());
+  out.resize(id_bytes + logical.size());
+  write_be64(out.data(), static_cast<std::uint64_t>(segment));
+  std::copy(logical.begin(), logical.end(), out.begin() + id_bytes);
 }
 
 int compare(bytes_view a, bytes_view b) {
@@ -66,9 +70,7 @@ class segment_iterator final : public detail::kv_iterator {
       : _inner(std::move(inner)), _end(std::move(end)), _store(store) {
     if (segment) {
       _prefix.emplace();
-      for (int i = 0; i < 8; ++i)
-        (*_prefix)[static_cast<std::size_t>(i)] =
-            std::byte(static_cast<std::uint8_t>(static_cast<std::uint64_t>(*segment) >> (56 - 8 * i)));
+      write_be64(_prefix->data(), static_cast<std::uint64_t>(*segment));
     }
     settle();
   }
