@@ -138,7 +138,11 @@ class segment_chain final : public detail::kv_iterator {
  public:
   segment_chain(detail::kv_store& inner, const segmented_store& store, std::int64_t first,
                 std::int64_t last, bytes_view from, bytes_view to)
-      : _inner(inner), _store(store), _segment(first), _last(last), _from(from.begin(), from.end()) {
+      : _inner(inner),
+        _store(store),
+        _segment(first),
+        _last(last),
+        _from(from.begin(), from.end()) {
     _end.to.emplace(to.begin(), to.end());
     open();
   }

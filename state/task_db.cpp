@@ -1,8 +1,8 @@
 #include "state/task_db.hpp"
 
 #include <algorithm>
-#include <functional>
 #include <cstring>
+#include <functional>
 #include <utility>
 
 #include <fmt/format.h>
@@ -74,7 +74,9 @@ class rocks_iterator final : public detail::kv_iterator {
   // Iterates [from, to) when `to_exclusive`, else [from, to].
   rocks_iterator(std::unique_ptr<rocksdb::Iterator> it, std::optional<std::string> from,
                  std::optional<std::string> to, bool to_exclusive, release_fn release = {})
-      : _it(std::move(it)), _to(std::move(to)), _to_exclusive(to_exclusive),
+      : _it(std::move(it)),
+        _to(std::move(to)),
+        _to_exclusive(to_exclusive),
         _release(std::move(release)) {
     if (from)
       _it->Seek(*from);
@@ -288,6 +290,9 @@ class task_db::cf_store final : public detail::kv_store {
     return _pending.size();
   }
   void discard_pending() { _pending.clear(); }
+  // Lets go of idle iterators: they pin the memtables and files they were made over, which
+  // a write is about to outdate (and a flush to free).
+  void forget_idle() { _idle.clear(); }
 
   // Expired segments of a window or session store: gone at once, pending writes included.
   // Not part of a commit: the data is past its retention, so a crash that loses the commit
@@ -299,6 +304,7 @@ class task_db::cf_store final : public detail::kv_store {
     check(batch.DeleteRange(_cf, slice(from), slice(to)), "drop range");
     rocksdb::WriteOptions write;
     write.disableWAL = true;
+    forget_idle();
     check(_db._db->Write(write, &batch), "drop range");
     ++_db._generation;
   }
@@ -432,6 +438,7 @@ void task_db::commit(const std::map<std::string, detail::next_offset>& offsets) 
     check(batch.Put(_meta, offset_key(store), encode_offset(offset.value)), "checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
+  for (auto& [name, store] : _stores) store->forget_idle();
   check(_db->Write(write, &batch), "commit");
   ++_generation;
   for (auto& [name, store] : _stores) store->discard_pending();
@@ -467,6 +474,7 @@ void task_db::restore(const std::string& store, const restore_batch& batch,
   check(wb.Put(_meta, offset_key(store), encode_offset(next.value)), "restore checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
+  for (auto& [name, s] : _stores) s->forget_idle();
   check(_db->Write(write, &wb), "restore");
   ++_generation;
   _writes_since_flush += batch.records.size();
@@ -484,6 +492,7 @@ void task_db::wipe(const std::string& store) {
   check(wb.Delete(_meta, offset_key(store)), "wipe checkpoint");
   rocksdb::WriteOptions write;
   write.disableWAL = true;
+  for (auto& [name, s] : _stores) s->forget_idle();
   check(_db->Write(write, &wb), "wipe");
   ++_generation;
 }

@@ -330,7 +330,8 @@ class lowering {
     for (std::size_t i = 0; i < _specs.size(); ++i) {
       if (!_specs[i].needs_copartitioned_input || _index_of[i] < 0) continue;
       std::vector<int> from{_index_of[i]};
-      for (int p : _specs[i].copartition_with) from.push_back(_index_of[static_cast<std::size_t>(p)]);
+      for (int p : _specs[i].copartition_with)
+        from.push_back(_index_of[static_cast<std::size_t>(p)]);
       std::vector<topic_ref> topics = upstream_sources(std::move(from));
       if (topics.size() < 2) continue;
       auto& groups =

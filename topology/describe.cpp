@@ -86,7 +86,8 @@ std::string topology::describe() const {
   }
   // Global tables: read by the global thread on every instance, in no subtopology.
   for (const auto& g : t.globals)
-    out += fmt::format("\n   Global store: {} (topic: {}, every instance)\n", g.store.name, g.topic);
+    out +=
+        fmt::format("\n   Global store: {} (topic: {}, every instance)\n", g.store.name, g.topic);
   return out;
 }
 
@@ -135,7 +136,8 @@ std::string topology::to_dot() const {
   for (const auto& g : t.globals) {
     out += fmt::format("  {} [shape=cylinder, label={}];\n", dot_id("store:" + g.store.name),
                        dot_id(g.store.name + "\n(global)"));
-    edges += fmt::format("  {} -> {};\n", topic_node({g.topic, false}), dot_id("store:" + g.store.name));
+    edges +=
+        fmt::format("  {} -> {};\n", topic_node({g.topic, false}), dot_id("store:" + g.store.name));
   }
   for (const auto& id : topics) {
     out += fmt::format("  {} [shape=ellipse, style=filled, fillcolor=\"#eeeeee\", label={}];\n",

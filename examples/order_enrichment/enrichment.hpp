@@ -85,7 +85,8 @@ inline rill::topology topology(const topics& t = {}) {
       .left_join(
           products, [](const std::string&, const order& o) { return o.product; },
           [](const order& o, const std::optional<product>& p) {
-            return priced{o.id, o.customer, p ? p->name : o.product, p ? o.quantity * p->price : -1};
+            return priced{o.id, o.customer, p ? p->name : o.product,
+                          p ? o.quantity * p->price : -1};
           },
           rill::named("price"))
       .group_by_key()
@@ -141,7 +142,6 @@ inline std::map<std::string, enriched> expected(const data& d) {
   return out;
 }
 
-
 // Writes the customers and the catalog, then the orders.
 inline void write(const std::string& bootstrap, const std::map<std::string, std::string>& props,
                   const topics& t, const data& d) {
@@ -158,10 +158,11 @@ inline void write(const std::string& bootstrap, const std::map<std::string, std:
 
 // Reads `enriched-orders` until every order's latest row is what `want` says, or `timeout`
 // passes; returns the latest row per order.
-inline std::map<std::string, enriched> read_until(
-    const std::string& bootstrap, const std::map<std::string, std::string>& props,
-    const topics& t, const std::map<std::string, enriched>& want,
-    std::chrono::milliseconds timeout) {
+inline std::map<std::string, enriched> read_until(const std::string& bootstrap,
+                                                  const std::map<std::string, std::string>& props,
+                                                  const topics& t,
+                                                  const std::map<std::string, enriched>& want,
+                                                  std::chrono::milliseconds timeout) {
   rill::topic_reader<std::string, std::optional<enriched>> reader(bootstrap, t.enriched(), props);
   std::map<std::string, enriched> latest;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

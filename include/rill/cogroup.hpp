@@ -93,12 +93,12 @@ class cogrouped_stream {
   }
 
   cogrouped_windowed_stream<K, VA> windowed_by(const tumbling_window& w) const {
-    return {*this, detail::time_windows{w.size().count(), w.advance().count(),
-                                        w.grace_period().count()}};
+    return {*this,
+            detail::time_windows{w.size().count(), w.advance().count(), w.grace_period().count()}};
   }
   cogrouped_windowed_stream<K, VA> windowed_by(const hopping_window& w) const {
-    return {*this, detail::time_windows{w.size().count(), w.advance().count(),
-                                        w.grace_period().count()}};
+    return {*this,
+            detail::time_windows{w.size().count(), w.advance().count(), w.grace_period().count()}};
   }
 
  private:
@@ -126,9 +126,8 @@ class cogrouped_stream {
         };
       } else {
         spec.factory = [store, init, aggregator](const detail::node_args& a) {
-          return std::unique_ptr<detail::node>(
-              new detail::stream_aggregate_node<K, V, VA, Init, F>(a.name, store, init,
-                                                                   aggregator));
+          return std::unique_ptr<detail::node>(new detail::stream_aggregate_node<K, V, VA, Init, F>(
+              a.name, store, init, aggregator));
         };
       }
       return graph->add(std::move(spec));

@@ -75,10 +75,9 @@ class join_window {
  private:
   void check(const char* what) const {
     if (_before.count() + _after.count() < 0) {
-      throw topology_error(std::string(what) + ": the window [t - " +
-                           std::to_string(_before.count()) + " ms, t + " +
-                           std::to_string(_after.count()) +
-                           " ms] is empty; before + after must be 0 or more");
+      throw topology_error(
+          std::string(what) + ": the window [t - " + std::to_string(_before.count()) + " ms, t + " +
+          std::to_string(_after.count()) + " ms] is empty; before + after must be 0 or more");
     }
   }
   std::chrono::milliseconds _before;
@@ -127,8 +126,8 @@ int add_join_merge(graph& g, const std::string& name, join_kind j, std::vector<i
   spec.op = join_op(j);
   spec.name = name;
   spec.parents = std::move(parents);
-  spec.factory = fn_node_factory<K, V, K, V>(
-      [](record<K, V>&& r, auto& self) { self.emit(std::move(r)); });
+  spec.factory =
+      fn_node_factory<K, V, K, V>([](record<K, V>&& r, auto& self) { self.emit(std::move(r)); });
   return g.add(std::move(spec));
 }
 
@@ -192,7 +191,8 @@ auto stream<K, V>::windowed_join(const stream<K, V2>& other, F joiner, const joi
   if (J != detail::join_kind::inner) s.outer_store = stores + "-outer-store";
   // Kept for the window and the grace, and 1 ms more: a record is still needed the moment its
   // window closes.
-  const std::int64_t size = std::max<std::int64_t>(0, s.before) + std::max<std::int64_t>(0, s.after);
+  const std::int64_t size =
+      std::max<std::int64_t>(0, s.before) + std::max<std::int64_t>(0, s.after);
   detail::add_join_buffer<K, V>(*_graph, s.left_store, how.key_serde, how.value_serde, how.type,
                                 how.logging, size + s.grace + 1);
   detail::add_join_buffer<K, V2>(*_graph, s.right_store, how.key_serde, how.other_value_serde,
@@ -208,17 +208,18 @@ auto stream<K, V>::windowed_join(const stream<K, V2>& other, F joiner, const joi
   std::vector<std::string> used{s.left_store, s.right_store};
   if (!s.outer_store.empty()) used.push_back(s.outer_store);
   const int left = detail::add_join_side<K, V>(
-      *_graph, base + "-left", _node, used, repartitioned<K, V>{how.key_serde, how.value_serde, {}, {}, {}},
+      *_graph, base + "-left", _node, used,
+      repartitioned<K, V>{how.key_serde, how.value_serde, {}, {}, {}},
       [s, joiner](const detail::node_args& a) -> std::unique_ptr<detail::node> {
         return std::make_unique<detail::stream_join_node<K, V, V2, Join, true>>(a.name, s,
-                                                                               Join{joiner});
+                                                                                Join{joiner});
       });
   const int right = detail::add_join_side<K, V2>(
       *_graph, base + "-right", other._node, used,
       repartitioned<K, V2>{how.key_serde, how.other_value_serde, {}, {}, {}},
       [s, joiner](const detail::node_args& a) -> std::unique_ptr<detail::node> {
         return std::make_unique<detail::stream_join_node<K, V, V2, Join, false>>(a.name, s,
-                                                                                Join{joiner});
+                                                                                 Join{joiner});
       });
   _graph->at(left).copartition_with = {right};
   _graph->at(right).copartition_with = {left};
@@ -227,12 +228,12 @@ auto stream<K, V>::windowed_join(const stream<K, V2>& other, F joiner, const joi
 
 // A joiner of the wrong shape fails the build with one message naming the join (and nothing
 // after it: the join itself is not instantiated).
-#define RILL_JOIN(J, VA, VB, what, call)                                                       \
+#define RILL_JOIN(J, VA, VB, what, call)                                                           \
   if constexpr (!detail::joiner_fn<F, K, detail::left_arg_t<J, VA>, detail::right_arg_t<J, VB>>) { \
-    static_assert(detail::always_false<F>, "rill: " what);                                     \
-    return *this;                                                                              \
-  } else {                                                                                     \
-    return call;                                                                               \
+    static_assert(detail::always_false<F>, "rill: " what);                                         \
+    return *this;                                                                                  \
+  } else {                                                                                         \
+    return call;                                                                                   \
   }
 
 template <class K, class V>
@@ -240,8 +241,8 @@ template <class V2, class F>
 auto stream<K, V>::join(const stream<K, V2>& other, F joiner, const join_window& w,
                         stream_joined<K, V, V2> how) const {
   RILL_JOIN(detail::join_kind::inner, V, V2,
-                        "stream.join(other_stream, joiner, window) needs joiner(const V&, const "
-                        "VO&) or joiner(const K&, const V&, const VO&)",
+            "stream.join(other_stream, joiner, window) needs joiner(const V&, const "
+            "VO&) or joiner(const K&, const V&, const VO&)",
             windowed_join<detail::join_kind::inner>(other, std::move(joiner), w, std::move(how)))
 }
 
@@ -250,9 +251,9 @@ template <class V2, class F>
 auto stream<K, V>::left_join(const stream<K, V2>& other, F joiner, const join_window& w,
                              stream_joined<K, V, V2> how) const {
   RILL_JOIN(detail::join_kind::left, V, V2,
-                        "stream.left_join(other_stream, joiner, window) needs joiner(const V&, "
-                        "const std::optional<VO>&) or joiner(const K&, const V&, const "
-                        "std::optional<VO>&)",
+            "stream.left_join(other_stream, joiner, window) needs joiner(const V&, "
+            "const std::optional<VO>&) or joiner(const K&, const V&, const "
+            "std::optional<VO>&)",
             windowed_join<detail::join_kind::left>(other, std::move(joiner), w, std::move(how)))
 }
 
@@ -261,9 +262,9 @@ template <class V2, class F>
 auto stream<K, V>::outer_join(const stream<K, V2>& other, F joiner, const join_window& w,
                               stream_joined<K, V, V2> how) const {
   RILL_JOIN(detail::join_kind::outer, V, V2,
-                        "stream.outer_join(other_stream, joiner, window) needs joiner(const "
-                        "std::optional<V>&, const std::optional<VO>&) or joiner(const K&, const "
-                        "std::optional<V>&, const std::optional<VO>&)",
+            "stream.outer_join(other_stream, joiner, window) needs joiner(const "
+            "std::optional<V>&, const std::optional<VO>&) or joiner(const K&, const "
+            "std::optional<V>&, const std::optional<VO>&)",
             windowed_join<detail::join_kind::outer>(other, std::move(joiner), w, std::move(how)))
 }
 
@@ -297,8 +298,8 @@ template <class K, class V>
 template <class VT, class F>
 auto stream<K, V>::join(const table<K, VT>& t, F joiner, joined<K, V, VT> how) const {
   RILL_JOIN(detail::join_kind::inner, V, VT,
-                        "stream.join(table, joiner) needs joiner(const V&, const VT&) or "
-                        "joiner(const K&, const V&, const VT&)",
+            "stream.join(table, joiner) needs joiner(const V&, const VT&) or "
+            "joiner(const K&, const V&, const VT&)",
             table_join<detail::join_kind::inner>(t, std::move(joiner), std::move(how)))
 }
 
@@ -306,9 +307,9 @@ template <class K, class V>
 template <class VT, class F>
 auto stream<K, V>::left_join(const table<K, VT>& t, F joiner, joined<K, V, VT> how) const {
   RILL_JOIN(detail::join_kind::left, V, VT,
-                        "stream.left_join(table, joiner) needs joiner(const V&, const "
-                        "std::optional<VT>&) or joiner(const K&, const V&, const "
-                        "std::optional<VT>&)",
+            "stream.left_join(table, joiner) needs joiner(const V&, const "
+            "std::optional<VT>&) or joiner(const K&, const V&, const "
+            "std::optional<VT>&)",
             table_join<detail::join_kind::left>(t, std::move(joiner), std::move(how)))
 }
 
@@ -348,8 +349,8 @@ auto stream<K, V>::join(const global_table<KG, VG>& g, KS key_selector, F joiner
     RILL_JOIN(detail::join_kind::inner, V, VG,
               "stream.join(global_table, key_selector, joiner) needs joiner(const V&, const "
               "VG&) or joiner(const K&, const V&, const VG&)",
-              global_join<detail::join_kind::inner>(g, std::move(key_selector),
-                                                    std::move(joiner), std::move(n)))
+              global_join<detail::join_kind::inner>(g, std::move(key_selector), std::move(joiner),
+                                                    std::move(n)))
   }
 }
 
@@ -367,8 +368,8 @@ auto stream<K, V>::left_join(const global_table<KG, VG>& g, KS key_selector, F j
     RILL_JOIN(detail::join_kind::left, V, VG,
               "stream.left_join(global_table, key_selector, joiner) needs joiner(const V&, const "
               "std::optional<VG>&) or joiner(const K&, const V&, const std::optional<VG>&)",
-              global_join<detail::join_kind::left>(g, std::move(key_selector),
-                                                   std::move(joiner), std::move(n)))
+              global_join<detail::join_kind::left>(g, std::move(key_selector), std::move(joiner),
+                                                   std::move(n)))
   }
 }
 
@@ -418,30 +419,28 @@ auto table<K, V>::table_table_join(const table<K, V2>& other, F joiner, named n)
     spec.factory = std::move(f);
     return _graph->add(std::move(spec));
   };
-  const int left = side(base + "-left", _node, right_store,
-                        [right_store, joiner](const detail::node_args& a) {
-                          return std::unique_ptr<detail::node>(
-                              new detail::table_join_node<K, V, V2, Join, true>(
-                                  a.name, right_store, J, Join{joiner}));
-                        });
-  const int right = side(base + "-right", other._node, left_store,
-                         [left_store, joiner](const detail::node_args& a) {
-                           return std::unique_ptr<detail::node>(
-                               new detail::table_join_node<K, V, V2, Join, false>(
-                                   a.name, left_store, J, Join{joiner}));
-                         });
+  const int left =
+      side(base + "-left", _node, right_store, [right_store, joiner](const detail::node_args& a) {
+        return std::unique_ptr<detail::node>(new detail::table_join_node<K, V, V2, Join, true>(
+            a.name, right_store, J, Join{joiner}));
+      });
+  const int right = side(
+      base + "-right", other._node, left_store, [left_store, joiner](const detail::node_args& a) {
+        return std::unique_ptr<detail::node>(new detail::table_join_node<K, V, V2, Join, false>(
+            a.name, left_store, J, Join{joiner}));
+      });
   _graph->at(left).copartition_with = {right};
   _graph->at(right).copartition_with = {left};
-  return table<K, VOut>(_graph, detail::add_join_merge<K, change<VOut>>(*_graph, base, J,
-                                                                        {left, right}));
+  return table<K, VOut>(_graph,
+                        detail::add_join_merge<K, change<VOut>>(*_graph, base, J, {left, right}));
 }
 
 template <class K, class V>
 template <class V2, class F>
 auto table<K, V>::join(const table<K, V2>& other, F joiner, named n) const {
   RILL_JOIN(detail::join_kind::inner, V, V2,
-                        "table.join(other_table, joiner) needs joiner(const V&, const VO&) or "
-                        "joiner(const K&, const V&, const VO&)",
+            "table.join(other_table, joiner) needs joiner(const V&, const VO&) or "
+            "joiner(const K&, const V&, const VO&)",
             table_table_join<detail::join_kind::inner>(other, std::move(joiner), std::move(n)))
 }
 
@@ -449,9 +448,9 @@ template <class K, class V>
 template <class V2, class F>
 auto table<K, V>::left_join(const table<K, V2>& other, F joiner, named n) const {
   RILL_JOIN(detail::join_kind::left, V, V2,
-                        "table.left_join(other_table, joiner) needs joiner(const V&, const "
-                        "std::optional<VO>&) or joiner(const K&, const V&, const "
-                        "std::optional<VO>&)",
+            "table.left_join(other_table, joiner) needs joiner(const V&, const "
+            "std::optional<VO>&) or joiner(const K&, const V&, const "
+            "std::optional<VO>&)",
             table_table_join<detail::join_kind::left>(other, std::move(joiner), std::move(n)))
 }
 
@@ -459,9 +458,9 @@ template <class K, class V>
 template <class V2, class F>
 auto table<K, V>::outer_join(const table<K, V2>& other, F joiner, named n) const {
   RILL_JOIN(detail::join_kind::outer, V, V2,
-                        "table.outer_join(other_table, joiner) needs joiner(const "
-                        "std::optional<V>&, const std::optional<VO>&) or joiner(const K&, const "
-                        "std::optional<V>&, const std::optional<VO>&)",
+            "table.outer_join(other_table, joiner) needs joiner(const "
+            "std::optional<V>&, const std::optional<VO>&) or joiner(const K&, const "
+            "std::optional<V>&, const std::optional<VO>&)",
             table_table_join<detail::join_kind::outer>(other, std::move(joiner), std::move(n)))
 }
 

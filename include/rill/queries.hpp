@@ -117,9 +117,9 @@ class read_only_key_value_store {
  private:
   using store = key_value_store<K, V>;
   void visit(const std::function<void(store&)>& f) const {
-    detail::visit_typed<store>(*_source, _name,
-                               "key_value_store<" + detail::type_name<K>() + ", " + detail::type_name<V>() + ">",
-                               f);
+    detail::visit_typed<store>(
+        *_source, _name,
+        "key_value_store<" + detail::type_name<K>() + ", " + detail::type_name<V>() + ">", f);
   }
   template <class Scan>
   std::vector<entry> collect(Scan scan, bool reverse = false) const {
@@ -160,8 +160,7 @@ class read_only_window_store {
   std::vector<windowed_entry> fetch_all(timestamp_ms from, timestamp_ms to) const {
     std::vector<std::pair<bytes, windowed_entry>> parts;
     visit([&](store& s) {
-      for (const auto& e : s.fetch_all(from, to))
-        parts.emplace_back(order_key(s, e.key), e);
+      for (const auto& e : s.fetch_all(from, to)) parts.emplace_back(order_key(s, e.key), e);
     });
     return detail::merged(std::move(parts));
   }
@@ -176,8 +175,9 @@ class read_only_window_store {
     return k;
   }
   void visit(const std::function<void(store&)>& f) const {
-    detail::visit_typed<store>(*_source, _name,
-                               "window_store<" + detail::type_name<K>() + ", " + detail::type_name<V>() + ">", f);
+    detail::visit_typed<store>(
+        *_source, _name,
+        "window_store<" + detail::type_name<K>() + ", " + detail::type_name<V>() + ">", f);
   }
   std::shared_ptr<detail::store_source> _source;
   std::string _name;
@@ -202,8 +202,9 @@ class read_only_session_store {
  private:
   using store = session_store<K, V>;
   void visit(const std::function<void(store&)>& f) const {
-    detail::visit_typed<store>(*_source, _name,
-                               "session_store<" + detail::type_name<K>() + ", " + detail::type_name<V>() + ">", f);
+    detail::visit_typed<store>(
+        *_source, _name,
+        "session_store<" + detail::type_name<K>() + ", " + detail::type_name<V>() + ">", f);
   }
   std::shared_ptr<detail::store_source> _source;
   std::string _name;

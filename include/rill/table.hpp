@@ -259,11 +259,12 @@ class table {
   // Foreign-key joins: each row joins the row of `other` whose key is foreign_key(value)
   // (Kafka Streams' KIP-213); the result is keyed as this table.
   template <class KO, class VO, class FK, class F>
-  requires(!std::is_convertible_v<F, named>)
-  auto join(const table<KO, VO>& other, FK foreign_key, F joiner, named n = {}) const;
+  requires(!std::is_convertible_v<F, named>) auto join(const table<KO, VO>& other, FK foreign_key,
+                                                       F joiner, named n = {}) const;
   template <class KO, class VO, class FK, class F>
-  requires(!std::is_convertible_v<F, named>)
-  auto left_join(const table<KO, VO>& other, FK foreign_key, F joiner, named n = {}) const;
+  requires(!std::is_convertible_v<F, named>) auto left_join(const table<KO, VO>& other,
+                                                            FK foreign_key, F joiner,
+                                                            named n = {}) const;
 
   // The table's updates as a stream; a delete is a record with a null (nullopt) value.
   stream<K, std::optional<V>> to_stream(named n = {}) const {

@@ -126,9 +126,8 @@ bool stream_thread::query(const std::function<void(task_manager&)>& f,
                           std::chrono::milliseconds timeout) {
   ++_queries_waiting;
   std::unique_lock lock(_query_mutex);
-  const bool ready = _query_cv.wait_for(lock, timeout, [&] {
-    return _tasks != nullptr && !(_app.exactly_once && _uncommitted);
-  });
+  const bool ready = _query_cv.wait_for(
+      lock, timeout, [&] { return _tasks != nullptr && !(_app.exactly_once && _uncommitted); });
   struct done {
     stream_thread& t;
     ~done() {

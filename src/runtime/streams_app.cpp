@@ -201,9 +201,9 @@ struct streams_app::impl {
       throw error(fmt::format("cannot read the global tables' topics on {}: {}",
                               cluster.bootstrap_servers, e.message()));
     }
-    global = std::make_unique<runtime::global_thread>(
-        *cluster.clients, shared.consumer_props, counts, *globals,
-        shared.application_id + "-global");
+    global =
+        std::make_unique<runtime::global_thread>(*cluster.clients, shared.consumer_props, counts,
+                                                 *globals, shared.application_id + "-global");
     global->restore(shared.task_timeout);
     shared.globals = globals.get();
     global->start([this](std::exception_ptr e) {
@@ -423,8 +423,8 @@ class app_stores final : public detail::store_source {
       std::vector<std::string> names;
       for (const auto& s : _topo.stores) names.push_back(s.spec.name);
       for (const auto& g : _topo.globals) names.push_back(g.store.name);
-      throw invalid_store_error(fmt::format("no store named '{}'; the topology has [{}]", store,
-                                            fmt::join(names, ", ")));
+      throw invalid_store_error(
+          fmt::format("no store named '{}'; the topology has [{}]", store, fmt::join(names, ", ")));
     }
     app_state state = app_state::created;
     const std::vector<runtime::stream_thread*> threads = _threads(state);
@@ -450,9 +450,8 @@ class app_stores final : public detail::store_source {
           },
           std::chrono::seconds(30));
       if (!served) {
-        throw store_unavailable_error(
-            fmt::format("store '{}': a stream thread did not reach a consistent point within 30 s",
-                        store));
+        throw store_unavailable_error(fmt::format(
+            "store '{}': a stream thread did not reach a consistent point within 30 s", store));
       }
     }
   }

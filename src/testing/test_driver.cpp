@@ -347,8 +347,8 @@ class driver_stores final : public detail::store_source {
       std::vector<std::string> names;
       for (const auto& s : _topo.stores) names.push_back(s.spec.name);
       for (const auto& g : _topo.globals) names.push_back(g.store.name);
-      throw invalid_store_error(fmt::format("no store named '{}'; the topology has [{}]", store,
-                                            fmt::join(names, ", ")));
+      throw invalid_store_error(
+          fmt::format("no store named '{}'; the topology has [{}]", store, fmt::join(names, ", ")));
     }
     for (const auto& task : _tasks()) {
       if (task->stores() == nullptr) continue;
@@ -366,8 +366,8 @@ class driver_stores final : public detail::store_source {
 
 std::shared_ptr<detail::store_source> test_driver::store_source() {
   impl* i = _impl.get();
-  return std::make_shared<driver_stores>(i->topo, i->globals,
-                                         [i]() -> const auto& { return i->tasks; });
+  return std::make_shared<driver_stores>(
+      i->topo, i->globals, [i]() -> const auto& { return i->tasks; });
 }
 
 std::string test_driver::internal_topic_name(std::string_view name) const {

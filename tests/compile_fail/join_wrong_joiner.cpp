@@ -8,10 +8,12 @@ int main() {
   rill::streams_builder b;
   auto l = b.stream<std::string, std::string>("l");
   auto r = b.stream<std::string, int>("r");
-  l.join(r, [](const std::string& v, int n) { return v + std::to_string(n); },
-         rill::join_window(1s))
+  l.join(
+       r, [](const std::string& v, int n) { return v + std::to_string(n); }, rill::join_window(1s))
       .to("ok");
 #ifdef RILL_COMPILE_FAIL
-  l.join(r, [](const std::vector<int>&, int) { return 1; }, rill::join_window(1s)).to("out");
+  l.join(
+       r, [](const std::vector<int>&, int) { return 1; }, rill::join_window(1s))
+      .to("out");
 #endif
 }

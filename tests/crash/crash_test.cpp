@@ -252,7 +252,6 @@ windows_outcome run_windows(std::uint64_t seed, bool faults) {
   return out;
 }
 
-
 // --- joins ---------------------------------------------------------------------------------
 
 // Orders left-joined with their payments within a window, then, as a table, joined by their
@@ -260,22 +259,20 @@ windows_outcome run_windows(std::uint64_t seed, bool faults) {
 rill::topology paid_orders() {
   using namespace std::chrono_literals;
   rill::streams_builder b;
-  auto orders = b.stream<std::string, std::string>("orders");  // id -> "customer:amount"
-  auto payments = b.stream<std::string, std::string>("payments");  // id -> paid amount
+  auto orders = b.stream<std::string, std::string>("orders");       // id -> "customer:amount"
+  auto payments = b.stream<std::string, std::string>("payments");   // id -> paid amount
   auto customers = b.table<std::string, std::string>("customers");  // id -> name
-  auto paid = orders.left_join(
-      payments,
-      [](const std::string& o, const std::optional<std::string>& p) {
-        return o + ":" + p.value_or("unpaid");
-      },
-      rill::join_window(30ms).grace(300ms), {.name = "pay"});
+  auto paid = orders.left_join(payments,
+                               [](const std::string& o, const std::optional<std::string>& p) {
+                                 return o + ":" + p.value_or("unpaid");
+                               },
+                               rill::join_window(30ms).grace(300ms), {.name = "pay"});
   paid.to("paid-out");
   paid.group_by_key()
       .reduce([](std::string, const std::string& latest) { return latest; }, rill::named("paid"))
       .join(
           customers, [](const std::string& o) { return o.substr(0, o.find(':')); },
-          [](const std::string& o, const std::string& c) { return c + "/" + o; },
-          rill::named("fk"))
+          [](const std::string& o, const std::string& c) { return c + "/" + o; }, rill::named("fk"))
       .to_stream()
       .to("join-out");
   return b.build();
@@ -283,8 +280,9 @@ rill::topology paid_orders() {
 
 struct joins_outcome {
   std::map<std::string, std::vector<std::string>> output;  // per topic and key, in order
-  std::map<std::string, std::string> results;  // the foreign-key join's store, as its changelog says
-  std::vector<std::string> store_mismatches;   // local stores vs that changelog
+  std::map<std::string, std::string>
+      results;                                // the foreign-key join's store, as its changelog says
+  std::vector<std::string> store_mismatches;  // local stores vs that changelog
   bool drained = false;
   std::string report;
   int crashes = 0;
@@ -334,9 +332,9 @@ joins_outcome run_joins(std::uint64_t seed, bool faults) {
       "fk-result-store", [&](auto& task, const std::string& k, const std::string& v) {
         auto it = out.results.find(k);
         if (it == out.results.end() || it->second != v)
-          out.store_mismatches.push_back(fmt::format("task {}: {}='{}' but the changelog says '{}'",
-                                                     task.id().to_string(), k, v,
-                                                     it == out.results.end() ? "none" : it->second));
+          out.store_mismatches.push_back(
+              fmt::format("task {}: {}='{}' but the changelog says '{}'", task.id().to_string(), k,
+                          v, it == out.results.end() ? "none" : it->second));
       });
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
@@ -466,7 +464,6 @@ TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and
   }
 }
 
-
 TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
   const auto all = seeds(GetParam(), 100);
   if (all.empty()) GTEST_SKIP() << "no seed in this shard";
@@ -514,8 +511,7 @@ TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
       }
       if (first.empty() && got.results.size() != expected.results.size())
         first = fmt::format(" ({} results, want {})", got.results.size(), expected.results.size());
-      ADD_FAILURE() << "joins, " << why << first << "; replay with RILL_CRASH_SEED=" << seed
-                    << "\n"
+      ADD_FAILURE() << "joins, " << why << first << "; replay with RILL_CRASH_SEED=" << seed << "\n"
                     << got.report;
       if (failed >= 3) break;
     }
@@ -543,7 +539,8 @@ TEST_P(crash, exactly_once_queries_never_read_an_uncommitted_count) {
     r.create_output_topic("word-count-output", 2);
     int n = 0;
     for (const auto& line : lines())
-      r.add_input("text-input", rill::to_bytes("line-" + std::to_string(n++)), rill::to_bytes(line));
+      r.add_input("text-input", rill::to_bytes("line-" + std::to_string(n++)),
+                  rill::to_bytes(line));
     std::vector<std::pair<std::string, std::int64_t>> seen;
     r.after_each_step = [&] {
       r.query_entries<std::string, std::int64_t>(

@@ -40,14 +40,19 @@ rill::topology stream_stream(kind k, rill::join_window w) {
   auto r = b.stream<std::string, std::string>("right");
   switch (k) {
     case kind::inner:
-      l.join(r, [](const std::string& a, const std::string& c) { return show(a, c); }, w)
+      l.join(
+           r, [](const std::string& a, const std::string& c) { return show(a, c); }, w)
           .to("out");
       break;
     case kind::left:
-      l.left_join(r, [](const std::string& a, const opt& c) { return show(a, c); }, w).to("out");
+      l.left_join(
+           r, [](const std::string& a, const opt& c) { return show(a, c); }, w)
+          .to("out");
       break;
     case kind::outer:
-      l.outer_join(r, [](const opt& a, const opt& c) { return show(a, c); }, w).to("out");
+      l.outer_join(
+           r, [](const opt& a, const opt& c) { return show(a, c); }, w)
+          .to("out");
       break;
   }
   return b.build();
@@ -82,11 +87,23 @@ const std::vector<row> documented_first_rows = {
     {5, "B", "", {"[B,a]"}, {"[B,a]"}, {"[B,a]"}},
     {6, "", "b", {"[A,b]", "[B,b]"}, {"[A,b]", "[B,b]"}, {"[A,b]", "[B,b]"}},
     {9, "C", "", {"[C,a]", "[C,b]"}, {"[C,a]", "[C,b]"}, {"[C,a]", "[C,b]"}},
-    {10, "", "c", {"[A,c]", "[B,c]", "[C,c]"}, {"[A,c]", "[B,c]", "[C,c]"},
+    {10,
+     "",
+     "c",
+     {"[A,c]", "[B,c]", "[C,c]"},
+     {"[A,c]", "[B,c]", "[C,c]"},
      {"[A,c]", "[B,c]", "[C,c]"}},
-    {14, "", "d", {"[A,d]", "[B,d]", "[C,d]"}, {"[A,d]", "[B,d]", "[C,d]"},
+    {14,
+     "",
+     "d",
+     {"[A,d]", "[B,d]", "[C,d]"},
+     {"[A,d]", "[B,d]", "[C,d]"},
      {"[A,d]", "[B,d]", "[C,d]"}},
-    {15, "D", "", {"[D,a]", "[D,b]", "[D,c]", "[D,d]"}, {"[D,a]", "[D,b]", "[D,c]", "[D,d]"},
+    {15,
+     "D",
+     "",
+     {"[D,a]", "[D,b]", "[D,c]", "[D,d]"},
+     {"[D,a]", "[D,b]", "[D,c]", "[D,d]"},
      {"[D,a]", "[D,b]", "[D,c]", "[D,d]"}},
 };
 
@@ -204,8 +221,8 @@ TEST(joins, a_left_join_emits_each_unmatched_record_once_even_when_a_match_came_
 TEST(joins, a_self_join_pairs_each_record_with_itself_and_the_others_in_its_window) {
   rill::streams_builder b;
   auto s = b.stream<std::string, std::string>("in");
-  s.join(s, [](const std::string& x, const std::string& y) { return x + y; },
-         rill::join_window(10ms))
+  s.join(
+       s, [](const std::string& x, const std::string& y) { return x + y; }, rill::join_window(10ms))
       .to("out");
   test_driver d(b.build(), uncached());
   auto in = d.input_topic<std::string, std::string>("in");
@@ -295,11 +312,16 @@ rill::topology stream_table(bool left) {
 }
 
 const std::vector<st_row> documented_stream_table = {
-    {3, "A", {}, {}, {"[A,null]"}},     {4, "", "a", {}, {}},
-    {5, "B", {}, {"[B,a]"}, {"[B,a]"}}, {6, "", "b", {}, {}},
-    {8, "", "null", {}, {}},            {9, "C", {}, {}, {"[C,null]"}},
-    {10, "", "c", {}, {}},              {11, "", "null", {}, {}},
-    {14, "", "d", {}, {}},              {15, "D", {}, {"[D,d]"}, {"[D,d]"}},
+    {3, "A", {}, {}, {"[A,null]"}},
+    {4, "", "a", {}, {}},
+    {5, "B", {}, {"[B,a]"}, {"[B,a]"}},
+    {6, "", "b", {}, {}},
+    {8, "", "null", {}, {}},
+    {9, "C", {}, {}, {"[C,null]"}},
+    {10, "", "c", {}, {}},
+    {11, "", "null", {}, {}},
+    {14, "", "d", {}, {}},
+    {15, "D", {}, {"[D,d]"}, {"[D,d]"}},
 };
 
 }  // namespace
@@ -467,7 +489,7 @@ TEST(joins, a_stream_joins_a_global_table_by_a_key_it_computes_without_repartiti
   for (int i = 0; i < 8; ++i) orders.pipe("o" + std::to_string(i), i % 2 ? "apple" : "pear", 1);
   orders.pipe("o9", "plum", 1);  // no such product: an inner join drops it
   EXPECT_EQ(out.read_records_to_list().size(), 8U);
-  prices.pipe("apple", 4, 2);  // an update reaches every task at once
+  prices.pipe("apple", 4, 2);            // an update reaches every task at once
   prices.pipe("pear", std::nullopt, 2);  // a delete
   orders.pipe("o10", "apple", 3);
   orders.pipe("o11", "pear", 3);
@@ -507,13 +529,14 @@ rill::topology orders_with_customers(bool left, std::int32_t = 1) {
   auto customer_of = [](const std::string& o) { return o.substr(0, o.find(':')); };
   rill::table<std::string, std::string> j;
   if (left) {
-    j = orders.left_join(customers, customer_of,
-                         [](const std::string& o, const opt& c) { return show(o, c); },
-                         rill::named("by-customer"));
+    j = orders.left_join(
+        customers, customer_of, [](const std::string& o, const opt& c) { return show(o, c); },
+        rill::named("by-customer"));
   } else {
-    j = orders.join(customers, customer_of,
-                    [](const std::string& o, const std::string& c) { return show(o, c); },
-                    rill::named("by-customer"));
+    j = orders.join(
+        customers, customer_of,
+        [](const std::string& o, const std::string& c) { return show(o, c); },
+        rill::named("by-customer"));
   }
   j.to_stream().to("out");
   return b.build();
@@ -555,8 +578,8 @@ TEST(joins, a_foreign_key_join_follows_the_row_each_value_names) {
   r.orders.pipe("o3", opt("c1:cap"), 5);
   r.latest();
   r.customers.pipe("c1", opt("Anne"), 6);  // one right update reaches every row naming it
-  EXPECT_EQ(r.latest(), (std::map<std::string, std::string>{{"o1", "[c1:pen,Anne]"},
-                                                            {"o3", "[c1:cap,Anne]"}}));
+  EXPECT_EQ(r.latest(),
+            (std::map<std::string, std::string>{{"o1", "[c1:pen,Anne]"}, {"o3", "[c1:cap,Anne]"}}));
 }
 
 TEST(joins, a_changed_foreign_key_moves_the_row_and_a_deleted_row_deletes_its_result) {
@@ -595,13 +618,14 @@ TEST(joins, a_deleted_right_row_deletes_inner_results_and_empties_left_ones) {
 
 TEST(joins, a_foreign_key_join_spans_tables_with_different_partition_counts) {
   fk_run r(false, {{"orders", 3}, {"customers", 2}});
-  EXPECT_EQ(r.d.partition_count(r.d.internal_topic_name(
-                "by-customer-subscription-registration-repartition")),
-            2);
   EXPECT_EQ(r.d.partition_count(
-                r.d.internal_topic_name("by-customer-subscription-response-repartition")),
-            3);
-  for (int c = 0; c < 5; ++c) r.customers.pipe("c" + std::to_string(c), opt("n" + std::to_string(c)), 1);
+                r.d.internal_topic_name("by-customer-subscription-registration-repartition")),
+            2);
+  EXPECT_EQ(
+      r.d.partition_count(r.d.internal_topic_name("by-customer-subscription-response-repartition")),
+      3);
+  for (int c = 0; c < 5; ++c)
+    r.customers.pipe("c" + std::to_string(c), opt("n" + std::to_string(c)), 1);
   std::map<std::string, std::string> want;
   for (int o = 0; o < 20; ++o) {
     const std::string cust = "c" + std::to_string(o % 5);
@@ -617,10 +641,10 @@ TEST(joins, a_cogroup_aggregates_several_streams_into_one_store) {
   auto views = b.stream<std::string, std::string>("views").group_by(
       [](const std::string&, const std::string& page) { return page.substr(0, page.find('/')); });
   clicks
-      .cogroup([](const std::string&, int n, std::string acc) { return acc + "c" + std::to_string(n); })
-      .cogroup(views, [](const std::string&, const std::string& v, std::string acc) {
-        return acc + "v(" + v + ")";
-      })
+      .cogroup(
+          [](const std::string&, int n, std::string acc) { return acc + "c" + std::to_string(n); })
+      .cogroup(views, [](const std::string&, const std::string& v,
+                         std::string acc) { return acc + "v(" + v + ")"; })
       .aggregate([] { return std::string(">"); }, rill::named("activity"))
       .to_stream()
       .to("out");

@@ -38,7 +38,8 @@ TEST(queries, a_key_value_store_is_read_across_every_task_in_key_order) {
   auto counts = d.key_value_store<std::string, std::int64_t>("word-counts");
   EXPECT_EQ(counts.get("dog"), std::nullopt);
   std::vector<std::string> words;
-  for (const auto& [word, c] : counts.range("a", "c")) words.push_back(word + "=" + std::to_string(c));
+  for (const auto& [word, c] : counts.range("a", "c"))
+    words.push_back(word + "=" + std::to_string(c));
   EXPECT_EQ(words, (std::vector<std::string>{"a=2", "and=2", "bat=1"}));
   std::vector<std::string> back;
   for (const auto& e : counts.reverse_range("a", "c")) back.push_back(e.key);
@@ -82,8 +83,9 @@ TEST(queries, a_global_table_is_read_whole) {
   rill::streams_builder b;
   auto prices = b.global_table<std::string, int>("prices");
   b.stream<std::string, std::string>("orders")
-      .join(prices, [](const std::string&, const std::string& p) { return p; },
-            [](const std::string& p, int price) { return p + std::to_string(price); })
+      .join(
+          prices, [](const std::string&, const std::string& p) { return p; },
+          [](const std::string& p, int price) { return p + std::to_string(price); })
       .to("out");
   test_driver d(b.build());
   auto in = d.input_topic<std::string, std::optional<int>>("prices");

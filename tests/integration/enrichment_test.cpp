@@ -12,8 +12,8 @@
 #include <rill/testing/test_driver.hpp>
 
 #include "examples/order_enrichment/enrichment.hpp"
-#include "src/runtime/partitioner.hpp"
 #include "harness.hpp"
+#include "src/runtime/partitioner.hpp"
 
 using namespace rill::test;
 
@@ -32,7 +32,8 @@ std::map<std::string, enrichment::enriched> on_the_driver(const enrichment::data
   rill::testing::driver_options o;
   o.partitions = {{t.orders(), 4}, {t.products(), 2}, {t.customers(), 3}};
   rill::testing::test_driver driver(enrichment::topology(t), o);
-  auto customers = driver.input_topic<std::string, std::optional<enrichment::customer>>(t.customers());
+  auto customers =
+      driver.input_topic<std::string, std::optional<enrichment::customer>>(t.customers());
   auto products = driver.input_topic<std::string, std::optional<enrichment::product>>(t.products());
   auto orders = driver.input_topic<std::string, enrichment::order>(t.orders());
   for (const auto& [id, c] : d.customers) customers.pipe(id, c);
@@ -122,8 +123,7 @@ TEST(enrichment, two_processes_with_a_global_table_and_a_foreign_key_join_match_
       60s, 0ms))
       << "the new price never reached both instances' global tables";
   auto later = want;
-  for (const auto& p : probe.orders)
-    later[p.id] = {p.id, "customer 0", "Lyon", "product 0", 999};
+  for (const auto& p : probe.orders) later[p.id] = {p.id, "customer 0", "Lyon", "product 0", 999};
   enrichment::data repeat;
   for (const auto& o : data.orders) {
     if (o.product != "p0") continue;

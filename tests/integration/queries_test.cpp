@@ -110,8 +110,9 @@ TEST(queries, a_global_table_is_queried_on_every_instance) {
   rill::streams_builder b;
   auto table = b.global_table<std::string, int>(prices);
   b.stream<std::string, std::string>(orders)
-      .join(table, [](const std::string&, const std::string& p) { return p; },
-            [](const std::string& p, int n) { return p + std::to_string(n); })
+      .join(
+          table, [](const std::string&, const std::string& p) { return p; },
+          [](const std::string& p, int n) { return p + std::to_string(n); })
       .to(unique("q-priced"));
   rill::streams_app app(b.build(), c.app_config(unique("q-global")));
   app.start();

@@ -23,7 +23,9 @@ TEST(global_store, readers_see_whole_values_while_a_writer_writes) {
   std::atomic<bool> done{false};
   std::atomic<long> torn{0}, reads{0};
   // Each value is one letter repeated: a torn read would mix two values' letters.
-  auto value_of = [](int n) { return std::string(static_cast<std::size_t>(8 + n % 50), char('a' + n % 26)); };
+  auto value_of = [](int n) {
+    return std::string(static_cast<std::size_t>(8 + n % 50), char('a' + n % 26));
+  };
   std::thread writer([&] {
     for (int n = 0; n < 20000; ++n) {
       const std::string key = "k" + std::to_string(n % 64);

@@ -18,9 +18,8 @@ namespace detail {
 template <class T>
 void require_serde(const char* role, const std::string& join) {
   if (!default_serde<T>()) {
-    throw topology_error("foreign-key join '" + join + "': no serde for the " + role +
-                         " type '" + type_name<T>() +
-                         "'; specialize rill::serde_traits<T> for it");
+    throw topology_error("foreign-key join '" + join + "': no serde for the " + role + " type '" +
+                         type_name<T>() + "'; specialize rill::serde_traits<T> for it");
   }
 }
 
@@ -74,8 +73,8 @@ auto table<K, V>::foreign_key_join(const table<KO, VO>& other, FK foreign_key, F
   const int receive = add(
       "fk-join-receive", base + "-receive", {subscribe}, {subscriptions, right_store},
       [subscriptions, right_store](const detail::node_args& a) -> std::unique_ptr<detail::node> {
-        return std::make_unique<detail::fk_receive_node<K, KO, VO>>(a.name, subscriptions,
-                                                                    right_store, default_serde<K>());
+        return std::make_unique<detail::fk_receive_node<K, KO, VO>>(
+            a.name, subscriptions, right_store, default_serde<K>());
       });
   {
     detail::node_spec& r = _graph->at(receive);
@@ -87,22 +86,22 @@ auto table<K, V>::foreign_key_join(const table<KO, VO>& other, FK foreign_key, F
             default_serde<KO>(), detail::subscription_serde<K>{default_serde<K>()}, {}, {}, {}},
         "specialize rill::serde_traits<T> for the foreign key");
   }
-  const int right = add(
-      "fk-join-right", base + "-right", {other._node}, {subscriptions},
-      [subscriptions](const detail::node_args& a) -> std::unique_ptr<detail::node> {
-        return std::make_unique<detail::fk_right_update_node<K, KO, VO>>(
-            a.name, subscriptions, default_serde<K>(), default_serde<KO>());
-      });
+  const int right =
+      add("fk-join-right", base + "-right", {other._node}, {subscriptions},
+          [subscriptions](const detail::node_args& a) -> std::unique_ptr<detail::node> {
+            return std::make_unique<detail::fk_right_update_node<K, KO, VO>>(
+                a.name, subscriptions, default_serde<K>(), default_serde<KO>());
+          });
   const int responses = detail::add_join_merge<K, detail::response<VO>>(
       *_graph, base + "-responses", J, {receive, right});
   _graph->at(responses).changes_key = true;
-  const int resolve = add(
-      "fk-join-resolve", base, {responses}, {results.name, left_store},
-      [store = results.name, left_store, joiner](const detail::node_args& a)
-          -> std::unique_ptr<detail::node> {
-        return std::make_unique<detail::fk_resolve_node<K, V, VO, Join>>(
-            a.name, store, left_store, J == detail::join_kind::left, Join{joiner});
-      });
+  const int resolve =
+      add("fk-join-resolve", base, {responses}, {results.name, left_store},
+          [store = results.name, left_store,
+           joiner](const detail::node_args& a) -> std::unique_ptr<detail::node> {
+            return std::make_unique<detail::fk_resolve_node<K, V, VO, Join>>(
+                a.name, store, left_store, J == detail::join_kind::left, Join{joiner});
+          });
   {
     detail::node_spec& r = _graph->at(resolve);
     r.changes_key = false;
@@ -119,8 +118,9 @@ auto table<K, V>::foreign_key_join(const table<KO, VO>& other, FK foreign_key, F
 
 template <class K, class V>
 template <class KO, class VO, class FK, class F>
-requires(!std::is_convertible_v<F, named>)
-auto table<K, V>::join(const table<KO, VO>& other, FK foreign_key, F joiner, named n) const {
+requires(!std::is_convertible_v<F, named>) auto table<K, V>::join(const table<KO, VO>& other,
+                                                                  FK foreign_key, F joiner,
+                                                                  named n) const {
   if constexpr (!detail::foreign_key_fn<FK, V, KO>) {
     static_assert(detail::always_false<FK>,
                   "rill: table.join(other, foreign_key, joiner) needs foreign_key(const V&) -> "
@@ -139,9 +139,9 @@ auto table<K, V>::join(const table<KO, VO>& other, FK foreign_key, F joiner, nam
 
 template <class K, class V>
 template <class KO, class VO, class FK, class F>
-requires(!std::is_convertible_v<F, named>)
-auto table<K, V>::left_join(const table<KO, VO>& other, FK foreign_key, F joiner,
-                            named n) const {
+requires(!std::is_convertible_v<F, named>) auto table<K, V>::left_join(const table<KO, VO>& other,
+                                                                       FK foreign_key, F joiner,
+                                                                       named n) const {
   if constexpr (!detail::foreign_key_fn<FK, V, KO>) {
     static_assert(detail::always_false<FK>,
                   "rill: table.left_join(other, foreign_key, joiner) needs foreign_key(const V&) "

@@ -44,10 +44,10 @@ inline value_hash hash_bytes(bytes_view b) {
 }
 
 enum class fk_instruction : std::uint8_t {
-  unsubscribe = 0,               // the left row moved to another foreign key
-  unsubscribe_and_delete = 1,    // the left row is gone: delete its result
-  respond_if_found = 2,          // inner join: answer only with a right row
-  respond_always = 3,            // left join, or a moved row: answer, with no right row too
+  unsubscribe = 0,             // the left row moved to another foreign key
+  unsubscribe_and_delete = 1,  // the left row is gone: delete its result
+  respond_if_found = 2,        // inner join: answer only with a right row
+  respond_always = 3,          // left join, or a moved row: answer, with no right row too
 };
 
 template <class K>
@@ -69,8 +69,9 @@ inline void put_hash(bytes& out, const std::optional<value_hash>& h) {
   for (std::uint64_t w : *h) serdes::detail::put_be64(out, static_cast<std::int64_t>(w));
 }
 inline std::optional<value_hash> get_hash(bytes_view& in, const serde_context& ctx) {
-  auto fail = [&] { throw serde_error("foreign-key join record on '" + std::string(ctx.topic) +
-                                      "': too short"); };
+  auto fail = [&] {
+    throw serde_error("foreign-key join record on '" + std::string(ctx.topic) + "': too short");
+  };
   if (in.empty()) fail();
   const bool has = in[0] != std::byte(0);
   in = in.subspan(1);
@@ -164,8 +165,8 @@ class fk_subscribe_node final : public input_node<K, change<V>> {
     });
     const bool moved = before && now && !(*before == *now);
     if (before && (!now || moved)) {
-      send(std::move(*before), r, now ? fk_instruction::unsubscribe
-                                      : fk_instruction::unsubscribe_and_delete,
+      send(std::move(*before), r,
+           now ? fk_instruction::unsubscribe : fk_instruction::unsubscribe_and_delete,
            std::nullopt);
     }
     if (now) {
@@ -246,9 +247,8 @@ class fk_receive_node final : public input_node<KO, subscription<K>> {
  private:
   void respond(record<KO, subscription<K>>& r, std::optional<value_hash> h,
                std::optional<VO> right) {
-    _out.forward(record<K, response<VO>>{std::move(r.value.key),
-                                         response<VO>{h, std::move(right)}, r.timestamp,
-                                         std::move(r.headers)});
+    _out.forward(record<K, response<VO>>{std::move(r.value.key), response<VO>{h, std::move(right)},
+                                         r.timestamp, std::move(r.headers)});
   }
   std::string _subscriptions_name;
   std::string _right_name;

@@ -44,8 +44,8 @@ struct joiner_result<F, K, A, B> {
   using type = std::remove_cvref_t<std::invoke_result_t<F&, const K&, A, B>>;
 };
 template <class F, class K, class A, class B>
-requires(!keyed_joiner_fn<F, K, A, B> && std::invocable<F&, A, B>)
-struct joiner_result<F, K, A, B> {
+requires(!keyed_joiner_fn<F, K, A, B> &&
+         std::invocable<F&, A, B>) struct joiner_result<F, K, A, B> {
   using type = std::remove_cvref_t<std::invoke_result_t<F&, A, B>>;
 };
 template <class F, class K, class A, class B>

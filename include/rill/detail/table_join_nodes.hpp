@@ -62,7 +62,8 @@ class stream_table_join_node final : public input_node<K, V> {
     }
     if (!found && !_left) return;
     VOut v = this->call_user([&] { return _join(r.key, &r.value, found ? &*found : nullptr); });
-    _out.forward(record<K, VOut>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});
+    _out.forward(
+        record<K, VOut>{std::move(r.key), std::move(v), r.timestamp, std::move(r.headers)});
   }
 
  private:
