@@ -69,8 +69,8 @@ class segmented_store final : public detail::kv_store {
 
   detail::kv_store& _inner;
   segmentation _s;
-  std::int64_t _newest = -1;          // the largest time seen
-  std::int64_t _dropped_below = 0;    // segments below this id are gone
+  std::int64_t _newest = -1;        // the largest time seen
+  std::int64_t _dropped_below = 0;  // segments below this id are gone
   bytes _key_buf;
 };
 

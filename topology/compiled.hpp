@@ -54,7 +54,7 @@ struct internal_topic_def {
   std::optional<std::int32_t> partitions;  // unset: as many as the writing subtopology's sources
   int written_by = -1;                     // subtopology
   int read_by = -1;                        // subtopology, -1 if none
-  std::int64_t retention_ms = 0;  // changelog of a window or session store: its retention
+  std::int64_t retention_ms = 0;           // changelog of a window or session store: its retention
 };
 
 struct compiled_store {

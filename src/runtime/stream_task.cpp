@@ -313,8 +313,9 @@ std::vector<partition_offset> stream_task::committable_offsets(bool every) const
     if (_queues[i].consumed_offset > _queues[i].committed_offset ||
         (every && _queues[i].consumed_offset >= 0)) {
       out.push_back({_inputs[i], _queues[i].consumed_offset,
-                     _stream_time < 0 ? std::string()
-                                      : std::string(stream_time_tag) + std::to_string(_stream_time)});
+                     _stream_time < 0
+                         ? std::string()
+                         : std::string(stream_time_tag) + std::to_string(_stream_time)});
     }
   }
   return out;

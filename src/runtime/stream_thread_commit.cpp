@@ -191,7 +191,7 @@ void stream_thread::rewind(const kafka::error& why) {
   auto partitions = _tasks->assigned();
   _tasks->close_all(false);
   _uncommitted = false;  // dropped with the tasks' pending writes
-  make_producer();  // the old one may hold records it can no longer deliver, or be fenced
+  make_producer();       // the old one may hold records it can no longer deliver, or be fenced
   std::vector<kafka::partition_offset> positions;
   for (const auto& tp : partitions) positions.push_back({tp, -1});
   // Under exactly-once a zombie's open transaction may hold the offsets unstable for up to
