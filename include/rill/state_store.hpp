@@ -168,7 +168,13 @@ class key_value_store final : public state_store {
 
 namespace detail {
 
-enum class store_kind : std::uint8_t { key_value, window_by_key, window_by_time, session };
+enum class store_kind : std::uint8_t {
+  key_value,
+  window_by_key,
+  window_by_time,
+  window_by_key_dup,  // every put a new entry: stream-stream join buffers
+  session
+};
 
 // What the topology records about a store: how to keep it and how to make its facade.
 struct store_spec {
