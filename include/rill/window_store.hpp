@@ -94,7 +94,7 @@ constexpr timestamp_ms max_time = std::numeric_limits<timestamp_ms>::max();
 
 // Windows of fixed size per key. Window starts are >= 0.
 template <class K, class V>
-class window_store final : public state_store {
+class window_store final : public state_store, private detail::json_reader {
  public:
   using window_entry = key_value<rill::window, V>;
   using windowed_entry = key_value<windowed<K>, V>;
@@ -207,8 +207,42 @@ class window_store final : public state_store {
             window_of(detail::window_start_of(store_key, _layout))};
   }
   V decode_value(bytes_view b) const { return _value_serde.decode(&b, ctx(false)); }
+  detail::json_reader* json() override { return this; }
 
  private:
+  bytes key_bytes(std::string_view text) override {
+    return key_bytes(detail::key_from_text<K>(text, _key_serde, name()));
+  }
+  std::optional<std::string> get_json(std::string_view) override {
+    throw std::invalid_argument("store '" + name() +
+                                "' is a window store: ask for the windows of a key, from and to");
+  }
+  void range_json(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                  detail::json_reader::entries& out) override {
+    std::optional<bytes> f;
+    std::optional<bytes> t;
+    if (from) f = key_bytes(*from);
+    if (to) t = key_bytes(*to);
+    for (auto it = scan_from({}, 0, detail::max_time); it->valid(); it->next()) {
+      bytes_view kb = detail::window_key_part(it->key(), _layout);
+      if (!detail::within(kb, f, t)) continue;
+      const timestamp_ms start = detail::window_start_of(it->key(), _layout);
+      const rill::window w = window_of(start);
+      out.emplace_back(
+          bytes(kb.begin(), kb.end()),
+          detail::json_entry(decode_key(kb), decode_value(it->value()), _key_serde, _value_serde,
+                             _access->changelog_topic(), std::pair(w.start, w.end)));
+    }
+  }
+  void windows_json(std::string_view key, std::int64_t from, std::int64_t to,
+                    detail::json_reader::entries& out) override {
+    const K k = detail::key_from_text<K>(key, _key_serde, name());
+    for (const auto& e : fetch(k, from, to)) {
+      out.emplace_back(key_bytes(k), detail::json_entry(k, e.value, _key_serde, _value_serde,
+                                                        _access->changelog_topic(),
+                                                        std::pair(e.key.start, e.key.end)));
+    }
+  }
   detail::kv_store& bytes_store() { return _access->bytes_store(); }
   serde_context ctx(bool key) const { return {_access->changelog_topic(), key, nullptr}; }
   rill::window window_of(timestamp_ms start) const {
@@ -256,7 +290,7 @@ class window_store final : public state_store {
 
 // Sessions per key: windowed<K> with both ends included.
 template <class K, class V>
-class session_store final : public state_store {
+class session_store final : public state_store, private detail::json_reader {
  public:
   using session_entry = key_value<windowed<K>, V>;
 
@@ -333,8 +367,48 @@ class session_store final : public state_store {
     return session_of(detail::session_key_part(store_key), store_key);
   }
   V decode_value(bytes_view b) const { return _value_serde.decode(&b, ctx(false)); }
+  detail::json_reader* json() override { return this; }
 
  private:
+  bytes key_bytes(std::string_view text) override {
+    bytes b;
+    _key_serde.encode(detail::key_from_text<K>(text, _key_serde, name()), b, ctx(true));
+    return b;
+  }
+  std::optional<std::string> get_json(std::string_view key) override {
+    detail::json_reader::entries found;
+    windows_json(key, 0, detail::max_time, found);
+    if (found.empty()) return std::nullopt;
+    std::string out = "[";
+    for (const auto& [k, json] : found) out += (out.size() > 1 ? "," : "") + json;
+    return out + "]";
+  }
+  void range_json(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                  detail::json_reader::entries& out) override {
+    std::optional<bytes> f;
+    std::optional<bytes> t;
+    if (from) f = key_bytes(*from);
+    if (to) t = key_bytes(*to);
+    for (const auto& e : all()) {
+      bytes kb;
+      _key_serde.encode(e.key.key, kb, ctx(true));
+      if (!detail::within(kb, f, t)) continue;
+      auto json = detail::json_entry(e.key.key, e.value, _key_serde, _value_serde,
+                                     _access->changelog_topic(),
+                                     std::pair(e.key.window.start, e.key.window.end));
+      out.emplace_back(std::move(kb), std::move(json));
+    }
+  }
+  void windows_json(std::string_view key, std::int64_t from, std::int64_t to,
+                    detail::json_reader::entries& out) override {
+    const K k = detail::key_from_text<K>(key, _key_serde, name());
+    for (const auto& e : find_sessions(k, from, to)) {
+      out.emplace_back(
+          key_bytes(key),
+          detail::json_entry(k, e.value, _key_serde, _value_serde, _access->changelog_topic(),
+                             std::pair(e.key.window.start, e.key.window.end)));
+    }
+  }
   detail::kv_store& bytes_store() { return _access->bytes_store(); }
   serde_context ctx(bool key) const { return {_access->changelog_topic(), key, nullptr}; }
   void encode(const K& key, timestamp_ms start, timestamp_ms end) {
