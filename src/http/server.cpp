@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <shared_mutex>
+#include <system_error>
 #include <thread>
 
 #include <boost/asio/dispatch.hpp>
@@ -256,13 +257,17 @@ response server::impl::run_handler(const handler& h, const request& req) {
 server::server(backend& b, server_options options)
     : _impl(std::make_unique<impl>(b, std::move(options))) {
   auto& s = *_impl;
-  auto address = net::ip::make_address(s.options.host);
+  auto where = s.options.host + ":" + std::to_string(s.options.port);
+  beast::error_code ec;
+  auto address = net::ip::make_address(s.options.host, ec);
+  if (ec) throw std::system_error(ec.value(), std::generic_category(), "bad HTTP host " + where);
   tcp::endpoint endpoint(address, s.options.port);
   s.acceptor = std::make_unique<tcp::acceptor>(*s.ioc);
-  s.acceptor->open(endpoint.protocol());
-  s.acceptor->set_option(net::socket_base::reuse_address(true));
-  s.acceptor->bind(endpoint);
-  s.acceptor->listen(net::socket_base::max_listen_connections);
+  if (s.acceptor->open(endpoint.protocol(), ec) ||
+      s.acceptor->set_option(net::socket_base::reuse_address(true), ec) ||
+      s.acceptor->bind(endpoint, ec) ||
+      s.acceptor->listen(net::socket_base::max_listen_connections, ec))
+    throw std::system_error(ec.value(), std::generic_category(), "cannot listen on " + where);
   s.port = s.acceptor->local_endpoint().port();
   register_store_routes(*this, b, s.options);
   s.accept();

@@ -76,7 +76,7 @@ struct server_options {
 class server {
  public:
   // Binds and starts serving `b` (which must outlive the server) with the built-in routes.
-  // Throws std::system_error if the address cannot be bound.
+  // Throws std::system_error naming host:port if it cannot listen there.
   server(backend& b, server_options options = {});
   ~server();
   server(const server&) = delete;
