@@ -104,7 +104,8 @@ bool run(const char* name, const std::string& address, const std::string& path, 
   double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
   std::sort(all.begin(), all.end());
   auto pct = [&](double p) {
-    return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))];
+    return all.empty() ? 0.0
+                       : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))];
   };
   std::printf("%-28s %d clients x %d: p50 %8.1f us  p99 %8.1f us  %9.0f req/s  errors %d\n", name,
               clients, requests, pct(0.50), pct(0.99), static_cast<double>(all.size()) / seconds,
@@ -119,13 +120,19 @@ int main(int argc, char** argv) {
   int clients = 8, requests = 2000;
   std::string external, path = "/health";
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--clients")) clients = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--requests")) requests = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--server")) external = argv[i + 1];
-    else if (!std::strcmp(argv[i], "--path")) path = argv[i + 1];
+    if (!std::strcmp(argv[i], "--clients"))
+      clients = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--requests"))
+      requests = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--server"))
+      external = argv[i + 1];
+    else if (!std::strcmp(argv[i], "--path"))
+      path = argv[i + 1];
     else {
-      std::fprintf(stderr, "usage: %s [--clients N] [--requests M] [--server host:port --path P]\n"
-                   "  P may hold {i}: replaced by a key number 0..999\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--clients N] [--requests M] [--server host:port --path P]\n"
+                   "  P may hold {i}: replaced by a key number 0..999\n",
+                   argv[0]);
       return 2;
     }
   }

@@ -32,8 +32,7 @@ class backend {
 
   // The value of `key` (as it came in the URL) in `store` as JSON, or nullopt if there is
   // no such key (404). Only this instance's tasks: the server forwards keys it does not own.
-  virtual std::optional<std::string> key_json(const std::string& store,
-                                              const std::string& key) = 0;
+  virtual std::optional<std::string> key_json(const std::string& store, const std::string& key) = 0;
   // A JSON array of {"key":..,"value":..} with from <= key <= to (either bound absent: open),
   // from this instance's tasks only; the server gathers the other instances' itself.
   virtual std::string range_json(const std::string& store, const std::optional<std::string>& from,
@@ -44,8 +43,7 @@ class backend {
 
   // Where the active task holding `key` lives: nullopt (or self()) means here, else the
   // "host:port" of the instance that holds it.
-  virtual std::optional<std::string> owner_of(const std::string& store,
-                                              const std::string& key) = 0;
+  virtual std::optional<std::string> owner_of(const std::string& store, const std::string& key) = 0;
   // The "host:port" of every other instance of the app (for ranges gathered from all).
   virtual std::vector<std::string> other_instances() = 0;
   // This instance's "host:port", as the others know it.

@@ -81,13 +81,14 @@ client_response client::request(const std::string& method, const std::string& ta
   } else {
     s.buffer.consume(s.buffer.size());
     s.stream.emplace(s.ioc);
-    resolver.async_resolve(s.host, s.port, [&](beast::error_code ec, tcp::resolver::results_type r) {
-      if (ec) return finish(ec);
-      s.stream->async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
-        if (ec2) return finish(ec2);
-        exchange();
-      });
-    });
+    resolver.async_resolve(
+        s.host, s.port, [&](beast::error_code ec, tcp::resolver::results_type r) {
+          if (ec) return finish(ec);
+          s.stream->async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
+            if (ec2) return finish(ec2);
+            exchange();
+          });
+        });
   }
   s.ioc.run_for(timeout);
   if (!done) {  // cancel what is pending, and let its handlers run before the locals go
@@ -96,9 +97,9 @@ client_response client::request(const std::string& method, const std::string& ta
     s.ioc.restart();
     s.ioc.run();
     s.stream.reset();
-    throw client_error("no answer from " + s.host_port + " within " +
-                           std::to_string(timeout.count()) + " ms",
-                       true);
+    throw client_error(
+        "no answer from " + s.host_port + " within " + std::to_string(timeout.count()) + " ms",
+        true);
   }
   if (result) {
     s.stream.reset();

@@ -113,15 +113,16 @@ dot_result run_dot(const std::string& program, const std::string& dot_text,
   int rc = posix_spawn(&pid, path.c_str(), &actions, &attr, argv, environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
-  if (rc != 0) return {dot_result::outcome::failed, "cannot run " + path + ": " + std::strerror(rc)};
+  if (rc != 0)
+    return {dot_result::outcome::failed, "cannot run " + path + ": " + std::strerror(rc)};
   in_r.reset();
   out_w.reset();
   err_w.reset();
   for (int f : {in_w.n, out_r.n, err_r.n}) fcntl(f, F_SETFL, fcntl(f, F_GETFL) | O_NONBLOCK);
 
   std::string svg, errors;
-  bool finished = pump(in_w, out_r, err_r, dot_text, svg, errors,
-                       std::chrono::steady_clock::now() + timeout);
+  bool finished =
+      pump(in_w, out_r, err_r, dot_text, svg, errors, std::chrono::steady_clock::now() + timeout);
   if (!finished) kill(pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {

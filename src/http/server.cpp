@@ -118,10 +118,9 @@ class session : public std::enable_shared_from_this<session> {
     _parser->header_limit(static_cast<std::uint32_t>(_server.options.header_limit));
     _parser->body_limit(_server.options.body_limit);
     _stream.expires_after(_server.options.read_timeout);
-    bhttp::async_read(_stream, _buffer, *_parser,
-                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
-                        self->on_read(ec);
-                      });
+    bhttp::async_read(
+        _stream, _buffer, *_parser,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
   }
 
   void on_read(beast::error_code ec) {
@@ -285,7 +284,9 @@ server::server(backend& b, server_options options)
   }
 }
 
-server::~server() { stop(); }
+server::~server() {
+  stop();
+}
 
 void server::add_route(const std::string& method, const std::string& path, handler h) {
   route r{method, path, detail::split_path(path), std::move(h)};
@@ -299,7 +300,9 @@ void server::add_route(const std::string& method, const std::string& path, handl
   _impl->routes.push_back(std::move(r));
 }
 
-std::uint16_t server::port() const { return _impl->port; }
+std::uint16_t server::port() const {
+  return _impl->port;
+}
 
 void server::stop() {
   auto& s = *_impl;

@@ -64,8 +64,8 @@ struct server_options {
   std::string host = "127.0.0.1";
   std::uint16_t port = 0;  // 0: any free port
   int threads = 4;
-  std::chrono::milliseconds read_timeout{10'000};   // one whole request, and keep-alive idle
-  std::chrono::milliseconds write_timeout{10'000};  // one whole response
+  std::chrono::milliseconds read_timeout{10'000};    // one whole request, and keep-alive idle
+  std::chrono::milliseconds write_timeout{10'000};   // one whole response
   std::chrono::milliseconds forward_timeout{5'000};  // a forwarded or gathered request
   std::size_t header_limit = 8 * 1024;               // bytes; larger: 431
   std::size_t body_limit = 64 * 1024;                // bytes; larger: 413

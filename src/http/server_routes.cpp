@@ -33,7 +33,9 @@ std::int64_t time_param(const request& req, const std::string& name, std::int64_
   return out;
 }
 
-bool forwarded(const request& req) { return req.header("x-rill-forwarded").has_value(); }
+bool forwarded(const request& req) {
+  return req.header("x-rill-forwarded").has_value();
+}
 
 // The owner's answer if `key` lives on another instance (forwarded once), else nullopt.
 std::optional<response> forward_if_elsewhere(backend& b, const server_options& o,
@@ -43,8 +45,8 @@ std::optional<response> forward_if_elsewhere(backend& b, const server_options& o
   auto self = b.self();
   if (!owner || *owner == self) return std::nullopt;
   if (forwarded(req)) {
-    auto r = json_error(503, "key '" + key + "' of store '" + store + "' was forwarded to " +
-                                 self + " by " + *req.header("x-rill-forwarded") +
+    auto r = json_error(503, "key '" + key + "' of store '" + store + "' was forwarded to " + self +
+                                 " by " + *req.header("x-rill-forwarded") +
                                  ", but this instance has it at " + *owner +
                                  ": the key's owner is moving; retry");
     r.headers.emplace_back("Retry-After", "1");
@@ -62,11 +64,9 @@ std::optional<response> forward_if_elsewhere(backend& b, const server_options& o
     if (!retry.empty()) r.headers.emplace_back("Retry-After", retry);
     return r;
   } catch (const client_error& e) {
-    return json_error(e.timed_out() ? 504 : 502, "key '" + key + "' of store '" + store +
-                                                     "' is at " + *owner + ", which " +
-                                                     (e.timed_out() ? "did not answer: "
-                                                                    : "cannot be reached: ") +
-                                                     e.what());
+    return json_error(e.timed_out() ? 504 : 502,
+                      "key '" + key + "' of store '" + store + "' is at " + *owner + ", which " +
+                          (e.timed_out() ? "did not answer: " : "cannot be reached: ") + e.what());
   }
 }
 
@@ -112,16 +112,17 @@ void gather_others(backend& b, const server_options& o, const request& req, gath
   auto self = b.self();
   std::string target = "/stores/" + detail::url_encode(store) + "?local=true";
   for (const char* bound : {"from", "to"}) {
-    if (auto v = req.query_param(bound)) target += std::string("&") + bound + "=" + detail::url_encode(*v);
+    if (auto v = req.query_param(bound))
+      target += std::string("&") + bound + "=" + detail::url_encode(*v);
   }
   std::vector<std::pair<std::string, std::future<client_response>>> asks;
   for (const auto& other : b.other_instances()) {
     if (other == self) continue;
-    asks.emplace_back(other, std::async(std::launch::async, [&o, other, target, self] {
-                        client c(other);
-                        return c.request("GET", target, {{forwarded_header, self}},
-                                         o.forward_timeout);
-                      }));
+    asks.emplace_back(
+        other, std::async(std::launch::async, [&o, other, target, self] {
+          client c(other);
+          return c.request("GET", target, {{forwarded_header, self}}, o.forward_timeout);
+        }));
   }
   for (auto& [instance, answer] : asks) {
     try {
@@ -157,8 +158,8 @@ response range_route(backend& b, const server_options& o, const request& req) {
     failed += "{\"instance\":" + json_string(instance) + ",\"error\":" + json_string(why) + "}";
   }
   auto r = json("{\"store\":" + json_string(store) + ",\"from\":" + optional_json(from) +
-                ",\"to\":" + optional_json(to) + ",\"entries\":" + entries +
-                ",\"served_by\":[" + served_by + "],\"failed\":[" + failed +
+                ",\"to\":" + optional_json(to) + ",\"entries\":" + entries + ",\"served_by\":[" +
+                served_by + "],\"failed\":[" + failed +
                 "],\"complete\":" + (g.failed.empty() ? "true" : "false") + "}");
   if (!g.failed.empty()) r.headers.emplace_back("X-Rill-Partial", "true");
   return r;
@@ -174,9 +175,12 @@ response svg_route(backend& b, const server_options& o) {
       r.body = std::move(svg.output);
       return r;
     }
-    case outcome::missing: return json_error(503, svg.output);
-    case outcome::timed_out: return json_error(504, svg.output);
-    case outcome::failed: break;
+    case outcome::missing:
+      return json_error(503, svg.output);
+    case outcome::timed_out:
+      return json_error(504, svg.output);
+    case outcome::failed:
+      break;
   }
   return json_error(500, svg.output);
 }
@@ -185,9 +189,8 @@ response svg_route(backend& b, const server_options& o) {
 
 void register_store_routes(server& s, backend& b, const server_options& options) {
   auto o = options;
-  s.add_route("GET", "/health", [&b](const request&) {
-    return json(b.state_json(), b.running() ? 200 : 503);
-  });
+  s.add_route("GET", "/health",
+              [&b](const request&) { return json(b.state_json(), b.running() ? 200 : 503); });
   s.add_route("GET", "/topology", [&b](const request&) {
     response r;
     r.content_type = "text/vnd.graphviz";

@@ -64,8 +64,8 @@ std::optional<std::map<std::string, std::string>> parse_query(std::string_view q
     if (part.empty()) continue;
     auto eq = part.find('=');
     auto name = url_decode(part.substr(0, eq), true);
-    auto value = url_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1),
-                            true);
+    auto value =
+        url_decode(eq == std::string_view::npos ? std::string_view{} : part.substr(eq + 1), true);
     if (!name || !value) {
       bad = std::string(part);
       return std::nullopt;
@@ -93,11 +93,21 @@ std::string json_string(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];

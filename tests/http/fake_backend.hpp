@@ -12,13 +12,13 @@
 #include <string>
 #include <vector>
 
+#include <gtest/gtest.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <gtest/gtest.h>
 #include <rill/queries.hpp>
 
 #include "src/http/backend.hpp"
@@ -116,7 +116,8 @@ class fake_backend : public backend {
 
  private:
   std::map<std::string, std::string>& check(const std::string& store) {
-    if (_unavailable.count(store)) throw store_unavailable_error("store '" + store + "' is restoring");
+    if (_unavailable.count(store))
+      throw store_unavailable_error("store '" + store + "' is restoring");
     auto it = _stores.find(store);
     if (it == _stores.end()) throw invalid_store_error("no store named '" + store + "'");
     return it->second;
@@ -130,7 +131,9 @@ class fake_backend : public backend {
   std::string _self;
 };
 
-inline std::string address(const server& s) { return "127.0.0.1:" + std::to_string(s.port()); }
+inline std::string address(const server& s) {
+  return "127.0.0.1:" + std::to_string(s.port());
+}
 
 // One GET on a fresh connection, failing the test (by throwing) if nothing answers in 10 s.
 inline client_response get(const server& s, const std::string& target,
@@ -159,7 +162,8 @@ class raw_connection {
                                      done = true;
                                    });
     run(done, timeout);
-    if (!done) throw std::runtime_error("no response within " + std::to_string(timeout.count()) + " ms");
+    if (!done)
+      throw std::runtime_error("no response within " + std::to_string(timeout.count()) + " ms");
     if (result) throw std::runtime_error("reading the response: " + result.message());
     return res;
   }

@@ -108,14 +108,16 @@ TEST_F(HttpForwarding, ARangeIsGatheredFromEveryInstanceInKeyOrder) {
   for (auto* s : {sa.get(), sb.get()}) {
     auto r = get(*s, "/stores/counts?from=b");
     EXPECT_EQ(r.status, 200) << r.body;
-    EXPECT_HAS(r.body, "\"entries\":[{\"key\":\"bob\",\"value\":2},{\"key\":\"cat\",\"value\":3},"
-                       "{\"key\":\"dan\",\"value\":4}]");
+    EXPECT_HAS(r.body,
+               "\"entries\":[{\"key\":\"bob\",\"value\":2},{\"key\":\"cat\",\"value\":3},"
+               "{\"key\":\"dan\",\"value\":4}]");
     EXPECT_HAS(r.body, "\"failed\":[],\"complete\":true");
     EXPECT_HAS(r.body, address(*sa));
     EXPECT_HAS(r.body, address(*sb));
   }
   auto local = get(*sa, "/stores/counts?local=true");
-  EXPECT_HAS(local.body, "\"entries\":[{\"key\":\"ann\",\"value\":1},{\"key\":\"cat\",\"value\":3}]");
+  EXPECT_HAS(local.body,
+             "\"entries\":[{\"key\":\"ann\",\"value\":1},{\"key\":\"cat\",\"value\":3}]");
   EXPECT_HAS(local.body, "\"served_by\":[\"" + address(*sa) + "\"]");
 }
 

@@ -138,9 +138,11 @@ TEST_F(HttpServer, ARangeIsServedInKeyOrder) {
   auto& srv = start();
   auto r = get(srv, "/stores/counts?from=an&to=bz");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, "{\"store\":\"counts\",\"from\":\"an\",\"to\":\"bz\",\"entries\":["
-                    "{\"key\":\"ann\",\"value\":3},{\"key\":\"bob\",\"value\":{\"n\":5}}],"
-                    "\"served_by\":[\"" + address(srv) + "\"],\"failed\":[],\"complete\":true}");
+  EXPECT_EQ(r.body,
+            "{\"store\":\"counts\",\"from\":\"an\",\"to\":\"bz\",\"entries\":["
+            "{\"key\":\"ann\",\"value\":3},{\"key\":\"bob\",\"value\":{\"n\":5}}],"
+            "\"served_by\":[\"" +
+                address(srv) + "\"],\"failed\":[],\"complete\":true}");
   r = get(srv, "/stores/counts");
   EXPECT_EQ(r.status, 200);
   EXPECT_HAS(r.body, "\"from\":null,\"to\":null,\"entries\":[{\"key\":\"a b/c\"");
@@ -158,9 +160,10 @@ TEST_F(HttpServer, WindowsAreFetchedWithTimeBounds) {
   auto& srv = start();
   auto r = get(srv, "/stores/counts/keys/ann/windows?from=1000&to=2000");
   EXPECT_EQ(r.status, 200);
-  EXPECT_EQ(r.body, "{\"store\":\"counts\",\"key\":\"ann\",\"from\":1000,\"to\":2000,\"windows\":"
-                    "[{\"start\":1000,\"end\":2000,\"value\":3}],\"served_by\":\"" +
-                        address(srv) + "\"}");
+  EXPECT_EQ(r.body,
+            "{\"store\":\"counts\",\"key\":\"ann\",\"from\":1000,\"to\":2000,\"windows\":"
+            "[{\"start\":1000,\"end\":2000,\"value\":3}],\"served_by\":\"" +
+                address(srv) + "\"}");
   r = get(srv, "/stores/counts/keys/ann/windows");
   EXPECT_EQ(r.status, 200);
   EXPECT_HAS(r.body, "\"from\":0,\"to\":9223372036854775807");
@@ -210,9 +213,8 @@ TEST_F(HttpServer, RoutesCanBeAddedForMetricsAndTheLike) {
 
 TEST_F(HttpServer, AHandlerThatThrowsIs500WithItsMessage) {
   auto& srv = start();
-  srv.add_route("GET", "/boom", [](const request&) -> response {
-    throw std::runtime_error("the handler failed");
-  });
+  srv.add_route("GET", "/boom",
+                [](const request&) -> response { throw std::runtime_error("the handler failed"); });
   auto r = get(srv, "/boom");
   EXPECT_EQ(r.status, 500);
   EXPECT_HAS(r.body, "the handler failed");
@@ -318,8 +320,10 @@ TEST(HttpServerBind, AnAddressInUseThrows) {
     server second(b, {.port = first.port()});
     ADD_FAILURE() << "a second server listened on the port of the first";
   } catch (const std::system_error& e) {
-    EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
-              std::string::npos) << e.what();
+    EXPECT_NE(
+        std::string(e.what()).find("cannot listen on 127.0.0.1:" + std::to_string(first.port())),
+        std::string::npos)
+        << e.what();
   }
 }
 

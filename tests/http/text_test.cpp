@@ -46,14 +46,14 @@ TEST(HttpText, RangesMergeInKeyOrderWithoutDuplicates) {
   std::vector<std::pair<std::string, std::string>> bad;
   auto merged = detail::merge_ranges(
       {{"a:1", R"({"entries":[{"key":"b","value":2},{"key":"d","value":4}]})"},
-       {"b:2", R"({"entries":[{"key":"a","value":1},{"key":"b","value":20},{"key":"c","value":3}]})"},
+       {"b:2",
+        R"({"entries":[{"key":"a","value":1},{"key":"b","value":20},{"key":"c","value":3}]})"},
        {"c:3", R"({"entries":[{"key":10,"value":1},{"key":9,"value":1}]})"},
        {"d:4", R"(not json)"},
        {"e:5", R"({"entries":[{"value":1}]})"}},
       bad);
-  EXPECT_EQ(merged,
-            R"([{"key":9,"value":1},{"key":10,"value":1},{"key":"a","value":1},)"
-            R"({"key":"b","value":2},{"key":"c","value":3},{"key":"d","value":4}])");
+  EXPECT_EQ(merged, R"([{"key":9,"value":1},{"key":10,"value":1},{"key":"a","value":1},)"
+                    R"({"key":"b","value":2},{"key":"c","value":3},{"key":"d","value":4}])");
   ASSERT_EQ(bad.size(), 2u);
   EXPECT_EQ(bad[0].first, "d:4");
   EXPECT_EQ(bad[1].first, "e:5");
