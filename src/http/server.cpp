@@ -12,6 +12,7 @@
 #include <thread>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -87,6 +88,7 @@ struct server::impl {
   std::unique_ptr<net::io_context> ioc = std::make_unique<net::io_context>();
   std::unique_ptr<tcp::acceptor> acceptor;
   std::vector<std::thread> threads;
+  std::vector<std::thread::id> thread_ids;  // set once at start, read by stop()
   std::uint16_t port = 0;
   std::mutex stop_mutex;
   bool stopped = false;
@@ -269,7 +271,7 @@ server::server(backend& b, server_options options)
     throw std::system_error(ec.value(), std::generic_category(), "cannot listen on " + where);
   s.port = s.acceptor->local_endpoint().port();
   register_store_routes(*this, b, s.options);
-  s.accept();
+  auto idle = net::make_work_guard(*s.ioc);  // the threads wait for work until accept()
   int n = std::max(1, s.options.threads);
   for (int i = 0; i < n; ++i) {
     s.threads.emplace_back([ioc = s.ioc.get()] {
@@ -281,7 +283,10 @@ server::server(backend& b, server_options options)
       pthread_sigmask(SIG_BLOCK, &set, nullptr);
       ioc->run();
     });
+    s.thread_ids.push_back(s.threads.back().get_id());
   }
+  s.accept();
+  idle.reset();
 }
 
 server::~server() {
@@ -306,6 +311,12 @@ std::uint16_t server::port() const {
 
 void server::stop() {
   auto& s = *_impl;
+  for (const auto& id : s.thread_ids) {
+    if (id == std::this_thread::get_id())
+      throw std::logic_error(
+          "rill::http::server::stop() called from a handler: it would join "
+          "the thread it runs on; stop the server from another thread");
+  }
   std::lock_guard lock(s.stop_mutex);
   if (s.stopped) return;
   s.stopped = true;

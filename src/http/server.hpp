@@ -87,7 +87,8 @@ class server {
   void add_route(const std::string& method, const std::string& path, handler h);
 
   std::uint16_t port() const;
-  // Stops listening, closes connections, joins the threads. Idempotent.
+  // Stops listening, closes connections, joins the threads. Idempotent. Not from a handler
+  // (std::logic_error): it would join its own thread.
   void stop();
 
   struct impl;

@@ -313,6 +313,19 @@ TEST_F(HttpServer, StopJoinsAndRefusesNewConnections) {
   EXPECT_THROW(c.request("GET", "/health", {}, 2s), client_error);
 }
 
+TEST_F(HttpServer, StoppingFromAHandlerIsRefusedRatherThanDeadlocking) {
+  auto& srv = start();
+  srv.add_route("POST", "/stop", [&srv](const request&) -> response {
+    srv.stop();
+    return {};
+  });
+  client c(address(srv));
+  auto r = c.request("POST", "/stop", {}, 10s);
+  EXPECT_EQ(r.status, 500);
+  EXPECT_HAS(r.body, "stop() called from a handler");
+  EXPECT_EQ(get(srv, "/health").status, 200);
+}
+
 TEST(HttpServerBind, AnAddressInUseThrows) {
   fake_backend b;
   server first(b);
