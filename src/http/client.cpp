@@ -86,6 +86,8 @@ client_response client::request(const std::string& method, const std::string& ta
           if (ec) return finish(ec);
           s.stream->async_connect(r, [&](beast::error_code ec2, const tcp::endpoint&) {
             if (ec2) return finish(ec2);
+            beast::error_code ignored;  // a request/response exchange: send each at once
+            s.stream->socket().set_option(tcp::no_delay(true), ignored);
             exchange();
           });
         });

@@ -45,7 +45,9 @@ class client {
   client& operator=(const client&) = delete;
 
   // Sends and reads one exchange within `timeout`. Throws client_error (also for a malformed
-  // host:port). After an error or a `Connection: close` answer the next request reconnects.
+  // host:port). After an error or a `Connection: close` answer the next request reconnects;
+  // a kept-alive connection the server has since closed (its idle timeout) fails one
+  // request, which is not retried here: a caller that reuses a client retries it.
   client_response request(const std::string& method, const std::string& target,
                           const std::vector<std::pair<std::string, std::string>>& headers,
                           std::chrono::milliseconds timeout, const std::string& body = "");

@@ -108,7 +108,10 @@ namespace {
 class session : public std::enable_shared_from_this<session> {
  public:
   session(tcp::socket&& socket, server::impl& server)
-      : _stream(std::move(socket)), _server(server) {}
+      : _stream(std::move(socket)), _server(server) {
+    beast::error_code ignored;  // without it, only small answers may wait on delayed ACKs
+    _stream.socket().set_option(tcp::no_delay(true), ignored);
+  }
 
   void start() {
     net::dispatch(_stream.get_executor(), [self = shared_from_this()] { self->read(); });
