@@ -132,6 +132,9 @@ class streams_app : public detail::store_queries<streams_app> {
   key_metadata metadata_for_key_bytes(const std::string& store, bytes_view key) const;
   // Every instance that has announced itself, this one included, by application.server.
   std::vector<instance_metadata> all_metadata() const;
+  // This instance's host:port as the others know it (application.server, with the port
+  // the HTTP endpoint bound when that was 0); empty until start() or without the setting.
+  std::string advertised_server() const;
 
  private:
   struct impl;

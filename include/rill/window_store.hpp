@@ -124,7 +124,8 @@ class window_store final : public state_store, private detail::json_reader {
   void remove(const K& key, timestamp_ms window_start) {
     if (_layout == detail::window_layout::by_key_dup) {
       std::vector<bytes> keys;
-      for (auto it = scan_from(key_bytes(key), window_start, window_start); it->valid(); it->next())
+      for (auto it = scan_from(serialized(key), window_start, window_start); it->valid();
+           it->next())
         keys.emplace_back(it->key().begin(), it->key().end());
       for (const bytes& k : keys) bytes_store().remove(k);
       return;
@@ -145,7 +146,7 @@ class window_store final : public state_store, private detail::json_reader {
 
   // The windows of `key` starting in [from, to], by start.
   detail::store_range<window_entry> fetch(const K& key, timestamp_ms from, timestamp_ms to) {
-    bytes k = key_bytes(key);
+    bytes k = serialized(key);
     const auto layout = _layout;
     return detail::store_range<window_entry>(
         scan_from(k, from, to),
@@ -211,7 +212,7 @@ class window_store final : public state_store, private detail::json_reader {
 
  private:
   bytes key_bytes(std::string_view text) override {
-    return key_bytes(detail::key_from_text<K>(text, _key_serde, name()));
+    return serialized(detail::key_from_text<K>(text, _key_serde, name()));
   }
   std::optional<std::string> get_json(std::string_view) override {
     throw std::invalid_argument("store '" + name() +
@@ -238,9 +239,9 @@ class window_store final : public state_store, private detail::json_reader {
                     detail::json_reader::entries& out) override {
     const K k = detail::key_from_text<K>(key, _key_serde, name());
     for (const auto& e : fetch(k, from, to)) {
-      out.emplace_back(key_bytes(k), detail::json_entry(k, e.value, _key_serde, _value_serde,
-                                                        _access->changelog_topic(),
-                                                        std::pair(e.key.start, e.key.end)));
+      out.emplace_back(serialized(k), detail::json_entry(k, e.value, _key_serde, _value_serde,
+                                                         _access->changelog_topic(),
+                                                         std::pair(e.key.start, e.key.end)));
     }
   }
   detail::kv_store& bytes_store() { return _access->bytes_store(); }
@@ -248,7 +249,7 @@ class window_store final : public state_store, private detail::json_reader {
   rill::window window_of(timestamp_ms start) const {
     return {start, start > detail::max_time - _size ? detail::max_time : start + _size};
   }
-  bytes key_bytes(const K& key) const {
+  bytes serialized(const K& key) const {
     bytes b;
     _key_serde.encode(key, b, ctx(true));
     return b;

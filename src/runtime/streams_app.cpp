@@ -20,6 +20,7 @@
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/cluster.hpp"
 #include "src/runtime/global_state.hpp"
+#include "src/runtime/http_backend.hpp"
 #include "src/runtime/instance_directory.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/stream_thread.hpp"
@@ -80,6 +81,7 @@ struct streams_app::impl {
   std::vector<std::unique_ptr<runtime::stream_thread>> retired;  // joined, kept for counters
   int next_thread_index = 1;
   std::uint64_t replaced = 0;
+  runtime::app_http http;  // with application.server; stopped before anything it reads goes
 
   impl(topology t, config c) : topo(std::move(t)), cfg(std::move(c)) {}
 
@@ -140,16 +142,35 @@ struct streams_app::impl {
     directory->publish(held);
   }
 
-  void start_discovery(kafka::admin& admin) {
+  // With application.server: the HTTP endpoint (bound first: port 0 picks the port the
+  // instance is then known by), and the directory of instances.
+  void start_discovery(kafka::admin& admin, std::shared_ptr<detail::store_source> stores) {
     auto server = cfg.get(cfg::application_server);
     if (!server) return;
+    runtime::app_view view;
+    view.state = [this] {
+      std::lock_guard lock(mutex);
+      return current;
+    };
+    view.live_threads = [this] {
+      std::lock_guard lock(mutex);
+      return static_cast<std::size_t>(std::count_if(threads.begin(), threads.end(),
+                                                    [](const auto& t) { return !t->finished(); }));
+    };
+    view.dot = topo.to_dot();
+    view.topology = shared.topology;
+    view.application_id = shared.application_id;
+    view.partition_counts = [this] { return shared.partition_counts; };
+    view.stores = std::move(stores);
+    http = runtime::start_http(*server, std::move(view));
     const std::string topic = runtime::instances_topic(shared.application_id);
     runtime::create_instances_topic(
         admin, topic, static_cast<std::int32_t>(cfg.get_int(cfg::replication_factor)));
-    auto props = shared.consumer_props;
     directory = std::make_unique<runtime::instance_directory>(
-        *cluster.clients, props, topic, *server, shared.application_id + "-instances");
+        *cluster.clients, shared.consumer_props, topic, http.advertised,
+        shared.application_id + "-instances");
     directory->start();
+    http.backend->set_directory(directory.get());
   }
 
   void on_thread_error(int index, std::exception_ptr failure) {
@@ -294,7 +315,7 @@ void streams_app::start() {
       _impl->cfg.get_int(cfg::windowstore_changelog_additional_retention_ms));
   _impl->open_state();
   _impl->start_globals(*admin);
-  _impl->start_discovery(*admin);
+  _impl->start_discovery(*admin, store_source());
   spdlog::info("app {}: starting {} stream thread(s) against {} (librdkafka {})", s.application_id,
                _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers,
                kafka::librdkafka_version());
@@ -336,6 +357,7 @@ bool streams_app::close(std::chrono::milliseconds timeout) {
   }
   if (_impl->directory) {
     lock.unlock();
+    if (_impl->http.server) _impl->http.server->stop();
     _impl->directory->stop(std::chrono::seconds(10));
     lock.lock();
   }
@@ -538,6 +560,11 @@ key_metadata streams_app::metadata_for_key_bytes(const std::string& store, bytes
   return runtime::key_owner(_impl->directory.get(), *_impl->shared.topology,
                             _impl->shared.application_id, _impl->shared.partition_counts, store,
                             key);
+}
+
+std::string streams_app::advertised_server() const {
+  std::lock_guard lock(_impl->mutex);
+  return _impl->http.advertised;
 }
 
 std::vector<instance_metadata> streams_app::all_metadata() const {
