@@ -130,14 +130,28 @@ class http_client final : public client {
 
   std::optional<registered_schema> lookup(const std::string& subject, const schema& s) override {
     const std::string key = cache_key(subject, s);
-    if (auto id = cached_id(key)) return registered_schema{subject, *id, 0, s};
+    {
+      std::lock_guard lock(_mutex);
+      if (auto it = _found.find(key); it != _found.end()) return it->second;
+    }
     int missing = 0;
-    auto a = call("POST", "/subjects/" + encode_path(subject), schema_body(s),
-                  "look up a schema under subject '" + subject + "'", &missing);
+    std::unique_ptr<answer> a;
+    try {
+      a = call("POST", "/subjects/" + encode_path(subject), schema_body(s),
+               "look up a schema under subject '" + subject + "'", &missing);
+    } catch (const registry_error& e) {
+      // Registered by this client, version unknown: while the registry is unreachable, the
+      // id is what a serializer needs.
+      if (auto id = cached_id(key); id && e.http_status() == 0)
+        return registered_schema{subject, *id, 0, s};
+      throw;
+    }
     if (!a) return std::nullopt;
     registered_schema r{subject, static_cast<int>(int_of(a->doc, "id")),
                         static_cast<int>(int_of(a->doc, "version")), s};
     remember(key, r.id, s);
+    std::lock_guard lock(_mutex);
+    _found.emplace(key, r);
     return r;
   }
 
@@ -231,7 +245,8 @@ class http_client final : public client {
   settings _settings;
   detail::endpoint _endpoint;
   std::mutex _mutex;
-  std::map<std::string, int> _ids;  // cache_key -> id
+  std::map<std::string, int> _ids;                  // cache_key -> id
+  std::map<std::string, registered_schema> _found;  // cache_key -> lookup's answer
   std::map<int, schema> _by_id;
   std::map<std::string, registered_schema> _versions;  // subject \0 version
 };
