@@ -6,9 +6,9 @@
 //   b.stream<std::string, order>("orders", rill::consumed(rill::avro_serde<order>(reg)));
 //
 // The schema is derived from T by reflection, as the JSON serde's is: a record named after
-// T's C++ name (shop::order -> "shop.order"); bool -> boolean; integers up to 32 bits but
-// uint32 -> int; int64, uint32, uint64 -> long; float, double, std::string;
-// std::optional<X> -> ["null", X] with default null; std::vector<X> -> array;
+// T's C++ name (shop::order -> "shop.order"; the constructor takes another name); bool -> boolean;
+// integers up to 32 bits but uint32 -> int; int64, uint32, uint64 -> long; float, double,
+// std::string; std::optional<X> -> ["null", X] with default null; std::vector<X> -> array;
 // std::map<std::string, X> -> map; nested structs -> records. Every field has a default:
 // its value in T{} (nested and element records: zero values), so later versions of T evolve
 // compatibly when new members have initializers.
@@ -45,7 +45,7 @@ namespace detail::avro {
 // writer-schema caches, the codec.
 class core;
 std::shared_ptr<core> make_core(const json::type_info& t, std::string defaults_json,
-                                std::shared_ptr<registry::client> reg);
+                                std::shared_ptr<registry::client> reg, std::string record_name);
 void serialize(core& c, const void* v, bytes& out, const serde_context& ctx);
 void deserialize(core& c, void* v, bytes_view in, const serde_context& ctx);
 const std::string& schema_text(const core& c);
@@ -58,8 +58,11 @@ class avro_serde {
  public:
   using value_type = T;
 
-  explicit avro_serde(std::shared_ptr<registry::client> reg)
-      : _core(detail::avro::make_core(detail::json::info_v<T>, defaults(), std::move(reg))) {}
+  // record_name: the Avro full name of T's record ("shop.order"), for when other services
+  // know the record by another name than T's C++ name (Avro resolves records by name).
+  explicit avro_serde(std::shared_ptr<registry::client> reg, std::string record_name = {})
+      : _core(detail::avro::make_core(detail::json::info_v<T>, defaults(), std::move(reg),
+                                      std::move(record_name))) {}
 
   void serialize(const T& v, bytes& out, const serde_context& ctx) const {
     detail::avro::serialize(*_core, std::addressof(v), out, ctx);

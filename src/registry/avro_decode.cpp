@@ -124,9 +124,8 @@ struct cursor {
 };
 
 void store_integer(kind k, void* out, std::int64_t v) {
-  auto fits = [&](auto lo, auto hi) {
-    if (v < static_cast<std::int64_t>(lo) ||
-        (hi >= 0 && static_cast<std::uint64_t>(v) > static_cast<std::uint64_t>(hi)))
+  auto fits = [&](std::int64_t lo, std::int64_t hi) {
+    if (v < lo || v > hi)
       cursor::fail("the value " + std::to_string(v) + " is out of the member's range");
   };
   switch (k) {

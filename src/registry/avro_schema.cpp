@@ -114,6 +114,11 @@ class writer {
  private:
   std::string record(const type_info& t, const simdjson::dom::element* defaults) {
     auto [ns, name] = avro_name(t);
+    if (_defined.empty() && !full_name_of_root.empty()) {  // the top record, named by the user
+      const auto dot = full_name_of_root.rfind('.');
+      ns = dot == std::string::npos ? "" : full_name_of_root.substr(0, dot);
+      name = full_name_of_root.substr(dot == std::string::npos ? 0 : dot + 1);
+    }
     const std::string full = ns.empty() ? name : ns + "." + name;
     if (full_name_of_root.empty()) full_name_of_root = full;
     if (!_defined.insert(&t).second) return quote(full);
@@ -150,6 +155,7 @@ std::string schema_json(const type_info& t, std::string_view defaults_json,
   const simdjson::padded_string padded(defaults_json);
   const bool ok = parser.parse(padded).get(doc) == simdjson::SUCCESS;
   writer w;
+  w.full_name_of_root = full_name;
   std::string schema = w.type(t, ok ? &doc : nullptr);
   full_name = w.full_name_of_root;
   return schema;

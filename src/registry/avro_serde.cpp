@@ -15,8 +15,9 @@ using namespace rill::registry;
 
 class core {
  public:
-  core(const json::type_info& t, std::string_view defaults, std::shared_ptr<client> reg_)
-      : type(t), reg(std::move(reg_)), ids(reg) {
+  core(const json::type_info& t, std::string_view defaults, std::shared_ptr<client> reg_,
+       std::string record_name)
+      : type(t), reg(std::move(reg_)), ids(reg), name(std::move(record_name)) {
     schema.text = avro_detail::schema_json(t, defaults, name);
     avro_detail::parse_schema(schema.text);  // a schema Avro C refuses is a bug: say so now
     what = "rill::avro_serde<" + t.name() + ">";
@@ -56,9 +57,9 @@ class core {
 };
 
 std::shared_ptr<core> make_core(const json::type_info& t, std::string defaults_json,
-                                std::shared_ptr<client> reg) {
+                                std::shared_ptr<client> reg, std::string record_name) {
   if (!reg) throw config_error("rill::avro_serde<" + t.name() + ">: no registry client");
-  return std::make_shared<core>(t, defaults_json, std::move(reg));
+  return std::make_shared<core>(t, defaults_json, std::move(reg), std::move(record_name));
 }
 
 void serialize(core& c, const void* v, bytes& out, const serde_context& ctx) {

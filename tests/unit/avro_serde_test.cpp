@@ -68,7 +68,7 @@ std::string read_error(const auto& serde, rill::bytes_view b) {
 }
 
 shop::order sample() {
-  return {"o1", 12.5, 3, "WELCOME", {{"a", 1}, {"b", 2}}, {{"channel", 7}}, true};
+  return {"o1", 12.5, -3, "WELCOME", {{"a", 1}, {"b", 2}}, {{"channel", 7}}, true};
 }
 
 }  // namespace
