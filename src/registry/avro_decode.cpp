@@ -16,6 +16,7 @@ struct plan::step {
   const type_info* optional = nullptr;  // the reader's optional around r: a null resets it,
                                         // a value is read into its element
   std::string error;                    // not empty: what the writer wrote cannot be read as r
+  bool fatal = false;                   // the error stands even when the value is only skipped
   std::vector<std::pair<const step*, int>> fields;  // record: reader field index or -1
   std::vector<std::string> names;                   // record: the writer's field names
   std::vector<const step*> branches;                // union
@@ -254,7 +255,7 @@ void run_scalar(const plan::step& s, cursor& c, void* out) {
 }
 
 void run(const plan::step& s, cursor& c, void* out) {
-  if (out != nullptr && !s.error.empty()) cursor::fail(s.error);
+  if ((out != nullptr || s.fatal) && !s.error.empty()) cursor::fail(s.error);
   if (++c.depth > 256) cursor::fail("values nest deeper than 256 levels");
   if (out != nullptr && s.optional != nullptr) {
     if (s.w == AVRO_NULL) {
@@ -326,12 +327,13 @@ const plan::step* plan::build(avro_schema_t w, const type_info* r, int depth) {
   for (const auto& [key, built] : _built)
     if (key.first == w && key.second == r) return built;
   step& s = _steps.emplace_back();
-  s.w = avro_typeof(w);
   s.r = r;
-  if (w == nullptr || depth > 64) {
-    s.error = "the writer's schema nests too deeply";
+  if (w == nullptr || depth > 64) {  // not read at all, not even skipped
+    s.error = "the writer's schema nests more than 64 levels deep";
+    s.fatal = true;
     return &s;
   }
+  s.w = avro_typeof(w);
   if (s.w == AVRO_RECORD) _built.push_back({{w, r}, &s});
   const std::string writer_type = avro_schema_type_name(w);
   if (r != nullptr && r->k == kind::optional && s.w != AVRO_UNION) {

@@ -29,7 +29,7 @@ class core {
            std::string(ctx.topic) + "'";
   }
 
-  std::shared_ptr<const avro_detail::plan> plan_for(int id, const serde_context& ctx) {
+  std::shared_ptr<const avro_detail::plan> plan_for(int id) {
     {
       std::shared_lock lock(mutex);
       if (auto it = plans.find(id); it != plans.end()) return it->second;
@@ -42,7 +42,6 @@ class core {
     auto plan =
         std::make_shared<const avro_detail::plan>(avro_detail::parse_schema(writer.text), type);
     std::unique_lock lock(mutex);
-    (void)ctx;
     return plans.emplace(id, std::move(plan)).first->second;
   }
 
@@ -75,7 +74,7 @@ void serialize(core& c, const void* v, bytes& out, const serde_context& ctx) {
 void deserialize(core& c, void* v, bytes_view in, const serde_context& ctx) {
   try {
     const int id = registry::wire::read_header(in, "the record");
-    c.plan_for(id, ctx)->decode(in.subspan(registry::wire::header_size), v);
+    c.plan_for(id)->decode(in.subspan(registry::wire::header_size), v);
   } catch (const serde_error& e) {
     throw serde_error(c.context(ctx, true) + ": " + e.what());
   }
