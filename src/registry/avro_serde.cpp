@@ -29,10 +29,11 @@ class core {
            std::string(ctx.topic) + "'";
   }
 
-  std::shared_ptr<const avro_detail::plan> plan_for(int id) {
+  // Plans stay for the serde's lifetime, so a plain pointer is safe to hand out.
+  const avro_detail::plan* plan_for(int id) {
     {
       std::shared_lock lock(mutex);
-      if (auto it = plans.find(id); it != plans.end()) return it->second;
+      if (auto it = plans.find(id); it != plans.end()) return it->second.get();
     }
     const rill::registry::schema writer = reg->by_id(id);
     if (writer.type != "AVRO") {
@@ -42,7 +43,7 @@ class core {
     auto plan =
         std::make_shared<const avro_detail::plan>(avro_detail::parse_schema(writer.text), type);
     std::unique_lock lock(mutex);
-    return plans.emplace(id, std::move(plan)).first->second;
+    return plans.emplace(id, std::move(plan)).first->second.get();
   }
 
   const json::type_info& type;

@@ -7,6 +7,8 @@
 #include <mutex>
 #include <shared_mutex>
 #include <string>
+#include <string_view>
+#include <utility>
 
 #include <rill/registry.hpp>
 #include <rill/serde.hpp>
@@ -18,13 +20,14 @@ class subject_ids {
   explicit subject_ids(std::shared_ptr<client> reg) : _registry(std::move(reg)) {}
 
   int id_for(const serde_context& ctx, const std::string& record, const schema& s) {
+    {  // the per-record path: no allocation
+      std::shared_lock lock(_mutex);
+      if (auto it = _ids.find(topic_key{ctx.topic, ctx.is_key}); it != _ids.end())
+        return it->second;
+    }
     const settings& cfg = _registry->config();
     const std::string subject = subject_name(ctx.is_key ? cfg.key_strategy : cfg.value_strategy,
                                              ctx.topic, ctx.is_key, record);
-    {
-      std::shared_lock lock(_mutex);
-      if (auto it = _ids.find(subject); it != _ids.end()) return it->second;
-    }
     int id = 0;
     if (cfg.auto_register) {
       id = _registry->register_schema(subject, s);
@@ -40,14 +43,29 @@ class subject_ids {
                            404, 40403);
     }
     std::unique_lock lock(_mutex);
-    _ids.emplace(subject, id);
+    _ids.emplace(std::pair<std::string, bool>(ctx.topic, ctx.is_key), id);
     return id;
   }
 
  private:
+  // The subject follows from (topic, is_key) for a given serde, so ids are kept by those.
+  struct topic_key {
+    std::string_view topic;
+    bool is_key;
+  };
+  struct by_topic {
+    using is_transparent = void;
+    static topic_key view(const topic_key& k) { return k; }
+    static topic_key view(const std::pair<std::string, bool>& k) { return {k.first, k.second}; }
+    template <class A, class B>
+    bool operator()(const A& a, const B& b) const {
+      const topic_key x = view(a), y = view(b);
+      return x.is_key != y.is_key ? x.is_key < y.is_key : x.topic < y.topic;
+    }
+  };
   std::shared_ptr<client> _registry;
   std::shared_mutex _mutex;
-  std::map<std::string, int> _ids;
+  std::map<std::pair<std::string, bool>, int, by_topic> _ids;
 };
 
 }  // namespace rill::registry::detail
