@@ -14,13 +14,14 @@
 'use strict';
 const fs = require('fs');
 const readline = require('readline');
-const { Kafka, logLevel } = require('kafkajs');
-const { SchemaRegistry, SchemaType } = require('@kafkajs/confluent-schema-registry');
+const {Kafka, logLevel} = require('kafkajs');
+const {SchemaRegistry, SchemaType} = require('@kafkajs/confluent-schema-registry');
 
 async function lines() {
   const out = [];
-  const rl = readline.createInterface({ input: process.stdin });
-  for await (const line of rl) if (line.trim() !== '') out.push(line);
+  const rl = readline.createInterface({input: process.stdin});
+  for await (const line of rl)
+    if (line.trim() !== '') out.push(line);
   return out;
 }
 
@@ -29,7 +30,7 @@ const show = (v) => JSON.stringify(v, (k, x) => (typeof x === 'bigint' ? Number(
 
 async function register(registry, subject, file, type) {
   const schema = fs.readFileSync(file, 'utf8');
-  const { id } = await registry.register({ type, schema }, { subject });
+  const {id} = await registry.register({type, schema}, {subject});
   return id;
 }
 
@@ -38,7 +39,7 @@ function withIndexes(buffer) {
 }
 
 async function encode(url, subject, file, type) {
-  const registry = new SchemaRegistry({ host: url });
+  const registry = new SchemaRegistry({host: url});
   const id = await register(registry, subject, file, type);
   for (const line of await lines()) {
     const encoded = await registry.encode(id, JSON.parse(line));
@@ -47,10 +48,10 @@ async function encode(url, subject, file, type) {
 }
 
 async function decode(url, readerFile) {
-  const registry = new SchemaRegistry({ host: url });
-  const options = readerFile
-    ? { [SchemaType.AVRO]: { readerSchema: JSON.parse(fs.readFileSync(readerFile, 'utf8')) } }
-    : undefined;
+  const registry = new SchemaRegistry({host: url});
+  const options = readerFile ?
+      {[SchemaType.AVRO]: {readerSchema: JSON.parse(fs.readFileSync(readerFile, 'utf8'))}} :
+      undefined;
   for (const line of await lines()) {
     const value = await registry.decode(Buffer.from(line, 'hex'), options);
     console.log(show(value.toJSON ? value.toJSON() : value));
@@ -58,28 +59,30 @@ async function decode(url, readerFile) {
 }
 
 function kafka(brokers) {
-  return new Kafka({ clientId: 'rill-interop', brokers: [brokers], logLevel: logLevel.NOTHING });
+  return new Kafka({clientId: 'rill-interop', brokers: [brokers], logLevel: logLevel.NOTHING});
 }
 
 async function produce(brokers, url, topic, subject, file) {
-  const registry = new SchemaRegistry({ host: url });
+  const registry = new SchemaRegistry({host: url});
   const id = await register(registry, subject, file, SchemaType.AVRO);
   const messages = [];
   for (const line of await lines()) {
-    const { key, value } = JSON.parse(line);
-    messages.push({ key, value: await registry.encode(id, value) });
+    const {key, value} = JSON.parse(line);
+    messages.push({key, value: await registry.encode(id, value)});
   }
-  const producer = kafka(brokers).producer({ allowAutoTopicCreation: false });
+  const producer = kafka(brokers).producer({allowAutoTopicCreation: false});
   await producer.connect();
-  await producer.send({ topic, messages });
+  await producer.send({topic, messages});
   await producer.disconnect();
   console.log(`produced ${messages.length}`);
 }
 
 async function consume(brokers, url, topic, count, timeoutMs) {
-  const registry = new SchemaRegistry({ host: url });
+  const registry = new SchemaRegistry({host: url});
   const consumer = kafka(brokers).consumer({
-    groupId: `rill-interop-${process.pid}`, sessionTimeout: 10000, heartbeatInterval: 1000,
+    groupId: `rill-interop-${process.pid}`,
+    sessionTimeout: 10000,
+    heartbeatInterval: 1000,
   });
   let seen = 0;
   let failed = null;
@@ -87,11 +90,12 @@ async function consume(brokers, url, topic, count, timeoutMs) {
     failed = `timed out after ${timeoutMs} ms with ${seen} of ${count} records`;
   }, timeoutMs);
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({topic, fromBeginning: true});
   await consumer.run({
-    eachMessage: async ({ message }) => {
+    eachMessage: async ({message}) => {
       const value = await registry.decode(message.value);
-      console.log(show({ key: message.key.toString(), value: value.toJSON ? value.toJSON() : value }));
+      console.log(
+          show({key: message.key.toString(), value: value.toJSON ? value.toJSON() : value}));
       seen += 1;
     },
   });
@@ -104,19 +108,25 @@ async function consume(brokers, url, topic, count, timeoutMs) {
 async function main() {
   const [cmd, ...a] = process.argv.slice(2);
   switch (cmd) {
-    case 'avro-encode': return encode(a[0], a[1], a[2], SchemaType.AVRO);
-    case 'proto-encode': return encode(a[0], a[1], a[2], SchemaType.PROTOBUF);
-    case 'decode': return decode(a[0], a[1]);
-    case 'produce': return produce(a[0], a[1], a[2], a[3], a[4]);
-    case 'consume': return consume(a[0], a[1], a[2], Number(a[3]), Number(a[4]));
-    default: throw new Error(`unknown command '${cmd}'`);
+    case 'avro-encode':
+      return encode(a[0], a[1], a[2], SchemaType.AVRO);
+    case 'proto-encode':
+      return encode(a[0], a[1], a[2], SchemaType.PROTOBUF);
+    case 'decode':
+      return decode(a[0], a[1]);
+    case 'produce':
+      return produce(a[0], a[1], a[2], a[3], a[4]);
+    case 'consume':
+      return consume(a[0], a[1], a[2], Number(a[3]), Number(a[4]));
+    default:
+      throw new Error(`unknown command '${cmd}'`);
   }
 }
 
 main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(`interop.js: ${e && e.stack ? e.stack : e}`);
-    process.exit(1);
-  },
+    () => process.exit(0),
+    (e) => {
+      console.error(`interop.js: ${e && e.stack ? e.stack : e}`);
+      process.exit(1);
+    },
 );
