@@ -120,4 +120,42 @@ client_response client::request(const std::string& method, const std::string& ta
   return out;
 }
 
+bool client::connected() const {
+  return _impl->stream.has_value();
+}
+
+client_response client_pool::get(const std::string& host_port, const std::string& target,
+                                 const std::vector<std::pair<std::string, std::string>>& headers,
+                                 std::chrono::milliseconds timeout) {
+  if (auto pooled = take(host_port)) {
+    try {
+      auto r = pooled->request("GET", target, headers, timeout);
+      give_back(host_port, std::move(pooled));
+      return r;
+    } catch (const client_error& e) {
+      if (e.timed_out()) throw;  // else: most likely closed while idle; try a new connection
+    }
+  }
+  auto fresh = std::make_unique<client>(host_port);
+  auto r = fresh->request("GET", target, headers, timeout);
+  give_back(host_port, std::move(fresh));
+  return r;
+}
+
+std::unique_ptr<client> client_pool::take(const std::string& host_port) {
+  std::lock_guard lock(_mutex);
+  auto it = _idle.find(host_port);
+  if (it == _idle.end() || it->second.empty()) return nullptr;
+  auto c = std::move(it->second.back());
+  it->second.pop_back();
+  return c;
+}
+
+void client_pool::give_back(const std::string& host_port, std::unique_ptr<client> c) {
+  if (!c->connected()) return;
+  std::lock_guard lock(_mutex);
+  auto& idle = _idle[host_port];
+  if (idle.size() < _max_idle) idle.push_back(std::move(c));
+}
+
 }  // namespace rill::http

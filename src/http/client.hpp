@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -51,10 +52,32 @@ class client {
   client_response request(const std::string& method, const std::string& target,
                           const std::vector<std::pair<std::string, std::string>>& headers,
                           std::chrono::milliseconds timeout, const std::string& body = "");
+  // Whether the connection is open, kept alive for the next request.
+  bool connected() const;
 
  private:
   struct impl;
   std::unique_ptr<impl> _impl;
+};
+
+// Kept-alive connections to other instances, shared by a server's threads: a GET takes an
+// idle one (or connects), and gives it back after a kept-alive answer. A pooled connection
+// the other side has closed meanwhile (its idle timeout) fails fast; the GET is then sent
+// once more on a new connection (GETs are safe to repeat). Timeouts are not retried.
+class client_pool {
+ public:
+  explicit client_pool(std::size_t max_idle_per_instance = 8) : _max_idle(max_idle_per_instance) {}
+  client_response get(const std::string& host_port, const std::string& target,
+                      const std::vector<std::pair<std::string, std::string>>& headers,
+                      std::chrono::milliseconds timeout);
+
+ private:
+  std::unique_ptr<client> take(const std::string& host_port);
+  void give_back(const std::string& host_port, std::unique_ptr<client> c);
+
+  std::size_t _max_idle;
+  std::mutex _mutex;
+  std::map<std::string, std::vector<std::unique_ptr<client>>> _idle;
 };
 
 }  // namespace rill::http

@@ -38,7 +38,7 @@ bool forwarded(const request& req) {
 }
 
 // The owner's answer if `key` lives on another instance (forwarded once), else nullopt.
-std::optional<response> forward_if_elsewhere(backend& b, const server_options& o,
+std::optional<response> forward_if_elsewhere(backend& b, const server_options& o, client_pool& pool,
                                              const request& req, const std::string& store,
                                              const std::string& key) {
   auto owner = b.owner_of(store, key);
@@ -53,8 +53,7 @@ std::optional<response> forward_if_elsewhere(backend& b, const server_options& o
     return r;
   }
   try {
-    client c(*owner);
-    auto answer = c.request("GET", req.target, {{forwarded_header, self}}, o.forward_timeout);
+    auto answer = pool.get(*owner, req.target, {{forwarded_header, self}}, o.forward_timeout);
     response r;
     r.status = answer.status;
     r.body = std::move(answer.body);
@@ -70,10 +69,10 @@ std::optional<response> forward_if_elsewhere(backend& b, const server_options& o
   }
 }
 
-response key_route(backend& b, const server_options& o, const request& req) {
+response key_route(backend& b, const server_options& o, client_pool& pool, const request& req) {
   const auto& store = req.params.at("store");
   const auto& key = req.params.at("key");
-  if (auto f = forward_if_elsewhere(b, o, req, store, key)) return *f;
+  if (auto f = forward_if_elsewhere(b, o, pool, req, store, key)) return *f;
   auto self = b.self();
   auto value = b.key_json(store, key);
   if (!value) return json_error(404, "no key '" + key + "' in store '" + store + "' at " + self);
@@ -81,7 +80,7 @@ response key_route(backend& b, const server_options& o, const request& req) {
               ",\"value\":" + *value + ",\"served_by\":" + json_string(self) + "}");
 }
 
-response windows_route(backend& b, const server_options& o, const request& req) {
+response windows_route(backend& b, const server_options& o, client_pool& pool, const request& req) {
   const auto& store = req.params.at("store");
   const auto& key = req.params.at("key");
   auto from = time_param(req, "from", 0);
@@ -89,7 +88,7 @@ response windows_route(backend& b, const server_options& o, const request& req) 
   if (from > to)
     throw std::invalid_argument("from (" + std::to_string(from) + ") is after to (" +
                                 std::to_string(to) + ")");
-  if (auto f = forward_if_elsewhere(b, o, req, store, key)) return *f;
+  if (auto f = forward_if_elsewhere(b, o, pool, req, store, key)) return *f;
   auto self = b.self();
   auto windows = b.window_json(store, key, from, to);
   return json("{\"store\":" + json_string(store) + ",\"key\":" + json_string(key) +
@@ -107,7 +106,8 @@ struct gathered {
 };
 
 // Asks every other instance for its local part of the range, all at once.
-void gather_others(backend& b, const server_options& o, const request& req, gathered& g) {
+void gather_others(backend& b, const server_options& o, client_pool& pool, const request& req,
+                   gathered& g) {
   const auto& store = req.params.at("store");
   auto self = b.self();
   std::string target = "/stores/" + detail::url_encode(store) + "?local=true";
@@ -119,9 +119,8 @@ void gather_others(backend& b, const server_options& o, const request& req, gath
   for (const auto& other : b.other_instances()) {
     if (other == self) continue;
     asks.emplace_back(
-        other, std::async(std::launch::async, [&o, other, target, self] {
-          client c(other);
-          return c.request("GET", target, {{forwarded_header, self}}, o.forward_timeout);
+        other, std::async(std::launch::async, [&o, &pool, other, target, self] {
+          return pool.get(other, target, {{forwarded_header, self}}, o.forward_timeout);
         }));
   }
   for (auto& [instance, answer] : asks) {
@@ -137,7 +136,7 @@ void gather_others(backend& b, const server_options& o, const request& req, gath
   }
 }
 
-response range_route(backend& b, const server_options& o, const request& req) {
+response range_route(backend& b, const server_options& o, client_pool& pool, const request& req) {
   const auto& store = req.params.at("store");
   auto from = req.query_param("from");
   auto to = req.query_param("to");
@@ -145,7 +144,7 @@ response range_route(backend& b, const server_options& o, const request& req) {
   gathered g;
   g.parts.push_back({self, "{\"entries\":" + b.range_json(store, from, to) + "}"});
   bool local_only = req.query_param("local") == "true" || forwarded(req);
-  if (!local_only) gather_others(b, o, req, g);
+  if (!local_only) gather_others(b, o, pool, req, g);
   auto entries = detail::merge_ranges(g.parts, g.failed);
   std::string served_by, failed;
   for (const auto& p : g.parts) {
@@ -189,6 +188,8 @@ response svg_route(backend& b, const server_options& o) {
 
 void register_store_routes(server& s, backend& b, const server_options& options) {
   auto o = options;
+  // Connections to the other instances, shared by every request of this server.
+  auto pool = std::make_shared<client_pool>();
   s.add_route("GET", "/health",
               [&b](const request&) { return json(b.state_json(), b.running() ? 200 : 503); });
   s.add_route("GET", "/topology", [&b](const request&) {
@@ -199,11 +200,11 @@ void register_store_routes(server& s, backend& b, const server_options& options)
   });
   s.add_route("GET", "/topology.svg", [&b, o](const request&) { return svg_route(b, o); });
   s.add_route("GET", "/stores/{store}",
-              [&b, o](const request& req) { return range_route(b, o, req); });
+              [&b, o, pool](const request& req) { return range_route(b, o, *pool, req); });
   s.add_route("GET", "/stores/{store}/keys/{key}",
-              [&b, o](const request& req) { return key_route(b, o, req); });
+              [&b, o, pool](const request& req) { return key_route(b, o, *pool, req); });
   s.add_route("GET", "/stores/{store}/keys/{key}/windows",
-              [&b, o](const request& req) { return windows_route(b, o, req); });
+              [&b, o, pool](const request& req) { return windows_route(b, o, *pool, req); });
 }
 
 }  // namespace rill::http

@@ -1,5 +1,7 @@
 // Two servers in one process, each with its own fake backend owning different keys: keys are
 // forwarded to their owner in one hop, ranges gathered from both, failures reported.
+#include <thread>
+
 #include <gtest/gtest.h>
 
 #include "fake_backend.hpp"
@@ -63,6 +65,21 @@ TEST_F(HttpForwarding, TheOwnersErrorsComeBackAsTheyWere) {
   EXPECT_EQ(r.status, 503);
   EXPECT_EQ(r.header("retry-after"), "1");
   EXPECT_HAS(r.body, "store 'counts' is restoring");
+}
+
+TEST_F(HttpForwarding, AForwardStillSucceedsAfterTheOwnerClosedTheIdleConnection) {
+  fake_backend c;
+  server sc(c, {.read_timeout = 200ms});
+  c.set_self(address(sc));
+  c.put("counts", "fay", "6");
+  a.set_owner("fay", address(sc));
+  EXPECT_EQ(get(*sa, "/stores/counts/keys/fay").status, 200);
+  // Outlive sc's idle timeout (nothing to await: the close happens at sc's end of the
+  // connection sa keeps for the next forward).
+  std::this_thread::sleep_for(600ms);
+  auto r = get(*sa, "/stores/counts/keys/fay");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_HAS(r.body, "\"value\":6,\"served_by\":\"" + address(sc) + "\"");
 }
 
 TEST_F(HttpForwarding, TwoInstancesThatEachSayTheOtherOwnsAKeyEndInAnErrorAfterOneHop) {
