@@ -67,13 +67,17 @@ class segment_iterator final : public detail::kv_iterator {
  public:
   segment_iterator(std::unique_ptr<detail::kv_iterator> inner, std::optional<std::int64_t> segment,
                    scan_end end, const segmented_store& store)
-      : _inner(std::move(inner)), _end(std::move(end)), _store(store) {
-    if (segment) {
-      _prefix.emplace();
-      write_be64(_prefix->data(), static_cast<std::uint64_t>(*segment));
-    }
-    settle();
+      : _inner(std::move(inner)), _own(std::move(end)), _end(&_own), _store(store) {
+    start(segment);
   }
+  // Borrows `*end`, which outlives the iterator (a segment chain's).
+  segment_iterator(std::unique_ptr<detail::kv_iterator> inner, std::int64_t segment,
+                   const scan_end* end, const segmented_store& store)
+      : _inner(std::move(inner)), _end(end), _store(store) {
+    start(segment);
+  }
+  segment_iterator(const segment_iterator&) = delete;
+  segment_iterator& operator=(const segment_iterator&) = delete;
   bool valid() const override { return _valid; }
   void next() override {
     _inner->next();
@@ -83,6 +87,13 @@ class segment_iterator final : public detail::kv_iterator {
   bytes_view value() const override { return _inner->value(); }
 
  private:
+  void start(std::optional<std::int64_t> segment) {
+    if (segment) {
+      _prefix.emplace();
+      write_be64(_prefix->data(), static_cast<std::uint64_t>(*segment));
+    }
+    settle();
+  }
   void settle() {
     for (;; _inner->next()) {
       _valid = false;
@@ -91,7 +102,7 @@ class segment_iterator final : public detail::kv_iterator {
       if (k.size() < id_bytes) return;
       if (_prefix && compare(k.first(id_bytes), bytes_view(*_prefix)) != 0) return;
       bytes_view logical = k.subspan(id_bytes);
-      if (_end.past(logical)) return;
+      if (_end->past(logical)) return;
       if (_store.time_of(logical) < _store.live_from()) continue;
       _valid = true;
       return;
@@ -99,7 +110,8 @@ class segment_iterator final : public detail::kv_iterator {
   }
   std::unique_ptr<detail::kv_iterator> _inner;
   std::optional<std::array<std::byte, id_bytes>> _prefix;  // the segment's id, if one segment
-  scan_end _end;
+  scan_end _own;
+  const scan_end* _end;  // &_own, or a chain's
   const segmented_store& _store;
   bool _valid = false;
 };
@@ -158,13 +170,14 @@ class segment_chain final : public detail::kv_iterator {
   bytes_view value() const override { return _current->value(); }
 
  private:
-  // Opens the next segment that has something in range.
+  // Opens the next segment that has something in range (the last one let go first, so that
+  // the inner store may reuse what it held).
   void open() {
     for (; _segment <= _last; ++_segment) {
+      _current.reset();
       fill(_lo, _segment, _from);
       fill(_hi, _segment, *_end.to);
-      _current = std::make_unique<segment_iterator>(_inner.range(bytes_view(_lo), bytes_view(_hi)),
-                                                    _segment, _end, _store);
+      _current.emplace(_inner.range(bytes_view(_lo), bytes_view(_hi)), _segment, &_end, _store);
       if (_current->valid()) return;
     }
   }
@@ -176,13 +189,13 @@ class segment_chain final : public detail::kv_iterator {
   scan_end _end;
   bytes _lo;
   bytes _hi;
-  std::unique_ptr<detail::kv_iterator> _current;
+  std::optional<segment_iterator> _current;
 };
 
-// [key][from] and [key][to]: the same key, with a time at the end.
-bool one_key(bytes_view from, bytes_view to) {
-  return from.size() == to.size() && from.size() >= 8 &&
-         std::equal(from.begin(), from.end() - 8, to.begin());
+// [key][from] and [key][to]: the same key, then a time and `tail` more bytes.
+bool one_key(bytes_view from, bytes_view to, std::size_t tail) {
+  return from.size() == to.size() && from.size() >= 8 + tail &&
+         std::equal(from.begin(), from.end() - 8 - tail, to.begin());
 }
 
 }  // namespace
@@ -289,8 +302,10 @@ void segmented_store::remove(bytes_view key) {
 
 std::unique_ptr<detail::kv_iterator> segmented_store::range(std::optional<bytes_view> from,
                                                             std::optional<bytes_view> to) {
-  if (_s.where == time_at::end && from && to && one_key(*from, *to)) {
-    // One key's windows (a window fetch): only the segments its times fall in.
+  const std::size_t tail = _s.where == time_at::before_end ? 8 : 0;
+  if (_s.where != time_at::start && from && to && one_key(*from, *to, tail)) {
+    // One key's windows or sessions (a window fetch, a session search): only the segments
+    // its times fall in.
     const std::int64_t first =
         std::max(segment_of(std::max(time_of(*from), live_from())), _dropped_below);
     const std::int64_t last =

@@ -72,14 +72,14 @@ class rocks_iterator final : public detail::kv_iterator {
   // Hands the RocksDB iterator back for reuse when done (or lets it go).
   using release_fn = std::function<void(std::unique_ptr<rocksdb::Iterator>)>;
   // Iterates [from, to) when `to_exclusive`, else [from, to].
-  rocks_iterator(std::unique_ptr<rocksdb::Iterator> it, std::optional<std::string> from,
+  rocks_iterator(std::unique_ptr<rocksdb::Iterator> it, std::optional<std::string_view> from,
                  std::optional<std::string> to, bool to_exclusive, release_fn release = {})
       : _it(std::move(it)),
         _to(std::move(to)),
         _to_exclusive(to_exclusive),
         _release(std::move(release)) {
     if (from)
-      _it->Seek(*from);
+      _it->Seek(rocksdb::Slice(from->data(), from->size()));
     else
       _it->SeekToFirst();
   }
@@ -252,16 +252,16 @@ class task_db::cf_store final : public detail::kv_store {
 
   std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
                                              std::optional<bytes_view> to) override {
-    std::optional<std::string> f;
+    std::optional<std::string_view> f;
     std::optional<std::string> t;
-    if (from) f = std::string(chars(*from));
+    if (from) f = chars(*from);
     if (to) t = std::string(chars(*to));
     auto first = f ? _pending.lower_bound(*f) : _pending.begin();
     auto last = t ? _pending.upper_bound(*t) : _pending.end();
     if (f && t && *f > *t) last = first;
-    return std::make_unique<merged_iterator>(
-        std::make_unique<rocks_iterator>(iterator(), std::move(f), std::move(t), false, release()),
-        first, last);
+    auto db = std::make_unique<rocks_iterator>(iterator(), f, std::move(t), false, release());
+    if (first == last) return db;  // no pending write in range: the database alone
+    return std::make_unique<merged_iterator>(std::move(db), first, last);
   }
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override {
     std::string from(chars(prefix));
@@ -269,7 +269,7 @@ class task_db::cf_store final : public detail::kv_store {
     auto first = _pending.lower_bound(from);
     auto last = end ? _pending.lower_bound(*end) : _pending.end();
     return std::make_unique<merged_iterator>(
-        std::make_unique<rocks_iterator>(iterator(), std::move(from), std::move(end), true,
+        std::make_unique<rocks_iterator>(iterator(), std::string_view(from), std::move(end), true,
                                          release()),
         first, last);
   }
@@ -495,6 +495,10 @@ void task_db::wipe(const std::string& store) {
   for (auto& [name, s] : _stores) s->forget_idle();
   check(_db->Write(write, &wb), "wipe");
   ++_generation;
+}
+
+std::uint64_t task_db::latest_sequence() const {
+  return _db->GetLatestSequenceNumber();
 }
 
 std::uint64_t task_db::memtable_bytes() const {

@@ -85,6 +85,8 @@ class task_db {
   void wipe(const std::string& store);
 
   std::uint64_t memtable_bytes() const;
+  // RocksDB's sequence number: every write to the database moves it forward.
+  std::uint64_t latest_sequence() const;
 
  private:
   class cf_store;

@@ -101,7 +101,8 @@ class resetter {
     return positions;
   }
 
-  // `<application.id>-<name>-changelog` / `-repartition` / `-feedback`.
+  // `<application.id>-<name>-changelog` / `-repartition` / `-feedback`, and the instances
+  // topic of discovery, `<application.id>-instances`.
   std::vector<std::string> internal_topics() {
     std::vector<std::string> all;
     must(_admin->list_topics(all, timeout()), "listing topics");
@@ -109,7 +110,8 @@ class resetter {
     const std::string prefix = _o.application_id + "-";
     for (const auto& t : all) {
       if (t.rfind(prefix, 0) != 0) continue;
-      if (ends_with(t, "-changelog") || ends_with(t, "-repartition") || ends_with(t, "-feedback"))
+      if (ends_with(t, "-changelog") || ends_with(t, "-repartition") || ends_with(t, "-feedback") ||
+          t == prefix + "instances")
         out.push_back(t);
     }
     if (out.empty()) say("  internal topics: none");
@@ -129,7 +131,7 @@ class resetter {
     // The embedded broker keeps its topics: empty them for the next run instead.
     std::vector<std::string> passing;  // repartition and feedback
     for (const auto& t : topics) {
-      if (ends_with(t, "-changelog"))
+      if (ends_with(t, "-changelog") || ends_with(t, "-instances"))
         tombstone_changelog(t);
       else
         passing.push_back(t);

@@ -80,6 +80,7 @@ inline constexpr const char* windowstore_changelog_additional_retention_ms =
     "windowstore.changelog.additional.retention.ms";
 inline constexpr const char* window_close_idle_ms = "window.close.idle.ms";
 inline constexpr const char* late_records_topic = "late.records.topic";
+inline constexpr const char* application_server = "application.server";
 }  // namespace cfg
 
 }  // namespace rill

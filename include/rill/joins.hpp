@@ -131,23 +131,21 @@ int add_join_merge(graph& g, const std::string& name, join_kind j, std::vector<i
   return g.add(std::move(spec));
 }
 
-// A side's buffer: a window store of value lists by key and timestamp, kept `retention`.
+// A side's buffer: a window store keeping every record by key and timestamp (duplicates
+// too), kept `retention`.
 template <class K, class VS>
 void add_join_buffer(graph& g, const std::string& name, const any_serde<K>& ks,
                      const any_serde<VS>& vs, store_type type, bool logging,
                      std::int64_t retention) {
-  materialized<K, std::vector<VS>> m;
+  materialized<K, VS> m;
   m.name = name;
   m.type = type;
   m.caching = false;
   m.logging = logging;
   m.key_serde = ks;
-  if (vs)
-    m.value_serde = value_list_serde<VS>{vs};
-  else
-    m.value_serde = {};
+  m.value_serde = vs;
   retention = std::max<std::int64_t>(retention, 1);
-  g.add_store(make_window_store_spec(m, window_layout::by_key, retention, retention));
+  g.add_store(make_window_store_spec(m, window_layout::by_key_dup, retention, retention));
 }
 
 // One side of a join: records partitioned by key (a repartition first if the key changed).

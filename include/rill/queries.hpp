@@ -45,6 +45,31 @@ class store_unavailable_error : public error {
   using error::error;
 };
 
+// Where a key of a store lives (Kafka Streams' KeyQueryMetadata): the instance, by its
+// application.server, whose active task holds the key, and the task's partition.
+struct key_metadata {
+  std::string host;
+  std::uint16_t port = 0;
+  std::int32_t partition = 0;
+  std::string server() const { return host + ":" + std::to_string(port); }
+  bool operator==(const key_metadata&) const = default;
+};
+
+// One instance of the app (Kafka Streams' StreamsMetadata): its application.server, the
+// source partitions its active tasks read and the stores those tasks hold.
+struct instance_metadata {
+  struct partition {
+    std::string topic;
+    std::int32_t number = 0;
+    auto operator<=>(const partition&) const = default;
+  };
+  std::string host;
+  std::uint16_t port = 0;
+  std::vector<partition> partitions;
+  std::vector<std::string> stores;
+  std::string server() const { return host + ":" + std::to_string(port); }
+};
+
 namespace detail {
 
 // Where a view finds a store: calls `f` with the store of each local task that holds it,

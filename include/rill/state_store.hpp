@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include <rill/detail/json_text.hpp>
 #include <rill/detail/kv_store.hpp>
 #include <rill/errors.hpp>
 #include <rill/record.hpp>
@@ -48,12 +49,15 @@ class state_store {
  public:
   virtual ~state_store() = default;
   virtual const std::string& name() const = 0;
+  // Internal: the store read with keys as text and answers as JSON (the HTTP endpoint);
+  // null for stores that cannot be read so.
+  virtual detail::json_reader* json() { return nullptr; }
 };
 
 // Typed key-value store over the byte-level store. Keys order as their serialized bytes
 // (so big-endian unsigned integers and strings sort naturally).
 template <class K, class V>
-class key_value_store final : public state_store {
+class key_value_store final : public state_store, private detail::json_reader {
  public:
   key_value_store(detail::store_access& access, any_serde<K> key_serde, any_serde<V> value_serde)
       : _access(&access),
@@ -143,8 +147,41 @@ class key_value_store final : public state_store {
   detail::store_access& access() noexcept { return *_access; }
   const any_serde<K>& key_serde() const noexcept { return _key_serde; }
   const any_serde<V>& value_serde() const noexcept { return _value_serde; }
+  detail::json_reader* json() override { return this; }
 
  private:
+  K text_key(std::string_view text) const {
+    return detail::key_from_text<K>(text, _key_serde, name());
+  }
+  bytes key_bytes(std::string_view text) override { return copy_key(text_key(text)); }
+  std::optional<std::string> get_json(std::string_view key) override {
+    auto v = get(text_key(key));
+    if (!v) return std::nullopt;
+    std::string out;
+    detail::append_json(out, *v, _value_serde, _access->changelog_topic());
+    return out;
+  }
+  void range_json(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                  detail::json_reader::entries& out) override {
+    std::optional<bytes> f;
+    std::optional<bytes> t;
+    if (from) f = key_bytes(*from);
+    if (to) t = key_bytes(*to);
+    if (f && t && *f > *t)
+      throw std::invalid_argument("range of store '" + name() + "': from > to");
+    auto it = _store->range(f ? std::optional<bytes_view>(*f) : std::nullopt,
+                            t ? std::optional<bytes_view>(*t) : std::nullopt);
+    for (; it->valid(); it->next()) {
+      out.emplace_back(bytes(it->key().begin(), it->key().end()),
+                       detail::json_entry(decode_key(it->key()), decode_value(it->value()),
+                                          _key_serde, _value_serde, _access->changelog_topic()));
+    }
+  }
+  void windows_json(std::string_view, std::int64_t, std::int64_t,
+                    detail::json_reader::entries&) override {
+    throw std::invalid_argument(
+        "store '" + name() + "' is a key-value store: it has no windows; ask for a key or a range");
+  }
   serde_context ctx(bool key) const { return {_access->changelog_topic(), key, nullptr}; }
   bytes_view encode_key(const K& key) {
     _key_serde.encode(key, _key_buf, ctx(true));
@@ -168,7 +205,13 @@ class key_value_store final : public state_store {
 
 namespace detail {
 
-enum class store_kind : std::uint8_t { key_value, window_by_key, window_by_time, session };
+enum class store_kind : std::uint8_t {
+  key_value,
+  window_by_key,
+  window_by_time,
+  window_by_key_dup,  // every put a new entry: stream-stream join buffers
+  session
+};
 
 // What the topology records about a store: how to keep it and how to make its facade.
 struct store_spec {
@@ -179,6 +222,9 @@ struct store_spec {
   store_kind kind = store_kind::key_value;
   std::int64_t retention_ms = 0;  // window and session stores
   std::function<std::unique_ptr<state_store>(store_access&)> make_facade;
+  // A key given as text (a URL's), serialized as the store keeps it; throws
+  // std::invalid_argument naming the problem (detail/json_text.hpp).
+  std::function<bytes(std::string_view)> key_from_text;
   std::vector<std::string> missing_serdes;
 };
 
@@ -196,6 +242,13 @@ store_spec make_store_spec(const materialized<K, V>& m) {
                       vs = m.value_serde](store_access& a) -> std::unique_ptr<state_store> {
     return std::make_unique<key_value_store<K, V>>(a, ks, vs);
   };
+  if (m.key_serde) {
+    spec.key_from_text = [ks = m.key_serde, name = m.name](std::string_view text) {
+      bytes b;
+      ks.encode(key_from_text<K>(text, ks, name), b, serde_context{name, true, nullptr});
+      return b;
+    };
+  }
   return spec;
 }
 

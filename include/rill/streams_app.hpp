@@ -18,11 +18,13 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <rill/config.hpp>
 #include <rill/handlers.hpp>
 #include <rill/queries.hpp>
 #include <rill/restore_listener.hpp>
+#include <rill/serde.hpp>
 #include <rill/task_id.hpp>
 #include <rill/topology.hpp>
 
@@ -113,6 +115,26 @@ class streams_app : public detail::store_queries<streams_app> {
   // key_value_store<K, V>(name), window_store<K, V>(name), session_store<K, V>(name) come
   // from detail::store_queries; they read through this source.
   std::shared_ptr<detail::store_source> store_source();
+
+  // Discovery (needs application.server): the instance whose active task holds `key` of
+  // `store` — serialized with `serde`, which must be the store's key serde — as the
+  // instances have announced themselves (docs/queries.md). Throws invalid_store_error for an
+  // unknown store, store_unavailable_error while no instance holds that partition (during a
+  // rebalance), config_error without application.server. A global table's keys are on every
+  // instance: the answer is this one.
+  template <class K>
+  key_metadata metadata_for_key(const std::string& store, const K& key,
+                                const any_serde<K>& serde = default_serde<K>()) const {
+    bytes b;
+    serde.encode(key, b, serde_context{store, true, nullptr});
+    return metadata_for_key_bytes(store, b);
+  }
+  key_metadata metadata_for_key_bytes(const std::string& store, bytes_view key) const;
+  // Every instance that has announced itself, this one included, by application.server.
+  std::vector<instance_metadata> all_metadata() const;
+  // This instance's host:port as the others know it (application.server, with the port
+  // the HTTP endpoint bound when that was 0); empty until start() or without the setting.
+  std::string advertised_server() const;
 
  private:
   struct impl;

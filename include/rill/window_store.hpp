@@ -7,6 +7,8 @@
 // that expired windows are dropped a segment at a time (state/segmented_store.hpp):
 //   window store, by key:  [key bytes][window start, 8 bytes big-endian]
 //   window store, by time: [window start][key bytes]   (emit-final aggregations scan by time)
+//   window store keeping duplicates: [key bytes][window start][sequence, 8 bytes]
+//                          (stream-stream join buffers: every put is a new entry)
 //   session store:         [key bytes][session end][session start]
 // Records past the store's retention are never returned. Scans are single-pass ranges;
 // backward scans are returned as vectors.
@@ -31,7 +33,9 @@ namespace rill {
 
 namespace detail {
 
-enum class window_layout : std::uint8_t { by_key, by_time };
+// by_key_dup: by key, every put a new entry (a sequence number after the start), as Kafka
+// Streams' window stores with retainDuplicates.
+enum class window_layout : std::uint8_t { by_key, by_time, by_key_dup };
 
 inline void append_be64(bytes& out, std::int64_t v) {
   serdes::detail::put_be64(out, v);
@@ -45,17 +49,26 @@ inline bool same_bytes(bytes_view a, bytes_view b) {
 }
 
 // A window store's logical key for (key, start), in `out`.
+// (Without the sequence number of a by_key_dup key: the caller appends it.)
 inline void window_key(bytes& out, bytes_view key, timestamp_ms start, window_layout layout) {
   out.clear();
+  out.reserve(key.size() + 16);  // room for a sequence number too: one allocation at most
   if (layout == window_layout::by_time) append_be64(out, start);
   out.insert(out.end(), key.begin(), key.end());
-  if (layout == window_layout::by_key) append_be64(out, start);
+  if (layout != window_layout::by_time) append_be64(out, start);
+}
+// The bytes after the window start: the sequence number of a by_key_dup key.
+inline std::size_t window_tail(window_layout layout) {
+  return layout == window_layout::by_key_dup ? 8 : 0;
 }
 inline bytes_view window_key_part(bytes_view k, window_layout layout) {
-  return layout == window_layout::by_key ? k.first(k.size() - 8) : k.subspan(8);
+  return layout == window_layout::by_time ? k.subspan(8)
+                                          : k.first(k.size() - 8 - window_tail(layout));
 }
 inline timestamp_ms window_start_of(bytes_view k, window_layout layout) {
-  return read_be64(layout == window_layout::by_key ? k.subspan(k.size() - 8) : k.first(8));
+  return read_be64(layout == window_layout::by_time
+                       ? k.first(8)
+                       : k.subspan(k.size() - 8 - window_tail(layout), 8));
 }
 
 // A session store's logical key: [key][end][start].
@@ -81,7 +94,7 @@ constexpr timestamp_ms max_time = std::numeric_limits<timestamp_ms>::max();
 
 // Windows of fixed size per key. Window starts are >= 0.
 template <class K, class V>
-class window_store final : public state_store {
+class window_store final : public state_store, private detail::json_reader {
  public:
   using window_entry = key_value<rill::window, V>;
   using windowed_entry = key_value<windowed<K>, V>;
@@ -97,16 +110,35 @@ class window_store final : public state_store {
   const std::string& name() const override { return _access->bytes_store().name(); }
   std::int64_t window_size() const noexcept { return _size; }
 
+  // A store keeping duplicates adds an entry on every put (no read, no overwrite).
   void put(const K& key, const V& value, timestamp_ms window_start) {
     encode(key, window_start);
+    if (_layout == detail::window_layout::by_key_dup) {
+      if (!_sequence) _sequence = _access->sequence_start();
+      detail::append_be64(_store_key, static_cast<std::int64_t>((*_sequence)++));
+    }
     _value_serde.encode(value, _value_buf, ctx(false));
     bytes_store().put(_store_key, _value_buf);
   }
+  // Removes the window (every entry of it, in a store keeping duplicates).
   void remove(const K& key, timestamp_ms window_start) {
+    if (_layout == detail::window_layout::by_key_dup) {
+      std::vector<bytes> keys;
+      for (auto it = scan_from(serialized(key), window_start, window_start); it->valid();
+           it->next())
+        keys.emplace_back(it->key().begin(), it->key().end());
+      for (const bytes& k : keys) bytes_store().remove(k);
+      return;
+    }
     encode(key, window_start);
     bytes_store().remove(_store_key);
   }
+  // The window's value (the first entry's, in a store keeping duplicates).
   std::optional<V> fetch(const K& key, timestamp_ms window_start) {
+    if (_layout == detail::window_layout::by_key_dup) {
+      for (auto& e : fetch(key, window_start, window_start)) return std::move(e.value);
+      return std::nullopt;
+    }
     encode(key, window_start);
     if (!bytes_store().get(_store_key, _value_buf)) return std::nullopt;
     return decode_value(_value_buf);
@@ -114,7 +146,7 @@ class window_store final : public state_store {
 
   // The windows of `key` starting in [from, to], by start.
   detail::store_range<window_entry> fetch(const K& key, timestamp_ms from, timestamp_ms to) {
-    bytes k = key_bytes(key);
+    bytes k = serialized(key);
     const auto layout = _layout;
     return detail::store_range<window_entry>(
         scan_from(k, from, to),
@@ -176,14 +208,48 @@ class window_store final : public state_store {
             window_of(detail::window_start_of(store_key, _layout))};
   }
   V decode_value(bytes_view b) const { return _value_serde.decode(&b, ctx(false)); }
+  detail::json_reader* json() override { return this; }
 
  private:
+  bytes key_bytes(std::string_view text) override {
+    return serialized(detail::key_from_text<K>(text, _key_serde, name()));
+  }
+  std::optional<std::string> get_json(std::string_view) override {
+    throw std::invalid_argument("store '" + name() +
+                                "' is a window store: ask for the windows of a key, from and to");
+  }
+  void range_json(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                  detail::json_reader::entries& out) override {
+    std::optional<bytes> f;
+    std::optional<bytes> t;
+    if (from) f = key_bytes(*from);
+    if (to) t = key_bytes(*to);
+    for (auto it = scan_from({}, 0, detail::max_time); it->valid(); it->next()) {
+      bytes_view kb = detail::window_key_part(it->key(), _layout);
+      if (!detail::within(kb, f, t)) continue;
+      const timestamp_ms start = detail::window_start_of(it->key(), _layout);
+      const rill::window w = window_of(start);
+      out.emplace_back(
+          bytes(kb.begin(), kb.end()),
+          detail::json_entry(decode_key(kb), decode_value(it->value()), _key_serde, _value_serde,
+                             _access->changelog_topic(), std::pair(w.start, w.end)));
+    }
+  }
+  void windows_json(std::string_view key, std::int64_t from, std::int64_t to,
+                    detail::json_reader::entries& out) override {
+    const K k = detail::key_from_text<K>(key, _key_serde, name());
+    for (const auto& e : fetch(k, from, to)) {
+      out.emplace_back(serialized(k), detail::json_entry(k, e.value, _key_serde, _value_serde,
+                                                         _access->changelog_topic(),
+                                                         std::pair(e.key.start, e.key.end)));
+    }
+  }
   detail::kv_store& bytes_store() { return _access->bytes_store(); }
   serde_context ctx(bool key) const { return {_access->changelog_topic(), key, nullptr}; }
   rill::window window_of(timestamp_ms start) const {
     return {start, start > detail::max_time - _size ? detail::max_time : start + _size};
   }
-  bytes key_bytes(const K& key) const {
+  bytes serialized(const K& key) const {
     bytes b;
     _key_serde.encode(key, b, ctx(true));
     return b;
@@ -197,7 +263,7 @@ class window_store final : public state_store {
   std::unique_ptr<detail::kv_iterator> scan_from(const bytes& key, timestamp_ms from,
                                                  timestamp_ms to) {
     bytes first;
-    if (_layout == detail::window_layout::by_key && key.empty()) {
+    if (_layout != detail::window_layout::by_time && key.empty()) {
       return bytes_store().range(std::nullopt, std::nullopt);  // every key: filtered by start
     }
     detail::window_key(first, key, std::max<timestamp_ms>(from, 0), _layout);
@@ -205,6 +271,10 @@ class window_store final : public state_store {
       return bytes_store().range(bytes_view(first), std::nullopt);
     bytes last;
     detail::window_key(last, key, to, _layout);
+    if (_layout == detail::window_layout::by_key_dup) {  // every sequence number
+      first.resize(first.size() + 8, std::byte{0});
+      last.resize(last.size() + 8, std::byte{0xff});
+    }
     return bytes_store().range(bytes_view(first), bytes_view(last));
   }
 
@@ -213,6 +283,7 @@ class window_store final : public state_store {
   any_serde<V> _value_serde;
   detail::window_layout _layout;
   std::int64_t _size;
+  std::optional<std::uint64_t> _sequence;  // the next put's (duplicates kept), once known
   bytes _key_buf;
   bytes _store_key;
   bytes _value_buf;
@@ -220,7 +291,7 @@ class window_store final : public state_store {
 
 // Sessions per key: windowed<K> with both ends included.
 template <class K, class V>
-class session_store final : public state_store {
+class session_store final : public state_store, private detail::json_reader {
  public:
   using session_entry = key_value<windowed<K>, V>;
 
@@ -297,8 +368,48 @@ class session_store final : public state_store {
     return session_of(detail::session_key_part(store_key), store_key);
   }
   V decode_value(bytes_view b) const { return _value_serde.decode(&b, ctx(false)); }
+  detail::json_reader* json() override { return this; }
 
  private:
+  bytes key_bytes(std::string_view text) override {
+    bytes b;
+    _key_serde.encode(detail::key_from_text<K>(text, _key_serde, name()), b, ctx(true));
+    return b;
+  }
+  std::optional<std::string> get_json(std::string_view key) override {
+    detail::json_reader::entries found;
+    windows_json(key, 0, detail::max_time, found);
+    if (found.empty()) return std::nullopt;
+    std::string out = "[";
+    for (const auto& [k, json] : found) out += (out.size() > 1 ? "," : "") + json;
+    return out + "]";
+  }
+  void range_json(std::optional<std::string_view> from, std::optional<std::string_view> to,
+                  detail::json_reader::entries& out) override {
+    std::optional<bytes> f;
+    std::optional<bytes> t;
+    if (from) f = key_bytes(*from);
+    if (to) t = key_bytes(*to);
+    for (const auto& e : all()) {
+      bytes kb;
+      _key_serde.encode(e.key.key, kb, ctx(true));
+      if (!detail::within(kb, f, t)) continue;
+      auto json = detail::json_entry(e.key.key, e.value, _key_serde, _value_serde,
+                                     _access->changelog_topic(),
+                                     std::pair(e.key.window.start, e.key.window.end));
+      out.emplace_back(std::move(kb), std::move(json));
+    }
+  }
+  void windows_json(std::string_view key, std::int64_t from, std::int64_t to,
+                    detail::json_reader::entries& out) override {
+    const K k = detail::key_from_text<K>(key, _key_serde, name());
+    for (const auto& e : find_sessions(k, from, to)) {
+      out.emplace_back(
+          key_bytes(key),
+          detail::json_entry(k, e.value, _key_serde, _value_serde, _access->changelog_topic(),
+                             std::pair(e.key.window.start, e.key.window.end)));
+    }
+  }
   detail::kv_store& bytes_store() { return _access->bytes_store(); }
   serde_context ctx(bool key) const { return {_access->changelog_topic(), key, nullptr}; }
   void encode(const K& key, timestamp_ms start, timestamp_ms end) {
@@ -326,8 +437,9 @@ template <class K, class V>
 store_spec make_window_store_spec(const materialized<K, V>& m, window_layout layout,
                                   std::int64_t size_ms, std::int64_t retention_ms) {
   store_spec spec = make_store_spec(m);
-  spec.kind =
-      layout == window_layout::by_key ? store_kind::window_by_key : store_kind::window_by_time;
+  spec.kind = layout == window_layout::by_key       ? store_kind::window_by_key
+              : layout == window_layout::by_key_dup ? store_kind::window_by_key_dup
+                                                    : store_kind::window_by_time;
   spec.retention_ms = retention_ms;
   spec.make_facade = [ks = m.key_serde, vs = m.value_serde, layout,
                       size_ms](store_access& a) -> std::unique_ptr<state_store> {

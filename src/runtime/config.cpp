@@ -14,7 +14,7 @@ namespace rill {
 
 namespace {
 
-enum class kind { string, integer, boolean, choice };
+enum class kind { string, integer, boolean, choice, host_port };
 
 struct setting {
   const char* key;
@@ -63,6 +63,7 @@ const std::vector<setting>& settings() {
       {cfg::windowstore_changelog_additional_retention_ms, kind::integer, "86400000", 0},
       {cfg::window_close_idle_ms, kind::integer, "-1", -1},
       {cfg::late_records_topic, kind::string, nullptr},
+      {cfg::application_server, kind::host_port, nullptr},
   };
   return all;
 }
@@ -139,6 +140,17 @@ void validate(std::string_view key, std::string_view value) {
         throw config_error(fmt::format("setting '{}' must be true or false, got '{}'", key, value));
       }
       break;
+    case kind::host_port: {
+      const auto colon = value.rfind(':');
+      const auto port =
+          colon == std::string_view::npos ? std::nullopt : parse_int(value.substr(colon + 1));
+      if (colon == 0 || !port || *port < 0 || *port > 65535) {
+        throw config_error(fmt::format(
+            "setting '{}' must be host:port (port 0-65535; 0 picks a free one), got '{}'", key,
+            value));
+      }
+      break;
+    }
     case kind::choice:
       if (std::find(s->choices.begin(), s->choices.end(), value) == s->choices.end()) {
         throw config_error(fmt::format("setting '{}' must be one of {}, got '{}'", key,

@@ -257,9 +257,22 @@ void stream_thread::on_assigned(const std::vector<kafka::topic_partition>& parti
   spdlog::info("{}: assigned [{}]", _name, fmt::join(names, ", "));
   _tasks->assign(partitions);
   _starting_tasks = true;  // running once every task has its state restored
+  std::lock_guard lock(_assignment_mutex);
+  _assignment.insert(partitions.begin(), partitions.end());
+}
+
+std::set<kafka::topic_partition> stream_thread::assignment() const {
+  std::lock_guard lock(_assignment_mutex);
+  return _assignment;
+}
+
+void stream_thread::forget_assignment(const std::vector<kafka::topic_partition>& partitions) {
+  std::lock_guard lock(_assignment_mutex);
+  for (const auto& tp : partitions) _assignment.erase(tp);
 }
 
 void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partitions) {
+  forget_assignment(partitions);
   set_state(thread_state::rebalancing);
   spdlog::info("{}: {} partition(s) revoked; committing and closing their tasks", _name,
                partitions.size());
@@ -284,6 +297,7 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
 }
 
 void stream_thread::on_lost(const std::vector<kafka::topic_partition>& partitions) {
+  forget_assignment(partitions);
   set_state(thread_state::rebalancing);
   spdlog::warn("{}: {} partition(s) lost; closing their tasks without committing", _name,
                partitions.size());

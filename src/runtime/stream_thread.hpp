@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,6 +72,8 @@ class stream_thread final : private kafka::rebalance_listener {
   // a query never sees what an aborted transaction wrote. Returns false if that did not come
   // within `timeout`.
   bool query(const std::function<void(task_manager&)>& f, std::chrono::milliseconds timeout);
+  // The partitions the group gave this thread now (discovery reads them from other threads).
+  std::set<kafka::topic_partition> assignment() const;
 
  private:
   void run();
@@ -129,6 +132,9 @@ class stream_thread final : private kafka::rebalance_listener {
   std::condition_variable _query_cv;
   std::atomic<int> _queries_waiting{0};
   bool _uncommitted = false;
+  void forget_assignment(const std::vector<kafka::topic_partition>& partitions);
+  mutable std::mutex _assignment_mutex;
+  std::set<kafka::topic_partition> _assignment;
 };
 
 }  // namespace rill::runtime

@@ -20,6 +20,8 @@
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/cluster.hpp"
 #include "src/runtime/global_state.hpp"
+#include "src/runtime/http_backend.hpp"
+#include "src/runtime/instance_directory.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/stream_thread.hpp"
 #include "state/state_directory.hpp"
@@ -74,10 +76,12 @@ struct streams_app::impl {
   std::map<int, runtime::thread_state> thread_states;
   std::unique_ptr<runtime::global_stores> globals;
   std::unique_ptr<runtime::global_thread> global;
+  std::unique_ptr<runtime::instance_directory> directory;  // with application.server
   std::vector<std::unique_ptr<runtime::stream_thread>> threads;
   std::vector<std::unique_ptr<runtime::stream_thread>> retired;  // joined, kept for counters
   int next_thread_index = 1;
   std::uint64_t replaced = 0;
+  runtime::app_http http;  // with application.server; stopped before anything it reads goes
 
   impl(topology t, config c) : topo(std::move(t)), cfg(std::move(c)) {}
 
@@ -123,7 +127,50 @@ struct streams_app::impl {
       return t.second != runtime::thread_state::dead;
     });
     if (!any_alive) return;
+    if (all_running && directory) announce();
     transition(all_running ? app_state::running : app_state::rebalancing, lock);
+  }
+
+  // Tells the other instances which partitions this one's live threads hold (under mutex).
+  void announce() {
+    runtime::instance_directory::partitions held;
+    for (const auto& t : threads) {
+      if (thread_states[t->index()] == runtime::thread_state::dead) continue;
+      auto a = t->assignment();
+      held.insert(a.begin(), a.end());
+    }
+    directory->publish(held);
+  }
+
+  // With application.server: the HTTP endpoint (bound first: port 0 picks the port the
+  // instance is then known by), and the directory of instances.
+  void start_discovery(kafka::admin& admin, std::shared_ptr<detail::store_source> stores) {
+    auto server = cfg.get(cfg::application_server);
+    if (!server) return;
+    runtime::app_view view;
+    view.state = [this] {
+      std::lock_guard lock(mutex);
+      return current;
+    };
+    view.live_threads = [this] {
+      std::lock_guard lock(mutex);
+      return static_cast<std::size_t>(std::count_if(threads.begin(), threads.end(),
+                                                    [](const auto& t) { return !t->finished(); }));
+    };
+    view.dot = topo.to_dot();
+    view.topology = shared.topology;
+    view.application_id = shared.application_id;
+    view.partition_counts = [this] { return shared.partition_counts; };
+    view.stores = std::move(stores);
+    http = runtime::start_http(*server, std::move(view));
+    const std::string topic = runtime::instances_topic(shared.application_id);
+    runtime::create_instances_topic(
+        admin, topic, static_cast<std::int32_t>(cfg.get_int(cfg::replication_factor)));
+    directory = std::make_unique<runtime::instance_directory>(
+        *cluster.clients, shared.consumer_props, topic, http.advertised,
+        shared.application_id + "-instances");
+    directory->start();
+    http.backend->set_directory(directory.get());
   }
 
   void on_thread_error(int index, std::exception_ptr failure) {
@@ -268,6 +315,7 @@ void streams_app::start() {
       _impl->cfg.get_int(cfg::windowstore_changelog_additional_retention_ms));
   _impl->open_state();
   _impl->start_globals(*admin);
+  _impl->start_discovery(*admin, store_source());
   spdlog::info("app {}: starting {} stream thread(s) against {} (librdkafka {})", s.application_id,
                _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers,
                kafka::librdkafka_version());
@@ -305,6 +353,12 @@ bool streams_app::close(std::chrono::milliseconds timeout) {
   if (_impl->global) {
     lock.unlock();
     _impl->global->stop();
+    lock.lock();
+  }
+  if (_impl->directory) {
+    lock.unlock();
+    if (_impl->http.server) _impl->http.server->stop();
+    _impl->directory->stop(std::chrono::seconds(10));
     lock.lock();
   }
   if (!failed) _impl->transition(app_state::not_running, lock);
@@ -500,6 +554,22 @@ int wait_for_shutdown_signal() {
   }
   spdlog::info("received signal {}; shutting down", static_cast<int>(sig));
   return sig;
+}
+
+key_metadata streams_app::metadata_for_key_bytes(const std::string& store, bytes_view key) const {
+  return runtime::key_owner(_impl->directory.get(), *_impl->shared.topology,
+                            _impl->shared.application_id, _impl->shared.partition_counts, store,
+                            key);
+}
+
+std::string streams_app::advertised_server() const {
+  std::lock_guard lock(_impl->mutex);
+  return _impl->http.advertised;
+}
+
+std::vector<instance_metadata> streams_app::all_metadata() const {
+  return runtime::every_instance(_impl->directory.get(), *_impl->shared.topology,
+                                 _impl->shared.application_id);
 }
 
 }  // namespace rill

@@ -1,5 +1,7 @@
 #include "src/runtime/task_stores.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -41,6 +43,9 @@ std::optional<state::segmentation> segmentation_of(const detail::store_spec& spe
     case detail::store_kind::window_by_time:
       s.where = state::time_at::start;
       break;
+    case detail::store_kind::window_by_key_dup:  // [key][start][sequence]
+      s.where = state::time_at::before_end;
+      break;
     case detail::store_kind::session:
       s.where = state::time_at::before_end;
       break;
@@ -63,6 +68,8 @@ struct task_stores::slot final : detail::store_access {
   std::unique_ptr<state::record_cache::store> cache;
   detail::kv_store* top = nullptr;
   std::unique_ptr<state_store> facade;
+  state::task_db* db = nullptr;    // persistent stores
+  std::int64_t restored_next = 0;  // the changelog offset restoration reached
 
   detail::kv_store& bytes_store() override { return *top; }
   bool cached() const override { return cache != nullptr; }
@@ -70,6 +77,13 @@ struct task_stores::slot final : detail::store_access {
     if (cache) cache->set_listener(listener);
   }
   const std::string& changelog_topic() const override { return changelog_name; }
+  std::uint64_t sequence_start() override {
+    if (!def->spec.logging) return db != nullptr ? db->latest_sequence() + 1 : 0;
+    std::int64_t next = restored_next;
+    if (db != nullptr)
+      next = std::max(next, db->checkpoint(def->spec.name).value_or(detail::next_offset{}).value);
+    return static_cast<std::uint64_t>(next);
+  }
 };
 
 task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
@@ -102,6 +116,7 @@ task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
     s->def = st;
     s->changelog_name = detail::resolve_topic(services.application_id, st->changelog);
     if (st->spec.type == store_type::rocksdb) {
+      s->db = _db.get();
       s->inner = &_db->store(st->spec.name);
     } else {
       s->memory = std::make_unique<state::memory_store>(st->spec.name);
@@ -159,6 +174,7 @@ void task_stores::restore(const std::string& store, const state::task_db::restor
                           detail::next_offset next) {
   for (auto& s : _slots) {
     if (s->def->spec.name != store) continue;
+    s->restored_next = std::max(s->restored_next, next.value);
     if (s->memory) {
       detail::kv_store& target =
           s->segmented ? static_cast<detail::kv_store&>(*s->segmented) : *s->memory;

@@ -53,6 +53,16 @@ TEST(config, bad_values_name_the_setting_and_what_is_allowed) {
             }),
             "setting 'processing.guarantee' must be one of at_least_once, exactly_once_v2, got "
             "'exactly_once'");
+  for (const char* bad : {"localhost", "localhost:http", ":8080", "host:70000", "host:-1"}) {
+    EXPECT_EQ(error_of([&] {
+                rill::config c{{"application.server", bad}};
+              }),
+              std::string("setting 'application.server' must be host:port (port 0-65535; 0 "
+                          "picks a free one), got '") +
+                  bad + "'");
+  }
+  EXPECT_NO_THROW((rill::config{{"application.server", "10.0.0.7:8080"}}));
+  EXPECT_NO_THROW((rill::config{{"application.server", "[::1]:0"}}));
 }
 
 TEST(config, librdkafka_properties_pass_through_with_prefixes) {

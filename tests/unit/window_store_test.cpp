@@ -258,3 +258,45 @@ TEST(segmented_store, expired_segments_are_dropped_whole_and_never_read) {
   for (const auto& e : store.fetch("k", 0, 2000)) starts.push_back(e.key.start);
   EXPECT_EQ(starts, (std::vector<timestamp_ms>{800, 900, 1700}));
 }
+
+// A window store keeping duplicates (a join's buffer): every put is an entry, in put order
+// within a key and start; fetches see them all across segments, removal takes them all,
+// and retention drops them by segment as any window store's.
+TEST(window_store, keeping_duplicates_returns_every_put_in_order_across_segments) {
+  rill::state::memory_store inner("w");
+  rill::state::segmented_store seg(inner, {rill::state::time_at::before_end, 1000, 500});
+  test_access a(seg);
+  rill::window_store<std::string, std::int64_t> store(a, rill::default_serde<std::string>(),
+                                                      rill::default_serde<std::int64_t>(),
+                                                      rill::detail::window_layout::by_key_dup, 0);
+  std::mt19937 rng(5);
+  std::map<std::string, std::vector<std::pair<timestamp_ms, std::int64_t>>> model;
+  for (std::int64_t i = 0; i < 400; ++i) {
+    const std::string k = random_key(rng);
+    const timestamp_ms t = static_cast<timestamp_ms>(rng() % 8) * 100;  // many equal times
+    store.put(k, i, t);
+    model[k].emplace_back(t, i);
+  }
+  EXPECT_EQ(inner.approximate_count(), 400u);
+  for (auto& [k, puts] : model) {
+    std::stable_sort(puts.begin(), puts.end(),
+                     [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::vector<std::pair<timestamp_ms, std::int64_t>> got;
+    for (const auto& e : store.fetch(k, 0, 700)) got.emplace_back(e.key.start, e.value);
+    EXPECT_EQ(got, puts) << "key '" << k << "'";
+    std::vector<std::pair<timestamp_ms, std::int64_t>> middle;
+    for (const auto& e : store.fetch(k, 200, 499)) middle.emplace_back(e.key.start, e.value);
+    std::vector<std::pair<timestamp_ms, std::int64_t>> want;
+    for (const auto& p : puts)
+      if (p.first >= 200 && p.first <= 499) want.push_back(p);
+    EXPECT_EQ(middle, want) << "key '" << k << "', [200, 499]";
+  }
+  std::size_t all = 0;
+  for (const auto& e : store.fetch_all(0, 700)) all += model.count(e.key.key);
+  EXPECT_EQ(all, 400u);
+  const std::string k = model.begin()->first;
+  store.remove(k, 300);
+  for (const auto& e : store.fetch(k, 0, 700)) EXPECT_NE(e.key.start, 300) << "removed";
+  store.put("late", 1, 1600);  // retention 1000: starts < 601 are gone, by segment
+  for (const auto& e : store.fetch_all(0, 2000)) EXPECT_GE(e.key.window.start, 601);
+}

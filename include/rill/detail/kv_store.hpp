@@ -65,6 +65,11 @@ class store_access {
   virtual void set_flush_listener(cache_flush_listener* listener) = 0;
   // The topic the store's bytes are for (its changelog), for serde contexts.
   virtual const std::string& changelog_topic() const = 0;
+  // Where the sequence numbers of a store keeping duplicates start, so that no entry ever
+  // takes the key of one the store holds (restored or kept from an earlier run): above every
+  // number given out before. A put's changelog record lands at an offset no lower than its
+  // number, so a logged store's next changelog offset (as restored or checkpointed) will do.
+  virtual std::uint64_t sequence_start() { return 0; }
 };
 
 }  // namespace rill::detail

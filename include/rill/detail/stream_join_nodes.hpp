@@ -3,13 +3,13 @@
 //
 // A left record at t joins the right records at t' with t - before <= t' <= t + after (and
 // a right record at t' the left ones at t' - after <= t <= t' + before). Each side keeps its
-// records in a window store, a list of values per key and timestamp (so equal keys and
-// timestamps are all kept). A record's window closes when stream time passes its far end
-// plus grace: a record arriving after that is late (dropped, counted, sent to
-// late.records.topic when set), and a closed record joins nothing more. Left and outer
-// joins keep the records still unmatched in a store of their own (timestamp, side, key) and
-// emit them with an empty other side once their window has closed, so no "no match" result
-// is ever contradicted by a later match (Kafka Streams >= 3.1).
+// records in a window store that keeps duplicates: every record an entry of its own, put
+// without reading (so equal keys and timestamps are all kept). A record's window closes when stream
+// time passes its far end plus grace: a record arriving after that is late (dropped, counted, sent
+// to late.records.topic when set), and a closed record joins nothing more. Left and outer joins
+// keep the records still unmatched in a store of their own (timestamp, side, key) and emit them
+// with an empty other side once their window has closed, so no "no match" result is ever
+// contradicted by a later match (Kafka Streams >= 3.1).
 //
 // Stream time is the task's: the largest record timestamp it has seen, this record's too.
 #pragma once
@@ -53,12 +53,13 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
 
   void init(task_context& t) override {
     node::init(t);
-    _this = &typed_store<window_store<K, std::vector<VT>>>(t, *this,
-                                                           Left ? _s.left_store : _s.right_store);
-    _other = &typed_store<window_store<K, std::vector<VO>>>(t, *this,
-                                                            Left ? _s.right_store : _s.left_store);
-    if (!_s.outer_store.empty())
+    _this = &typed_store<window_store<K, VT>>(t, *this, Left ? _s.left_store : _s.right_store);
+    _other = &typed_store<window_store<K, VO>>(t, *this, Left ? _s.right_store : _s.left_store);
+    if (!_s.outer_store.empty()) {
       _outer = &typed_store<key_value_store<bytes, bytes>>(t, *this, _s.outer_store);
+      _this_list.inner = _this->value_serde();
+      _other_list.inner = _other->value_serde();
+    }
   }
 
   void process(record<K, VT>&& r) override {
@@ -72,9 +73,7 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
       if (t >= 0) ctx.on_late_record(*this, t - back, t + ahead, now - _s.grace - (t + ahead));
       return;
     }
-    std::vector<VT> kept = _this->fetch(r.key, t).value_or(std::vector<VT>{});
-    kept.push_back(r.value);
-    _this->put(r.key, kept, t);
+    _this->put(r.key, r.value, t);
 
     const std::int64_t other_ahead = Left ? _s.before : _s.after;
     bool matched = false;
@@ -83,8 +82,8 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
       const timestamp_ms ot = e.key.start;
       if (ot + other_ahead + _s.grace < now) continue;  // closed: its result is out already
       matched = true;
-      for (const VO& v : e.value) emit(r.key, &r.value, &v, std::max(t, ot), r.headers);
-      if (outer_side(!Left)) decided.push_back(ot);
+      emit(r.key, &r.value, &e.value, std::max(t, ot), r.headers);
+      if (outer_side(!Left) && (decided.empty() || decided.back() != ot)) decided.push_back(ot);
     }
     for (timestamp_ms ot : decided) _outer->remove(outer_key(ot, !Left, r.key));
     if (!matched && outer_side(Left)) keep_unmatched(t, r.key, std::move(r.value));
@@ -119,7 +118,7 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
 
   void keep_unmatched(timestamp_ms t, const K& key, VT value) {
     const bytes k = outer_key(t, Left, key);
-    const auto& list_serde = _this->value_serde();
+    const auto& list_serde = _this_list;
     std::vector<VT> values;
     if (std::optional<bytes> old = _outer->get(k))
       values = list_serde.deserialize(bytes_view(*old), ctx_of(false));
@@ -144,10 +143,10 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
       const bytes_view kb = k.subspan(9);
       const K key = _this->key_serde().deserialize(kb, ctx_of(true));
       if (left == Left) {
-        for (const VT& v : _this->value_serde().deserialize(bytes_view(e.value), ctx_of(false)))
+        for (const VT& v : _this_list.deserialize(bytes_view(e.value), ctx_of(false)))
           emit(key, &v, nullptr, ts, {});
       } else {
-        for (const VO& v : _other->value_serde().deserialize(bytes_view(e.value), ctx_of(false)))
+        for (const VO& v : _other_list.deserialize(bytes_view(e.value), ctx_of(false)))
           emit(key, nullptr, &v, ts, {});
       }
       done.push_back(e.key);
@@ -157,9 +156,11 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
 
   stream_join_spec _s;
   Join _join;
-  window_store<K, std::vector<VT>>* _this = nullptr;
-  window_store<K, std::vector<VO>>* _other = nullptr;
+  window_store<K, VT>* _this = nullptr;
+  window_store<K, VO>* _other = nullptr;
   key_value_store<bytes, bytes>* _outer = nullptr;
+  value_list_serde<VT> _this_list;  // the unmatched store's values
+  value_list_serde<VO> _other_list;
   outputs<K, VOut> _out;
 };
 
