@@ -14,10 +14,12 @@ prefix=$work/prefix
 here=$(cd "$(dirname "$0")" && pwd)
 
 if [ "$mode" = shared ]; then
-  # Libraries only, unsanitized: what a distribution would package.
+  # Libraries only, unsanitized: what a distribution would package (rill_registry is not
+  # installed yet, so not built here).
   cmake -S "$source" -B "$work/lib-build" -G Ninja -DBUILD_SHARED_LIBS=ON \
     -DRILL_BUILD_TESTS=OFF -DRILL_BUILD_EXAMPLES=OFF -DRILL_BUILD_BENCHMARKS=OFF \
-    -DRILL_BUILD_TOOLS=OFF -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 > "$work/lib.log"
+    -DRILL_BUILD_TOOLS=OFF -DRILL_BUILD_REGISTRY=OFF \
+    -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O1 > "$work/lib.log"
   cmake --build "$work/lib-build" -j "$(nproc)" >> "$work/lib.log" || { cat "$work/lib.log"; exit 1; }
   build=$work/lib-build
 fi
