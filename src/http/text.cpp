@@ -1,6 +1,6 @@
 #include "src/http/text.hpp"
 
-#include <cstdio>
+#include <rill/detail/json_text.hpp>
 
 #include "src/http/server.hpp"
 
@@ -90,35 +90,8 @@ std::vector<std::string> split_path(std::string_view path) {
 }  // namespace detail
 
 std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
+  std::string out;
+  rill::detail::append_json_string(out, s);
   return out;
 }
 

@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include <rill/detail/json_text.hpp>
 #include <rill/registry.hpp>
 
 #include "http.hpp"
@@ -14,35 +15,9 @@ namespace rill::registry {
 namespace {
 
 std::string quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+  std::string out;
+  rill::detail::append_json_string(out, s);
+  return out;
 }
 
 std::string schema_body(const schema& s) {
