@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -69,6 +70,15 @@ struct instance_metadata {
   std::vector<std::string> stores;
   std::string server() const { return host + ":" + std::to_string(port); }
 };
+
+// A page of the app's own on its HTTP endpoint (streams_app::add_http_page): what GET
+// answers, from the request's decoded query parameters.
+struct http_page {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+};
+using http_page_fn = std::function<http_page(const std::map<std::string, std::string>& query)>;
 
 namespace detail {
 

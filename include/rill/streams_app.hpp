@@ -132,6 +132,12 @@ class streams_app : public detail::store_queries<streams_app> {
   key_metadata metadata_for_key_bytes(const std::string& store, bytes_view key) const;
   // Every instance that has announced itself, this one included, by application.server.
   std::vector<instance_metadata> all_metadata() const;
+  // Serves `page` for GET `path` on the HTTP endpoint (application.server set), beside the
+  // store, health and topology routes (docs/queries.md), e.g. a read model's HTML page at
+  // "/". Before start(). `path` starts with '/' and is not one of Rill's own routes
+  // (/stores..., /health, /topology..., /metrics): rill::error otherwise. A page that throws
+  // answers 500 with the reason.
+  void add_http_page(const std::string& path, http_page_fn page);
   // This instance's host:port as the others know it (application.server, with the port
   // the HTTP endpoint bound when that was 0); empty until start() or without the setting.
   std::string advertised_server() const;

@@ -1,6 +1,8 @@
 #include "src/http/range_merge.hpp"
 
 #include <algorithm>
+#include <cstdint>
+#include <limits>
 #include <set>
 #include <tuple>
 
@@ -16,12 +18,15 @@ struct entry {
   std::string text;  // the string's bytes, or the key's JSON text
   std::string key_json;
   std::string json;  // the whole entry, minified
+  // A window or session store's entry: its window, part of what the entry is (one key has
+  // many windows). Unset for key-value stores.
+  std::int64_t start = std::numeric_limits<std::int64_t>::min();
+  std::int64_t end = std::numeric_limits<std::int64_t>::min();
 };
 
-bool before(const entry& a, const entry& b) {
-  return std::tie(a.kind, a.number, a.text, a.key_json) <
-         std::tie(b.kind, b.number, b.text, b.key_json);
-}
+auto identity(const entry& e) { return std::tie(e.kind, e.number, e.text, e.key_json, e.start, e.end); }
+
+bool before(const entry& a, const entry& b) { return identity(a) < identity(b); }
 
 // The entries of one part, or an error message.
 std::string read_part(simdjson::dom::parser& parser, const std::string& json,
@@ -43,6 +48,9 @@ std::string read_part(simdjson::dom::parser& parser, const std::string& json,
     } else {
       x.text = x.key_json;
     }
+    std::int64_t t = 0;
+    if (!e["start"].get_int64().get(t)) x.start = t;
+    if (!e["end"].get_int64().get(t)) x.end = t;
     out.push_back(std::move(x));
   }
   return {};
@@ -67,7 +75,7 @@ std::string merge_ranges(const std::vector<range_part>& parts,
   std::string out = "[";
   const entry* last = nullptr;
   for (const auto& e : all) {
-    if (last != nullptr && last->kind == e.kind && last->key_json == e.key_json) continue;
+    if (last != nullptr && identity(*last) == identity(e)) continue;
     if (last != nullptr) out.push_back(',');
     out += e.json;
     last = &e;

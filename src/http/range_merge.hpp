@@ -13,8 +13,9 @@ struct range_part {
 };
 
 // The entries of every part in one array, in key order (numbers by value, before strings,
-// by their bytes, before anything else, by its JSON text), a key that several parts hold
-// once (the earliest part's). A part whose text is not of that shape is left out and named
+// by their bytes, before anything else, by its JSON text; a window store's entries of one
+// key by their window's "start" and "end"), an entry that several parts hold once (the
+// earliest part's). A part whose text is not of that shape is left out and named
 // in `bad` with the reason.
 std::string merge_ranges(const std::vector<range_part>& parts,
                          std::vector<std::pair<std::string, std::string>>& bad);

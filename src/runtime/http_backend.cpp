@@ -106,8 +106,15 @@ app_http start_http(const std::string& server, app_view view) {
     o.host = o.host.substr(1, o.host.size() - 2);
   o.port = static_cast<std::uint16_t>(std::stoi(server.substr(colon + 1)));
   app_http h;
+  auto pages = std::move(view.pages);
   h.backend = std::make_unique<app_backend>(std::move(view));
   h.server = std::make_unique<http::server>(*h.backend, o);  // std::system_error names host:port
+  for (auto& [path, page] : pages) {
+    h.server->add_route("GET", path, [page = std::move(page)](const http::request& req) {
+      http_page p = page(req.query);
+      return http::response{p.status, std::move(p.content_type), std::move(p.body), {}};
+    });
+  }
   h.advertised = server.substr(0, colon) + ":" + std::to_string(h.server->port());
   h.backend->set_self(h.advertised);
   return h;

@@ -82,6 +82,7 @@ struct streams_app::impl {
   int next_thread_index = 1;
   std::uint64_t replaced = 0;
   runtime::app_http http;  // with application.server; stopped before anything it reads goes
+  std::vector<std::pair<std::string, http_page_fn>> pages;  // add_http_page, for http
 
   impl(topology t, config c) : topo(std::move(t)), cfg(std::move(c)) {}
 
@@ -162,6 +163,7 @@ struct streams_app::impl {
     view.application_id = shared.application_id;
     view.partition_counts = [this] { return shared.partition_counts; };
     view.stores = std::move(stores);
+    view.pages = pages;
     http = runtime::start_http(*server, std::move(view));
     const std::string topic = runtime::instances_topic(shared.application_id);
     runtime::create_instances_topic(
@@ -434,6 +436,18 @@ void streams_app::set_rocksdb_config_setter(
   if (_impl->current != app_state::created)
     throw error("set the RocksDB config setter before start()");
   _impl->rocksdb_setter = std::move(setter);
+}
+
+void streams_app::add_http_page(const std::string& path, http_page_fn page) {
+  const bool reserved = path == "/stores" || path.starts_with("/stores/") || path == "/health" ||
+                        path.starts_with("/topology") || path == "/metrics";
+  if (path.empty() || path.front() != '/' || reserved)
+    throw error("add_http_page: '" + path +
+                "' is not a path of the app's own (it must start with '/' and not be one of "
+                "/stores..., /health, /topology..., /metrics)");
+  std::lock_guard lock(_impl->mutex);
+  if (_impl->current != app_state::created) throw error("add_http_page before start()");
+  _impl->pages.emplace_back(path, std::move(page));
 }
 
 app_counters streams_app::counters() const {

@@ -60,5 +60,20 @@ TEST(HttpText, RangesMergeInKeyOrderWithoutDuplicates) {
   EXPECT_NE(bad[1].second.find("without a \"key\""), std::string::npos) << bad[1].second;
 }
 
+TEST(HttpText, WindowRangesKeepEveryWindowOfAKey) {
+  std::vector<std::pair<std::string, std::string>> bad;
+  auto merged = detail::merge_ranges(
+      {{"a:1", R"({"entries":[{"key":"p","start":3600,"end":7200,"value":2},)"
+               R"({"key":"p","start":0,"end":3600,"value":1}]})"},
+       {"b:2", R"({"entries":[{"key":"p","start":3600,"end":7200,"value":20},)"
+               R"({"key":"o","start":7200,"end":10800,"value":3}]})"}},
+      bad);
+  EXPECT_TRUE(bad.empty());
+  EXPECT_EQ(merged, R"([{"key":"o","start":7200,"end":10800,"value":3},)"
+                    R"({"key":"p","start":0,"end":3600,"value":1},)"
+                    R"({"key":"p","start":3600,"end":7200,"value":2}])")
+      << "each (key, window) once, in key then window order";
+}
+
 }  // namespace
 }  // namespace rill::http
