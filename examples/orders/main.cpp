@@ -80,8 +80,8 @@ rill::config app_config(const options& o, const broker& b) {
                  {"commit.interval.ms", "500"},
                  {"application.server", o.http}};
   if (!o.properties.empty()) {
-    for (const auto& [k, v] : rill::config::from_properties_file(o.properties).values())
-      c.set(k, v);
+    const rill::config file = rill::config::from_properties_file(o.properties);
+    for (const auto& [k, v] : file.values()) c.set(k, v);
   }
   c.set("bootstrap.servers", b.bootstrap);
   return c;
