@@ -9,13 +9,13 @@
 // then the payload. Protobuf payloads start with the message-index list: zigzag varints,
 // the count then the indexes, with the single byte 0 for the first message of the file.
 //
-// The client speaks the registry's REST API over HTTP (Boost.Beast): register, look up by
-// id, by subject and version, by schema, and check compatibility. Ids, schemas and the
-// subject->id pairs the serdes use are cached for the client's lifetime, so records whose
-// schemas were seen once go on while the registry is down. Every failure throws
-// registry_error (a serde_error, so the deserialization handler gets it) naming the
-// subject or id and the registry's answer. Thread-safe; blocking calls, each bounded by
-// settings::timeout.
+// The client speaks the registry's REST API over HTTP or HTTPS (Boost.Beast, OpenSSL):
+// register, look up by id, by subject and version, by schema, and check compatibility.
+// Ids, schemas and the subject->id pairs the serdes use are cached for the client's
+// lifetime, so records whose schemas were seen once go on while the registry is down or
+// its certificate does not verify. Every failure throws registry_error (a serde_error, so
+// the deserialization handler gets it) naming the subject or id and the registry's answer.
+// Thread-safe; blocking calls, each step bounded by settings::timeout.
 //
 // Link rill::registry (target rill_registry); rill::rill does not pull it in.
 #pragma once
@@ -41,20 +41,36 @@ enum class subject_strategy {
   topic_record_name,  // "<topic>-shop.order"
 };
 
+// TLS to an https:// registry. By default the registry's certificate must chain to a
+// trusted CA and name the URL's host (its DNS name or IP address).
+struct tls_settings {
+  std::string ca_location;           // PEM file or directory of CAs; empty: the system's
+  std::string certificate_location;  // this client's certificate (PEM), for mutual TLS
+  std::string key_location;          // its private key (PEM)
+  std::string key_password;          // the key's password, when it is encrypted
+  bool verify_certificate = true;    // false: accept any certificate (and any host name)
+  bool verify_hostname = true;       // false: accept a trusted certificate for another host
+};
+
 struct settings {
-  std::string url;                  // http://host:port[/prefix]; https is not supported yet
+  std::string url;                  // http[s]://host:port[/prefix]
   std::string basic_auth;           // "user:password", sent as HTTP basic auth when set
   bool auto_register = false;       // serializers register the schema when it is missing
   bool use_latest_version = false;  // serializers write with the subject's latest id
   subject_strategy key_strategy = subject_strategy::topic_name;
   subject_strategy value_strategy = subject_strategy::topic_name;
-  std::chrono::milliseconds timeout{10'000};  // per request: connect, write, read
+  std::chrono::milliseconds timeout{10'000};  // per request: connect, handshake, write, read
+  tls_settings tls;
 
   // From Confluent's setting names: schema.registry.url, basic.auth.user.info,
   // auto.register.schemas, use.latest.version, key.subject.name.strategy,
   // value.subject.name.strategy (TopicNameStrategy, RecordNameStrategy,
-  // TopicRecordNameStrategy, with or without the Java package) and
-  // schema.registry.request.timeout.ms. Throws config_error for an unknown key or value.
+  // TopicRecordNameStrategy, with or without the Java package),
+  // schema.registry.request.timeout.ms, and for TLS schema.registry.ssl.ca.location,
+  // schema.registry.ssl.certificate.location, schema.registry.ssl.key.location,
+  // schema.registry.ssl.key.password, schema.registry.enable.ssl.certificate.verification
+  // and schema.registry.ssl.endpoint.identification.algorithm (https or none). Throws
+  // config_error for an unknown key or value.
   static settings from(const std::map<std::string, std::string>& properties);
 };
 
@@ -111,6 +127,8 @@ class client {
 };
 
 // A client on settings.url. Connects lazily: the first call that needs the registry does.
+// For https, loads the TLS files now: throws config_error naming the setting, the file and
+// OpenSSL's reason when one cannot be read.
 std::shared_ptr<client> connect(const settings& s);
 
 // A registry in memory (ids from 1, no compatibility rules): for tests and the fuzzer, as

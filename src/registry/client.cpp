@@ -91,7 +91,7 @@ schema schema_of(simdjson::dom::element e) {
 class http_client final : public client {
  public:
   explicit http_client(settings s)
-      : _settings(std::move(s)), _endpoint(detail::parse_url(_settings.url)) {}
+      : _settings(std::move(s)), _transport(_settings.url, _settings.tls) {}
 
   int register_schema(const std::string& subject, const schema& s) override {
     const std::string key = cache_key(subject, s);
@@ -195,8 +195,7 @@ class http_client final : public client {
                                const std::string& body, const std::string& what, int* not_found) {
     detail::http_response r;
     try {
-      r = detail::exchange(_endpoint, method, target, body, _settings.basic_auth,
-                           _settings.timeout);
+      r = _transport.exchange(method, target, body, _settings.basic_auth, _settings.timeout);
     } catch (const std::exception& e) {
       throw registry_error("registry: " + what + ": " + e.what(), 0, 0);
     }
@@ -218,7 +217,7 @@ class http_client final : public client {
   }
 
   settings _settings;
-  detail::endpoint _endpoint;
+  detail::transport _transport;
   std::mutex _mutex;
   std::map<std::string, int> _ids;                  // cache_key -> id
   std::map<std::string, registered_schema> _found;  // cache_key -> lookup's answer

@@ -132,11 +132,29 @@ settings settings::from(const std::map<std::string, std::string>& properties) {
       if (ec != std::errc{} || end != value.data() + value.size() || ms <= 0)
         throw config_error(key + "=" + value + ": expected a positive number of milliseconds");
       s.timeout = std::chrono::milliseconds(ms);
+    } else if (key == "schema.registry.ssl.ca.location") {
+      s.tls.ca_location = value;
+    } else if (key == "schema.registry.ssl.certificate.location") {
+      s.tls.certificate_location = value;
+    } else if (key == "schema.registry.ssl.key.location") {
+      s.tls.key_location = value;
+    } else if (key == "schema.registry.ssl.key.password") {
+      s.tls.key_password = value;
+    } else if (key == "schema.registry.enable.ssl.certificate.verification") {
+      s.tls.verify_certificate = parse_bool(key, value);
+    } else if (key == "schema.registry.ssl.endpoint.identification.algorithm") {
+      if (value != "https" && value != "none" && !value.empty())
+        throw config_error(key + "=" + value + ": expected https (check the host name) or none");
+      s.tls.verify_hostname = value == "https";  // none or empty, as in Java: do not check
     } else {
-      throw config_error("unknown schema-registry setting '" + key +
-                         "'; known: schema.registry.url, basic.auth.user.info, "
-                         "auto.register.schemas, use.latest.version, key.subject.name.strategy, "
-                         "value.subject.name.strategy, schema.registry.request.timeout.ms");
+      throw config_error(
+          "unknown schema-registry setting '" + key +
+          "'; known: schema.registry.url, basic.auth.user.info, auto.register.schemas, "
+          "use.latest.version, key.subject.name.strategy, value.subject.name.strategy, "
+          "schema.registry.request.timeout.ms, schema.registry.ssl.ca.location, "
+          "schema.registry.ssl.certificate.location, schema.registry.ssl.key.location, "
+          "schema.registry.ssl.key.password, schema.registry.enable.ssl.certificate.verification, "
+          "schema.registry.ssl.endpoint.identification.algorithm");
     }
   }
   return s;

@@ -17,15 +17,21 @@ Compatibility (BACKWARD, Avro only): a reader with the new schema must read data
 with the latest one, so every field the new record has that the old one lacks needs a
 default, and a field in both keeps its type (int->long, float->double allowed).
 
-Usage: test_registry.py --port-file FILE [--port N] [--user user:password]. Listens on
-127.0.0.1 (port 0: any free one) and writes the port to FILE once it accepts connections.
+Usage: test_registry.py [--port N] [--user user:password]
+                        [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM] [--sni-log FILE]]
+Listens on 127.0.0.1 (port 0: any free one) and prints the port, one line on stdout, once
+it accepts connections. --user requires HTTP basic auth. --tls-cert and --tls-key serve
+HTTPS with that certificate (Python's ssl module); --tls-client-ca then requires a client
+certificate signed by that CA; --sni-log appends the server name each client sent in its
+TLS hello (SNI) to FILE, one line a handshake, "-" for none.
 """
 import argparse
 import base64
 import json
-import os
 import re
+import ssl
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
@@ -87,6 +93,11 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+    def setup(self):
+        super().setup()
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.do_handshake()  # here, in the connection's thread, not in accept()
 
     def reply(self, status, doc):
         data = json.dumps(doc).encode()
@@ -256,19 +267,56 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(200, {"compatibility": level})
 
 
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    tls = None  # an ssl.SSLContext: HTTPS
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.tls is not None:
+            sock = self.tls.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def handle_error(self, request, client_address):
+        # A client that refuses the certificate, or has none to show, ends the handshake:
+        # that is what the TLS tests check, not a failure of the server.
+        if isinstance(sys.exc_info()[1], (ssl.SSLError, ConnectionError)):
+            return
+        super().handle_error(request, client_address)
+
+
+def tls_context(a):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(a.tls_cert, a.tls_key)
+    if a.tls_client_ca:
+        ctx.load_verify_locations(a.tls_client_ca)
+        ctx.verify_mode = ssl.CERT_REQUIRED
+    if a.sni_log:
+        lock = threading.Lock()
+
+        def log_sni(sock, name, context):
+            with lock, open(a.sni_log, "a") as f:
+                f.write((name or "-") + "\n")
+        ctx.sni_callback = log_sni
+    return ctx
+
+
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--port-file", required=True)
     p.add_argument("--port", type=int, default=0)
     p.add_argument("--user")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
+    p.add_argument("--tls-client-ca")
+    p.add_argument("--sni-log")
     a = p.parse_args()
     Handler.registry = Registry()
     Handler.user = a.user
-    server = ThreadingHTTPServer(("127.0.0.1", a.port), Handler)
-    tmp = a.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(server.server_address[1]))
-    os.rename(tmp, a.port_file)
+    Handler.timeout = 30  # a connection that stalls is dropped
+    server = Server(("127.0.0.1", a.port), Handler)
+    if a.tls_cert:
+        server.tls = tls_context(a)
+    print(server.server_address[1], flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -9,6 +9,7 @@
 #include <rill/testing/test_driver.hpp>
 
 #include "../registry/registry_server.hpp"
+#include "../registry/test_certificates.hpp"
 
 namespace shop {
 struct line_item {
@@ -120,6 +121,25 @@ TEST(avro_serde, reads_back_what_it_wrote) {
   const shop::order empty_back = serde.deserialize(encode(serde, empty), value_ctx);
   EXPECT_FALSE(empty_back.coupon.has_value());
   EXPECT_TRUE(empty_back.items.empty());
+}
+
+TEST(avro_serde, round_trips_through_a_registry_over_https) {
+  rill::test::test_certificates certs;
+  rill::test::registry_server server(certs.serving("server"));
+  const rill::registry::tls_settings tls{.ca_location = certs.file("ca.pem")};
+  rill::avro_serde<shop::order> writer(
+      rill::registry::connect({.url = server.url(), .auto_register = true, .tls = tls}));
+  const rill::bytes b = encode(writer, sample());
+  // Another client, its caches empty: the writer's schema comes over HTTPS by its id.
+  auto reg = rill::registry::connect({.url = server.url(), .tls = tls});
+  rill::avro_serde<shop::order> reader(reg);
+  const shop::order back = reader.deserialize(b, value_ctx);
+  EXPECT_EQ(back.id, "o1");
+  EXPECT_EQ(back.coupon, "WELCOME");
+  ASSERT_EQ(back.items.size(), 2u);
+  EXPECT_EQ(back.items[1].sku, "b");
+  EXPECT_EQ(back.tags, sample().tags);
+  EXPECT_EQ(reg->by_version("orders-value", -1).schema.text, writer.schema());
 }
 
 TEST(avro_serde, resolves_old_and_new_writers_to_the_readers_struct) {

@@ -95,7 +95,7 @@ TEST(registry_client, errors_name_the_subject_or_id_and_the_registrys_answer) {
 }
 
 TEST(registry_client, sends_basic_auth_when_set) {
-  rill::test::registry_server server("ann:secret");
+  rill::test::registry_server server({.user = "ann:secret"});
   auto anonymous = connect({.url = server.url()});
   EXPECT_EQ(error_of([&] { anonymous->register_schema("orders-value", order_v1); }),
             "registry: register a schema under subject 'orders-value': HTTP 401 (error 401): "
@@ -176,6 +176,27 @@ TEST(registry_settings, names_subjects_by_each_strategy) {
             "orders-shop.order");
 }
 
+TEST(registry_settings, reads_the_tls_settings_by_their_confluent_names) {
+  const settings s =
+      settings::from({{"schema.registry.url", "https://r:8081"},
+                      {"schema.registry.ssl.ca.location", "/etc/rill/ca.pem"},
+                      {"schema.registry.ssl.certificate.location", "/etc/rill/client.pem"},
+                      {"schema.registry.ssl.key.location", "/etc/rill/client.key"},
+                      {"schema.registry.ssl.key.password", "hunter2"},
+                      {"schema.registry.ssl.endpoint.identification.algorithm", "none"}});
+  EXPECT_EQ(s.tls.ca_location, "/etc/rill/ca.pem");
+  EXPECT_EQ(s.tls.certificate_location, "/etc/rill/client.pem");
+  EXPECT_EQ(s.tls.key_location, "/etc/rill/client.key");
+  EXPECT_EQ(s.tls.key_password, "hunter2");
+  EXPECT_TRUE(s.tls.verify_certificate);
+  EXPECT_FALSE(s.tls.verify_hostname);
+  EXPECT_TRUE(settings{}.tls.verify_certificate && settings{}.tls.verify_hostname);
+  EXPECT_FALSE(settings::from({{"schema.registry.enable.ssl.certificate.verification", "false"}})
+                   .tls.verify_certificate);
+  EXPECT_TRUE(settings::from({{"schema.registry.ssl.endpoint.identification.algorithm", "https"}})
+                  .tls.verify_hostname);
+}
+
 TEST(registry_settings, reads_confluents_setting_names_and_refuses_unknown_ones) {
   const settings s =
       settings::from({{"schema.registry.url", "http://r:8081"},
@@ -192,6 +213,8 @@ TEST(registry_settings, reads_confluents_setting_names_and_refuses_unknown_ones)
   EXPECT_EQ(s.key_strategy, subject_strategy::record_name);
   EXPECT_EQ(s.timeout, std::chrono::milliseconds(2500));
   EXPECT_THROW(settings::from({{"schema.registry.ur", "x"}}), rill::config_error);
+  EXPECT_THROW(settings::from({{"schema.registry.ssl.endpoint.identification.algorithm", "dns"}}),
+               rill::config_error);
   EXPECT_THROW(settings::from({{"value.subject.name.strategy", "ByColour"}}), rill::config_error);
   EXPECT_THROW(connect({.url = "ftp://r"}), rill::config_error);
 }
