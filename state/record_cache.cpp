@@ -46,7 +46,8 @@ bool record_cache::store::get(bytes_view key, bytes& out) {
   return found;
 }
 
-void record_cache::store::write(bytes_view key, std::optional<std::string> value) {
+void record_cache::store::write(bytes_view key, std::optional<std::string> value,
+                                const rill::headers* h) {
   std::string k(as_chars(key));
   auto [it, fresh] = _entries.try_emplace(k);
   entry& e = it->second;
@@ -63,7 +64,12 @@ void record_cache::store::write(bytes_view key, std::optional<std::string> value
     e.dirty_at = _dirty.insert(_dirty.end(), k);
   e.dirty = true;
   e.timestamp = _clock ? _clock() : 0;
-  e.size = size_of(k, value);
+  // Assigned, not rebuilt: a hot key's headers reuse the entry's strings.
+  if (h != nullptr && !h->empty())
+    e.headers = *h;
+  else if (!e.headers.empty())
+    e.headers.clear();
+  e.size = size_of(k, value) + (e.headers.empty() ? 0 : size_of(e.headers));
   e.value = std::move(value);
   _cache._bytes += e.size;
   _cache.make_room();
@@ -76,6 +82,13 @@ void record_cache::store::flush_entry(const std::string& key) {
   // Copies: the listener may write to other cached stores, whose eviction may drop this entry.
   const std::optional<std::string> value = e.value;
   const std::int64_t timestamp = e.timestamp;
+  rill::headers headers;  // moved out: a clean entry needs none
+  if (!e.headers.empty()) {
+    headers = std::move(e.headers);
+    e.headers.clear();
+    _cache._bytes -= size_of(headers);
+    e.size -= size_of(headers);
+  }
   // The value below is read only when someone hears of the change, or to skip deleting what
   // is not there.
   bytes old;
@@ -89,7 +102,7 @@ void record_cache::store::flush_entry(const std::string& key) {
     if (value) new_view = as_bytes(*value);
     std::optional<bytes_view> old_view;
     if (had_old) old_view = bytes_view(old);
-    _listener->on_flush(as_bytes(key), new_view, old_view, timestamp);
+    _listener->on_flush(as_bytes(key), new_view, old_view, timestamp, headers);
   }
 }
 

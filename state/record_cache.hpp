@@ -3,7 +3,8 @@
 // caching). One cache per stream thread, bounded in bytes and shared by the thread's cached
 // stores; when it is full the least recently used entry is evicted, and flushed first if it
 // is dirty. A flush writes dirty entries to the layer below (changelogging, then the store)
-// and tells the store's flush listener (the DSL forwards aggregation results from there).
+// and tells the store's flush listener (the DSL forwards aggregation results from there,
+// with the headers of each entry's last write, which the entry keeps until then).
 // Range and prefix reads first flush the dirty entries they cover, so they see every write.
 // Single-threaded: the thread's tasks only.
 #pragma once
@@ -17,6 +18,7 @@
 #include <unordered_map>
 
 #include <rill/detail/kv_store.hpp>
+#include <rill/headers.hpp>
 
 namespace rill::state {
 
@@ -59,8 +61,15 @@ class record_cache::store final : public detail::kv_store {
 
   const std::string& name() const override { return _underlying.name(); }
   bool get(bytes_view key, bytes& out) override;
-  void put(bytes_view key, bytes_view value) override { write(key, std::string(as_chars(value))); }
-  void remove(bytes_view key) override { write(key, std::nullopt); }
+  void put(bytes_view key, bytes_view value) override {
+    write(key, std::string(as_chars(value)), nullptr);
+  }
+  void remove(bytes_view key) override { write(key, std::nullopt, nullptr); }
+  // A put (value nullopt: a remove) that keeps `h` with the entry until its flush hands them
+  // to the listener (the headers of the record that last updated the key).
+  void write(bytes_view key, std::optional<bytes_view> value, const rill::headers& h) {
+    write(key, value ? std::optional<std::string>(as_chars(*value)) : std::nullopt, &h);
+  }
   std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
                                              std::optional<bytes_view> to) override;
   std::unique_ptr<detail::kv_iterator> prefix_scan(bytes_view prefix) override;
@@ -77,13 +86,14 @@ class record_cache::store final : public detail::kv_store {
   friend class record_cache;
   struct entry {
     std::optional<std::string> value;  // nullopt: absent (a delete, or a cached miss)
+    rill::headers headers;             // of the last write, while dirty
     bool dirty = false;
     std::int64_t timestamp = 0;
     std::size_t size = 0;
     record_cache::lru_list::iterator lru;
     std::list<std::string>::iterator dirty_at;
   };
-  void write(bytes_view key, std::optional<std::string> value);
+  void write(bytes_view key, std::optional<std::string> value, const rill::headers* h);
   void flush_entry(const std::string& key);
   // Flushes the dirty entries whose keys `covered` accepts (a scan's range), oldest first.
   void flush_if(const std::function<bool(std::string_view)>& covered);
@@ -91,6 +101,11 @@ class record_cache::store final : public detail::kv_store {
   void touch(entry& e);
   static std::size_t size_of(const std::string& key, const std::optional<std::string>& value) {
     return key.size() + (value ? value->size() : 0) + 96;  // node overhead, roughly
+  }
+  static std::size_t size_of(const rill::headers& h) {
+    std::size_t n = 0;
+    for (const auto& x : h) n += x.key.size() + (x.value ? x.value->size() : 0) + 72;
+    return n;
   }
 
   record_cache& _cache;

@@ -23,6 +23,7 @@
 #include <rill/streams_builder.hpp>
 #include <rill/table.hpp>
 #include <rill/topology.hpp>
+#include <rill/tracing.hpp>
 #include <rill/window.hpp>
 #include <rill/window_store.hpp>
 #include <rill/windows.hpp>

@@ -62,6 +62,7 @@ class key_value_store final : public state_store, private detail::json_reader {
   key_value_store(detail::store_access& access, any_serde<K> key_serde, any_serde<V> value_serde)
       : _access(&access),
         _store(&access.bytes_store()),
+        _cached(access.cached()),
         _key_serde(std::move(key_serde)),
         _value_serde(std::move(value_serde)) {}
 
@@ -83,6 +84,18 @@ class key_value_store final : public state_store, private detail::json_reader {
     return old;
   }
   void remove(const K& key) { _store->remove(encode_key(key)); }
+  // put and remove that keep `h` with a cached entry: what an aggregation forwards at the
+  // cache's flush carries the headers of the record that last updated the key.
+  void put(const K& key, const V& value, const headers& h) {
+    if (!_cached) return put(key, value);
+    encode_key(key);
+    _value_serde.encode(value, _value_buf, ctx(false));
+    _access->write(_key_buf, bytes_view(_value_buf), h);
+  }
+  void remove(const K& key, const headers& h) {
+    if (!_cached) return remove(key);
+    _access->write(encode_key(key), std::nullopt, h);
+  }
   std::uint64_t approximate_num_entries() { return _store->approximate_count(); }
 
   class iterator;
@@ -197,6 +210,7 @@ class key_value_store final : public state_store, private detail::json_reader {
 
   detail::store_access* _access;
   detail::kv_store* _store;
+  bool _cached;  // only a cache keeps headers
   any_serde<K> _key_serde;
   any_serde<V> _value_serde;
   bytes _key_buf;

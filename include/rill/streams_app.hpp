@@ -27,6 +27,7 @@
 #include <rill/serde.hpp>
 #include <rill/task_id.hpp>
 #include <rill/topology.hpp>
+#include <rill/tracing.hpp>
 
 namespace rocksdb {
 struct Options;
@@ -97,6 +98,9 @@ class streams_app : public detail::store_queries<streams_app> {
   // Custom handlers for bad records, instead of the config's built-in choices.
   void set_deserialization_handler(exception_handler handler);
   void set_processing_handler(exception_handler handler);
+  // Called per input record each task processes, to give each processing step a span of its
+  // own (before start(); <rill/tracing.hpp>, e.g. rill::child_span_per_step()).
+  void set_trace_hook(trace_hook hook);
   // Who hears about state restoration (before start()).
   void set_restore_listener(std::shared_ptr<restore_listener> listener);
   // Adjusts the RocksDB options of each store (before start()); needs <rocksdb/options.h>.

@@ -10,6 +10,8 @@
 //   window store keeping duplicates: [key bytes][window start][sequence, 8 bytes]
 //                          (stream-stream join buffers: every put is a new entry)
 //   session store:         [key bytes][session end][session start]
+// Values are the value serde's bytes; in the stores of emit-final aggregations, the headers of
+// the window's last update come first (detail/headers_codec.hpp), for its final result.
 // Records past the store's retention are never returned. Scans are single-pass ranges;
 // backward scans are returned as vectors.
 #pragma once
@@ -20,8 +22,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <rill/detail/headers_codec.hpp>
 #include <rill/detail/kv_store.hpp>
 #include <rill/detail/store_range.hpp>
 #include <rill/record.hpp>
@@ -90,6 +94,21 @@ inline timestamp_ms session_start_of(bytes_view k) {
 
 constexpr timestamp_ms max_time = std::numeric_limits<timestamp_ms>::max();
 
+// A window or session store's value bytes, in `out`: the headers first when the store keeps
+// them (none given: an empty list), then the value (nothing for a null).
+template <class V>
+void encode_value(bytes& out, const V& v, const any_serde<V>& serde, const serde_context& ctx,
+                  bool keeps_headers, const headers* h) {
+  out.clear();
+  if (keeps_headers) {
+    if (h != nullptr)
+      append_headers(out, *h);
+    else
+      put_varint(out, 0);
+  }
+  if (!serde.is_null(v)) serde.serialize(v, out, ctx);
+}
+
 }  // namespace detail
 
 // Windows of fixed size per key. Window starts are >= 0.
@@ -99,26 +118,30 @@ class window_store final : public state_store, private detail::json_reader {
   using window_entry = key_value<rill::window, V>;
   using windowed_entry = key_value<windowed<K>, V>;
 
+  // keeps_headers: each stored value starts with the headers of its last put (emit-final
+  // aggregations: a window's result goes out when it closes, with them).
   window_store(detail::store_access& access, any_serde<K> key_serde, any_serde<V> value_serde,
-               detail::window_layout layout, std::int64_t window_size_ms)
+               detail::window_layout layout, std::int64_t window_size_ms,
+               bool keeps_headers = false)
       : _access(&access),
         _key_serde(std::move(key_serde)),
         _value_serde(std::move(value_serde)),
         _layout(layout),
-        _size(window_size_ms) {}
+        _size(window_size_ms),
+        _keeps_headers(keeps_headers),
+        _cached(access.cached()) {}
 
   const std::string& name() const override { return _access->bytes_store().name(); }
   std::int64_t window_size() const noexcept { return _size; }
 
   // A store keeping duplicates adds an entry on every put (no read, no overwrite).
   void put(const K& key, const V& value, timestamp_ms window_start) {
-    encode(key, window_start);
-    if (_layout == detail::window_layout::by_key_dup) {
-      if (!_sequence) _sequence = _access->sequence_start();
-      detail::append_be64(_store_key, static_cast<std::int64_t>((*_sequence)++));
-    }
-    _value_serde.encode(value, _value_buf, ctx(false));
-    bytes_store().put(_store_key, _value_buf);
+    put_value(key, value, window_start, nullptr);
+  }
+  // put that keeps `h` for the window's result: with a cached entry until its flush, and in
+  // the value in a store that keeps headers.
+  void put(const K& key, const V& value, timestamp_ms window_start, const headers& h) {
+    put_value(key, value, window_start, &h);
   }
   // Removes the window (every entry of it, in a store keeping duplicates).
   void remove(const K& key, timestamp_ms window_start) {
@@ -142,6 +165,12 @@ class window_store final : public state_store, private detail::json_reader {
     encode(key, window_start);
     if (!bytes_store().get(_store_key, _value_buf)) return std::nullopt;
     return decode_value(_value_buf);
+  }
+  // fetch, with the headers kept with the value into `h` (none in other stores).
+  std::optional<V> fetch(const K& key, timestamp_ms window_start, headers& h) {
+    encode(key, window_start);
+    if (!bytes_store().get(_store_key, _value_buf)) return std::nullopt;
+    return decode_value(_value_buf, &h);
   }
 
   // The windows of `key` starting in [from, to], by start.
@@ -170,16 +199,18 @@ class window_store final : public state_store, private detail::json_reader {
   // Every key's windows starting in [from, to]: by start when the store is laid out by time,
   // else by key.
   detail::store_range<windowed_entry> fetch_all(timestamp_ms from, timestamp_ms to) {
-    const auto layout = _layout;
-    return detail::store_range<windowed_entry>(
-        scan_from({}, from, to),
-        [this, from, to, layout](bytes_view sk, bytes_view v,
-                                 bool& stop) -> std::optional<windowed_entry> {
-          const timestamp_ms start = detail::window_start_of(sk, layout);
-          if (layout == detail::window_layout::by_time && start > to) stop = true;
-          if (stop || start < from || start > to) return std::nullopt;
-          bytes_view kb = detail::window_key_part(sk, layout);
-          return windowed_entry{windowed<K>{decode_key(kb), window_of(start)}, decode_value(v)};
+    return scan_all<windowed_entry>(from, to, [this](windowed<K> w, bytes_view v) {
+      return windowed_entry{std::move(w), decode_value(v)};
+    });
+  }
+  // fetch_all, each window with the headers kept with its value (none in other stores).
+  detail::store_range<std::pair<windowed_entry, headers>> fetch_all_with_headers(timestamp_ms from,
+                                                                                 timestamp_ms to) {
+    return scan_all<std::pair<windowed_entry, headers>>(
+        from, to, [this](windowed<K> w, bytes_view v) {
+          headers h;
+          V value = decode_value(v, &h);
+          return std::pair(windowed_entry{std::move(w), std::move(value)}, std::move(h));
         });
   }
   std::vector<windowed_entry> backward_fetch_all(timestamp_ms from, timestamp_ms to) {
@@ -207,10 +238,44 @@ class window_store final : public state_store, private detail::json_reader {
     return {decode_key(detail::window_key_part(store_key, _layout)),
             window_of(detail::window_start_of(store_key, _layout))};
   }
-  V decode_value(bytes_view b) const { return _value_serde.decode(&b, ctx(false)); }
+  // A stored value (past its headers, in a store that keeps them: into *h when given).
+  V decode_value(bytes_view b, headers* h = nullptr) const {
+    if (_keeps_headers) {
+      if (h != nullptr)
+        *h = detail::read_headers(b, name());
+      else
+        detail::skip_headers(b, name());
+    }
+    return _value_serde.decode(&b, ctx(false));
+  }
   detail::json_reader* json() override { return this; }
 
  private:
+  void put_value(const K& key, const V& value, timestamp_ms window_start, const headers* h) {
+    encode(key, window_start);
+    if (_layout == detail::window_layout::by_key_dup) {
+      if (!_sequence) _sequence = _access->sequence_start();
+      detail::append_be64(_store_key, static_cast<std::int64_t>((*_sequence)++));
+    }
+    detail::encode_value(_value_buf, value, _value_serde, ctx(false), _keeps_headers, h);
+    if (h != nullptr && _cached)  // only a cache keeps headers beside the value
+      _access->write(_store_key, bytes_view(_value_buf), *h);
+    else
+      bytes_store().put(_store_key, _value_buf);
+  }
+  template <class E, class Make>
+  detail::store_range<E> scan_all(timestamp_ms from, timestamp_ms to, Make make) {
+    const auto layout = _layout;
+    auto decode = [this, from, to, layout, make](bytes_view sk, bytes_view v,
+                                                 bool& stop) -> std::optional<E> {
+      const timestamp_ms start = detail::window_start_of(sk, layout);
+      if (layout == detail::window_layout::by_time && start > to) stop = true;
+      if (stop || start < from || start > to) return std::nullopt;
+      bytes_view kb = detail::window_key_part(sk, layout);
+      return make(windowed<K>{decode_key(kb), window_of(start)}, v);
+    };
+    return detail::store_range<E>(scan_from({}, from, to), std::move(decode));
+  }
   bytes key_bytes(std::string_view text) override {
     return serialized(detail::key_from_text<K>(text, _key_serde, name()));
   }
@@ -283,6 +348,8 @@ class window_store final : public state_store, private detail::json_reader {
   any_serde<V> _value_serde;
   detail::window_layout _layout;
   std::int64_t _size;
+  bool _keeps_headers;
+  bool _cached;
   std::optional<std::uint64_t> _sequence;  // the next put's (duplicates kept), once known
   bytes _key_buf;
   bytes _store_key;
@@ -295,24 +362,36 @@ class session_store final : public state_store, private detail::json_reader {
  public:
   using session_entry = key_value<windowed<K>, V>;
 
-  session_store(detail::store_access& access, any_serde<K> key_serde, any_serde<V> value_serde)
-      : _access(&access), _key_serde(std::move(key_serde)), _value_serde(std::move(value_serde)) {}
+  // keeps_headers: as window_store's (emit-final session aggregations).
+  session_store(detail::store_access& access, any_serde<K> key_serde, any_serde<V> value_serde,
+                bool keeps_headers = false)
+      : _access(&access),
+        _key_serde(std::move(key_serde)),
+        _value_serde(std::move(value_serde)),
+        _keeps_headers(keeps_headers),
+        _cached(access.cached()) {}
 
   const std::string& name() const override { return _access->bytes_store().name(); }
 
-  void put(const windowed<K>& session, const V& value) {
-    encode(session.key, session.window.start, session.window.end);
-    _value_serde.encode(value, _value_buf, ctx(false));
-    bytes_store().put(_store_key, _value_buf);
-  }
+  void put(const windowed<K>& session, const V& value) { put_value(session, value, nullptr); }
   void remove(const windowed<K>& session) {
     encode(session.key, session.window.start, session.window.end);
     bytes_store().remove(_store_key);
   }
-  std::optional<V> fetch_session(const K& key, timestamp_ms start, timestamp_ms end) {
+  // put and remove keeping `h` for the session's result, as window_store's put does.
+  void put(const windowed<K>& session, const V& value, const headers& h) {
+    put_value(session, value, &h);
+  }
+  void remove(const windowed<K>& session, const headers& h) {
+    if (!_cached) return remove(session);
+    encode(session.key, session.window.start, session.window.end);
+    _access->write(_store_key, std::nullopt, h);
+  }
+  std::optional<V> fetch_session(const K& key, timestamp_ms start, timestamp_ms end,
+                                 headers* h = nullptr) {
     encode(key, start, end);
     if (!bytes_store().get(_store_key, _value_buf)) return std::nullopt;
-    return decode_value(_value_buf);
+    return decode_value(_value_buf, h);
   }
 
   // The sessions of `key` that end at or after `earliest_end` and start at or before
@@ -367,10 +446,27 @@ class session_store final : public state_store, private detail::json_reader {
   windowed<K> decode_session(bytes_view store_key) const {
     return session_of(detail::session_key_part(store_key), store_key);
   }
-  V decode_value(bytes_view b) const { return _value_serde.decode(&b, ctx(false)); }
+  // A stored value (past its headers, in a store that keeps them: into *h when given).
+  V decode_value(bytes_view b, headers* h = nullptr) const {
+    if (_keeps_headers) {
+      if (h != nullptr)
+        *h = detail::read_headers(b, name());
+      else
+        detail::skip_headers(b, name());
+    }
+    return _value_serde.decode(&b, ctx(false));
+  }
   detail::json_reader* json() override { return this; }
 
  private:
+  void put_value(const windowed<K>& session, const V& value, const headers* h) {
+    encode(session.key, session.window.start, session.window.end);
+    detail::encode_value(_value_buf, value, _value_serde, ctx(false), _keeps_headers, h);
+    if (h != nullptr && _cached)  // only a cache keeps headers beside the value
+      _access->write(_store_key, bytes_view(_value_buf), *h);
+    else
+      bytes_store().put(_store_key, _value_buf);
+  }
   bytes key_bytes(std::string_view text) override {
     bytes b;
     _key_serde.encode(detail::key_from_text<K>(text, _key_serde, name()), b, ctx(true));
@@ -424,6 +520,8 @@ class session_store final : public state_store, private detail::json_reader {
   detail::store_access* _access;
   any_serde<K> _key_serde;
   any_serde<V> _value_serde;
+  bool _keeps_headers;
+  bool _cached;
   bytes _key_buf;
   bytes _store_key;
   bytes _value_buf;
@@ -433,29 +531,32 @@ namespace detail {
 
 // The spec of a window store keeping windows of `size_ms`, kept `retention_ms` (which is at
 // least the size).
+// (keeps_headers: see window_store's constructor.)
 template <class K, class V>
 store_spec make_window_store_spec(const materialized<K, V>& m, window_layout layout,
-                                  std::int64_t size_ms, std::int64_t retention_ms) {
+                                  std::int64_t size_ms, std::int64_t retention_ms,
+                                  bool keeps_headers = false) {
   store_spec spec = make_store_spec(m);
   spec.kind = layout == window_layout::by_key       ? store_kind::window_by_key
               : layout == window_layout::by_key_dup ? store_kind::window_by_key_dup
                                                     : store_kind::window_by_time;
   spec.retention_ms = retention_ms;
-  spec.make_facade = [ks = m.key_serde, vs = m.value_serde, layout,
-                      size_ms](store_access& a) -> std::unique_ptr<state_store> {
-    return std::make_unique<window_store<K, V>>(a, ks, vs, layout, size_ms);
+  spec.make_facade = [ks = m.key_serde, vs = m.value_serde, layout, size_ms,
+                      keeps_headers](store_access& a) -> std::unique_ptr<state_store> {
+    return std::make_unique<window_store<K, V>>(a, ks, vs, layout, size_ms, keeps_headers);
   };
   return spec;
 }
 
 template <class K, class V>
-store_spec make_session_store_spec(const materialized<K, V>& m, std::int64_t retention_ms) {
+store_spec make_session_store_spec(const materialized<K, V>& m, std::int64_t retention_ms,
+                                   bool keeps_headers = false) {
   store_spec spec = make_store_spec(m);
   spec.kind = store_kind::session;
   spec.retention_ms = retention_ms;
-  spec.make_facade = [ks = m.key_serde,
-                      vs = m.value_serde](store_access& a) -> std::unique_ptr<state_store> {
-    return std::make_unique<session_store<K, V>>(a, ks, vs);
+  spec.make_facade = [ks = m.key_serde, vs = m.value_serde,
+                      keeps_headers](store_access& a) -> std::unique_ptr<state_store> {
+    return std::make_unique<session_store<K, V>>(a, ks, vs, keeps_headers);
   };
   return spec;
 }

@@ -203,9 +203,9 @@ class time_windowed_stream {
       const detail::sliding_windows w = *_sliding;
       grace = w.grace;
       auto tm = detail::timed_materialized(m);
-      detail::store_spec store =
-          detail::make_window_store_spec(tm, detail::window_layout::by_key, w.difference,
-                                         detail::retention_of(m, 2 * w.difference + w.grace));
+      detail::store_spec store = detail::make_window_store_spec(
+          tm, detail::window_layout::by_key, w.difference,
+          detail::retention_of(m, 2 * w.difference + w.grace), final);
       id = detail::add_windowed_node<K, VA>(
           *_graph, std::move(spec), m, std::move(store), final,
           [w, init, agg](const std::string& name, const std::string& s, const std::string& mark) {
@@ -218,7 +218,7 @@ class time_windowed_stream {
       grace = w.grace;
       detail::store_spec store = detail::make_window_store_spec(
           m, final ? detail::window_layout::by_time : detail::window_layout::by_key, w.size,
-          detail::retention_of(m, w.size + w.grace));
+          detail::retention_of(m, w.size + w.grace), final);
       id = detail::add_windowed_node<K, VA>(
           *_graph, std::move(spec), m, std::move(store), final,
           [w, init, agg](const std::string& name, const std::string& s, const std::string& mark) {
@@ -315,7 +315,7 @@ class session_windowed_stream {
     detail::store_spec store =
         // One more than gap + grace: a session is kept until the record after the one that
         // closes it (sessions close when their end is strictly below the close time).
-        detail::make_session_store_spec(m, detail::retention_of(m, w.gap + w.grace + 1));
+        detail::make_session_store_spec(m, detail::retention_of(m, w.gap + w.grace + 1), _final);
     const int id = detail::add_windowed_node<K, VA>(
         *_graph, std::move(spec), m, std::move(store), _final,
         [w, init, agg, merge](const std::string& name, const std::string& s,

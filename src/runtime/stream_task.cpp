@@ -13,6 +13,7 @@
 
 #include <rill/config.hpp>
 #include <rill/errors.hpp>
+#include <rill/tracing.hpp>
 
 #include "src/runtime/global_state.hpp"
 
@@ -236,7 +237,11 @@ bool stream_task::process_next() {
   _current = record_context{raw.topic, raw.partition, raw.offset, raw.timestamp, &raw.headers};
   _current_raw = &raw;
   _late_routed = false;
+  _traced = false;
   try {
+    if (_settings.trace) [[unlikely]] {
+      trace(raw, *next->source);
+    }
     next->source->process_raw(raw);
   } catch (const detail::user_code_error& e) {
     on_processing_error(&raw, e);
@@ -246,6 +251,18 @@ bool stream_task::process_next() {
   ++_counters.processed;
   _current = record_context{};
   return true;
+}
+
+void stream_task::trace(detail::raw_record& raw, const detail::node& source) {
+  _consumed_headers = raw.headers;  // assigned: a warm task reuses the strings
+  _traced = true;
+  try {
+    detail::apply_trace_hook(
+        _settings.trace, {_id, source.name(), raw.topic, raw.partition, raw.offset, raw.timestamp},
+        raw.headers);
+  } catch (...) {
+    detail::rethrow_as_user_error(source.name());
+  }
 }
 
 bool stream_task::punctuate_stream_time() {
@@ -339,9 +356,20 @@ handler_response stream_task::decide(const exception_handler& custom, handler_re
   }
 }
 
+error_context stream_task::context_of(const detail::raw_record& r, std::string_view node) const {
+  return {.task_id = _id,
+          .topic = r.topic,
+          .partition = r.partition,
+          .offset = r.offset,
+          .timestamp = r.timestamp,
+          .key = r.key,
+          .value = r.value,
+          .headers = &consumed_headers(r),
+          .node = node};
+}
+
 bool stream_task::on_deserialization_error(const detail::raw_record& r, const std::exception& e) {
-  error_context ctx{_id,   r.topic, r.partition, r.offset, r.timestamp,
-                    r.key, r.value, &r.headers,  {}};
+  const error_context ctx = context_of(r, {});
   const auto& policy = _settings.errors;
   handler_response response =
       decide(policy.custom_deserialization, policy.on_deserialization, ctx, e);
@@ -367,10 +395,7 @@ bool stream_task::on_deserialization_error(const detail::raw_record& r, const st
 void stream_task::on_processing_error(const detail::raw_record* r,
                                       const detail::user_code_error& e) {
   error_context ctx{_id, {}, -1, -1, _stream_time, {}, {}, nullptr, e.node()};
-  if (r != nullptr) {
-    ctx = error_context{_id,    r->topic, r->partition, r->offset, r->timestamp,
-                        r->key, r->value, &r->headers,  e.node()};
-  }
+  if (r != nullptr) ctx = context_of(*r, e.node());
   const auto& policy = _settings.errors;
   handler_response response = decide(policy.custom_processing, policy.on_processing, ctx, e);
   const std::string where =
@@ -410,7 +435,7 @@ void stream_task::on_late_record(const detail::node& n, timestamp_ms window_star
   // Once per record, however many of its windows had closed (hopping windows).
   if (topic.empty() || r == nullptr || _late_routed) return;
   _late_routed = true;
-  rill::headers h = r->headers;
+  rill::headers h = consumed_headers(*r);
   namespace lh = late_record_headers;
   h.set(std::string(lh::node), n.name());
   h.set(std::string(lh::window_start), std::to_string(window_start));
@@ -429,7 +454,7 @@ void stream_task::dead_letter(const detail::raw_record& r, std::string_view node
     throw streams_error(fmt::format("task {}: a handler chose dead_letter but '{}' is not set",
                                     _id.to_string(), cfg::dead_letter_topic));
   }
-  rill::headers h = r.headers;
+  rill::headers h = consumed_headers(r);
   namespace dh = dead_letter_headers;
   const auto* user = dynamic_cast<const detail::user_code_error*>(&e);
   h.set(std::string(dh::exception),

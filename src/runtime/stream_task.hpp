@@ -18,6 +18,7 @@
 
 #include <rill/detail/node.hpp>
 #include <rill/handlers.hpp>
+#include <rill/tracing.hpp>
 
 #include "src/kafka/types.hpp"
 #include "src/runtime/punctuation.hpp"
@@ -63,6 +64,7 @@ struct task_settings {
   error_policy errors;
   window_policy windows;
   std::function<timestamp_ms()> wall_clock;
+  trace_hook trace;  // empty: none
 };
 
 struct task_counters {
@@ -157,6 +159,15 @@ class stream_task final : public detail::task_context {
 
   handler_response decide(const exception_handler& custom, handler_response builtin,
                           const error_context& ctx, const std::exception& e) const;
+  // Runs the trace hook on the record about to be processed, keeping its headers as they
+  // came for the error paths; what the hook throws leaves as a user_code_error of `source`.
+  void trace(detail::raw_record& raw, const detail::node& source);
+  // A record's headers as consumed (before the trace hook changed them).
+  const rill::headers& consumed_headers(const detail::raw_record& r) const {
+    return _traced ? _consumed_headers : r.headers;
+  }
+  // What the exception handlers see of a failed record (node: where it failed, if known).
+  error_context context_of(const detail::raw_record& r, std::string_view node) const;
   void dead_letter(const detail::raw_record& r, std::string_view node, const std::exception& e);
   void on_processing_error(const detail::raw_record* r, const detail::user_code_error& e);
   void invoke_punctuator(detail::node& owner, const std::function<void(timestamp_ms)>& fn,
@@ -180,6 +191,8 @@ class stream_task final : public detail::task_context {
   record_context _current;
   const detail::raw_record* _current_raw = nullptr;  // while a record is processed
   bool _late_routed = false;  // the current record went to late.records.topic already
+  bool _traced = false;       // the trace hook changed the current record's headers
+  rill::headers _consumed_headers;  // and these are the ones it came with
   bool _initialized = false;
   bool _closed = false;
   bool _commit_requested = false;

@@ -420,6 +420,12 @@ void streams_app::set_processing_handler(exception_handler handler) {
   _impl->shared.tasks.errors.custom_processing = std::move(handler);
 }
 
+void streams_app::set_trace_hook(trace_hook hook) {
+  std::lock_guard lock(_impl->mutex);
+  if (_impl->current != app_state::created) throw error("set the trace hook before start()");
+  _impl->shared.tasks.trace = std::move(hook);
+}
+
 std::string streams_app::bootstrap_servers() const {
   return _impl->cluster.bootstrap_servers;
 }

@@ -76,6 +76,12 @@ struct task_stores::slot final : detail::store_access {
   void set_flush_listener(detail::cache_flush_listener* listener) override {
     if (cache) cache->set_listener(listener);
   }
+  void write(bytes_view key, std::optional<bytes_view> value, const rill::headers& h) override {
+    if (cache)
+      cache->write(key, value, h);
+    else
+      store_access::write(key, value, h);
+  }
   const std::string& changelog_topic() const override { return changelog_name; }
   std::uint64_t sequence_start() override {
     if (!def->spec.logging) return db != nullptr ? db->latest_sequence() + 1 : 0;

@@ -86,6 +86,7 @@ struct test_driver::impl final : detail::record_sender {
     settings.windows = runtime::window_policy::from_config(o.config);
     settings.errors.custom_deserialization = o.deserialization_handler;
     settings.errors.custom_processing = o.processing_handler;
+    settings.trace = o.trace;
     settings.wall_clock = [this] { return now; };
 
     for (const auto& sub : topo.subtopologies) {

@@ -133,20 +133,23 @@ TEST(joins, stream_stream_outer_follows_the_documented_table) {
   check_rows(kind::outer, rill::join_window(10ms).grace(5ms), documented_late_rows);
 }
 
-TEST(joins, an_inner_result_carries_the_later_timestamp_and_the_first_record_headers) {
+TEST(joins, an_inner_result_carries_the_later_timestamp_and_the_arriving_records_headers) {
   test_driver d(stream_stream(kind::inner, rill::join_window(10ms)), uncached());
   auto l = d.input_topic<std::string, std::string>("left");
   auto r = d.input_topic<std::string, std::string>("right");
   auto out = d.output_topic<std::string, std::string>("out");
-  l.pipe("k", "A", 100);
-  r.pipe("k", "a", 104);
-  r.pipe("k", "b", 95);  // out of order, in the window
+  using rec = rill::testing::test_record<std::string, std::string>;
+  l.pipe(rec{"k", "A", 100, {{"from", "A"}}});
+  r.pipe(rec{"k", "a", 104, {{"from", "a"}}});
+  r.pipe(rec{"k", "b", 95, {{"from", "b"}}});  // out of order, in the window
   auto got = out.read_records_to_list();
   ASSERT_EQ(got.size(), 2U);
   EXPECT_EQ(got[0].value, "[A,a]");
   EXPECT_EQ(got[0].timestamp, 104);
+  EXPECT_EQ(got[0].headers.get("from"), "a");
   EXPECT_EQ(got[1].value, "[A,b]");
   EXPECT_EQ(got[1].timestamp, 100);
+  EXPECT_EQ(got[1].headers.get("from"), "b");
 }
 
 TEST(joins, different_keys_never_meet) {

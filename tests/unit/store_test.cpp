@@ -185,10 +185,13 @@ TEST(task_db, restore_writes_records_and_offset_together) {
 namespace {
 struct recording_listener : rill::detail::cache_flush_listener {
   std::vector<std::string> flushed;
+  std::vector<std::string> traces;  // the traceparent header flushed with each entry
   void on_flush(bytes_view key, const std::optional<bytes_view>& now,
-                const std::optional<bytes_view>& old, std::int64_t ts) override {
+                const std::optional<bytes_view>& old, std::int64_t ts,
+                const rill::headers& h) override {
     flushed.push_back(s(key) + ":" + (old ? s(*old) : "-") + "->" + (now ? s(*now) : "-") + "@" +
                       std::to_string(ts));
+    traces.emplace_back(h.get("traceparent").value_or("-"));
   }
 };
 struct counting_writer : rill::state::changelog_writer {
@@ -241,6 +244,30 @@ TEST(record_cache, evicts_least_recently_used_entries_flushing_dirty_ones) {
   cached->flush();
   EXPECT_EQ(listener.flushed.size(), 100u) << "every key reached the store exactly once";
   EXPECT_EQ(inner.approximate_count(), 100u);
+}
+
+TEST(record_cache, a_flush_hands_over_the_headers_of_each_keys_last_write) {
+  rill::state::memory_store inner("s");
+  rill::state::record_cache cache(1 << 20);
+  auto cached = cache.wrap(inner, {});
+  recording_listener listener;
+  cached->set_listener(&listener);
+  const std::size_t empty = cache.size_bytes();
+  auto with = [](const char* trace) { return rill::headers{{"traceparent", trace}}; };
+  cached->write(rill::as_bytes("a"), rill::as_bytes("1"), with("t1"));
+  cached->write(rill::as_bytes("a"), rill::as_bytes("2"), with("t2"));
+  cached->write(rill::as_bytes("b"), rill::as_bytes("1"), with("t3"));
+  cached->put(rill::as_bytes("b"), rill::as_bytes("2"));  // a plain put keeps no headers
+  inner.put(rill::as_bytes("c"), rill::as_bytes("old"));
+  cached->write(rill::as_bytes("c"), std::nullopt, with("t4"));
+  EXPECT_GT(cache.size_bytes(), empty);
+  cached->flush();
+  EXPECT_EQ(listener.flushed, (std::vector<std::string>{"a:-->2@0", "b:-->2@0", "c:old->-@0"}));
+  EXPECT_EQ(listener.traces, (std::vector<std::string>{"t2", "-", "t4"}));
+  bytes out;
+  EXPECT_FALSE(inner.get(rill::as_bytes("c"), out)) << "a write without a value deletes";
+  cached->flush();
+  EXPECT_EQ(listener.flushed.size(), 3u) << "clean entries are not flushed again";
 }
 
 TEST(record_cache, range_reads_see_cached_writes) {

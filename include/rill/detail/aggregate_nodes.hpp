@@ -38,13 +38,14 @@ class store_node : public input_node<K, VIn>, private cache_flush_listener {
 
  protected:
   key_value_store<K, VS>& store() { return *_store; }
-  // Stores the new value (or deletes) and forwards the change now, or at the cache's flush.
+  // Stores the new value (or deletes) and forwards the change now, or at the cache's flush;
+  // either way with the headers of this update's record.
   void update(const K& key, std::optional<VS> now, std::optional<VS> before, timestamp_ms ts,
               headers h) {
     if (now)
-      _store->put(key, *now);
+      _store->put(key, *now, h);
     else
-      _store->remove(key);
+      _store->remove(key, h);
     if (!_cached && (now || before)) {
       _out.forward(record<K, change<VS>>{key, change<VS>{std::move(now), std::move(before)}, ts,
                                          std::move(h)});
@@ -53,14 +54,15 @@ class store_node : public input_node<K, VIn>, private cache_flush_listener {
 
  private:
   void on_flush(bytes_view key, const std::optional<bytes_view>& now,
-                const std::optional<bytes_view>& before, std::int64_t ts) override {
+                const std::optional<bytes_view>& before, std::int64_t ts,
+                const headers& h) override {
     serde_context kctx{_store->access().changelog_topic(), true, nullptr};
     serde_context vctx{_store->access().changelog_topic(), false, nullptr};
     change<VS> c;
     if (now) c.new_value = _store->value_serde().decode(&*now, vctx);
     if (before) c.old_value = _store->value_serde().decode(&*before, vctx);
     _out.forward(
-        record<K, change<VS>>{_store->key_serde().decode(&key, kctx), std::move(c), ts, {}});
+        record<K, change<VS>>{_store->key_serde().decode(&key, kctx), std::move(c), ts, h});
   }
 
   std::string _store_name;

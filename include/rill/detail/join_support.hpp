@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <rill/detail/headers_codec.hpp>
 #include <rill/detail/node.hpp>
 #include <rill/errors.hpp>
 #include <rill/serde.hpp>
@@ -77,32 +78,41 @@ struct join_function {
   }
 };
 
-// The values a stream-stream join keeps for one key and timestamp, in arrival order:
-// [count, 4 bytes][per value: size, 4 bytes; bytes].
+// A record a stream-stream join holds until its window closes: its value and headers.
+template <class V>
+struct held_value {
+  V value;
+  rill::headers headers;
+};
+
+// The records a stream-stream join keeps unmatched for one key and timestamp, in arrival
+// order: [count, 4 bytes][per record: headers (detail/headers_codec.hpp); size, 4 bytes; the
+// value's bytes].
 template <class V>
 struct value_list_serde {
-  using value_type = std::vector<V>;
+  using value_type = std::vector<held_value<V>>;
   any_serde<V> inner;
-  void serialize(const std::vector<V>& vs, bytes& out, const serde_context& ctx) const {
+  void serialize(const value_type& vs, bytes& out, const serde_context& ctx) const {
     put_u32(out, vs.size());
     bytes one;
     for (const auto& v : vs) {
+      append_headers(out, v.headers);
       one.clear();
-      inner.serialize(v, one, ctx);
+      inner.serialize(v.value, one, ctx);
       put_u32(out, one.size());
       out.insert(out.end(), one.begin(), one.end());
     }
   }
-  std::vector<V> deserialize(bytes_view in, const serde_context& ctx) const {
-    std::vector<V> out;
-    std::size_t at = 0;
-    const std::uint32_t n = get_u32(in, at, ctx);
+  value_type deserialize(bytes_view in, const serde_context& ctx) const {
+    value_type out;
+    const std::uint32_t n = get_u32(in, ctx);
     out.reserve(n);
     for (std::uint32_t i = 0; i < n; ++i) {
-      const std::uint32_t size = get_u32(in, at, ctx);
-      if (in.size() - at < size) too_short(ctx);
-      out.push_back(inner.deserialize(in.subspan(at, size), ctx));
-      at += size;
+      rill::headers h = read_headers(in, ctx.topic);
+      const std::uint32_t size = get_u32(in, ctx);
+      if (in.size() < size) too_short(ctx);
+      out.push_back({inner.deserialize(in.first(size), ctx), std::move(h)});
+      in = in.subspan(size);
     }
     return out;
   }
@@ -111,11 +121,12 @@ struct value_list_serde {
   static void put_u32(bytes& out, std::size_t v) {
     for (int i = 3; i >= 0; --i) out.push_back(std::byte(static_cast<std::uint8_t>(v >> (8 * i))));
   }
-  static std::uint32_t get_u32(bytes_view in, std::size_t& at, const serde_context& ctx) {
-    if (in.size() - at < 4) too_short(ctx);
+  // Reads 4 bytes at the front of `in` and moves past them.
+  static std::uint32_t get_u32(bytes_view& in, const serde_context& ctx) {
+    if (in.size() < 4) too_short(ctx);
     std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<std::uint32_t>(in[at + i]);
-    at += 4;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | std::to_integer<std::uint32_t>(in[i]);
+    in = in.subspan(4);
     return v;
   }
   [[noreturn]] static void too_short(const serde_context& ctx) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include <rill/bytes.hpp>
+#include <rill/headers.hpp>
 
 namespace rill::detail {
 
@@ -47,11 +48,14 @@ inline void kv_store::drop_range(bytes_view, bytes_view) {
   throw std::logic_error("rill: store '" + name() + "' cannot drop a key range");
 }
 
-// Where the caching layer hands the entries it flushes (old: the value before this flush).
+// Where the caching layer hands the entries it flushes (old: the value before this flush;
+// headers: those of the record that last wrote the entry, so that what goes downstream at
+// the flush carries them and its trace context).
 struct cache_flush_listener {
   virtual ~cache_flush_listener() = default;
   virtual void on_flush(bytes_view key, const std::optional<bytes_view>& new_value,
-                        const std::optional<bytes_view>& old_value, std::int64_t timestamp) = 0;
+                        const std::optional<bytes_view>& old_value, std::int64_t timestamp,
+                        const rill::headers& headers) = 0;
 };
 
 // What the typed store facades need besides the byte store.
@@ -63,6 +67,15 @@ class store_access {
   virtual bool cached() const = 0;
   // Cached stores only: who hears about flushed entries.
   virtual void set_flush_listener(cache_flush_listener* listener) = 0;
+  // Writes (value nullopt: deletes) as bytes_store() does; a cached store keeps the headers
+  // with the entry and hands them to its flush listener. Without a cache they are not
+  // needed: the node forwards them itself.
+  virtual void write(bytes_view key, std::optional<bytes_view> value, const rill::headers&) {
+    if (value)
+      bytes_store().put(key, *value);
+    else
+      bytes_store().remove(key);
+  }
   // The topic the store's bytes are for (its changelog), for serde contexts.
   virtual const std::string& changelog_topic() const = 0;
   // Where the sequence numbers of a store keeping duplicates start, so that no entry ever

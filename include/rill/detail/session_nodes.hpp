@@ -3,7 +3,9 @@
 // or before t + gap; they merge into one (aggregates combined with the merger), the merged-
 // away sessions are removed and forwarded as deletes, and the merged session is stored and
 // forwarded. A record whose merged session ends before stream time - grace - gap is late.
-// Eager by default; emit final forwards each session once, when it closes.
+// Eager by default; emit final forwards each session once, when it closes. Either way a
+// session's output carries the headers of the record that last updated it (kept in the cache
+// entry, or, for emit final, in the store with the value).
 #pragma once
 
 #include <algorithm>
@@ -50,7 +52,7 @@ class session_aggregate_node final : public input_node<K, V>, private cache_flus
                           "' is not the session store it expects");
     if (final()) {
       _mark.init(t, *this, _mark_store);
-      _clock.init(t, *this, [this] { emit_closed({}); });
+      _clock.init(t, *this, [this] { emit_closed(); });
       for (auto& e : _store->all()) {
         if (e.key.window.end >= _mark.at()) _pending.insert({e.key.window.end, key_of(e.key)});
       }
@@ -65,7 +67,7 @@ class session_aggregate_node final : public input_node<K, V>, private cache_flus
     const timestamp_ms t = r.timestamp;
     // Sessions this record's stream time closes go out first, before this record's session
     // moves the store's retention on past them.
-    if (final()) emit_closed(r.headers);
+    if (final()) emit_closed();
     const timestamp_ms close = close_time();
     std::vector<key_value<windowed<K>, VA>> found;
     for (auto& e : _store->find_sessions(r.key, t - _w.gap, t + _w.gap)) found.push_back(e);
@@ -86,7 +88,7 @@ class session_aggregate_node final : public input_node<K, V>, private cache_flus
     const bool eager = !final() && !_store->access().cached();
     if (merged.start != t || merged.end != t) {
       for (auto& f : found) {
-        _store->remove(f.key);
+        _store->remove(f.key, r.headers);
         if (final()) _pending.erase({f.key.window.end, key_of(f.key)});
         if (eager) forward(f.key, std::nullopt, std::move(f.value), f.key.window.end, r.headers);
       }
@@ -96,7 +98,7 @@ class session_aggregate_node final : public input_node<K, V>, private cache_flus
                                 std::move(agg));
     });
     windowed<K> session{r.key, merged};
-    _store->put(session, now);
+    _store->put(session, now, r.headers);
     if (final())
       _pending.insert({merged.end, key_of(session)});
     else if (eager)
@@ -122,8 +124,9 @@ class session_aggregate_node final : public input_node<K, V>, private cache_flus
         std::move(key), change<VA>{std::move(now), std::move(before)}, ts, h});
   }
 
-  // Emit final: sessions that ended before the close time, by end, once.
-  void emit_closed(const headers& h) {
+  // Emit final: sessions that ended before the close time, by end, once, with the headers of
+  // their last update.
+  void emit_closed() {
     const timestamp_ms close = close_time();
     std::vector<windowed<K>> closed;
     while (!_pending.empty() && _pending.begin()->first < close) {
@@ -132,7 +135,8 @@ class session_aggregate_node final : public input_node<K, V>, private cache_flus
     }
     if (closed.empty()) return;
     for (auto& s : closed) {
-      auto v = _store->fetch_session(s.key, s.window.start, s.window.end);
+      headers h;
+      auto v = _store->fetch_session(s.key, s.window.start, s.window.end, &h);
       if (!v) continue;
       const timestamp_ms ts = s.window.end;
       forward(std::move(s), std::move(v), std::nullopt, ts, h);
@@ -141,14 +145,14 @@ class session_aggregate_node final : public input_node<K, V>, private cache_flus
   }
 
   void on_flush(bytes_view key, const std::optional<bytes_view>& now,
-                const std::optional<bytes_view>& before, std::int64_t) override {
+                const std::optional<bytes_view>& before, std::int64_t, const headers& h) override {
     std::optional<VA> n;
     std::optional<VA> b;
     if (now) n = _store->decode_value(*now);
     if (before) b = _store->decode_value(*before);
     windowed<K> s = _store->decode_session(key);
     const timestamp_ms ts = s.window.end;
-    forward(std::move(s), std::move(n), std::move(b), ts, {});
+    forward(std::move(s), std::move(n), std::move(b), ts, h);
   }
 
   std::string _store_name;

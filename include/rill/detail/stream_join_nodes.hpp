@@ -11,6 +11,9 @@
 // with an empty other side once their window has closed, so no "no match" result is ever
 // contradicted by a later match (Kafka Streams >= 3.1).
 //
+// A result carries the headers of the record that caused it: the arriving record that found
+// its match, or, for a record left unmatched, its own (kept with it in the unmatched store).
+//
 // Stream time is the task's: the largest record timestamp it has seen, this record's too.
 #pragma once
 
@@ -86,7 +89,8 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
       if (outer_side(!Left) && (decided.empty() || decided.back() != ot)) decided.push_back(ot);
     }
     for (timestamp_ms ot : decided) _outer->remove(outer_key(ot, !Left, r.key));
-    if (!matched && outer_side(Left)) keep_unmatched(t, r.key, std::move(r.value));
+    if (!matched && outer_side(Left))
+      keep_unmatched(t, r.key, {std::move(r.value), std::move(r.headers)});
   }
 
  private:
@@ -116,10 +120,10 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
     return k;
   }
 
-  void keep_unmatched(timestamp_ms t, const K& key, VT value) {
+  void keep_unmatched(timestamp_ms t, const K& key, held_value<VT> value) {
     const bytes k = outer_key(t, Left, key);
     const auto& list_serde = _this_list;
-    std::vector<VT> values;
+    std::vector<held_value<VT>> values;
     if (std::optional<bytes> old = _outer->get(k))
       values = list_serde.deserialize(bytes_view(*old), ctx_of(false));
     values.push_back(std::move(value));
@@ -143,11 +147,11 @@ class stream_join_node final : public input_node<K, std::conditional_t<Left, VL,
       const bytes_view kb = k.subspan(9);
       const K key = _this->key_serde().deserialize(kb, ctx_of(true));
       if (left == Left) {
-        for (const VT& v : _this_list.deserialize(bytes_view(e.value), ctx_of(false)))
-          emit(key, &v, nullptr, ts, {});
+        for (const auto& v : _this_list.deserialize(bytes_view(e.value), ctx_of(false)))
+          emit(key, &v.value, nullptr, ts, v.headers);
       } else {
-        for (const VO& v : _other_list.deserialize(bytes_view(e.value), ctx_of(false)))
-          emit(key, nullptr, &v, ts, {});
+        for (const auto& v : _other_list.deserialize(bytes_view(e.value), ctx_of(false)))
+          emit(key, nullptr, &v.value, ts, v.headers);
       }
       done.push_back(e.key);
     }

@@ -7,7 +7,8 @@
 //   first held update plus the limit; a newer update replaces the held one without restarting
 //   its timer.
 //
-// What goes out is the latest new value with the old value of that update. The buffer is a
+// What goes out is the latest new value with the old value and the headers of that update
+// (Kafka Streams' buffer keeps the record context too). The buffer is a
 // changelogged store (an index by time is rebuilt from it at init), so a restart or a crash
 // neither loses nor repeats an update. When it holds more than max_records or max_bytes, it
 // emits the earliest early or fails the task, as configured. With window.close.idle.ms, the
@@ -22,6 +23,7 @@
 #include <utility>
 
 #include <rill/detail/change.hpp>
+#include <rill/detail/headers_codec.hpp>
 #include <rill/detail/window_support.hpp>
 #include <rill/errors.hpp>
 #include <rill/state_store.hpp>
@@ -51,7 +53,8 @@ struct suppression_spec {
 };
 
 // Buffered in the store under the key's bytes: [8 bytes: when it goes out][8 bytes: the
-// record's timestamp][the change, in change_serde's format].
+// record's timestamp][its headers, detail/headers_codec.hpp][the change, in change_serde's
+// format].
 template <class K, class V>
 class suppress_node final : public input_node<K, change<V>> {
  public:
@@ -98,6 +101,7 @@ class suppress_node final : public input_node<K, change<V>> {
     bytes value;
     serdes::detail::put_be64(value, due);
     serdes::detail::put_be64(value, r.timestamp);
+    append_headers(value, r.headers);
     _change_serde.serialize(r.value, value, serde_ctx(false));
     if (auto old = _store->get(key)) _bytes -= key.size() + old->size();
     _bytes += key.size() + value.size();
@@ -146,10 +150,12 @@ class suppress_node final : public input_node<K, change<V>> {
     _bytes -= key.size() + held->size();
     const bytes_view v(*held);
     const timestamp_ms ts = serdes::detail::get_be64(v.subspan(8));
-    change<V> c = _change_serde.deserialize(v.subspan(16), serde_ctx(false));
+    bytes_view rest = v.subspan(16);
+    headers h = read_headers(rest, _store_name);
+    change<V> c = _change_serde.deserialize(rest, serde_ctx(false));
     const bytes_view kv(key);
-    _out.forward(
-        record<K, change<V>>{_key_serde.decode(&kv, serde_ctx(true)), std::move(c), ts, {}});
+    _out.forward(record<K, change<V>>{_key_serde.decode(&kv, serde_ctx(true)), std::move(c), ts,
+                                      std::move(h)});
   }
 
   std::string _store_name;

@@ -5,6 +5,9 @@
 // - eager (the default): every update, at once, or when the store's cache flushes;
 // - emit final: each window once, with its final value, when it closes, and never before.
 //
+// Either way a window's output carries the headers of the record that last updated it (kept
+// in the cache entry, or, for emit final, in the store with the value).
+//
 // Stream time is the task's (the largest record timestamp seen, this record's included). A
 // record whose window closed is dropped from it and reported to the task as late (counted,
 // logged, sent to late.records.topic when set). Semantics follow Kafka Streams 3.x
@@ -85,7 +88,7 @@ class time_window_aggregate_node final : public windowed_node_base<K, V, VA, VA>
         _agg(std::move(agg)) {}
 
   void init(task_context& t) override {
-    this->init_base(t, [this] { emit_closed({}); });
+    this->init_base(t, [this] { emit_closed(); });
     if (!this->final() && this->store().access().cached())
       this->store().access().set_flush_listener(this);
   }
@@ -96,7 +99,7 @@ class time_window_aggregate_node final : public windowed_node_base<K, V, VA, VA>
     const timestamp_ms ts = r.timestamp;
     // Windows this record's stream time closes go out first, before this record's windows
     // move the store's retention on past them.
-    if (this->final()) emit_closed(r.headers);
+    if (this->final()) emit_closed();
     const timestamp_ms close = close_time();
     const bool eager = !this->final() && !this->store().access().cached();
     if (ts >= 0) {
@@ -114,7 +117,7 @@ class time_window_aggregate_node final : public windowed_node_base<K, V, VA, VA>
           return aggregate_into<VA>(_init, _agg, std::as_const(r.key), std::as_const(r.value),
                                     std::move(before));
         });
-        this->store().put(r.key, now, start);
+        this->store().put(r.key, now, start, r.headers);
         if (eager)
           this->forward({r.key, {start, end}}, std::move(now), std::move(copy), ts, r.headers);
       }
@@ -128,8 +131,9 @@ class time_window_aggregate_node final : public windowed_node_base<K, V, VA, VA>
                     this->final() ? this->_mark.at() : -1);
   }
 
-  // Emit final: every window that closed since the last emission, by start, once.
-  void emit_closed(const headers& h) {
+  // Emit final: every window that closed since the last emission, by start, once, with the
+  // headers of its last update.
+  void emit_closed() {
     const timestamp_ms close = close_time();
     const timestamp_ms upper = close - _w.size;  // starts of windows with end <= close
     const timestamp_ms done = this->_mark.at();
@@ -139,9 +143,9 @@ class time_window_aggregate_node final : public windowed_node_base<K, V, VA, VA>
     if (first > upper) return;  // no window ends in (done, close]
     // Collected first: forwarding may write other stores, whose cache evictions must not
     // run under an open scan of this one.
-    std::vector<key_value<windowed<K>, VA>> closed;
-    for (auto& e : this->store().fetch_all(first, upper)) closed.push_back(e);
-    for (auto& e : closed) {
+    std::vector<std::pair<key_value<windowed<K>, VA>, headers>> closed;
+    for (auto& e : this->store().fetch_all_with_headers(first, upper)) closed.push_back(e);
+    for (auto& [e, h] : closed) {
       const timestamp_ms ts = e.key.window.end - 1;
       this->forward(std::move(e.key), std::move(e.value), std::nullopt, ts, h);
     }
@@ -149,13 +153,14 @@ class time_window_aggregate_node final : public windowed_node_base<K, V, VA, VA>
   }
 
   void on_flush(bytes_view key, const std::optional<bytes_view>& now,
-                const std::optional<bytes_view>& before, std::int64_t ts) override {
+                const std::optional<bytes_view>& before, std::int64_t ts,
+                const headers& h) override {
     auto& s = this->store();
     std::optional<VA> n;
     std::optional<VA> b;
     if (now) n = s.decode_value(*now);
     if (before) b = s.decode_value(*before);
-    this->forward(s.decode_windowed(key), std::move(n), std::move(b), ts, {});
+    this->forward(s.decode_windowed(key), std::move(n), std::move(b), ts, h);
   }
 
   time_windows _w;
@@ -188,7 +193,7 @@ class sliding_window_aggregate_node final : public windowed_node_base<K, V, time
         _agg(std::move(agg)) {}
 
   void init(task_context& t) override {
-    this->init_base(t, [this] { emit_closed({}); });
+    this->init_base(t, [this] { emit_closed(); });
     if (!this->final() && this->store().access().cached())
       this->store().access().set_flush_listener(this);
     if (this->final()) {
@@ -205,7 +210,7 @@ class sliding_window_aggregate_node final : public windowed_node_base<K, V, time
     task_context& ctx = this->ctx();
     this->_clock.saw_input(ctx);
     const timestamp_ms t = r.timestamp;
-    if (this->final()) emit_closed(r.headers);  // first, as for time windows
+    if (this->final()) emit_closed();  // first, as for time windows
     const timestamp_ms close = close_time();
     _current = &r;
     if (t < 0 || t + _w.difference < close) {
@@ -250,9 +255,9 @@ class sliding_window_aggregate_node final : public windowed_node_base<K, V, time
     put(key, w, timed<VA>{now, ts}, std::move(old));
   }
 
-  // Stores a window and forwards it (eager, uncached).
+  // Stores a window and forwards it (eager, uncached), with the current record's headers.
   void put(const K& key, const rill::window& w, timed<VA> v, std::optional<VA> old) {
-    this->store().put(key, v, w.start);
+    this->store().put(key, v, w.start, _current->headers);
     if (this->final()) {
       _pending.insert({w.end, this->store().store_key(key, w.start)});
       return;
@@ -338,8 +343,9 @@ class sliding_window_aggregate_node final : public windowed_node_base<K, V, time
     update(key, window_at(0), std::move(combined), close);
   }
 
-  // Emit final: windows that ended before the close time, by end, once.
-  void emit_closed(const headers& h) {
+  // Emit final: windows that ended before the close time, by end, once, with the headers of
+  // their last update.
+  void emit_closed() {
     const timestamp_ms close = close_time();
     std::vector<windowed<K>> closed;
     while (!_pending.empty() && _pending.begin()->first < close) {
@@ -348,7 +354,8 @@ class sliding_window_aggregate_node final : public windowed_node_base<K, V, time
     }
     if (closed.empty()) return;
     for (auto& w : closed) {
-      auto v = this->store().fetch(w.key, w.window.start);
+      headers h;
+      auto v = this->store().fetch(w.key, w.window.start, h);
       if (!v) continue;  // expired meanwhile
       this->forward(std::move(w), std::move(v->value), std::nullopt, v->max_ts, h);
     }
@@ -356,7 +363,7 @@ class sliding_window_aggregate_node final : public windowed_node_base<K, V, time
   }
 
   void on_flush(bytes_view key, const std::optional<bytes_view>& now,
-                const std::optional<bytes_view>& before, std::int64_t) override {
+                const std::optional<bytes_view>& before, std::int64_t, const headers& h) override {
     auto& s = this->store();
     std::optional<timed<VA>> n;
     std::optional<VA> b;
@@ -364,7 +371,7 @@ class sliding_window_aggregate_node final : public windowed_node_base<K, V, time
     if (before) b = s.decode_value(*before).value;
     const timestamp_ms ts = n ? n->max_ts : 0;
     this->forward(s.decode_windowed(key), n ? std::optional<VA>(std::move(n->value)) : std::nullopt,
-                  std::move(b), ts, {});
+                  std::move(b), ts, h);
   }
 
   sliding_windows _w;

@@ -33,6 +33,7 @@
 #include <rill/serde.hpp>
 #include <rill/task_id.hpp>
 #include <rill/topology.hpp>
+#include <rill/tracing.hpp>
 
 namespace rill::testing {
 
@@ -53,6 +54,7 @@ struct driver_options {
   timestamp_ms initial_wall_clock = 0;
   exception_handler deserialization_handler;  // overrides the config's handler when set
   exception_handler processing_handler;
+  trace_hook trace;  // as streams_app::set_trace_hook
 };
 
 struct driver_counters {
