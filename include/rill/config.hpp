@@ -74,6 +74,7 @@ inline constexpr const char* state_cleanup_delay_ms = "state.cleanup.delay.ms";
 inline constexpr const char* cache_max_bytes = "statestore.cache.max.bytes";
 inline constexpr const char* rocksdb_memory_bytes = "rocksdb.memory.bytes";
 inline constexpr const char* log_level = "log.level";
+inline constexpr const char* metrics_recording_level = "metrics.recording.level";
 inline constexpr const char* process_id = "process.id";
 inline constexpr const char* broker_control = "broker.control";
 inline constexpr const char* windowstore_changelog_additional_retention_ms =

@@ -33,6 +33,7 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   s.application_id = *app_id;
   s.client_id = cfg.get(cfg::client_id).value_or(*app_id);
   s.exactly_once = eos;
+  s.record_metrics = cfg.get_string(cfg::metrics_recording_level) != "off";
   s.tasks.application_id = *app_id;
   s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);
   s.tasks.errors = error_policy::from_config(cfg);

@@ -49,6 +49,7 @@ struct app_shared {
   // Exactly-once v2: one transactional producer per thread, transactional.id
   // "<transactional_id_prefix>-<thread index>" (prefix: "<application.id>-<process id>").
   bool exactly_once = false;
+  bool record_metrics = true;  // metrics.recording.level is not off
   std::string transactional_id_prefix;
   // Time: a monotonic clock for intervals and timeouts, and the wall clock punctuations see.
   // Tests on the simulated cluster give both a logical clock.

@@ -58,6 +58,7 @@ const std::vector<setting>& settings() {
       {cfg::cache_max_bytes, kind::integer, "10485760", 0},
       {cfg::rocksdb_memory_bytes, kind::integer, "268435456", 1 << 20},
       {cfg::log_level, kind::choice, "info", 0, {"trace", "debug", "info", "warn", "error", "off"}},
+      {cfg::metrics_recording_level, kind::choice, "info", 0, {"info", "debug", "trace", "off"}},
       {cfg::process_id, kind::string, nullptr},
       {cfg::broker_control, kind::string, nullptr},
       {cfg::windowstore_changelog_additional_retention_ms, kind::integer, "86400000", 0},

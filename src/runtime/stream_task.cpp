@@ -212,12 +212,15 @@ bool stream_task::ready(timestamp_ms now, bool enforce,
   if (!any) return false;
   if (!must_wait || enforce || _settings.max_task_idle_ms < 0) {
     _idle_since = -1;
+    if (must_wait) ++_counters.enforced;
     return true;
   }
   // An input is empty but may have records on the broker: wait up to max.task.idle.ms for
   // them, so records of a slower partition are not overtaken by later ones of a faster one.
   if (_idle_since < 0) _idle_since = now;
-  return now - _idle_since >= _settings.max_task_idle_ms;
+  if (now - _idle_since < _settings.max_task_idle_ms) return false;
+  ++_counters.enforced;
+  return true;
 }
 
 bool stream_task::process_next() {
@@ -232,6 +235,11 @@ bool stream_task::process_next() {
 
   consumed_record rec = next->records.pop_front();
   detail::raw_record& raw = rec.raw;
+  if (raw.timestamp < _stream_time) {
+    const std::int64_t lateness = _stream_time - raw.timestamp;
+    _counters.lateness_sum += lateness;
+    _counters.lateness_max = std::max(_counters.lateness_max, lateness);
+  }
   _stream_time = std::max(_stream_time, raw.timestamp);
   _current = record_context{raw.topic, raw.partition, raw.offset, raw.timestamp, &raw.headers};
   _current_raw = &raw;

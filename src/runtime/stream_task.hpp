@@ -71,6 +71,9 @@ struct task_counters {
   std::uint64_t dead_lettered = 0;
   std::uint64_t punctuations = 0;
   std::uint64_t late = 0;  // record-window pairs dropped because the window had closed
+  std::uint64_t enforced = 0;  // records processed while an input was empty, past max.task.idle.ms
+  std::int64_t lateness_sum = 0;  // stream time minus the record's timestamp, when behind
+  std::int64_t lateness_max = 0;
 };
 
 class stream_task final : public detail::task_context {

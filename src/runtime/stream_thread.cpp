@@ -80,6 +80,9 @@ void stream_thread::set_up() {
 }
 
 void stream_thread::run() {
+  _counters.start_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
   try {
     {
       std::lock_guard lock(_query_mutex);
@@ -158,9 +161,18 @@ void stream_thread::run_once() {
   const bool busy = _tasks->has_buffered() || _restorer->active();
   const auto timeout = busy ? std::chrono::milliseconds(0) : _app.poll_timeout;
   _batch.clear();
+  using clock = std::chrono::steady_clock;
+  const bool metered = _app.record_metrics;
+  const auto polled_at = metered ? clock::now() : clock::time_point{};
   if (kafka::error e = _consumer->poll(timeout, max_poll_records, _batch);
       e && e.type() == kafka::error::kind::fatal) {
     throw streams_error(fmt::format("{}: {}", _name, e.message()));
+  }
+  const auto processing_at = metered ? clock::now() : clock::time_point{};
+  if (metered) {
+    _counters.polls.fetch_add(1, std::memory_order_relaxed);
+    _counters.polled_records.fetch_add(_batch.size(), std::memory_order_relaxed);
+    _counters.blocked_ns.fetch_add((processing_at - polled_at).count(), std::memory_order_relaxed);
   }
   if (auto pause = _tasks->add(_batch); !pause.empty()) {
     warn_on_failure(_consumer->pause(pause), _name, "pausing full partitions");
@@ -179,10 +191,18 @@ void stream_thread::run_once() {
   maybe_clean_state_directory();
   try {
     const timestamp_ms wall = _app.tasks.wall_clock();
-    if (_tasks->process(wall, max_records_per_task_pass, [this](const kafka::topic_partition& tp) {
-          return _consumer->caught_up(tp);
-        }) > 0)
+    const std::size_t n =
+        _tasks->process(wall, max_records_per_task_pass,
+                        [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
+    if (n > 0) {
       _uncommitted = true;
+      if (metered) {
+        const auto ns = static_cast<std::uint64_t>((clock::now() - processing_at).count());
+        _counters.process_ns.fetch_add(ns, std::memory_order_relaxed);
+        if (ns / n > _counters.process_max_ns.load(std::memory_order_relaxed))
+          _counters.process_max_ns.store(ns / n, std::memory_order_relaxed);
+      }
+    }
     _tasks->punctuate_wall_clock(wall);
     if (auto resume = _tasks->take_resumable(); !resume.empty())
       warn_on_failure(_consumer->resume(resume), _name, "resuming drained partitions");
@@ -234,7 +254,27 @@ void stream_thread::publish_counters() {
   _counters.dead_lettered.store(c.dead_lettered);
   _counters.late.store(c.late);
   _counters.buffered.store(_tasks->buffered());
+  _counters.punctuations.store(c.punctuations);
+  _counters.enforced.store(c.enforced);
   if (_restorer) _counters.restored.store(_restorer->restored());
+  if (_app.record_metrics) {
+    const std::int64_t now = now_ms();
+    if (now >= _next_sample_ms) sample(now);
+  }
+}
+
+void stream_thread::sample(std::int64_t now) {
+  _next_sample_ms = now + 1000;
+  thread_samples::totals t{now,
+                           _counters.processed.load(),
+                           _counters.polls.load(),
+                           _counters.polled_records.load(),
+                           _counters.commits.load(),
+                           _counters.punctuations.load(),
+                           _tasks->snapshot()};
+  std::lock_guard lock(_samples_mutex);
+  _samples.history.push_back(std::move(t));
+  if (_samples.history.size() > 11) _samples.history.pop_front();
 }
 
 void stream_thread::maybe_clean_state_directory() {

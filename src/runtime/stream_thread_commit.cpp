@@ -58,7 +58,13 @@ void stream_thread::maybe_commit(bool force) {
   if (!force && !_tasks->commit_requested() &&
       now_ms() - _last_commit < _app.commit_interval.count())
     return;
-  if (kafka::error e = commit()) on_transaction_error(e, "commit");
+  const auto started = std::chrono::steady_clock::now();
+  if (kafka::error e = commit()) return on_transaction_error(e, "commit");
+  if (!_app.record_metrics) return;
+  const auto ns = static_cast<std::uint64_t>((std::chrono::steady_clock::now() - started).count());
+  _counters.commit_ns.fetch_add(ns, std::memory_order_relaxed);
+  if (ns > _counters.commit_max_ns.load(std::memory_order_relaxed))
+    _counters.commit_max_ns.store(ns, std::memory_order_relaxed);
 }
 
 kafka::error stream_thread::commit() {

@@ -17,6 +17,7 @@
 #include <rill/embedded_broker.hpp>
 
 #include "src/kafka/rdkafka_client.hpp"
+#include "src/runtime/app_metrics.hpp"
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/cluster.hpp"
 #include "src/runtime/global_state.hpp"
@@ -85,6 +86,13 @@ struct streams_app::impl {
   std::vector<std::pair<std::string, http_page_fn>> pages;  // add_http_page, for http
 
   impl(topology t, config c) : topo(std::move(t)), cfg(std::move(c)) {}
+
+  runtime::metric_sources metric_sources() const {  // under mutex
+    runtime::metric_sources s{shared.client_id, current, {}, {}, replaced};
+    for (const auto& t : threads) s.live.push_back(t.get());
+    for (const auto& t : retired) s.retired.push_back(t.get());
+    return s;
+  }
 
   // Moves the app to `to` unless it is closing or failed; calls the listener outside the lock.
   // Moves the app to `to`. The listener hears every change, in order, outside the state
@@ -164,6 +172,10 @@ struct streams_app::impl {
     view.partition_counts = [this] { return shared.partition_counts; };
     view.stores = std::move(stores);
     view.pages = pages;
+    view.metrics = [this] {
+      std::lock_guard lock(mutex);
+      return runtime::prometheus_text(runtime::collect_metrics(metric_sources()));
+    };
     http = runtime::start_http(*server, std::move(view));
     const std::string topic = runtime::instances_topic(shared.application_id);
     runtime::create_instances_topic(
@@ -452,26 +464,12 @@ void streams_app::add_http_page(const std::string& path, http_page_fn page) {
 
 app_counters streams_app::counters() const {
   std::lock_guard lock(_impl->mutex);
-  app_counters c;
-  auto add = [&](const runtime::stream_thread& t) {
-    const auto& tc = t.counters();
-    c.processed += tc.processed.load();
-    c.skipped += tc.skipped.load();
-    c.dead_lettered += tc.dead_lettered.load();
-    c.commits += tc.commits.load();
-    c.rebalances += tc.rebalances.load();
-    c.rewinds += tc.rewinds.load();
-    c.pauses += tc.pauses.load();
-    c.restored += tc.restored.load();
-    c.late += tc.late.load();
-  };
-  for (const auto& t : _impl->threads) {
-    add(*t);
-    c.buffered += t->counters().buffered.load();
-  }
-  for (const auto& t : _impl->retired) add(*t);
-  c.replaced_threads = _impl->replaced;
-  return c;
+  return runtime::sum_counters(_impl->metric_sources());
+}
+
+std::vector<metric> streams_app::metrics() const {
+  std::lock_guard lock(_impl->mutex);
+  return runtime::collect_metrics(_impl->metric_sources());
 }
 
 namespace {

@@ -222,6 +222,7 @@ task_counters task_manager::counters() const {
     c.dead_lettered += e.task->counters().dead_lettered;
     c.punctuations += e.task->counters().punctuations;
     c.late += e.task->counters().late;
+    c.enforced += e.task->counters().enforced;
   }
   return c;
 }
