@@ -30,7 +30,7 @@ test -f "$prefix/lib/cmake/rill/rillConfigVersion.cmake" || { echo "no rillConfi
 test -f "$prefix/lib/pkgconfig/rill.pc" || { echo "no rill.pc installed"; exit 1; }
 test -f "$prefix/include/rill/rill.hpp" || { echo "no headers installed"; exit 1; }
 if [ "$mode" = shared ]; then
-  for lib in rill_runtime rill_kafka rill_state rill_topology rill_serde rill_testing; do
+  for lib in rill_runtime rill_kafka rill_log rill_state rill_topology rill_serde rill_testing; do
     so=$(readlink "$prefix/lib/lib$lib.so") || { echo "lib$lib.so is not a link to a versioned library"; exit 1; }
     soname=$(objdump -p "$prefix/lib/lib$lib.so" | awk '/SONAME/ {print $2}')
     [ "$soname" = "lib$lib.so.0" ] || { echo "lib$lib.so has SONAME '$soname', expected lib$lib.so.0"; exit 1; }
