@@ -27,7 +27,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/rill.hpp>
 

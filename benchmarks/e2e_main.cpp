@@ -59,7 +59,7 @@ void print(const std::vector<row>& rows, const std::string& tsv) {
 
 int main(int argc, char** argv) {
   using namespace bench;
-  spdlog::set_level(spdlog::level::warn);
+  rill::set_log_level(rill::log_level::warn);
   if (argc < 2) {
     std::fprintf(
         stderr,

@@ -20,6 +20,7 @@
 #include <rill/handlers.hpp>
 
 #include "src/kafka/types.hpp"
+#include "src/log/log.hpp"
 #include "src/runtime/punctuation.hpp"
 #include "src/runtime/ring_buffer.hpp"
 #include "src/runtime/task_stores.hpp"
@@ -63,6 +64,7 @@ struct task_settings {
   error_policy errors;
   window_policy windows;
   std::function<timestamp_ms()> wall_clock;
+  log::logger log;  // the task's lines add task=<id> to its fields (app=, thread=)
 };
 
 struct task_counters {
@@ -167,6 +169,7 @@ class stream_task final : public detail::task_context {
 
   task_id _id;
   task_settings _settings;
+  log::logger _log;
   detail::record_sender& _sender;
   std::vector<std::unique_ptr<detail::node>> _nodes;   // parents before children
   std::vector<std::vector<std::string>> _node_stores;  // stores connected to each node

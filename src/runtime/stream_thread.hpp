@@ -135,6 +135,7 @@ class stream_thread final : private kafka::rebalance_listener {
   const int _index;
   const app_shared& _app;
   const std::string _name;
+  const log::logger _log;  // app= and thread=<index>
   state_callback _on_state;
   error_callback _on_error;
   std::thread _thread;
