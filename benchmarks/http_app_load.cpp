@@ -161,8 +161,9 @@ int main(int argc, char** argv) {
     auto next = clock_type::now();
     while (feeding) {
       for (int i = 0; i < lines_per_s / 100; ++i, ++n)
-        w.send(in, std::to_string(n), "w" + std::to_string(n % vocabulary) + " w" +
-                           std::to_string((n * 7 + 3) % vocabulary));
+        w.send(
+            in, std::to_string(n),
+            "w" + std::to_string(n % vocabulary) + " w" + std::to_string((n * 7 + 3) % vocabulary));
       next += 10ms;
       std::this_thread::sleep_until(next);
     }
@@ -194,17 +195,18 @@ int main(int argc, char** argv) {
     return all.empty() ? 0.0
                        : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))];
   };
-  std::printf("GET key of a processing app  %d clients x %d: p50 %8.1f us  p99 %8.1f us  %9.0f "
-              "req/s  errors %d\n",
-              clients, requests, pct(0.50), pct(0.99), static_cast<double>(all.size()) / seconds,
-              errors);
+  std::printf(
+      "GET key of a processing app  %d clients x %d: p50 %8.1f us  p99 %8.1f us  %9.0f "
+      "req/s  errors %d\n",
+      clients, requests, pct(0.50), pct(0.99), static_cast<double>(all.size()) / seconds, errors);
   if (errors > 0) std::printf("  first error: %s\n", first_error.c_str());
   std::printf("processing, no HTTP load (baseline): %8.0f records/s, longest stall %6.1f ms\n",
               idle.records_per_s, idle.longest_stall_ms);
-  std::printf("processing, under the HTTP load:     %8.0f records/s, longest stall %6.1f ms "
-              "(rate %.2f of baseline)\n",
-              loaded.records_per_s, loaded.longest_stall_ms,
-              idle.records_per_s > 0 ? loaded.records_per_s / idle.records_per_s : 0.0);
+  std::printf(
+      "processing, under the HTTP load:     %8.0f records/s, longest stall %6.1f ms "
+      "(rate %.2f of baseline)\n",
+      loaded.records_per_s, loaded.longest_stall_ms,
+      idle.records_per_s > 0 ? loaded.records_per_s / idle.records_per_s : 0.0);
   app.close(60s);
   std::filesystem::remove_all(state);
   const bool stalled = loaded.longest_stall_ms > 1000;

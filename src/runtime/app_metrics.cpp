@@ -58,7 +58,9 @@ double rate(const thread_samples& s, F of) {
   return seconds > 0 ? static_cast<double>(of(b) - of(a)) / seconds : 0;
 }
 
-double ratio(double a, double b) { return b > 0 ? a / b : 0; }
+double ratio(double a, double b) {
+  return b > 0 ? a / b : 0;
+}
 
 void thread_metrics(const stream_thread& t, const thread_samples& s, std::vector<metric>& out) {
   const auto& c = t.counters();
@@ -107,7 +109,8 @@ void task_metrics(const stream_thread& t, const thread_samples& s, std::vector<m
                  : 0.0;
     };
     const task_counters& c = task.counters;
-    emitter e{out, "stream-task-metrics", {{"thread-id", t.name()}, {"task-id", task.id.to_string()}}};
+    emitter e{
+        out, "stream-task-metrics", {{"thread-id", t.name()}, {"task-id", task.id.to_string()}}};
     e.counter("process-total", static_cast<double>(c.processed), "Records the task processed");
     e.gauge("process-rate", per_second([](const task_counters& x) { return x.processed; }),
             "Records the task processed per second");
@@ -190,7 +193,8 @@ std::pair<std::string, double> family_of(const metric& m) {
   if (group.ends_with("-metrics")) group.resize(group.size() - 8);
   std::string name = m.name;
   double factor = 1;
-  if (name == "blocked-time-ns-total") return {"rill_" + snake(group) + "_blocked_time_seconds", 1e-9};
+  if (name == "blocked-time-ns-total")
+    return {"rill_" + snake(group) + "_blocked_time_seconds", 1e-9};
   if (name == "thread-start-time") return {"rill_" + snake(group) + "_start_time_seconds", 1e-3};
   if (name.ends_with("-total")) name.resize(name.size() - 6);
   if (name.find("latency") != std::string::npos || name.find("lateness") != std::string::npos) {

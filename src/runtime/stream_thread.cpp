@@ -193,9 +193,9 @@ void stream_thread::run_once() {
   maybe_clean_state_directory();
   try {
     const timestamp_ms wall = _app.tasks.wall_clock();
-    const std::size_t n =
-        _tasks->process(wall, max_records_per_task_pass,
-                        [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
+    const std::size_t n = _tasks->process(
+        wall, max_records_per_task_pass,
+        [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
     if (n > 0) {
       _uncommitted = true;
       if (metered) {

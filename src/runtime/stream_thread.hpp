@@ -4,9 +4,9 @@
 #pragma once
 
 #include <atomic>
-#include <deque>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <map>

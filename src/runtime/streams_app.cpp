@@ -16,9 +16,9 @@
 #include <rill/embedded_broker.hpp>
 
 #include "src/kafka/rdkafka_client.hpp"
-#include "src/runtime/app_metrics.hpp"
 #include "src/log/log.hpp"
 #include "src/log/secrets.hpp"
+#include "src/runtime/app_metrics.hpp"
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/cluster.hpp"
 #include "src/runtime/global_state.hpp"

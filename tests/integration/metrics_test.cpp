@@ -71,14 +71,14 @@ TEST(metrics, an_app_reports_kafka_streams_metrics_and_prometheus_reads_them) {
   EXPECT_EQ(process->kind, rill::metric_kind::counter);
   EXPECT_TRUE(process->tags.contains("thread-id"));
   EXPECT_TRUE(find(snapshot, "stream-task-metrics", "process-total")->tags.contains("task-id"));
-  for (const char* name : {"process-rate", "process-latency-avg", "process-latency-max",
-                           "poll-rate", "poll-records-avg", "commit-rate", "commit-latency-avg",
-                           "commit-latency-max", "punctuate-rate", "blocked-time-ns-total",
-                           "thread-start-time"})
+  for (const char* name :
+       {"process-rate", "process-latency-avg", "process-latency-max", "poll-rate",
+        "poll-records-avg", "commit-rate", "commit-latency-avg", "commit-latency-max",
+        "punctuate-rate", "blocked-time-ns-total", "thread-start-time"})
     EXPECT_NE(find(snapshot, "stream-thread-metrics", name), nullptr) << name;
-  for (const char* name : {"process-rate", "dropped-records-rate", "dropped-records-total",
-                           "enforced-processing-rate", "record-lateness-avg",
-                           "record-lateness-max", "active-buffer-count"})
+  for (const char* name :
+       {"process-rate", "dropped-records-rate", "dropped-records-total", "enforced-processing-rate",
+        "record-lateness-avg", "record-lateness-max", "active-buffer-count"})
     EXPECT_NE(find(snapshot, "stream-task-metrics", name), nullptr) << name;
   const auto* alive = find(snapshot, "stream-metrics", "alive-stream-threads");
   ASSERT_NE(alive, nullptr);
@@ -101,7 +101,8 @@ TEST(metrics, an_app_reports_kafka_streams_metrics_and_prometheus_reads_them) {
     return r.body;
   };
   const std::string first = scrape("first.txt");
-  EXPECT_NE(first.find("# TYPE rill_stream_thread_process_total counter"), std::string::npos) << first;
+  EXPECT_NE(first.find("# TYPE rill_stream_thread_process_total counter"), std::string::npos)
+      << first;
   const auto before = app.counters().processed;
   send(200, 300);
   ASSERT_TRUE(wait_for([&] { return app.counters().processed >= before + 300 * 4; }, 60s));
@@ -115,9 +116,9 @@ TEST(metrics, an_app_reports_kafka_streams_metrics_and_prometheus_reads_them) {
       },
       30s));
   scrape("second.txt");
-  const std::string report =
-      run(std::string("/usr/bin/python3 ") + PROMETHEUS_CHECK_SCRIPT + " " +
-          (dir / "first.txt").string() + " " + (dir / "second.txt").string() + " 2>&1; echo exit=$?");
+  const std::string report = run(std::string("/usr/bin/python3 ") + PROMETHEUS_CHECK_SCRIPT + " " +
+                                 (dir / "first.txt").string() + " " +
+                                 (dir / "second.txt").string() + " 2>&1; echo exit=$?");
   EXPECT_NE(report.find("metrics: ok"), std::string::npos) << report;
   EXPECT_NE(report.find("exit=0"), std::string::npos) << report;
   ASSERT_TRUE(app.close(60s));
