@@ -74,7 +74,8 @@ std::string now_rfc3339() {
 }
 
 // logfmt: bare when the value has no space, quote, '=' or control character; else quoted
-// with \" \\ \n \r \t escapes (one entry is always one line).
+// as a JSON string (\" \\ \n \r \t, \u00XX for other control characters: one entry is
+// always one line).
 void append_text_value(std::string& out, std::string_view v) {
   const bool bare = !v.empty() && std::none_of(v.begin(), v.end(), [](char ch) {
     const auto c = static_cast<unsigned char>(ch);
@@ -84,32 +85,7 @@ void append_text_value(std::string& out, std::string_view v) {
     out += v;
     return;
   }
-  out += '"';
-  for (char ch : v) {
-    switch (ch) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(ch) < 0x20)
-          out += fmt::format("\\u{:04x}", static_cast<unsigned char>(ch));
-        else
-          out += ch;
-    }
-  }
-  out += '"';
+  detail::append_json_string(out, v);  // the same escapes, and one line
 }
 
 void append_text_fields(std::string& out, std::span<const field> fields) {

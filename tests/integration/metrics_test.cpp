@@ -18,16 +18,6 @@ using namespace rill::test;
 
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
 const rill::metric* find(const std::vector<rill::metric>& all, const std::string& group,
                          const std::string& name) {
   for (const auto& m : all)
@@ -116,9 +106,9 @@ TEST(metrics, an_app_reports_kafka_streams_metrics_and_prometheus_reads_them) {
       },
       30s));
   scrape("second.txt");
-  const std::string report = run(std::string("/usr/bin/python3 ") + PROMETHEUS_CHECK_SCRIPT + " " +
-                                 (dir / "first.txt").string() + " " +
-                                 (dir / "second.txt").string() + " 2>&1; echo exit=$?");
+  const std::string report = run_output(std::string("/usr/bin/python3 ") + PROMETHEUS_CHECK_SCRIPT +
+                                        " " + (dir / "first.txt").string() + " " +
+                                        (dir / "second.txt").string() + " 2>&1; echo exit=$?");
   EXPECT_NE(report.find("metrics: ok"), std::string::npos) << report;
   EXPECT_NE(report.find("exit=0"), std::string::npos) << report;
   ASSERT_TRUE(app.close(60s));
