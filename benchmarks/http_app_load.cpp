@@ -83,7 +83,9 @@ int main(int argc, char** argv) {
     } else if (!std::strcmp(argv[i], "--max-stall-ms")) {
       max_stall_ms = std::atoi(argv[i + 1]);
     } else {
-      std::fprintf(stderr, "usage: %s [--clients N] [--requests M] [--lines-per-s L] [--max-stall-ms S]\n", argv[0]);
+      std::fprintf(stderr,
+                   "usage: %s [--clients N] [--requests M] [--lines-per-s L] [--max-stall-ms S]\n",
+                   argv[0]);
       return 2;
     }
   }
