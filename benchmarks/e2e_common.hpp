@@ -88,6 +88,7 @@ struct params {
   // A task with an empty input waits this long for it (max.task.idle.ms; 0: Rill's default),
   // so the joins (W8, W9) see both sides' records in time order.
   long max_task_idle_ms = 0;
+  std::string metrics_level;        // metrics.recording.level, when set (W1-metrics)
   bool baseline = true;             // W4 and W5 compare differently
   std::string over = "W1";          // W5: the topology under both guarantees (W1 or W3)
   std::string broker = "embedded";  // or "sim": the simulated cluster (e2e_sim.cpp)

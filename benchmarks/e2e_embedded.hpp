@@ -27,7 +27,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/rill.hpp>
 
@@ -262,6 +261,7 @@ inline rill::config rill_config(const params& p, const std::string& app) {
   if (!p.cache) c.set("statestore.cache.max.bytes", "0");
   if (p.fetch_wait_ms >= 0) c.set("consumer.fetch.wait.max.ms", std::to_string(p.fetch_wait_ms));
   if (p.max_task_idle_ms != 0) c.set("max.task.idle.ms", std::to_string(p.max_task_idle_ms));
+  if (!p.metrics_level.empty()) c.set("metrics.recording.level", p.metrics_level);
   c.apply_environment();  // e.g. RILL_CONFIG_LOG_LEVEL=info
   return c;
 }
@@ -389,6 +389,7 @@ inline std::string check_copy(const std::string& topic, int partitions, long rec
 
 // The workloads, each in its own file.
 row w1(const params& p);
+row w1_metrics(const params& p);
 void w1_latency(const params& given, row& r);
 row w2(const params& p);
 rill::topology count_topology(const std::string& in, const std::string& out);

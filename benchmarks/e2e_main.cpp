@@ -59,11 +59,11 @@ void print(const std::vector<row>& rows, const std::string& tsv) {
 
 int main(int argc, char** argv) {
   using namespace bench;
-  spdlog::set_level(spdlog::level::warn);
+  rill::set_log_level(rill::log_level::warn);
   if (argc < 2) {
     std::fprintf(
         stderr,
-        "usage: bench_e2e all|W1|W2|W3|W4|W5|W6|W7|W8|W9 [--records N] [--keys N]\n"
+        "usage: bench_e2e all|W1|W1-metrics|W2|W3|W4|W5|W6|W7|W8|W9 [--records N] [--keys N]\n"
         "       [--value-size B] [--partitions N] [--threads N]\n"
         "       [--guarantee at_least_once|exactly_once_v2] [--commit-ms N] [--cache on|off]\n"
         "       [--latency on|off] [--over W1|W3]\n"
@@ -123,6 +123,8 @@ int main(int argc, char** argv) {
     if (id == "W1") {
       rows.push_back(w1(q));
       if (q.latency) w1_latency(q, rows.back());
+    } else if (id == "W1-metrics") {
+      rows.push_back(w1_metrics(q));
     } else if (id == "W2") {
       rows.push_back(w2(q));
     } else if (id == "W3") {

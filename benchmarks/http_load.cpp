@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "http_clients.hpp"
 #include "src/http/backend.hpp"
 #include "src/http/client.hpp"
 #include "src/http/server.hpp"
@@ -54,64 +55,20 @@ class bench_backend : public rill::http::backend {
   std::string self() override { return self_name; }
 };
 
-struct outcome {
-  std::vector<double> latencies_us;
-  int errors = 0;
-  std::string first_error;
-};
-
-outcome one_client(const std::string& address, const std::string& path, int requests, int id) {
-  outcome out;
-  out.latencies_us.reserve(requests);
-  rill::http::client c(address);
-  for (int i = 0; i < requests; ++i) {
-    auto target = path;
-    if (target.find("{i}") != std::string::npos)
-      target.replace(target.find("{i}"), 3, std::to_string((i * 8 + id) % 1000));
-    auto start = clock_type::now();
-    try {
-      auto r = c.request("GET", target, {}, std::chrono::seconds(10));
-      if (r.status != 200) {
-        if (out.errors++ == 0) out.first_error = std::to_string(r.status) + " " + r.body;
-        continue;
-      }
-    } catch (const std::exception& e) {
-      if (out.errors++ == 0) out.first_error = e.what();
-      continue;
-    }
-    out.latencies_us.push_back(
-        std::chrono::duration<double, std::micro>(clock_type::now() - start).count());
-  }
-  return out;
-}
-
 // Runs the load and prints one line; false if any request failed.
 bool run(const char* name, const std::string& address, const std::string& path, int clients,
          int requests) {
-  auto start = clock_type::now();
-  std::vector<std::future<outcome>> futures;
-  for (int i = 0; i < clients; ++i)
-    futures.push_back(std::async(std::launch::async, one_client, address, path, requests, i));
-  std::vector<double> all;
-  int errors = 0;
-  std::string first_error;
-  for (auto& f : futures) {
-    auto o = f.get();
-    all.insert(all.end(), o.latencies_us.begin(), o.latencies_us.end());
-    if (errors == 0 && o.errors > 0) first_error = o.first_error;
-    errors += o.errors;
-  }
-  double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-  std::sort(all.begin(), all.end());
-  auto pct = [&](double p) {
-    return all.empty() ? 0.0
-                       : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))];
-  };
+  const auto o = bench_http::load(address, clients, requests, [&](int i, int id) {
+    auto target = path;
+    if (target.find("{i}") != std::string::npos)
+      target.replace(target.find("{i}"), 3, std::to_string((i * 8 + id) % 1000));
+    return target;
+  });
   std::printf("%-28s %d clients x %d: p50 %8.1f us  p99 %8.1f us  %9.0f req/s  errors %d\n", name,
-              clients, requests, pct(0.50), pct(0.99), static_cast<double>(all.size()) / seconds,
-              errors);
-  if (errors > 0) std::printf("  first error: %s\n", first_error.c_str());
-  return errors == 0;
+              clients, requests, o.percentile(0.50), o.percentile(0.99),
+              static_cast<double>(o.latencies_us.size()) / o.seconds, o.errors);
+  if (o.errors > 0) std::printf("  first error: %s\n", o.first_error.c_str());
+  return o.errors == 0;
 }
 
 }  // namespace

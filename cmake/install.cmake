@@ -1,7 +1,7 @@
 # cmake --install: headers, libraries, the CMake package (rillConfig.cmake, exported targets
 # rill::rill and rill::testing and the layers they link, and rill::registry when built) and
 # rill.pc (and rill-registry.pc), under GNUInstallDirs.
-set(rill_installed rill_api rill_topology rill_state rill_serde rill_kafka rill_http rill_runtime rill rill_testing)
+set(rill_installed rill_api rill_topology rill_state rill_serde rill_log rill_kafka rill_http rill_runtime rill rill_testing)
 install(TARGETS ${rill_installed} EXPORT rillTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}

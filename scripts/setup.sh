@@ -11,7 +11,7 @@ packages=(
   librdkafka-dev librocksdb-dev libboost-dev librange-v3-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsimdjson-dev rapidjson-dev nlohmann-json3-dev
-  libcli11-dev graphviz kcat python3 python3-kafka gnuplot-nox
+  libcli11-dev graphviz kcat python3 python3-kafka python3-prometheus-client gnuplot-nox
   libavro-dev libprotobuf-dev libprotoc-dev protobuf-compiler clang libclang-rt-14-dev
   chromium libssl-dev openssl
 )

@@ -88,8 +88,8 @@ rill::config app_config(const options& o, const broker& b) {
 }
 
 void create_topics(const options& o, const broker& b) {
-  for (const auto& t : {o.topics.commands(), o.topics.events(), o.topics.customers(),
-                        o.topics.enriched()})
+  for (const auto& t :
+       {o.topics.commands(), o.topics.events(), o.topics.customers(), o.topics.enriched()})
     rill::create_topic(b.bootstrap, t, 4, b.props);
 }
 
@@ -203,7 +203,8 @@ int main(int argc, char** argv) {
       rill::wait_for_shutdown_signal();
       return app->close() ? 0 : 1;
     }
-    std::cout << "orders: " << o.commands << " commands, all in one process on the embedded broker\n"
+    std::cout << "orders: " << o.commands
+              << " commands, all in one process on the embedded broker\n"
               << orders::topology(o.topics).describe();
     std::filesystem::remove_all(o.state_dir);
     create_topics(o, b);

@@ -30,8 +30,8 @@ struct command {
   std::string id;
   std::string type;  // place | pay | ship | cancel
   std::string order;
-  std::string customer;      // place
-  std::string product;       // place
+  std::string customer;       // place
+  std::string product;        // place
   std::int64_t quantity = 0;  // place
   std::int64_t amount = 0;    // place: the order's total; pay: the payment (cents)
 };
@@ -181,9 +181,10 @@ inline rill::topology topology(const topics& t = {}) {
                {"orders"})
       .to(t.events(), {.name = "events-sink"});
 
-  auto events = b.stream<std::string, event>(t.events(), {.name = "events-source"})
-                    .filter_not([](const std::string&, const event& e) { return e.type == "rejected"; },
-                                rill::named("accepted"));
+  auto events =
+      b.stream<std::string, event>(t.events(), {.name = "events-source"})
+          .filter_not([](const std::string&, const event& e) { return e.type == "rejected"; },
+                      rill::named("accepted"));
   auto status = events.group_by_key().aggregate(
       [] { return order_state{}; },
       [](const std::string&, const event& e, order_state s) { return apply(std::move(s), e); },
@@ -205,8 +206,9 @@ inline rill::topology topology(const topics& t = {}) {
                  },
                  rill::named(customers_store));
 
-  events.filter([](const std::string&, const event& e) { return revenue_change(e) != 0; },
-                rill::named("payments-and-refunds"))
+  events
+      .filter([](const std::string&, const event& e) { return revenue_change(e) != 0; },
+              rill::named("payments-and-refunds"))
       .group_by([](const std::string&, const event& e) { return e.product; },
                 rill::grouped<std::string, event>{.name = "by-product"})
       // A week of grace: replaying history (a new instance, a reset) interleaves the event

@@ -27,8 +27,8 @@ inline constexpr std::int64_t step_ms = 9'000;
 
 struct plan {
   std::vector<std::pair<std::string, customer>> customers;
-  std::vector<command> commands;       // record timestamp: first_ms + i * step_ms
-  std::vector<std::string> expected;   // the event type each command should get
+  std::vector<command> commands;      // record timestamp: first_ms + i * step_ms
+  std::vector<std::string> expected;  // the event type each command should get
 };
 
 inline std::int64_t price_of(std::size_t product) {
@@ -59,16 +59,18 @@ inline plan generate(std::size_t count, std::size_t customers = 40, std::uint32_
   while (p.commands.size() < count) {
     const std::uint32_t dice = next() % 100;
     if (dice < 3 && !orders.empty()) {  // unknown order, or placed twice
-      if (dice < 2) add({"", "ship", fmt::format("ghost-{}", next() % 50)}, "rejected");
-      else add({"", "place", orders.begin()->first, "cust-000", "prod-0", 1, price_of(0)}, "rejected");
+      if (dice < 2)
+        add({"", "ship", fmt::format("ghost-{}", next() % 50)}, "rejected");
+      else
+        add({"", "place", orders.begin()->first, "cust-000", "prod-0", 1, price_of(0)}, "rejected");
       continue;
     }
     if (dice < 35 || open.empty()) {
       const std::size_t product = next() % 8;
       const std::int64_t quantity = 1 + next() % 4;
-      order_state o{fmt::format("ord-{:05}", orders.size()), "placed",
-                    p.customers[next() % customers].first, fmt::format("prod-{}", product),
-                    quantity, quantity * price_of(product)};
+      order_state o{
+          fmt::format("ord-{:05}", orders.size()), "placed", p.customers[next() % customers].first,
+          fmt::format("prod-{}", product),         quantity, quantity * price_of(product)};
       add({"", "place", o.order, o.customer, o.product, o.quantity, o.amount}, "placed");
       open.push_back(o.order);
       orders[o.order] = std::move(o);
@@ -89,7 +91,8 @@ inline plan generate(std::size_t count, std::size_t customers = 40, std::uint32_
         add({"", "ship", o.order}, "rejected");  // not paid yet
       }
     } else {
-      add({"", move < 85 ? "ship" : "cancel", o.order}, outcome = move < 85 ? "shipped" : "cancelled");
+      add({"", move < 85 ? "ship" : "cancel", o.order},
+          outcome = move < 85 ? "shipped" : "cancelled");
     }
     if (std::string(outcome) != "rejected") o.status = outcome;
     if (o.status == "shipped" || o.status == "cancelled") open.erase(open.begin() + at);
@@ -160,19 +163,19 @@ inline read_model ask(const std::string& server, std::chrono::milliseconds timeo
   auto entries = [&](const char* store) {
     const auto answer = http_get(server, std::string("/stores/") + store, timeout);
     if (answer.status != 200)
-      throw std::runtime_error(fmt::format("{} /stores/{}: {} {}", server, store, answer.status,
-                                           answer.body));
+      throw std::runtime_error(
+          fmt::format("{} /stores/{}: {} {}", server, store, answer.status, answer.body));
     auto json = nlohmann::json::parse(answer.body);
     if (!json.value("complete", false))
-      throw std::runtime_error(fmt::format("{} /stores/{}: incomplete: {}", server, store,
-                                           answer.body));
+      throw std::runtime_error(
+          fmt::format("{} /stores/{}: incomplete: {}", server, store, answer.body));
     return json.at("entries");
   };
   read_model m;
   for (const auto& e : entries(status_store)) {
     const auto& v = e.at("value");
-    m.status[e.at("key")] = {v.at("order"),    v.at("status"),   v.at("customer"),
-                             v.at("product"),  v.at("quantity"), v.at("amount")};
+    m.status[e.at("key")] = {v.at("order"),   v.at("status"),   v.at("customer"),
+                             v.at("product"), v.at("quantity"), v.at("amount")};
   }
   for (const auto& e : entries(customers_store))
     m.customers[e.at("key")] = {e.at("value").at("orders"), e.at("value").at("lifetime_value")};
@@ -198,12 +201,18 @@ inline bool operator==(const enriched_order& a, const enriched_order& b) {
          std::tie(b.order, b.status, b.customer, b.name, b.city, b.amount);
 }
 
-inline std::string describe(const std::string& k) { return k; }
+inline std::string describe(const std::string& k) {
+  return k;
+}
 inline std::string describe(const std::pair<std::string, std::int64_t>& k) {
   return fmt::format("{}@{}", k.first, k.second);
 }
-inline std::string describe(std::int64_t v) { return std::to_string(v); }
-inline std::string describe(const order_state& s) { return s.status; }
+inline std::string describe(std::int64_t v) {
+  return std::to_string(v);
+}
+inline std::string describe(const order_state& s) {
+  return s.status;
+}
 inline std::string describe(const customer_stats& c) {
   return fmt::format("{} orders, {}", c.orders, c.lifetime_value);
 }

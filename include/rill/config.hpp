@@ -4,7 +4,9 @@
 // and are checked by librdkafka when the clients are made.
 //
 // Every key and value is checked when set: an unknown key or a bad value throws
-// config_error naming it. docs/config.md lists every setting.
+// config_error naming it. docs/config.md lists every setting. A secret's value (keys holding
+// `password`, `secret`, sasl.jaas.config, basic.auth.user.info, ...) never appears in an
+// error message: it shows as [redacted].
 #pragma once
 
 #include <cstdint>
@@ -74,6 +76,8 @@ inline constexpr const char* state_cleanup_delay_ms = "state.cleanup.delay.ms";
 inline constexpr const char* cache_max_bytes = "statestore.cache.max.bytes";
 inline constexpr const char* rocksdb_memory_bytes = "rocksdb.memory.bytes";
 inline constexpr const char* log_level = "log.level";
+inline constexpr const char* metrics_recording_level = "metrics.recording.level";
+inline constexpr const char* log_format = "log.format";
 inline constexpr const char* process_id = "process.id";
 inline constexpr const char* broker_control = "broker.control";
 inline constexpr const char* windowstore_changelog_additional_retention_ms =

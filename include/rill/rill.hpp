@@ -1,5 +1,5 @@
 // Everything a Rill service includes: the DSL, the processor API, serdes (JSON for Hana
-// structs included), config, the app, and the plain clients. Tests add
+// structs included), config, the app, logging, and the plain clients. Tests add
 // <rill/testing/test_driver.hpp>.
 #pragma once
 
@@ -13,6 +13,7 @@
 #include <rill/handlers.hpp>
 #include <rill/joins.hpp>
 #include <rill/json.hpp>
+#include <rill/logging.hpp>
 #include <rill/options.hpp>
 #include <rill/processor.hpp>
 #include <rill/queries.hpp>

@@ -22,6 +22,7 @@
 
 #include <rill/config.hpp>
 #include <rill/handlers.hpp>
+#include <rill/metrics.hpp>
 #include <rill/queries.hpp>
 #include <rill/restore_listener.hpp>
 #include <rill/serde.hpp>
@@ -110,6 +111,8 @@ class streams_app : public detail::store_queries<streams_app> {
   // The brokers this app talks to ("embedded" resolved to the in-process broker's address).
   std::string bootstrap_servers() const;
   app_counters counters() const;
+  // A snapshot of the metrics (<rill/metrics.hpp>): Kafka Streams' names, groups and tags.
+  std::vector<metric> metrics() const;
 
   // Interactive queries of this instance's stores (<rill/queries.hpp>): every local task's
   // store of that name, and global tables. At-least-once: what has been processed;

@@ -24,9 +24,13 @@ struct entry {
   std::int64_t end = std::numeric_limits<std::int64_t>::min();
 };
 
-auto identity(const entry& e) { return std::tie(e.kind, e.number, e.text, e.key_json, e.start, e.end); }
+auto identity(const entry& e) {
+  return std::tie(e.kind, e.number, e.text, e.key_json, e.start, e.end);
+}
 
-bool before(const entry& a, const entry& b) { return identity(a) < identity(b); }
+bool before(const entry& a, const entry& b) {
+  return identity(a) < identity(b);
+}
 
 // The entries of one part, or an error message.
 std::string read_part(simdjson::dom::parser& parser, const std::string& json,

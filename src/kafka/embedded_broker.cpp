@@ -10,10 +10,12 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/embedded_broker.hpp>
 #include <rill/errors.hpp>
+
+#include "src/kafka/rdkafka_common.hpp"
+#include "src/log/log.hpp"
 
 namespace rill::kafka {
 
@@ -24,15 +26,17 @@ embedded_broker_impl::embedded_broker_impl(int brokers) {
   rd_kafka_conf_set(conf.get(), "client.id", "rill-embedded-broker", err, sizeof err);
   // It has no bootstrap servers of its own; keep librdkafka from warning about that.
   rd_kafka_conf_set(conf.get(), "log_level", "3", err, sizeof err);
+  route_logs(conf.get());
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), err, sizeof err);
-  if (rk == nullptr) throw error(fmt::format("embedded broker: {}", err));
+  if (rk == nullptr) throw rill::error(fmt::format("embedded broker: {}", err));
   (void)conf.release();
   _rk.reset(rk);
   _cluster = rd_kafka_mock_cluster_new(rk, brokers);
   if (_cluster == nullptr)
-    throw error("embedded broker: could not start librdkafka's mock cluster");
+    throw rill::error("embedded broker: could not start librdkafka's mock cluster");
   _bootstrap = rd_kafka_mock_cluster_bootstraps(_cluster);
-  spdlog::info("embedded broker: {} broker(s) at {}", brokers, _bootstrap);
+  log::logger().info("embedded broker started", log::kv("brokers", brokers),
+                     log::kv("bootstrap", _bootstrap));
 }
 
 embedded_broker_impl::~embedded_broker_impl() {
@@ -76,7 +80,7 @@ void embedded_broker_impl::clear_request_errors(std::int16_t api_key) {
 std::uint16_t embedded_broker_impl::serve_control() {
   std::lock_guard lock(_mutex);
   if (_control_thread.joinable())
-    throw error("embedded broker: the control port is already served");
+    throw rill::error("embedded broker: the control port is already served");
   _control_fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -88,7 +92,7 @@ std::uint16_t embedded_broker_impl::serve_control() {
       ::listen(_control_fd, 16) != 0 ||
       ::getsockname(_control_fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0 ||
       ::pipe(_stop_pipe) != 0) {
-    throw error(
+    throw rill::error(
         fmt::format("embedded broker: cannot open a control port: {}", std::strerror(errno)));
   }
   _control_thread = std::thread([this] { control_loop(); });
@@ -181,7 +185,7 @@ const std::string& embedded_broker::bootstrap_servers() const {
 }
 
 void embedded_broker::create_topic(const std::string& name, std::int32_t partitions) {
-  if (std::string e = _impl->create_topic(name, partitions); !e.empty()) throw error(e);
+  if (std::string e = _impl->create_topic(name, partitions); !e.empty()) throw rill::error(e);
 }
 
 void embedded_broker::set_broker_down(std::int32_t id) {

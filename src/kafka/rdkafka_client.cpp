@@ -46,9 +46,8 @@ void validate_properties(const std::map<std::string, std::string>& props, std::s
   rk_ptr<rd_kafka_conf_t> conf(rd_kafka_conf_new());
   char err[512];
   for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      throw config_error(fmt::format("setting '{}{}' = '{}': {}", prefix, k, v, err));
-    }
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+      throw config_error(property_error("setting ", std::string(prefix) + k, v, err, props));
   }
 }
 

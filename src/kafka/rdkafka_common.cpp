@@ -4,9 +4,11 @@
 #include <cstring>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/errors.hpp>
+
+#include "src/log/log.hpp"
+#include "src/log/secrets.hpp"
 
 namespace rill::kafka {
 
@@ -80,35 +82,48 @@ rk_ptr<rd_kafka_conf_t> make_conf(const std::map<std::string, std::string>& prop
   rk_ptr<rd_kafka_conf_t> conf(rd_kafka_conf_new());
   char err[512];
   for (const auto& [k, v] : props) {
-    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK) {
-      throw config_error(fmt::format("librdkafka property '{}' = '{}': {}", k, v, err));
-    }
+    if (rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), err, sizeof err) != RD_KAFKA_CONF_OK)
+      throw config_error(property_error("librdkafka property ", k, v, err, props));
   }
   return conf;
+}
+
+std::string property_error(std::string_view what, const std::string& key, const std::string& value,
+                           const char* librdkafka_error,
+                           const std::map<std::string, std::string>& props) {
+  // librdkafka's message may quote the value: a secret's is scrubbed from it too.
+  auto secrets = log::secret_values(props);
+  if (log::is_secret_key(key)) secrets.push_back(value);
+  return fmt::format("{}'{}' = '{}': {}", what, key, log::shown(key, value),
+                     log::scrub(librdkafka_error, secrets));
 }
 
 namespace {
 
 void log_cb(const rd_kafka_t* rk, int level, const char* facility, const char* message) {
   // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug
-  const char* name = rd_kafka_name(rk);
-  if (level <= 3)
-    spdlog::error("librdkafka {} {}: {}", name, facility, message);
-  else if (level == 4)
-    spdlog::warn("librdkafka {} {}: {}", name, facility, message);
-  else if (level <= 6)
-    spdlog::debug("librdkafka {} {}: {}", name, facility, message);
-  else
-    spdlog::trace("librdkafka {} {}: {}", name, facility, message);
+  const log::level l = level <= 3   ? log::level::error
+                       : level == 4 ? log::level::warn
+                       : level <= 6 ? log::level::debug
+                                    : log::level::trace;
+  log::logger().emit(l, message, log::kv("client", rd_kafka_name(rk)),
+                     log::kv("facility", facility), log::kv("source", "librdkafka"));
 }
 
 }  // namespace
 
+void route_logs(rd_kafka_conf_t* conf) {
+  rd_kafka_conf_set_log_cb(conf, log_cb);
+}
+
 rk_ptr<rd_kafka_t> make_client(rd_kafka_type_t type, rk_ptr<rd_kafka_conf_t> conf) {
-  rd_kafka_conf_set_log_cb(conf.get(), log_cb);
+  route_logs(conf.get());
   char err[512];
   rd_kafka_t* rk = rd_kafka_new(type, conf.get(), err, sizeof err);
-  if (rk == nullptr) throw config_error(fmt::format("cannot create a Kafka client: {}", err));
+  if (rk == nullptr) {
+    throw config_error(fmt::format("cannot create a Kafka client: {}",
+                                   log::scrub(err, log::registered_secrets())));
+  }
   (void)conf.release();  // rd_kafka_new took ownership
   return rk_ptr<rd_kafka_t>(rk);
 }

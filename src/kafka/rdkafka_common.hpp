@@ -22,7 +22,14 @@ error from_code(rd_kafka_resp_err_t code, std::string_view what);
 error from_error(rd_kafka_error_t* raw, std::string_view what);
 // A configuration from properties; throws rill::config_error naming a bad one.
 rk_ptr<rd_kafka_conf_t> make_conf(const std::map<std::string, std::string>& props);
-// A client logging through spdlog; throws rill::config_error.
+// "<what>'key' = 'value': <librdkafka's error>", with [redacted] for a secret's value and
+// every secret of `props` scrubbed from librdkafka's text.
+std::string property_error(std::string_view what, const std::string& key, const std::string& value,
+                           const char* librdkafka_error,
+                           const std::map<std::string, std::string>& props);
+// librdkafka's own log lines go to Rill's logger (source=librdkafka).
+void route_logs(rd_kafka_conf_t* conf);
+// A client logging through Rill's logger; throws rill::config_error.
 rk_ptr<rd_kafka_t> make_client(rd_kafka_type_t type, rk_ptr<rd_kafka_conf_t> conf);
 rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<topic_partition>& parts);
 rk_ptr<rd_kafka_topic_partition_list_t> to_list(const std::vector<partition_offset>& offsets);

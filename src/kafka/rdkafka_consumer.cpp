@@ -5,9 +5,9 @@
 #include <exception>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include "src/kafka/rdkafka_common.hpp"
+#include "src/log/log.hpp"
 
 namespace rill::kafka {
 
@@ -74,7 +74,8 @@ class rdkafka_consumer final : public consumer {
       if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           error e = from_code(m->err, fmt::format("consume {}", rd_kafka_message_errstr(m)));
-          spdlog::warn("consumer {}: {}", rd_kafka_name(_rk.get()), e.message());
+          log::logger().warn("consume failed", log::kv("client", rd_kafka_name(_rk.get())),
+                             log::kv("error", e.message()));
           if (!first || e.type() == error::kind::fatal) first = e;
         }
         rd_kafka_message_destroy(m);
@@ -193,15 +194,17 @@ class rdkafka_consumer final : public consumer {
     _closed = true;
     rk_ptr<rd_kafka_queue_t> q(rd_kafka_queue_new(_rk.get()));
     if (error e = from_error(rd_kafka_consumer_close_queue(_rk.get(), q.get()), "close")) {
-      spdlog::warn("consumer {}: {}", rd_kafka_name(_rk.get()), e.message());
+      log::logger().warn("closing the consumer failed", log::kv("client", rd_kafka_name(_rk.get())),
+                         log::kv("error", e.message()));
       _pending = nullptr;
       return;
     }
     const auto deadline = clock::now() + _close_timeout;
     while (!rd_kafka_consumer_closed(_rk.get())) {
       if (clock::now() > deadline) {
-        spdlog::warn("consumer {}: the group did not let go within {} ms; leaving it to evict us",
-                     rd_kafka_name(_rk.get()), _close_timeout.count());
+        log::logger().warn("the group did not let go in time; leaving it to evict us",
+                           log::kv("client", rd_kafka_name(_rk.get())),
+                           log::kv("timeout_ms", _close_timeout.count()));
         _abandoned = true;
         break;
       }
@@ -260,7 +263,10 @@ class rdkafka_consumer final : public consumer {
     } else {
       e = from_code(rd_kafka_assign(rk, r == reply::take ? parts : nullptr), "assign");
     }
-    if (e) spdlog::warn("consumer {}: {}", rd_kafka_name(rk), e.message());
+    if (e) {
+      log::logger().warn("answering a rebalance failed", log::kv("client", rd_kafka_name(rk)),
+                         log::kv("error", e.message()));
+    }
   }
 
   void rethrow_pending() {

@@ -9,7 +9,6 @@
 #include <random>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 namespace rill::runtime {
 
@@ -32,8 +31,11 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   s.topology = &topology;
   s.application_id = *app_id;
   s.client_id = cfg.get(cfg::client_id).value_or(*app_id);
+  s.log = log::logger().with("app", *app_id);
   s.exactly_once = eos;
+  s.record_metrics = cfg.get_string(cfg::metrics_recording_level) != "off";
   s.tasks.application_id = *app_id;
+  s.tasks.log = s.log;
   s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);
   s.tasks.errors = error_policy::from_config(cfg);
   s.tasks.windows = window_policy::from_config(cfg);
@@ -72,6 +74,12 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   return s;
 }
 
+void apply_log_settings(const config& cfg) {
+  if (cfg.contains(cfg::log_level)) set_log_level(log::parse_level(cfg.get_string(cfg::log_level)));
+  if (cfg.contains(cfg::log_format))
+    set_log_format(log::parse_format(cfg.get_string(cfg::log_format)));
+}
+
 namespace {
 std::string random_id() {
   std::random_device random;
@@ -91,10 +99,12 @@ process_identity::process_identity(const config& cfg, const std::string& dir) {
     if (_fd >= 0) ::close(_fd);
     _fd = -1;
     _id = random_id();
-    spdlog::warn(
-        "another instance holds {}; this one uses process id {} (give each instance its own "
-        "state.dir, or set process.id)",
-        path, _id);
+    log::logger()
+        .with("app", cfg.get(cfg::application_id).value_or(""))
+        .warn(
+            "another instance holds the process id file; this one uses a new process id (give "
+            "each instance its own state.dir, or set process.id)",
+            log::kv("file", path), log::kv("process_id", _id));
     return;
   }
   char buf[64] = {};
@@ -109,7 +119,10 @@ process_identity::process_identity(const config& cfg, const std::string& dir) {
   _id = random_id();
   const std::string line = _id + "\n";
   if (::pwrite(_fd, line.data(), line.size(), 0) != static_cast<ssize_t>(line.size())) {
-    spdlog::warn("cannot write {}; the process id will change at the next start", path);
+    log::logger()
+        .with("app", cfg.get(cfg::application_id).value_or(""))
+        .warn("cannot write the process id file; the process id will change at the next start",
+              log::kv("file", path));
   }
 }
 

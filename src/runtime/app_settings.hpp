@@ -13,6 +13,10 @@ namespace rill::runtime {
 // Throws config_error.
 app_shared settings_from(const detail::compiled_topology& topology, const config& cfg);
 
+// log.level and log.format, where the config sets them, become Rill's logger's (process-wide;
+// spdlog's global level and default logger are never touched).
+void apply_log_settings(const config& cfg);
+
 // A process id that stays the same across restarts: `process.id` if set, else the one kept in
 // `<dir>/rill-process-id` (made on first use). Exactly-once derives transactional ids from it,
 // so a restarted instance fences what its predecessor left open. The file is locked while the

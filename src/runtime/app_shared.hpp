@@ -15,6 +15,7 @@
 #include <rill/restore_listener.hpp>
 
 #include "src/kafka/client.hpp"
+#include "src/log/log.hpp"
 #include "src/runtime/stream_task.hpp"
 #include "state/state_directory.hpp"
 #include "state/task_db.hpp"
@@ -28,6 +29,7 @@ struct app_shared {
   const detail::compiled_topology* topology = nullptr;
   std::string application_id;
   std::string client_id;
+  log::logger log;  // its lines carry app=<application.id>
   task_settings tasks;
   kafka::client_factory* clients = nullptr;
   std::map<std::string, std::string> consumer_props;
@@ -49,6 +51,7 @@ struct app_shared {
   // Exactly-once v2: one transactional producer per thread, transactional.id
   // "<transactional_id_prefix>-<thread index>" (prefix: "<application.id>-<process id>").
   bool exactly_once = false;
+  bool record_metrics = true;  // metrics.recording.level is not off
   std::string transactional_id_prefix;
   // Time: a monotonic clock for intervals and timeouts, and the wall clock punctuations see.
   // Tests on the simulated cluster give both a logical clock.

@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "src/log/secrets.hpp"
+
 extern char** environ;
 
 namespace rill {
@@ -58,6 +60,8 @@ const std::vector<setting>& settings() {
       {cfg::cache_max_bytes, kind::integer, "10485760", 0},
       {cfg::rocksdb_memory_bytes, kind::integer, "268435456", 1 << 20},
       {cfg::log_level, kind::choice, "info", 0, {"trace", "debug", "info", "warn", "error", "off"}},
+      {cfg::metrics_recording_level, kind::choice, "info", 0, {"info", "debug", "trace", "off"}},
+      {cfg::log_format, kind::choice, "text", 0, {"text", "json"}},
       {cfg::process_id, kind::string, nullptr},
       {cfg::broker_control, kind::string, nullptr},
       {cfg::windowstore_changelog_additional_retention_ms, kind::integer, "86400000", 0},
@@ -105,8 +109,9 @@ std::optional<std::int64_t> parse_int(std::string_view v) {
   return out;
 }
 
-void validate(std::string_view key, std::string_view value) {
+void validate(std::string_view key, std::string_view raw_value) {
   if (is_passthrough(key)) return;
+  const std::string value = log::shown(key, raw_value);  // what messages may show
   const setting* s = find_setting(key);
   if (s == nullptr) {
     std::string best;
@@ -125,10 +130,10 @@ void validate(std::string_view key, std::string_view value) {
   }
   switch (s->type) {
     case kind::string:
-      if (value.empty()) throw config_error(fmt::format("setting '{}' must not be empty", key));
+      if (raw_value.empty()) throw config_error(fmt::format("setting '{}' must not be empty", key));
       break;
     case kind::integer: {
-      auto n = parse_int(value);
+      auto n = parse_int(raw_value);
       if (!n || *n < s->min) {
         throw config_error(
             fmt::format("setting '{}' must be an integer >= {}, got '{}'", key, s->min, value));
@@ -136,14 +141,14 @@ void validate(std::string_view key, std::string_view value) {
       break;
     }
     case kind::boolean:
-      if (value != "true" && value != "false") {
+      if (raw_value != "true" && raw_value != "false") {
         throw config_error(fmt::format("setting '{}' must be true or false, got '{}'", key, value));
       }
       break;
     case kind::host_port: {
-      const auto colon = value.rfind(':');
+      const auto colon = raw_value.rfind(':');
       const auto port =
-          colon == std::string_view::npos ? std::nullopt : parse_int(value.substr(colon + 1));
+          colon == std::string_view::npos ? std::nullopt : parse_int(raw_value.substr(colon + 1));
       if (colon == 0 || !port || *port < 0 || *port > 65535) {
         throw config_error(fmt::format(
             "setting '{}' must be host:port (port 0-65535; 0 picks a free one), got '{}'", key,
@@ -152,7 +157,7 @@ void validate(std::string_view key, std::string_view value) {
       break;
     }
     case kind::choice:
-      if (std::find(s->choices.begin(), s->choices.end(), value) == s->choices.end()) {
+      if (std::find(s->choices.begin(), s->choices.end(), raw_value) == s->choices.end()) {
         throw config_error(fmt::format("setting '{}' must be one of {}, got '{}'", key,
                                        fmt::join(s->choices, ", "), value));
       }
@@ -199,7 +204,10 @@ std::string config::get_string(std::string_view key) const {
 std::int64_t config::get_int(std::string_view key) const {
   std::string v = get_string(key);
   auto n = parse_int(v);
-  if (!n) throw config_error(fmt::format("setting '{}' must be an integer, got '{}'", key, v));
+  if (!n) {
+    throw config_error(
+        fmt::format("setting '{}' must be an integer, got '{}'", key, log::shown(key, v)));
+  }
   return *n;
 }
 
@@ -229,7 +237,9 @@ config config::from_properties_file(const std::string& path) {
     if (l.empty() || l.front() == '#' || l.front() == '!') continue;
     auto eq = l.find_first_of("=:");
     if (eq == std::string_view::npos) {
-      throw config_error(fmt::format("{}:{}: expected key=value, got '{}'", path, number, l));
+      // Without a separator the line may be `key value`: never show a secret's.
+      throw config_error(fmt::format("{}:{}: expected key=value, got '{}'", path, number,
+                                     log::is_secret_key(l) ? log::redacted_text : l));
     }
     try {
       c.set(std::string(trim(l.substr(0, eq))), std::string(trim(l.substr(eq + 1))));

@@ -4,9 +4,10 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/errors.hpp>
+
+#include "src/runtime/logging.hpp"
 
 namespace rill::runtime {
 
@@ -81,8 +82,8 @@ std::unique_ptr<state_store> global_stores::facade(std::string_view store) const
 global_thread::global_thread(kafka::client_factory& clients,
                              std::map<std::string, std::string> props,
                              const std::map<std::string, std::int32_t>& partitions,
-                             global_stores& stores, std::string name)
-    : _stores(stores), _name(std::move(name)) {
+                             global_stores& stores, std::string name, log::logger log)
+    : _stores(stores), _name(std::move(name)), _log(std::move(log)) {
   props["group.id"] = _name;  // required by librdkafka; no group is joined
   props["client.id"] = _name + "-consumer";
   props["enable.auto.commit"] = "false";
@@ -131,10 +132,10 @@ void global_thread::restore(std::chrono::milliseconds timeout) {
                               fmt::join(behind, ", "), timeout.count()));
     }
     if (kafka::error e = _consumer->poll(std::chrono::milliseconds(100), 10000, _batch))
-      spdlog::warn("{}: poll: {}", _name, e.message());
+      _log.warn("poll failed", kv("error", e.message()));
     apply_batch();
   }
-  spdlog::info("{}: global tables restored ({} records)", _name, _stores.applied());
+  _log.info("global tables restored", kv("records", _stores.applied()));
 }
 
 void global_thread::start(std::function<void(std::exception_ptr)> on_failure) {
@@ -142,11 +143,11 @@ void global_thread::start(std::function<void(std::exception_ptr)> on_failure) {
     try {
       while (!_stop.load()) {
         if (kafka::error e = _consumer->poll(std::chrono::milliseconds(100), 10000, _batch))
-          spdlog::warn("{}: poll: {}", _name, e.message());
+          _log.warn("poll failed", kv("error", e.message()));
         apply_batch();
       }
     } catch (...) {
-      spdlog::error("{}: the global thread failed", _name);
+      _log.error("the global thread failed");
       if (on_failure) on_failure(std::current_exception());
     }
   });

@@ -21,6 +21,7 @@
 #include <rill/state_store.hpp>
 
 #include "src/kafka/client.hpp"
+#include "src/log/log.hpp"
 #include "state/global_store.hpp"
 #include "topology/compiled.hpp"
 
@@ -53,7 +54,7 @@ class global_thread {
   // `partitions`: each global topic's partition count.
   global_thread(kafka::client_factory& clients, std::map<std::string, std::string> props,
                 const std::map<std::string, std::int32_t>& partitions, global_stores& stores,
-                std::string name);
+                std::string name, log::logger log);
   ~global_thread();
   // Reads every global topic up to the end it has now; throws rill::error naming the topics
   // not caught up when `timeout` runs out.
@@ -68,6 +69,7 @@ class global_thread {
   std::vector<kafka::topic_partition> _partitions;
   global_stores& _stores;
   std::string _name;
+  log::logger _log;
   std::vector<kafka::consumed_record> _batch;
   std::atomic<bool> _stop{false};
   std::thread _thread;

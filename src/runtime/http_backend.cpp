@@ -107,8 +107,14 @@ app_http start_http(const std::string& server, app_view view) {
   o.port = static_cast<std::uint16_t>(std::stoi(server.substr(colon + 1)));
   app_http h;
   auto pages = std::move(view.pages);
+  auto metrics = std::move(view.metrics);
   h.backend = std::make_unique<app_backend>(std::move(view));
   h.server = std::make_unique<http::server>(*h.backend, o);  // std::system_error names host:port
+  if (metrics) {
+    h.server->add_route("GET", "/metrics", [metrics = std::move(metrics)](const http::request&) {
+      return http::response{200, "text/plain; version=0.0.4; charset=utf-8", metrics(), {}};
+    });
+  }
   for (auto& [path, page] : pages) {
     h.server->add_route("GET", path, [page = std::move(page)](const http::request& req) {
       http_page p = page(req.query);

@@ -28,6 +28,7 @@ struct app_view {
   std::function<std::map<std::string, std::int32_t>()> partition_counts;
   std::shared_ptr<detail::store_source> stores;
   std::vector<std::pair<std::string, http_page_fn>> pages;  // the app's own GET routes
+  std::function<std::string()> metrics;                     // Prometheus' text format
 };
 
 class app_backend final : public http::backend {

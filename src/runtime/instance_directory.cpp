@@ -3,18 +3,21 @@
 #include <charconv>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/errors.hpp>
 
+#include "src/runtime/logging.hpp"
 #include "src/runtime/partitioner.hpp"
 
 namespace rill::runtime {
 
 instance_directory::instance_directory(kafka::client_factory& clients,
                                        std::map<std::string, std::string> props, std::string topic,
-                                       std::string self, std::string name)
-    : _topic(std::move(topic)), _self(std::move(self)), _name(std::move(name)) {
+                                       std::string self, std::string name, log::logger log)
+    : _topic(std::move(topic)),
+      _self(std::move(self)),
+      _name(std::move(name)),
+      _log(std::move(log)) {
   auto consumer_props = props;
   consumer_props["group.id"] = _name;  // required by librdkafka; no group is joined
   consumer_props["client.id"] = _name + "-consumer";
@@ -41,7 +44,7 @@ void instance_directory::run() {
   while (!_stop) {
     batch.clear();
     if (kafka::error e = _consumer->poll(std::chrono::milliseconds(100), 1000, batch)) {
-      spdlog::warn("{}: poll: {}", _name, e.message());
+      _log.warn("poll failed", kv("error", e.message()));
       continue;
     }
     for (const auto& r : batch) {
@@ -80,17 +83,17 @@ void instance_directory::publish(const partitions& active) {
   }
   const std::string value = encode(active);
   if (kafka::error e = _producer->send(_topic, 0, as_bytes(_self), as_bytes(value), {}, 0))
-    spdlog::warn("{}: cannot announce this instance's partitions: {}", _name, e.message());
+    _log.warn("cannot announce this instance's partitions", kv("error", e.message()));
   _producer->poll();
 }
 
 void instance_directory::stop(std::chrono::milliseconds timeout) {
   if (_published) {
     if (kafka::error e = _producer->send(_topic, 0, as_bytes(_self), std::nullopt, {}, 0))
-      spdlog::warn("{}: cannot withdraw this instance: {}", _name, e.message());
+      _log.warn("cannot withdraw this instance", kv("error", e.message()));
   }
   if (kafka::error e = _producer->flush(timeout))
-    spdlog::warn("{}: announcements not delivered: {}", _name, e.message());
+    _log.warn("announcements not delivered", kv("error", e.message()));
   _stop = true;
   if (_thread.joinable()) _thread.join();
   _consumer->close();

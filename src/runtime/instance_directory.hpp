@@ -31,6 +31,7 @@
 #include <rill/queries.hpp>
 
 #include "src/kafka/client.hpp"
+#include "src/log/log.hpp"
 #include "topology/compiled.hpp"
 
 namespace rill::runtime {
@@ -41,7 +42,7 @@ class instance_directory {
 
   // `self`: this instance's host:port. Reads `topic` (which must exist) from the start.
   instance_directory(kafka::client_factory& clients, std::map<std::string, std::string> props,
-                     std::string topic, std::string self, std::string name);
+                     std::string topic, std::string self, std::string name, log::logger log);
   ~instance_directory();
   instance_directory(const instance_directory&) = delete;
   instance_directory& operator=(const instance_directory&) = delete;
@@ -71,6 +72,7 @@ class instance_directory {
   std::string _topic;
   std::string _self;
   std::string _name;
+  log::logger _log;
   std::unique_ptr<kafka::consumer> _consumer;
   std::unique_ptr<kafka::producer> _producer;
   mutable std::mutex _mutex;

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/errors.hpp>
 
@@ -28,11 +27,13 @@ struct restorer::partition {
 };
 
 restorer::restorer(kafka::client_factory& clients, std::map<std::string, std::string> props,
-                   std::shared_ptr<restore_listener> listener, std::string thread_name)
+                   std::shared_ptr<restore_listener> listener, std::string thread_name,
+                   log::logger log)
     : _clients(clients),
       _props(std::move(props)),
       _listener(std::move(listener)),
-      _name(std::move(thread_name)) {}
+      _name(std::move(thread_name)),
+      _log(std::move(log)) {}
 
 restorer::~restorer() {
   if (_consumer) _consumer->close();
@@ -74,11 +75,9 @@ bool restorer::add(stream_task& task) {
     p->log = logs[i];
     p->end = ends[i].offset;
     if (p->log.start > p->end) {
-      spdlog::warn(
-          "task {}: store '{}' is at changelog offset {} but the changelog ends at {}; wiping it "
-          "and "
-          "restoring from the start",
-          task.id().to_string(), p->log.store, p->log.start, p->end);
+      _log.warn("store is ahead of its changelog; wiping it and restoring from the start",
+                kv("task", task.id()), kv("store", p->log.store), kv("store_offset", p->log.start),
+                kv("changelog_end", p->end));
       task.stores()->wipe(p->log.store);
       p->log.start = 0;
     }
@@ -86,9 +85,9 @@ bool restorer::add(stream_task& task) {
     if (p->position >= p->end) continue;
     nothing = false;
     p->started = p->last_report = clock::now();
-    spdlog::info("task {}: restoring '{}' from {} offset {} to {} ({} records)",
-                 task.id().to_string(), p->log.store, p->log.partition.to_string(), p->position,
-                 p->end, p->end - p->position);
+    _log.info("restore started", kv("task", task.id()), kv("store", p->log.store),
+              kv("changelog", p->log.partition), kv("from_offset", p->position),
+              kv("to_offset", p->end), kv("records", p->end - p->position));
     if (_listener) _listener->on_restore_start(task.id(), p->log.store, p->position, p->end);
     _partitions.push_back(std::move(p));
   }
@@ -112,7 +111,7 @@ void restorer::assign() {
   // A partition paused when it finished may be back (its task restores again).
   std::vector<kafka::topic_partition> all;
   for (const auto& p : _partitions) all.push_back(p->log.partition);
-  warn_on_failure(_consumer->resume(all), _name, "resuming restored partitions");
+  warn_on_failure(_log, _consumer->resume(all), "resuming restored partitions");
 }
 
 void restorer::finish(partition& p) {
@@ -173,17 +172,20 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
     if (n > 0 && _listener)
       _listener->on_batch_restored(p->task->id(), p->log.store, p->position, n);
     const double seconds = std::chrono::duration<double>(now - p->started).count();
+    const auto rate =
+        static_cast<std::int64_t>(seconds > 0 ? static_cast<double>(p->restored) / seconds : 0.0);
     if (p->position >= p->end) {
-      spdlog::info("task {}: restored {} records into '{}' in {:.2f} s ({:.0f} records/s)",
-                   p->task->id().to_string(), p->restored, p->log.store, seconds,
-                   seconds > 0 ? static_cast<double>(p->restored) / seconds : 0.0);
+      _log.info("restore finished", kv("task", p->task->id()), kv("store", p->log.store),
+                kv("records", p->restored),
+                kv("duration_ms", static_cast<std::int64_t>(seconds * 1000)),
+                kv("records_per_second", rate));
       if (_listener) _listener->on_restore_end(p->task->id(), p->log.store, p->restored);
       changed = true;
     } else if (now - p->last_report >= std::chrono::seconds(1)) {
       p->last_report = now;
-      spdlog::info("task {}: restoring '{}': {} records done, {} to go ({:.0f} records/s)",
-                   p->task->id().to_string(), p->log.store, p->restored, p->end - p->position,
-                   seconds > 0 ? static_cast<double>(p->restored) / seconds : 0.0);
+      _log.info("restore progress", kv("task", p->task->id()), kv("store", p->log.store),
+                kv("records", p->restored), kv("remaining", p->end - p->position),
+                kv("records_per_second", rate));
     }
   }
   if (changed) {
@@ -202,7 +204,7 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
       if (!still && std::find(ready.begin(), ready.end(), t) == ready.end()) ready.push_back(t);
     }
     // Paused, not reassigned: the other partitions keep what they have fetched.
-    warn_on_failure(_consumer->pause(finished), _name, "pausing restored partitions");
+    warn_on_failure(_log, _consumer->pause(finished), "pausing restored partitions");
   }
   return ready;
 }

@@ -23,7 +23,7 @@ namespace rill::runtime {
 class restorer {
  public:
   restorer(kafka::client_factory& clients, std::map<std::string, std::string> props,
-           std::shared_ptr<restore_listener> listener, std::string thread_name);
+           std::shared_ptr<restore_listener> listener, std::string thread_name, log::logger log);
   ~restorer();
 
   // Starts restoring a task whose state is open. Returns true when it has nothing to
@@ -45,6 +45,7 @@ class restorer {
   std::map<std::string, std::string> _props;
   std::shared_ptr<restore_listener> _listener;
   std::string _name;
+  log::logger _log;
   std::unique_ptr<kafka::consumer> _consumer;
   std::unique_ptr<kafka::consumer>
       _ends;  // under read_committed: a read_uncommitted one, for high watermarks

@@ -9,13 +9,13 @@
 #include <typeinfo>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/config.hpp>
 #include <rill/errors.hpp>
 #include <rill/tracing.hpp>
 
 #include "src/runtime/global_state.hpp"
+#include "src/runtime/logging.hpp"
 
 namespace rill::runtime {
 
@@ -65,7 +65,11 @@ window_policy window_policy::from_config(const rill::config& cfg) {
 
 stream_task::stream_task(task_id id, const detail::compiled_topology& topology,
                          task_settings settings, detail::record_sender& sender)
-    : _id(id), _settings(std::move(settings)), _sender(sender), _topology(topology) {
+    : _id(id),
+      _settings(std::move(settings)),
+      _log(_settings.log.with("task", id)),
+      _sender(sender),
+      _topology(topology) {
   const auto& sub = topology.subtopologies.at(static_cast<std::size_t>(id.subtopology));
   std::vector<int> position(topology.nodes.size(), -1);
   for (int i : sub.nodes) {
@@ -115,8 +119,7 @@ void stream_task::close(bool clean) {
       try {
         n->close();
       } catch (const std::exception& e) {
-        spdlog::error("task {}: node '{}' failed in close: {}", _id.to_string(), n->name(),
-                      e.what());
+        _log.error("node failed in close", kv("node", n->name()), kv("error", e.what()));
       }
     }
   }
@@ -131,7 +134,7 @@ bool stream_task::open_state(const state_services& services) {
       return _current.topic.empty() ? std::max<timestamp_ms>(_stream_time, 0) : _current.timestamp;
     });
   } catch (const task_locked& e) {
-    spdlog::debug("{}", e.what());
+    _log.debug("state directory still held; trying again later", kv("reason", e.what()));
     return false;
   }
   return true;
@@ -213,12 +216,15 @@ bool stream_task::ready(timestamp_ms now, bool enforce,
   if (!any) return false;
   if (!must_wait || enforce || _settings.max_task_idle_ms < 0) {
     _idle_since = -1;
+    if (must_wait) ++_counters.enforced;
     return true;
   }
   // An input is empty but may have records on the broker: wait up to max.task.idle.ms for
   // them, so records of a slower partition are not overtaken by later ones of a faster one.
   if (_idle_since < 0) _idle_since = now;
-  return now - _idle_since >= _settings.max_task_idle_ms;
+  if (now - _idle_since < _settings.max_task_idle_ms) return false;
+  ++_counters.enforced;
+  return true;
 }
 
 bool stream_task::process_next() {
@@ -233,6 +239,11 @@ bool stream_task::process_next() {
 
   consumed_record rec = next->records.pop_front();
   detail::raw_record& raw = rec.raw;
+  if (raw.timestamp < _stream_time) {
+    const std::int64_t lateness = _stream_time - raw.timestamp;
+    _counters.lateness_sum += lateness;
+    _counters.lateness_max = std::max(_counters.lateness_max, lateness);
+  }
   _stream_time = std::max(_stream_time, raw.timestamp);
   _current = record_context{raw.topic, raw.partition, raw.offset, raw.timestamp, &raw.headers};
   _current_raw = &raw;
@@ -381,8 +392,8 @@ bool stream_task::on_deserialization_error(const detail::raw_record& r, const st
           "default.deserialization.exception.handler to log_and_continue or dead_letter",
           _id.to_string(), where, e.what()));
     case handler_response::skip:
-      spdlog::warn("task {}: skipped the record at {}: cannot deserialize it: {}", _id.to_string(),
-                   where, e.what());
+      _log.warn("skipped a record that cannot be deserialized", kv("topic", r.topic),
+                kv("partition", r.partition), kv("offset", r.offset), kv("error", e.what()));
       ++_counters.skipped;
       return true;
     case handler_response::dead_letter:
@@ -408,14 +419,19 @@ void stream_task::on_processing_error(const detail::raw_record* r,
                       "processing.exception.handler to log_and_continue or dead_letter",
                       _id.to_string(), e.node(), where, e.what()));
     case handler_response::skip:
-      spdlog::warn("task {}: skipped {}: node '{}' threw: {}", _id.to_string(), where, e.node(),
-                   e.what());
+      if (r != nullptr) {
+        _log.warn("skipped a record: a node threw", kv("node", e.node()), kv("topic", r->topic),
+                  kv("partition", r->partition), kv("offset", r->offset), kv("error", e.what()));
+      } else {
+        _log.warn("skipped a punctuation: a node threw", kv("node", e.node()),
+                  kv("error", e.what()));
+      }
       ++_counters.skipped;
       return;
     case handler_response::dead_letter:
       if (r == nullptr) {
-        spdlog::warn("task {}: node '{}' threw in a punctuation (no record to dead-letter): {}",
-                     _id.to_string(), e.node(), e.what());
+        _log.warn("a node threw in a punctuation (no record to dead-letter)", kv("node", e.node()),
+                  kv("error", e.what()));
         ++_counters.skipped;
         return;
       }
@@ -428,9 +444,11 @@ void stream_task::on_late_record(const detail::node& n, timestamp_ms window_star
                                  timestamp_ms window_end, timestamp_ms lateness) {
   ++_counters.late;
   const detail::raw_record* r = _current_raw;
-  spdlog::debug("task {}: node '{}' dropped a late record (window [{}, {}), {} ms late){}",
-                _id.to_string(), n.name(), window_start, window_end, lateness,
-                r != nullptr ? " at " + describe_record(r->topic, r->partition, r->offset) : "");
+  const std::string_view topic_read = r != nullptr ? r->topic : std::string_view();
+  _log.debug("dropped a late record", kv("node", n.name()), kv("window_start", window_start),
+             kv("window_end", window_end), kv("lateness_ms", lateness), kv("topic", topic_read),
+             kv("partition", r != nullptr ? r->partition : -1),
+             kv("offset", r != nullptr ? r->offset : -1));
   const std::string& topic = _settings.windows.late_records_topic;
   // Once per record, however many of its windows had closed (hopping windows).
   if (topic.empty() || r == nullptr || _late_routed) return;
@@ -465,8 +483,9 @@ void stream_task::dead_letter(const detail::raw_record& r, std::string_view node
   h.set(std::string(dh::offset), std::to_string(r.offset));
   if (!node.empty()) h.set(std::string(dh::node), std::string(node));
   _sender.send(topic, -1, r.key, r.value, h, r.timestamp);
-  spdlog::warn("task {}: sent the record at {} to dead-letter topic '{}': {}", _id.to_string(),
-               describe_record(r.topic, r.partition, r.offset), topic, e.what());
+  _log.warn("sent a record to the dead-letter topic", kv("dead_letter_topic", topic),
+            kv("topic", r.topic), kv("partition", r.partition), kv("offset", r.offset),
+            kv("node", node), kv("error", e.what()));
   ++_counters.skipped;
   ++_counters.dead_lettered;
 }

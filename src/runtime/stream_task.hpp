@@ -21,6 +21,7 @@
 #include <rill/tracing.hpp>
 
 #include "src/kafka/types.hpp"
+#include "src/log/log.hpp"
 #include "src/runtime/punctuation.hpp"
 #include "src/runtime/ring_buffer.hpp"
 #include "src/runtime/task_stores.hpp"
@@ -65,6 +66,7 @@ struct task_settings {
   window_policy windows;
   std::function<timestamp_ms()> wall_clock;
   trace_hook trace;  // empty: none
+  log::logger log;  // the task's lines add task=<id> to its fields (app=, thread=)
 };
 
 struct task_counters {
@@ -73,6 +75,9 @@ struct task_counters {
   std::uint64_t dead_lettered = 0;
   std::uint64_t punctuations = 0;
   std::uint64_t late = 0;  // record-window pairs dropped because the window had closed
+  std::uint64_t enforced = 0;  // records processed while an input was empty, past max.task.idle.ms
+  std::int64_t lateness_sum = 0;  // stream time minus the record's timestamp, when behind
+  std::int64_t lateness_max = 0;
 };
 
 class stream_task final : public detail::task_context {
@@ -175,6 +180,7 @@ class stream_task final : public detail::task_context {
 
   task_id _id;
   task_settings _settings;
+  log::logger _log;
   detail::record_sender& _sender;
   std::vector<std::unique_ptr<detail::node>> _nodes;   // parents before children
   std::vector<std::vector<std::string>> _node_stores;  // stores connected to each node

@@ -1,7 +1,6 @@
 #include "src/runtime/stream_thread.hpp"
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/errors.hpp>
 
@@ -19,6 +18,7 @@ stream_thread::stream_thread(int index, const app_shared& app, state_callback on
     : _index(index),
       _app(app),
       _name(fmt::format("{}-StreamThread-{}", app.client_id, index)),
+      _log(app.log.with("thread", std::to_string(index))),  // a string, as `global` is
       _on_state(std::move(on_state)),
       _on_error(std::move(on_error)) {}
 
@@ -44,12 +44,14 @@ void stream_thread::set_up() {
   consumer_props["client.id"] = _name + "-consumer";
   _consumer = _app.clients->make_consumer(consumer_props);
   _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
-  _restorer =
-      std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name);
+  _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events,
+                                         _name, _log);
   make_producer();
   state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get(),
                           _app.globals};
-  _tasks = std::make_unique<task_manager>(*_app.topology, _app.tasks, *_collector,
+  task_settings tasks = _app.tasks;
+  tasks.log = _log;
+  _tasks = std::make_unique<task_manager>(*_app.topology, std::move(tasks), *_collector,
                                           _app.buffered_per_partition, services, _restorer.get());
   // A task starts from its committed offsets and the stream time committed with them.
   // Exactly-once must have them (stable); at-least-once makes do without the stream time.
@@ -58,12 +60,12 @@ void stream_thread::set_up() {
         kafka::error e = _consumer->committed(offsets, std::chrono::seconds(1));
         if (!e) return true;
         if (!_app.exactly_once) {
-          spdlog::debug("{}: no committed stream time for a new task ({})", _name, e.message());
+          _log.debug("no committed stream time for a new task", kv("error", e.message()));
           for (auto& po : offsets) po = {po.tp, -1, {}};
           return true;
         }
         if (e.retriable()) {
-          spdlog::debug("{}: committed offsets not stable yet: {}", _name, e.message());
+          _log.debug("committed offsets not stable yet", kv("error", e.message()));
           return false;
         }
         throw streams_error(
@@ -74,12 +76,15 @@ void stream_thread::set_up() {
   set_state(thread_state::rebalancing);
   if (kafka::error e = _consumer->subscribe(_app.source_topics, *this))
     throw streams_error(e.message());
-  spdlog::info("{}: started{}, subscribed to {}", _name, _app.exactly_once ? " (exactly-once)" : "",
-               fmt::join(_app.source_topics, ", "));
+  _log.info("stream thread started", kv("client", _name), kv("exactly_once", _app.exactly_once),
+            kv("topics", fmt::format("{}", fmt::join(_app.source_topics, ","))));
   _last_commit = now_ms();
 }
 
 void stream_thread::run() {
+  _counters.start_ms.store(std::chrono::duration_cast<std::chrono::milliseconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count());
   try {
     {
       std::lock_guard lock(_query_mutex);
@@ -104,12 +109,12 @@ void stream_thread::run() {
     try {
       std::rethrow_exception(failure);
     } catch (const std::exception& e) {
-      spdlog::error("{}: died: {}", _name, e.what());
+      _log.error("stream thread died", kv("error", e.what()));
     }
     try {
       shutdown(false);
     } catch (const std::exception& e) {
-      spdlog::error("{}: while shutting down after a failure: {}", _name, e.what());
+      _log.error("shutting down after a failure failed too", kv("error", e.what()));
     }
     publish_counters();
     _finished.store(true);
@@ -158,12 +163,21 @@ void stream_thread::run_once() {
   const bool busy = _tasks->has_buffered() || _restorer->active();
   const auto timeout = busy ? std::chrono::milliseconds(0) : _app.poll_timeout;
   _batch.clear();
+  using clock = std::chrono::steady_clock;
+  const bool metered = _app.record_metrics;
+  const auto polled_at = metered ? clock::now() : clock::time_point{};
   if (kafka::error e = _consumer->poll(timeout, max_poll_records, _batch);
       e && e.type() == kafka::error::kind::fatal) {
     throw streams_error(fmt::format("{}: {}", _name, e.message()));
   }
+  const auto processing_at = metered ? clock::now() : clock::time_point{};
+  if (metered) {
+    _counters.polls.fetch_add(1, std::memory_order_relaxed);
+    _counters.polled_records.fetch_add(_batch.size(), std::memory_order_relaxed);
+    _counters.blocked_ns.fetch_add((processing_at - polled_at).count(), std::memory_order_relaxed);
+  }
   if (auto pause = _tasks->add(_batch); !pause.empty()) {
-    warn_on_failure(_consumer->pause(pause), _name, "pausing full partitions");
+    warn_on_failure(_log, _consumer->pause(pause), "pausing full partitions");
     _counters.pauses += pause.size();
   }
   if (_starting_tasks) {
@@ -179,13 +193,21 @@ void stream_thread::run_once() {
   maybe_clean_state_directory();
   try {
     const timestamp_ms wall = _app.tasks.wall_clock();
-    if (_tasks->process(wall, max_records_per_task_pass, [this](const kafka::topic_partition& tp) {
-          return _consumer->caught_up(tp);
-        }) > 0)
+    const std::size_t n = _tasks->process(
+        wall, max_records_per_task_pass,
+        [this](const kafka::topic_partition& tp) { return _consumer->caught_up(tp); });
+    if (n > 0) {
       _uncommitted = true;
+      if (metered) {
+        const auto ns = static_cast<std::uint64_t>((clock::now() - processing_at).count());
+        _counters.process_ns.fetch_add(ns, std::memory_order_relaxed);
+        if (ns / n > _counters.process_max_ns.load(std::memory_order_relaxed))
+          _counters.process_max_ns.store(ns / n, std::memory_order_relaxed);
+      }
+    }
     _tasks->punctuate_wall_clock(wall);
     if (auto resume = _tasks->take_resumable(); !resume.empty())
-      warn_on_failure(_consumer->resume(resume), _name, "resuming drained partitions");
+      warn_on_failure(_log, _consumer->resume(resume), "resuming drained partitions");
     maybe_commit(false);
     _failing_since = -1;
   } catch (const send_failed& e) {
@@ -205,11 +227,11 @@ void stream_thread::shutdown(bool clean) {
   if (_tasks && clean) {
     try {
       if (kafka::error e = commit()) {
-        spdlog::error("{}: final commit failed: {}", _name, e.message());
+        _log.error("final commit failed", kv("error", e.message()));
         clean = false;
       }
     } catch (const std::exception& e) {
-      spdlog::error("{}: final commit failed: {}", _name, e.what());
+      _log.error("final commit failed", kv("error", e.what()));
       clean = false;
     }
   }
@@ -221,9 +243,9 @@ void stream_thread::shutdown(bool clean) {
   if (_consumer) _consumer->close();  // leaves the group
   if (_producer && clean && !_app.exactly_once) {
     if (kafka::error e = _producer->flush(std::chrono::seconds(30)))
-      spdlog::error("{}: final flush: {}", _name, e.message());
+      _log.error("final flush failed", kv("error", e.message()));
   }
-  spdlog::info("{}: stopped{}", _name, clean ? "" : " after a failure");
+  _log.info("stream thread stopped", kv("clean", clean));
 }
 
 void stream_thread::publish_counters() {
@@ -234,7 +256,27 @@ void stream_thread::publish_counters() {
   _counters.dead_lettered.store(c.dead_lettered);
   _counters.late.store(c.late);
   _counters.buffered.store(_tasks->buffered());
+  _counters.punctuations.store(c.punctuations);
+  _counters.enforced.store(c.enforced);
   if (_restorer) _counters.restored.store(_restorer->restored());
+  if (_app.record_metrics) {
+    const std::int64_t now = now_ms();
+    if (now >= _next_sample_ms) sample(now);
+  }
+}
+
+void stream_thread::sample(std::int64_t now) {
+  _next_sample_ms = now + 1000;
+  thread_samples::totals t{now,
+                           _counters.processed.load(),
+                           _counters.polls.load(),
+                           _counters.polled_records.load(),
+                           _counters.commits.load(),
+                           _counters.punctuations.load(),
+                           _tasks->snapshot()};
+  std::lock_guard lock(_samples_mutex);
+  _samples.history.push_back(std::move(t));
+  if (_samples.history.size() > 11) _samples.history.pop_front();
 }
 
 void stream_thread::maybe_clean_state_directory() {
@@ -246,15 +288,13 @@ void stream_thread::maybe_clean_state_directory() {
   if (!_app.next_state_cleanup->compare_exchange_strong(due, now + every))
     return;  // another thread does it
   for (const auto& dir : _app.state_directory->clean(_app.state_cleanup_delay)) {
-    spdlog::info("{}: deleted the state directory of unassigned task {}", _name, dir);
+    _log.info("deleted the state directory of an unassigned task", kv("dir", dir));
   }
 }
 
 void stream_thread::on_assigned(const std::vector<kafka::topic_partition>& partitions) {
   ++_counters.rebalances;
-  std::vector<std::string> names;
-  for (const auto& tp : partitions) names.push_back(tp.to_string());
-  spdlog::info("{}: assigned [{}]", _name, fmt::join(names, ", "));
+  _log.info("partitions assigned", kv("partitions", partition_list(partitions)));
   _tasks->assign(partitions);
   _starting_tasks = true;  // running once every task has its state restored
   std::lock_guard lock(_assignment_mutex);
@@ -274,8 +314,8 @@ void stream_thread::forget_assignment(const std::vector<kafka::topic_partition>&
 void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partitions) {
   forget_assignment(partitions);
   set_state(thread_state::rebalancing);
-  spdlog::info("{}: {} partition(s) revoked; committing and closing their tasks", _name,
-               partitions.size());
+  _log.info("partitions revoked; committing and closing their tasks",
+            kv("partitions", partition_list(partitions)));
   // Closing keeps only committed state (pending writes are never applied), so a failed commit
   // costs the new owners some reprocessing, nothing more.
   std::string failure;
@@ -285,9 +325,8 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
     failure = e.what();
   }
   if (!failure.empty()) {
-    spdlog::warn(
-        "{}: commit on revocation failed ({}); the new owners reprocess from the last commit",
-        _name, failure);
+    _log.warn("commit on revocation failed; the new owners reprocess from the last commit",
+              kv("error", failure));
     if (_app.exactly_once && _collector->in_transaction()) {
       (void)_producer->abort_transaction(std::chrono::seconds(10));
       _collector->transaction_ended();
@@ -299,8 +338,8 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
 void stream_thread::on_lost(const std::vector<kafka::topic_partition>& partitions) {
   forget_assignment(partitions);
   set_state(thread_state::rebalancing);
-  spdlog::warn("{}: {} partition(s) lost; closing their tasks without committing", _name,
-               partitions.size());
+  _log.warn("partitions lost; closing their tasks without committing",
+            kv("partitions", partition_list(partitions)));
   if (_app.exactly_once && _collector->in_transaction()) {
     // The open transaction holds what the lost tasks produced: it must never commit. Abort it;
     // every task's work since the last commit went with it, so all of them start over.

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <map>
@@ -38,6 +39,28 @@ struct thread_counters {
   std::atomic<std::uint64_t> pauses{0};
   std::atomic<std::uint64_t> restored{0};
   std::atomic<std::uint64_t> late{0};
+  // For the metrics (include/rill/metrics.hpp), unless metrics.recording.level is off.
+  std::atomic<std::uint64_t> polls{0};
+  std::atomic<std::uint64_t> polled_records{0};
+  std::atomic<std::uint64_t> blocked_ns{0};      // waiting in the consumer's poll
+  std::atomic<std::uint64_t> process_ns{0};      // in processing passes
+  std::atomic<std::uint64_t> process_max_ns{0};  // the highest per-record time of one pass
+  std::atomic<std::uint64_t> commit_ns{0};
+  std::atomic<std::uint64_t> commit_max_ns{0};
+  std::atomic<std::uint64_t> punctuations{0};
+  std::atomic<std::uint64_t> enforced{0};
+  std::atomic<std::int64_t> start_ms{0};  // wall clock
+};
+
+// What the metrics read of a thread beside its counters: totals some seconds ago (for
+// rates) and each task's counters, refreshed by the thread about once a second.
+struct thread_samples {
+  struct totals {
+    std::int64_t at_ms = -1;  // steady clock; -1: none yet
+    std::uint64_t processed = 0, polls = 0, polled_records = 0, commits = 0, punctuations = 0;
+    std::vector<task_manager::task_snapshot> tasks;
+  };
+  std::deque<totals> history;  // a second apart, the last ~10 s: rates are over it
 };
 
 class stream_thread final : private kafka::rebalance_listener {
@@ -66,6 +89,11 @@ class stream_thread final : private kafka::rebalance_listener {
   bool finished() const { return _finished.load(); }
   int index() const noexcept { return _index; }
   const thread_counters& counters() const noexcept { return _counters; }
+  thread_samples samples() const {
+    std::lock_guard lock(_samples_mutex);
+    return _samples;
+  }
+  const std::string& name() const noexcept { return _name; }
 
   // Interactive queries: runs f with this thread's tasks, from another thread, between two
   // steps of this one — under exactly-once only while nothing it processed is uncommitted, so
@@ -107,6 +135,7 @@ class stream_thread final : private kafka::rebalance_listener {
   const int _index;
   const app_shared& _app;
   const std::string _name;
+  const log::logger _log;  // app= and thread=<index>
   state_callback _on_state;
   error_callback _on_error;
   std::thread _thread;
@@ -126,6 +155,10 @@ class stream_thread final : private kafka::rebalance_listener {
   std::int64_t _failing_since = -1;         // producer failures
   std::int64_t _commit_failing_since = -1;  // commit failures
   thread_counters _counters;
+  mutable std::mutex _samples_mutex;
+  thread_samples _samples;
+  std::int64_t _next_sample_ms = 0;
+  void sample(std::int64_t now);
   // Queries: the thread holds _query_mutex while it steps; a waiting query gets it between
   // steps. _uncommitted: records processed since the last commit (exactly-once).
   std::mutex _query_mutex;

@@ -11,7 +11,6 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/errors.hpp>
 
@@ -58,7 +57,13 @@ void stream_thread::maybe_commit(bool force) {
   if (!force && !_tasks->commit_requested() &&
       now_ms() - _last_commit < _app.commit_interval.count())
     return;
-  if (kafka::error e = commit()) on_transaction_error(e, "commit");
+  const auto started = std::chrono::steady_clock::now();
+  if (kafka::error e = commit()) return on_transaction_error(e, "commit");
+  if (!_app.record_metrics) return;
+  const auto ns = static_cast<std::uint64_t>((std::chrono::steady_clock::now() - started).count());
+  _counters.commit_ns.fetch_add(ns, std::memory_order_relaxed);
+  if (ns > _counters.commit_max_ns.load(std::memory_order_relaxed))
+    _counters.commit_max_ns.store(ns, std::memory_order_relaxed);
 }
 
 kafka::error stream_thread::commit() {
@@ -96,11 +101,10 @@ kafka::error stream_thread::commit() {
   if (offsets.empty()) return {};
   if (kafka::error e = _consumer->commit(offsets)) {
     if (e.type() == kafka::error::kind::task_migrated) {
-      spdlog::warn(
-          "{}: commit failed, the group is rebalancing ({}); the partitions' new owners reprocess "
-          "from "
-          "the last commit",
-          _name, e.message());
+      _log.warn(
+          "commit failed, the group is rebalancing; the partitions' new owners reprocess from the "
+          "last commit",
+          kv("error", e.message()));
       return {};
     }
     if (e.type() == kafka::error::kind::fatal)
@@ -112,13 +116,13 @@ kafka::error stream_thread::commit() {
           fmt::format("{}: offsets could not be committed for longer than task.timeout.ms: {}",
                       _name, e.message()));
     }
-    spdlog::warn("{}: commit failed, retrying at the next interval: {}", _name, e.message());
+    _log.warn("commit failed, retrying at the next interval", kv("error", e.message()));
     return {};
   }
   _commit_failing_since = -1;
   _tasks->mark_committed();
   ++_counters.commits;
-  spdlog::debug("{}: committed {} offsets", _name, offsets.size());
+  _log.debug("committed", kv("offsets", offsets.size()));
   return {};
 }
 
@@ -135,7 +139,7 @@ kafka::error stream_thread::commit_transaction(
     kafka::error e = _producer->commit_transaction(_app.task_timeout);
     if (!e) break;
     if (!e.retriable() || now_ms() - started > _app.task_timeout.count()) return e;
-    spdlog::warn("{}: committing the transaction failed, retrying: {}", _name, e.message());
+    _log.warn("committing the transaction failed, retrying", kv("error", e.message()));
     backoff(std::chrono::milliseconds(50));
   }
   _collector->transaction_ended();
@@ -155,21 +159,20 @@ void stream_thread::on_transaction_error(const kafka::error& e, std::string_view
     case kafka::error::kind::unsupported:  // a transaction the broker cannot do is fatal too
       throw streams_error(fmt::format("{}: fatal error during {}: {}", _name, during, e.message()));
     case kafka::error::kind::task_migrated:
-      spdlog::warn(
-          "{}: task migrated ({}): aborting the transaction, closing the tasks dirty and rejoining",
-          _name, e.message());
+      _log.warn("task migrated: aborting the transaction, closing the tasks dirty and rejoining",
+                kv("error", e.message()));
       break;
     case kafka::error::kind::abortable:
     case kafka::error::kind::retriable:
     case kafka::error::kind::none:
-      spdlog::warn("{}: transaction aborted during {} ({}); reprocessing from the last commit",
-                   _name, during, e.message());
+      _log.warn("transaction aborted; reprocessing from the last commit", kv("during", during),
+                kv("error", e.message()));
       break;
   }
   if (_collector->in_transaction()) {
     if (kafka::error abort = _producer->abort_transaction(_app.task_timeout)) {
-      spdlog::warn("{}: abort failed ({}); the new producer fences the transaction instead", _name,
-                   abort.message());
+      _log.warn("abort failed; the new producer fences the transaction instead",
+                kv("error", abort.message()));
     }
     _collector->transaction_ended();
   }
@@ -185,8 +188,8 @@ void stream_thread::rewind(const kafka::error& why) {
   }
   ++_counters.rewinds;
   if (!_app.exactly_once) {
-    spdlog::warn("{}: producer failed ({}); rewinding its tasks to the last commit", _name,
-                 why.message());
+    _log.warn("producer failed; rewinding the thread's tasks to the last commit",
+              kv("error", why.message()));
   }
   auto partitions = _tasks->assigned();
   _tasks->close_all(false);
@@ -208,9 +211,9 @@ void stream_thread::rewind(const kafka::error& why) {
     }
     backoff(std::chrono::milliseconds(100));
   }
-  warn_on_failure(_consumer->seek(positions), _name, "seeking back while rewinding");
+  warn_on_failure(_log, _consumer->seek(positions), "seeking back while rewinding");
   // Buffers were dropped, so nothing stays paused.
-  warn_on_failure(_consumer->resume(partitions), _name, "resuming while rewinding");
+  warn_on_failure(_log, _consumer->resume(partitions), "resuming while rewinding");
   _tasks->assign(partitions);
   _starting_tasks = true;
   backoff(std::chrono::milliseconds(100));

@@ -12,11 +12,13 @@
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/embedded_broker.hpp>
 
 #include "src/kafka/rdkafka_client.hpp"
+#include "src/log/log.hpp"
+#include "src/log/secrets.hpp"
+#include "src/runtime/app_metrics.hpp"
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/cluster.hpp"
 #include "src/runtime/global_state.hpp"
@@ -48,17 +50,10 @@ std::string_view to_string(app_state s) {
   return "unknown";
 }
 
-namespace {
-
-spdlog::level::level_enum parse_level(const std::string& s) {
-  return spdlog::level::from_str(s);
-}
-
-}  // namespace
-
 struct streams_app::impl {
   topology topo;
   config cfg;
+  log::secret_scope secrets;  // every log line is scrubbed of the config's secret values
   runtime::app_shared shared;
   runtime::cluster_connection cluster;
   std::unique_ptr<runtime::process_identity> identity;  // exactly-once: locked for our lifetime
@@ -86,6 +81,13 @@ struct streams_app::impl {
 
   impl(topology t, config c) : topo(std::move(t)), cfg(std::move(c)) {}
 
+  runtime::metric_sources metric_sources() const {  // under mutex
+    runtime::metric_sources s{shared.client_id, current, {}, {}, replaced};
+    for (const auto& t : threads) s.live.push_back(t.get());
+    for (const auto& t : retired) s.retired.push_back(t.get());
+    return s;
+  }
+
   // Moves the app to `to` unless it is closing or failed; calls the listener outside the lock.
   // Moves the app to `to`. The listener hears every change, in order, outside the state
   // lock (so it may call the app): changes queue under the lock and one thread at a time
@@ -97,7 +99,8 @@ struct streams_app::impl {
     pending_changes.emplace_back(to, from);
     changed.notify_all();
     lock.unlock();
-    spdlog::info("app {}: {} -> {}", shared.application_id, to_string(from), to_string(to));
+    shared.log.info("app state changed", log::kv("from", to_string(from)),
+                    log::kv("to", to_string(to)));
     {
       std::lock_guard deliver(delivery);
       for (;;) {
@@ -164,13 +167,17 @@ struct streams_app::impl {
     view.partition_counts = [this] { return shared.partition_counts; };
     view.stores = std::move(stores);
     view.pages = pages;
+    view.metrics = [this] {
+      std::lock_guard lock(mutex);
+      return runtime::prometheus_text(runtime::collect_metrics(metric_sources()));
+    };
     http = runtime::start_http(*server, std::move(view));
     const std::string topic = runtime::instances_topic(shared.application_id);
     runtime::create_instances_topic(
         admin, topic, static_cast<std::int32_t>(cfg.get_int(cfg::replication_factor)));
     directory = std::make_unique<runtime::instance_directory>(
         *cluster.clients, shared.consumer_props, topic, http.advertised,
-        shared.application_id + "-instances");
+        shared.application_id + "-instances", shared.log.with("thread", "instances"));
     directory->start();
     http.backend->set_directory(directory.get());
   }
@@ -199,14 +206,14 @@ struct streams_app::impl {
     std::unique_lock lock(mutex);
     if (current == app_state::pending_shutdown || current == app_state::not_running) return;
     if (response == uncaught_response::replace_thread) {
-      spdlog::warn("app {}: stream thread {} died ({}); replacing it", shared.application_id, index,
-                   what);
+      shared.log.warn("stream thread died; replacing it", log::kv("thread", std::to_string(index)),
+                      log::kv("error", what));
       ++replaced;
       start_thread_locked();
       return;
     }
-    spdlog::error("app {}: stream thread {} died ({}); shutting the instance down",
-                  shared.application_id, index, what);
+    shared.log.error("stream thread died; shutting the instance down",
+                     log::kv("thread", std::to_string(index)), log::kv("error", what));
     for (auto& t : threads) t->request_stop();
     transition(app_state::error, lock);
   }
@@ -217,11 +224,10 @@ struct streams_app::impl {
     const std::string app_dir = cfg.get_string(rill::cfg::state_dir) + "/" + s.application_id;
     if (s.exactly_once) {
       if (cluster.embedded || cfg.get(rill::cfg::broker_control)) {
-        spdlog::warn(
-            "app {}: exactly_once_v2 on the embedded broker is at-least-once at best: librdkafka's "
-            "mock cluster ignores read_committed, writes no transaction markers and never fences "
-            "(docs/exactly-once.md)",
-            s.application_id);
+        s.log.warn(
+            "exactly_once_v2 on the embedded broker is at-least-once at best: librdkafka's mock "
+            "cluster ignores read_committed, writes no transaction markers and never fences "
+            "(docs/exactly-once.md)");
       }
       identity = std::make_unique<runtime::process_identity>(cfg, app_dir);
       s.transactional_id_prefix = s.application_id + "-" + identity->id();
@@ -250,9 +256,9 @@ struct streams_app::impl {
       throw error(fmt::format("cannot read the global tables' topics on {}: {}",
                               cluster.bootstrap_servers, e.message()));
     }
-    global =
-        std::make_unique<runtime::global_thread>(*cluster.clients, shared.consumer_props, counts,
-                                                 *globals, shared.application_id + "-global");
+    global = std::make_unique<runtime::global_thread>(
+        *cluster.clients, shared.consumer_props, counts, *globals,
+        shared.application_id + "-global", shared.log.with("thread", "global"));
     global->restore(shared.task_timeout);
     shared.globals = globals.get();
     global->start([this](std::exception_ptr e) {
@@ -264,8 +270,8 @@ struct streams_app::impl {
       } catch (...) {
       }
       std::unique_lock lock(mutex);
-      spdlog::error("app {}: the global thread died ({}); shutting the instance down",
-                    shared.application_id, what);
+      shared.log.error("the global thread died; shutting the instance down",
+                       log::kv("error", what));
       if (current == app_state::pending_shutdown || current == app_state::not_running) return;
       for (auto& t : threads) t->request_stop();
       transition(app_state::error, lock);
@@ -286,11 +292,12 @@ struct streams_app::impl {
 streams_app::streams_app(topology t, config c)
     : _impl(std::make_unique<impl>(std::move(t), std::move(c))) {
   config& cfg = _impl->cfg;
-  spdlog::set_level(parse_level(cfg.get_string(cfg::log_level)));
+  _impl->secrets = log::secret_scope(log::secret_values(cfg.values()));
   for (std::string_view prefix : {"consumer.", "producer.", "admin."}) {
     kafka::validate_properties(cfg.with_prefix(prefix), prefix);
   }
   _impl->shared = runtime::settings_from(_impl->topo.compiled(), cfg);
+  runtime::apply_log_settings(cfg);  // once the config is known good
   auto& s = _impl->shared;
 
   _impl->cluster = runtime::connect_cluster(cfg.get_string(cfg::bootstrap_servers),
@@ -318,9 +325,9 @@ void streams_app::start() {
   _impl->open_state();
   _impl->start_globals(*admin);
   _impl->start_discovery(*admin, store_source());
-  spdlog::info("app {}: starting {} stream thread(s) against {} (librdkafka {})", s.application_id,
-               _impl->cfg.get_int(cfg::num_stream_threads), _impl->cluster.bootstrap_servers,
-               kafka::librdkafka_version());
+  s.log.info("app starting", log::kv("threads", _impl->cfg.get_int(cfg::num_stream_threads)),
+             log::kv("bootstrap", _impl->cluster.bootstrap_servers),
+             log::kv("librdkafka", kafka::librdkafka_version()));
   std::unique_lock lock(_impl->mutex);
   _impl->transition(app_state::rebalancing, lock);
   for (std::int64_t i = 0; i < _impl->cfg.get_int(cfg::num_stream_threads); ++i)
@@ -342,8 +349,7 @@ bool streams_app::close(std::chrono::milliseconds timeout) {
                        [](const auto& t) { return t->finished(); });
   });
   if (!done) {
-    spdlog::warn("app {}: threads did not stop within {} ms", _impl->shared.application_id,
-                 timeout.count());
+    _impl->shared.log.warn("threads did not stop in time", log::kv("timeout_ms", timeout.count()));
     return false;
   }
   auto threads = std::move(_impl->threads);
@@ -380,7 +386,7 @@ void streams_app::cleanup() {
   const std::string dir =
       _impl->cfg.get_string(cfg::state_dir) + "/" + _impl->shared.application_id;
   if (state::state_directory::wipe(dir))
-    spdlog::info("app {}: deleted the local state in {}", _impl->shared.application_id, dir);
+    _impl->shared.log.info("deleted the local state", log::kv("dir", dir));
 }
 
 app_state streams_app::state() const {
@@ -458,26 +464,12 @@ void streams_app::add_http_page(const std::string& path, http_page_fn page) {
 
 app_counters streams_app::counters() const {
   std::lock_guard lock(_impl->mutex);
-  app_counters c;
-  auto add = [&](const runtime::stream_thread& t) {
-    const auto& tc = t.counters();
-    c.processed += tc.processed.load();
-    c.skipped += tc.skipped.load();
-    c.dead_lettered += tc.dead_lettered.load();
-    c.commits += tc.commits.load();
-    c.rebalances += tc.rebalances.load();
-    c.rewinds += tc.rewinds.load();
-    c.pauses += tc.pauses.load();
-    c.restored += tc.restored.load();
-    c.late += tc.late.load();
-  };
-  for (const auto& t : _impl->threads) {
-    add(*t);
-    c.buffered += t->counters().buffered.load();
-  }
-  for (const auto& t : _impl->retired) add(*t);
-  c.replaced_threads = _impl->replaced;
-  return c;
+  return runtime::sum_counters(_impl->metric_sources());
+}
+
+std::vector<metric> streams_app::metrics() const {
+  std::lock_guard lock(_impl->mutex);
+  return runtime::collect_metrics(_impl->metric_sources());
 }
 
 namespace {
@@ -572,7 +564,7 @@ int wait_for_shutdown_signal() {
   unsigned char sig = 0;
   while (::read(pipe_fds[0], &sig, 1) != 1) {
   }
-  spdlog::info("received signal {}; shutting down", static_cast<int>(sig));
+  log::logger().info("shutdown signal received", log::kv("signal", static_cast<int>(sig)));
   return sig;
 }
 

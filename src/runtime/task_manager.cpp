@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include <spdlog/spdlog.h>
+#include "src/runtime/logging.hpp"
 
 namespace rill::runtime {
 
@@ -30,15 +30,15 @@ void task_manager::assign(const std::vector<topic_partition>& partitions) {
   for (const auto& tp : partitions) {
     auto it = _subtopology_of.find(tp.topic);
     if (it == _subtopology_of.end()) {
-      spdlog::warn("assigned partition {} is not read by the topology; ignoring it",
-                   tp.to_string());
+      _settings.log.warn("ignoring an assigned partition the topology does not read",
+                         kv("partition", tp));
       continue;
     }
     task_id id{it->second, tp.partition};
     auto [pos, fresh] = _tasks.try_emplace(id);
     if (fresh) {
       pos->second.task = std::make_unique<stream_task>(id, _topology, _settings, _sender);
-      spdlog::info("task {} created", id.to_string());
+      _settings.log.info("task created", kv("task", id));
     }
     stream_task& task = *pos->second.task;
     int input = task.input_index(tp.topic, tp.partition);
@@ -71,7 +71,7 @@ void task_manager::restored(const std::vector<stream_task*>& tasks) {
     if (it == _tasks.end() || it->second.state != phase::restoring) continue;
     t->initialize();
     it->second.state = phase::running;
-    spdlog::info("task {} restored and running", t->id().to_string());
+    _settings.log.info("task restored and running", kv("task", t->id()));
   }
 }
 
@@ -98,7 +98,7 @@ void task_manager::close_tasks_of(const std::vector<topic_partition>& partitions
     _closed_counters.late += c.late;
     std::erase_if(_routes, [&](const auto& r) { return r.second.task == task; });
     std::erase_if(_paused, [&](const auto& tp) { return !_routes.contains(tp); });
-    spdlog::info("task {} closed{}", id.to_string(), clean ? "" : " dirty (no commit)");
+    _settings.log.info("task closed", kv("task", id), kv("clean", clean));
     _tasks.erase(it);
   }
 }
@@ -222,6 +222,7 @@ task_counters task_manager::counters() const {
     c.dead_lettered += e.task->counters().dead_lettered;
     c.punctuations += e.task->counters().punctuations;
     c.late += e.task->counters().late;
+    c.enforced += e.task->counters().enforced;
   }
   return c;
 }

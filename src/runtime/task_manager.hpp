@@ -74,6 +74,18 @@ class task_manager {
   std::size_t buffered() const;
   std::size_t size() const noexcept { return _tasks.size(); }
   task_counters counters() const;
+  // Each task's counters and queue, for the metrics.
+  struct task_snapshot {
+    task_id id;
+    task_counters counters;
+    std::size_t buffered = 0;
+  };
+  std::vector<task_snapshot> snapshot() const {
+    std::vector<task_snapshot> out;
+    out.reserve(_tasks.size());
+    for (const auto& [id, e] : _tasks) out.push_back({id, e.task->counters(), e.task->buffered()});
+    return out;
+  }
   // For tests: every running task.
   void for_each_running(const std::function<void(stream_task&)>& f) {
     for (auto& [id, e] : _tasks) {

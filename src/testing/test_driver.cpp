@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "src/log/log.hpp"
 #include "src/runtime/global_state.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/partitioner.hpp"
@@ -88,6 +89,7 @@ struct test_driver::impl final : detail::record_sender {
     settings.errors.custom_processing = o.processing_handler;
     settings.trace = o.trace;
     settings.wall_clock = [this] { return now; };
+    settings.log = log::logger().with("app", application_id);
 
     for (const auto& sub : topo.subtopologies) {
       const std::int32_t n = runtime::task_count(sub, application_id,

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <spdlog/spdlog.h>
 
 #include <rill/rill.hpp>
 

@@ -29,7 +29,7 @@ std::vector<std::uint64_t> seeds(int shard, int n = 200) {
   if (const char* one = std::getenv("RILL_CRASH_SEED")) {  // replayed with the runtime's log
     return shard == 0 ? std::vector<std::uint64_t>{std::stoull(one)} : std::vector<std::uint64_t>{};
   }
-  spdlog::set_level(spdlog::level::off);
+  rill::set_log_level(rill::log_level::off);
   if (const char* many = std::getenv("RILL_CRASH_SEEDS")) n = std::stoi(many);
   std::vector<std::uint64_t> out;
   for (int i = 1; i <= n; ++i) {

@@ -11,7 +11,7 @@
 namespace {
 
 TEST(restore_tail, a_crashed_instance_restores_only_the_changelog_tail_under_exactly_once) {
-  spdlog::set_level(spdlog::level::warn);
+  rill::set_log_level(rill::log_level::warn);
   rill::crash::settings s;
   s.instances = 1;
   const std::string app = "tail";

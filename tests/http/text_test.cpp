@@ -62,12 +62,12 @@ TEST(HttpText, RangesMergeInKeyOrderWithoutDuplicates) {
 
 TEST(HttpText, WindowRangesKeepEveryWindowOfAKey) {
   std::vector<std::pair<std::string, std::string>> bad;
-  auto merged = detail::merge_ranges(
-      {{"a:1", R"({"entries":[{"key":"p","start":3600,"end":7200,"value":2},)"
-               R"({"key":"p","start":0,"end":3600,"value":1}]})"},
-       {"b:2", R"({"entries":[{"key":"p","start":3600,"end":7200,"value":20},)"
-               R"({"key":"o","start":7200,"end":10800,"value":3}]})"}},
-      bad);
+  auto merged =
+      detail::merge_ranges({{"a:1", R"({"entries":[{"key":"p","start":3600,"end":7200,"value":2},)"
+                                    R"({"key":"p","start":0,"end":3600,"value":1}]})"},
+                            {"b:2", R"({"entries":[{"key":"p","start":3600,"end":7200,"value":20},)"
+                                    R"({"key":"o","start":7200,"end":10800,"value":3}]})"}},
+                           bad);
   EXPECT_TRUE(bad.empty());
   EXPECT_EQ(merged, R"([{"key":"o","start":7200,"end":10800,"value":3},)"
                     R"({"key":"p","start":0,"end":3600,"value":1},)"

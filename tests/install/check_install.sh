@@ -31,7 +31,7 @@ test -f "$prefix/lib/cmake/rill/rillConfig.cmake" || { echo "no rillConfig.cmake
 test -f "$prefix/lib/cmake/rill/rillConfigVersion.cmake" || { echo "no rillConfigVersion.cmake"; exit 1; }
 test -f "$prefix/lib/pkgconfig/rill.pc" || { echo "no rill.pc installed"; exit 1; }
 test -f "$prefix/include/rill/rill.hpp" || { echo "no headers installed"; exit 1; }
-libs="rill_runtime rill_kafka rill_state rill_topology rill_serde rill_testing"
+libs="rill_runtime rill_kafka rill_log rill_state rill_topology rill_serde rill_testing"
 if [ $registry = ON ]; then
   test -f "$prefix/lib/cmake/rill/rillRegistryTargets.cmake" || { echo "no rillRegistryTargets.cmake installed"; exit 1; }
   test -f "$prefix/lib/pkgconfig/rill-registry.pc" || { echo "no rill-registry.pc installed"; exit 1; }

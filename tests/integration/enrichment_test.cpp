@@ -81,8 +81,10 @@ TEST(enrichment, two_processes_with_a_global_table_and_a_foreign_key_join_match_
   ASSERT_TRUE(a.started() && b.started());
   ASSERT_TRUE(wait_for(
       [&] {
-        return read_file("/tmp/" + app_id + "-a.log").find("assigned [") != std::string::npos &&
-               read_file("/tmp/" + app_id + "-b.log").find("assigned [") != std::string::npos;
+        return read_file("/tmp/" + app_id + "-a.log").find("partitions assigned") !=
+                   std::string::npos &&
+               read_file("/tmp/" + app_id + "-b.log").find("partitions assigned") !=
+                   std::string::npos;
       },
       90s))
       << read_file("/tmp/" + app_id + "-a.log");

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -82,6 +83,17 @@ class cluster {
 };
 
 // A name no other test (or earlier run against a shared cluster) has used.
+// Runs `command` through the shell; what it wrote to stdout.
+inline std::string run_output(const std::string& command) {
+  std::string out;
+  FILE* p = ::popen(command.c_str(), "r");
+  if (p == nullptr) return out;
+  char buf[4096];
+  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
 inline std::string unique(const std::string& base) {
   static std::atomic<int> counter{0};
   return base + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++) + "-" +

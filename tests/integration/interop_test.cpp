@@ -15,16 +15,6 @@ using namespace rill::test;
 
 namespace {
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
 rill::topology shout(const std::string& in, const std::string& out) {
   rill::streams_builder b;
   b.stream<std::string, std::string>(in)
@@ -57,8 +47,8 @@ TEST(interop, kcat_writes_the_input_and_reads_the_output) {
   std::string got;
   ASSERT_TRUE(wait_for(
       [&] {
-        got = run("kcat -C -b " + c.bootstrap() + " -t " + out +
-                  " -e -q -f '%k=%s|%p\\n' 2>/dev/null");
+        got = run_output("kcat -C -b " + c.bootstrap() + " -t " + out +
+                         " -e -q -f '%k=%s|%p\\n' 2>/dev/null");
         return std::count(got.begin(), got.end(), '\n') >= 50;
       },
       60s, 500ms))
@@ -87,7 +77,7 @@ TEST(interop, kafka_python_writes_the_input_and_reads_the_output) {
   // reads the app's output back and checks it; exit code 0 when all holds.
   const std::string cmd = std::string("/usr/bin/python3 ") + PYTHON_CLIENT_SCRIPT + " " +
                           c.bootstrap() + " " + in + " " + out + " 100 2>&1";
-  std::string output = run(cmd + "; echo exit=$?");
+  std::string output = run_output(cmd + "; echo exit=$?");
   EXPECT_NE(output.find("exit=0"), std::string::npos) << output;
   EXPECT_NE(output.find("read 100 records, all as expected"), std::string::npos) << output;
   app.close();
@@ -116,7 +106,7 @@ TEST(interop, rill_broker_serves_separate_service_processes_and_kcat) {
   std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   EXPECT_NE(text.find("check: OK"), std::string::npos) << text;
   // kcat sees the service's topics on the same broker.
-  std::string listing = run("kcat -L -b " + file.get_string("bootstrap.servers") + " 2>&1");
+  std::string listing = run_output("kcat -L -b " + file.get_string("bootstrap.servers") + " 2>&1");
   EXPECT_NE(listing.find("topic \"events-click\""), std::string::npos) << listing;
   service.kill(SIGTERM);
   EXPECT_EQ(service.wait(60s), 0);

@@ -23,16 +23,6 @@ std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 }
 
-std::string run(const std::string& command) {
-  std::string out;
-  FILE* p = ::popen(command.c_str(), "r");
-  if (p == nullptr) return out;
-  char buf[4096];
-  for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  ::pclose(p);
-  return out;
-}
-
 // The address a service prints once it serves ("orders: serving http://host:port/").
 std::string served_address(const std::string& log, process& service) {
   std::smatch m;
@@ -135,10 +125,10 @@ TEST(orders_service, two_processes_on_rill_broker_answer_for_every_key_and_rende
       },
       60s));
   const auto want = orders::figures(orders::recompute(events, p.customers));
-  const std::string dom =
-      run("timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
-          "--virtual-time-budget=15000 --dump-dom http://" +
-          host_b + "/ 2>/dev/null");
+  const std::string dom = run_output(
+      "timeout 120 chromium --headless --no-sandbox --disable-gpu --disable-dev-shm-usage "
+      "--virtual-time-budget=15000 --dump-dom http://" +
+      host_b + "/ 2>/dev/null");
   ASSERT_NE(dom.find("<h1>Orders</h1>"), std::string::npos)
       << "chromium (installed by scripts/setup.sh) did not render the page: " << dom;
   EXPECT_NE(dom.find("data-state=\"ready\""), std::string::npos) << dom;

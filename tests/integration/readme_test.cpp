@@ -16,9 +16,9 @@ TEST(readme, the_tour_runs_and_stops_on_sigint) {
     std::ifstream in(log);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   };
-  ASSERT_TRUE(wait_for([&] { return text().find("-> running") != std::string::npos; }, 60s))
+  ASSERT_TRUE(wait_for([&] { return text().find("to=running") != std::string::npos; }, 60s))
       << text();
   tour.kill(SIGINT);
   EXPECT_EQ(tour.wait(60s), 0) << text();
-  EXPECT_NE(text().find("pending_shutdown -> not_running"), std::string::npos);
+  EXPECT_NE(text().find("from=pending_shutdown to=not_running"), std::string::npos);
 }
