@@ -1,6 +1,8 @@
 #include "src/runtime/app_metrics.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
 #include <map>
 
 #include <fmt/format.h>
@@ -130,6 +132,88 @@ void task_metrics(const stream_thread& t, const thread_samples& s, std::vector<m
             "Highest stream time minus record timestamp, ms");
     e.gauge("active-buffer-count", static_cast<double>(task.buffered),
             "Records waiting in the task's input queues");
+    e.gauge("restore-remaining-records-total", static_cast<double>(task.restore_remaining),
+            "Changelog records the task has still to restore before it runs");
+  }
+}
+
+// A latency over the samples' window: rate and average between the oldest and newest sample,
+// maximum of the newest samples' recent maximums. `of` finds the figure in a task snapshot
+// (nullptr: not there).
+template <class F>
+void latency_metrics(emitter& e, const thread_samples& s, const task_id& task, F of,
+                     const std::string& prefix, double unit_ms, bool with_rate, const char* what) {
+  using snap = task_manager::task_snapshot;
+  auto find = [&](const thread_samples::totals& t) -> const latency_stat* {
+    for (const snap& x : t.tasks)
+      if (x.id == task) return of(x);
+    return nullptr;
+  };
+  const latency_stat* now = find(s.history.back());
+  const latency_stat* then = s.history.size() > 1 ? find(s.history.front()) : nullptr;
+  if (now == nullptr) return;
+  const latency_stat zero;
+  if (then == nullptr) then = &zero;
+  const double count = static_cast<double>(now->count - then->count);
+  const double seconds = static_cast<double>(s.history.back().at_ms - s.history.front().at_ms) / 1e3;
+  std::int64_t max = 0;
+  for (std::size_t i = 1; i < s.history.size(); ++i)
+    if (const latency_stat* l = find(s.history[i])) max = std::max(max, l->recent_max);
+  const std::string help = std::string(what);
+  if (with_rate) {
+    e.out.push_back({prefix + "-rate", e.group, e.tags, seconds > 0 ? count / seconds : 0,
+                     metric_kind::gauge, help + " per second"});
+  }
+  const double avg = count > 0 ? static_cast<double>(now->sum - then->sum) / count * unit_ms
+                               : std::numeric_limits<double>::quiet_NaN();
+  e.out.push_back({prefix + "-latency-avg", e.group, e.tags, avg, metric_kind::gauge,
+                   help + ": average latency over the last ~10 s, ms (NaN with none)"});
+  e.out.push_back({prefix + "-latency-max", e.group, e.tags, static_cast<double>(max) * unit_ms,
+                   metric_kind::gauge, help + ": highest latency over the last ~10 s, ms"});
+}
+
+// End-to-end latency at the sinks (per topic) and the stores' figures, per task.
+void sink_and_store_metrics(const stream_thread& t, const thread_samples& s,
+                            std::vector<metric>& out) {
+  if (s.history.empty()) return;
+  using snap = task_manager::task_snapshot;
+  constexpr double ns = 1e-6;
+  for (const snap& task : s.history.back().tasks) {
+    const std::string id = task.id.to_string();
+    for (const sink_stats& sink : task.sinks) {
+      emitter e{out,
+                "stream-processor-node-metrics",
+                {{"thread-id", t.name()}, {"task-id", id}, {"topic", sink.topic}}};
+      latency_metrics(
+          e, s, task.id,
+          [&](const snap& x) -> const latency_stat* {
+            for (const auto& k : x.sinks)
+              if (k.topic == sink.topic) return &k.e2e;
+            return nullptr;
+          },
+          "record-e2e", 1.0, false, "Records sent to the topic, wall clock minus timestamp");
+    }
+    for (const store_stats& store : task.stores) {
+      emitter e{out,
+                "stream-state-metrics",
+                {{"thread-id", t.name()}, {"task-id", id}, {"store", store.store}}};
+      auto in = [&](latency_stat store_stats::*field) {
+        return [&store, field](const snap& x) -> const latency_stat* {
+          for (const auto& k : x.stores)
+            if (k.store == store.store) return &(k.*field);
+          return nullptr;
+        };
+      };
+      latency_metrics(e, s, task.id, in(&store_stats::e2e), "record-e2e", 1.0, false,
+                      "Store writes, wall clock minus the writing record's timestamp");
+      if (!store.timed) continue;  // info: only the end-to-end latency
+      latency_metrics(e, s, task.id, in(&store_stats::put), "put", ns, true, "Puts and deletes");
+      latency_metrics(e, s, task.id, in(&store_stats::get), "get", ns, true, "Gets");
+      latency_metrics(e, s, task.id, in(&store_stats::range), "range", ns, true,
+                      "Range and prefix scans (until the iterator closes)");
+      latency_metrics(e, s, task.id, in(&store_stats::flush), "flush", ns, true,
+                      "Flushes at commit (cache, then the task's write batch)");
+    }
   }
 }
 
@@ -155,6 +239,7 @@ std::vector<metric> collect_metrics(const metric_sources& s) {
     const thread_samples samples = t->samples();
     thread_metrics(*t, samples, out);
     task_metrics(*t, samples, out);
+    sink_and_store_metrics(*t, samples, out);
   }
   return out;
 }
@@ -222,7 +307,8 @@ std::string prometheus_text(const std::vector<metric>& metrics) {
       labels += (labels.empty() ? "" : ",") + label_name(k) + "=\"" + escaped(v) + "\"";
     std::string line = name;
     if (!labels.empty()) line += "{" + labels + "}";
-    f.samples.push_back(line + fmt::format(" {}", m.value * factor));
+    const double v = m.value * factor;
+    f.samples.push_back(line + (std::isnan(v) ? std::string(" NaN") : fmt::format(" {}", v)));
   }
   std::string out;
   for (const auto& [name, f] : families) {

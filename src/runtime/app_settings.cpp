@@ -33,7 +33,12 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   s.client_id = cfg.get(cfg::client_id).value_or(*app_id);
   s.log = log::logger().with("app", *app_id);
   s.exactly_once = eos;
-  s.record_metrics = cfg.get_string(cfg::metrics_recording_level) != "off";
+  const std::string level = cfg.get_string(cfg::metrics_recording_level);
+  s.record_metrics = level != "off";
+  s.tasks.metrics = level == "trace"   ? recording::trace
+                    : level == "debug" ? recording::debug
+                    : level == "info"  ? recording::info
+                                       : recording::off;
   s.tasks.application_id = *app_id;
   s.tasks.log = s.log;
   s.tasks.max_task_idle_ms = cfg.get_int(cfg::max_task_idle_ms);

@@ -209,4 +209,11 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
   return ready;
 }
 
+std::int64_t restorer::remaining(const task_id& task) const {
+  std::int64_t n = 0;
+  for (const auto& p : _partitions)
+    if (p->task->id() == task) n += std::max<std::int64_t>(p->end - p->position, 0);
+  return n;
+}
+
 }  // namespace rill::runtime

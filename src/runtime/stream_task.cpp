@@ -130,9 +130,16 @@ bool stream_task::open_state(const state_services& services) {
   if (_stores) return true;
   _globals = services.globals;
   try {
-    _stores = std::make_unique<task_stores>(_id, _topology, services, _sender, [this] {
-      return _current.topic.empty() ? std::max<timestamp_ms>(_stream_time, 0) : _current.timestamp;
-    });
+    _stores = std::make_unique<task_stores>(
+        _id, _topology, services, _sender,
+        [this] {
+          return _current.topic.empty() ? std::max<timestamp_ms>(_stream_time, 0)
+                                        : _current.timestamp;
+        },
+        [this]() -> std::optional<std::int64_t> {
+          if (_current.topic.empty()) return std::nullopt;
+          return _now - _current.timestamp;
+        });
   } catch (const task_locked& e) {
     _log.debug("state directory still held; trying again later", kv("reason", e.what()));
     return false;
@@ -204,6 +211,7 @@ std::size_t stream_task::buffered() const {
 
 bool stream_task::ready(timestamp_ms now, bool enforce,
                         const std::function<bool(std::size_t)>& caught_up) {
+  _now = now;
   bool any = false;
   bool must_wait = false;
   for (std::size_t i = 0; i < _queues.size(); ++i) {
@@ -274,6 +282,26 @@ void stream_task::trace(detail::raw_record& raw, const detail::node& source) {
   } catch (...) {
     detail::rethrow_as_user_error(source.name());
   }
+}
+
+void stream_task::sink_meter::send(std::string_view topic, std::int32_t partition,
+                                   std::optional<bytes_view> key, std::optional<bytes_view> value,
+                                   const rill::headers& headers, timestamp_ms timestamp) {
+  task._sender.send(topic, partition, key, value, headers, timestamp);
+  sink_stats* s = nullptr;
+  for (auto& candidate : stats)
+    if (candidate.topic == topic) s = &candidate;
+  if (s == nullptr) s = &stats.emplace_back(sink_stats{std::string(topic), {}});
+  s->e2e.add(std::max<std::int64_t>(task._now - timestamp, 0));
+}
+
+std::vector<store_stats> stream_task::store_figures() const {
+  return _stores ? _stores->stats() : std::vector<store_stats>{};
+}
+
+void stream_task::restart_recent_max() {
+  for (auto& s : _sinks.stats) s.e2e.recent_max = 0;
+  if (_stores) _stores->restart_recent_max();
 }
 
 bool stream_task::punctuate_stream_time() {

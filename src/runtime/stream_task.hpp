@@ -24,6 +24,7 @@
 #include "src/log/log.hpp"
 #include "src/runtime/punctuation.hpp"
 #include "src/runtime/ring_buffer.hpp"
+#include "src/runtime/store_metrics.hpp"
 #include "src/runtime/task_stores.hpp"
 #include "topology/compiled.hpp"
 
@@ -67,6 +68,7 @@ struct task_settings {
   std::function<timestamp_ms()> wall_clock;
   trace_hook trace;  // empty: none
   log::logger log;  // the task's lines add task=<id> to its fields (app=, thread=)
+  recording metrics = recording::off;  // info and up: end-to-end latency at sinks and stores
 };
 
 struct task_counters {
@@ -135,6 +137,11 @@ class stream_task final : public detail::task_context {
   bool commit_requested() const noexcept { return _commit_requested; }
 
   const task_counters& counters() const noexcept { return _counters; }
+  // End-to-end latency per sink topic (with metrics recorded), and its stores' figures.
+  const std::vector<sink_stats>& sink_latency() const noexcept { return _sinks.stats; }
+  std::vector<store_stats> store_figures() const;
+  // Starts a new period for the "recent" maximums (the thread samples once a second).
+  void restart_recent_max();
 
   // task_context
   const task_id& id() const override { return _id; }
@@ -144,7 +151,9 @@ class stream_task final : public detail::task_context {
   const record_context& current_record() const override { return _current; }
   cancellable schedule(std::chrono::milliseconds interval, punctuation_type type,
                        std::function<void(timestamp_ms)> callback, detail::node& owner) override;
-  detail::record_sender& sender() override { return _sender; }
+  detail::record_sender& sender() override {
+    return _settings.metrics != recording::off ? _sinks : _sender;
+  }
   bool on_deserialization_error(const detail::raw_record& r, const std::exception& e) override;
   void request_commit() override { _commit_requested = true; }
   state_store& get_store(std::string_view name, const detail::node& asker) override;
@@ -178,6 +187,19 @@ class stream_task final : public detail::task_context {
   void invoke_punctuator(detail::node& owner, const std::function<void(timestamp_ms)>& fn,
                          timestamp_ms now);
 
+  // Sends for the sink nodes, recording each record's end-to-end latency per topic.
+  struct sink_meter final : detail::record_sender {
+    stream_task& task;
+    std::vector<sink_stats> stats;
+    explicit sink_meter(stream_task& t) : task(t) {}
+    void send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
+              std::optional<bytes_view> value, const rill::headers& headers,
+              timestamp_ms timestamp) override;
+    std::int32_t partition_count(std::string_view topic) override {
+      return task._sender.partition_count(topic);
+    }
+  };
+
   task_id _id;
   task_settings _settings;
   log::logger _log;
@@ -193,6 +215,7 @@ class stream_task final : public detail::task_context {
   punctuation_queue _stream_time_punctuations;
   punctuation_queue _wall_clock_punctuations;
   timestamp_ms _stream_time = -1;
+  timestamp_ms _now = 0;  // the wall clock as the thread last asked whether the task is ready
   timestamp_ms _idle_since = -1;
   record_context _current;
   const detail::raw_record* _current_raw = nullptr;  // while a record is processed
@@ -203,6 +226,7 @@ class stream_task final : public detail::task_context {
   bool _closed = false;
   bool _commit_requested = false;
   task_counters _counters;
+  sink_meter _sinks{*this};
 };
 
 }  // namespace rill::runtime

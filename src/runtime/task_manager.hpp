@@ -79,11 +79,20 @@ class task_manager {
     task_id id;
     task_counters counters;
     std::size_t buffered = 0;
+    std::int64_t restore_remaining = 0;
+    std::vector<sink_stats> sinks;
+    std::vector<store_stats> stores;
   };
-  std::vector<task_snapshot> snapshot() const {
+  // The tasks' figures; the "recent" maximums start again from here.
+  std::vector<task_snapshot> snapshot() {
     std::vector<task_snapshot> out;
     out.reserve(_tasks.size());
-    for (const auto& [id, e] : _tasks) out.push_back({id, e.task->counters(), e.task->buffered()});
+    for (const auto& [id, e] : _tasks) {
+      out.push_back({id, e.task->counters(), e.task->buffered(),
+                     _restorer != nullptr ? _restorer->remaining(id) : 0, e.task->sink_latency(),
+                     e.task->store_figures()});
+      e.task->restart_recent_max();
+    }
     return out;
   }
   // For tests: every running task.

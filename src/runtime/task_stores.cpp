@@ -1,6 +1,7 @@
 #include "src/runtime/task_stores.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 #include <fmt/format.h>
 
@@ -65,6 +66,8 @@ struct task_stores::slot final : detail::store_access {
   std::unique_ptr<sender_changelog> writer;
   std::unique_ptr<state::logged_store> logged;
   std::unique_ptr<state::record_cache::store> cache;
+  std::unique_ptr<metered_store> meter;  // when metrics are recorded
+  store_stats stats;
   detail::kv_store* top = nullptr;
   std::unique_ptr<state_store> facade;
   state::task_db* db = nullptr;    // persistent stores
@@ -93,7 +96,7 @@ struct task_stores::slot final : detail::store_access {
 
 task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
                          const state_services& services, detail::record_sender& sender,
-                         std::function<timestamp_ms()> clock)
+                         std::function<timestamp_ms()> clock, e2e_latency_fn e2e)
     : _id(id) {
   std::vector<std::string> persistent;
   std::vector<const detail::compiled_store*> mine;
@@ -144,6 +147,14 @@ task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
     if (st->spec.caching && services.cache != nullptr && services.cache->max_bytes() > 0) {
       s->cache = services.cache->wrap(*s->top, clock);
       s->top = s->cache.get();
+    }
+    _timed = services.metrics >= recording::debug && static_cast<bool>(e2e);
+    if (services.metrics != recording::off && e2e) {
+      s->stats.store = st->spec.name;
+      s->stats.timed = _timed;
+      s->meter = std::make_unique<metered_store>(*s->top, s->stats,
+                                                 services.metrics >= recording::debug, e2e);
+      s->top = s->meter.get();
     }
     s->facade = st->spec.make_facade(*s);
     _slots.push_back(std::move(s));
@@ -221,7 +232,11 @@ void task_stores::wipe(const std::string& store) {
 
 void task_stores::flush_caches() {
   for (auto& s : _slots) {
-    if (s->cache) s->cache->flush();
+    if (!s->cache) continue;
+    if (s->meter)
+      s->meter->timed_flush([&] { s->cache->flush(); });
+    else
+      s->cache->flush();
   }
 }
 
@@ -233,7 +248,31 @@ void task_stores::commit(const delivered_offsets& delivered) {
     if (auto last = delivered({s->changelog_name, _id.partition}))
       offsets[s->def->spec.name] = last->next();
   }
+  if (!_timed) return _db->commit(offsets);
+  // The task's RocksDB stores write in one batch: each one's flush includes it.
+  const auto started = std::chrono::steady_clock::now();
   _db->commit(offsets);
+  const std::int64_t took =
+      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
+                                                           started)
+          .count();
+  for (auto& s : _slots)
+    if (s->meter && s->db != nullptr) s->stats.flush.add(took);
+}
+
+std::vector<store_stats> task_stores::stats() const {
+  std::vector<store_stats> out;
+  for (const auto& s : _slots)
+    if (s->meter) out.push_back(s->stats);
+  return out;
+}
+
+void task_stores::restart_recent_max() {
+  for (auto& s : _slots) {
+    for (latency_stat* l : {&s->stats.put, &s->stats.get, &s->stats.range, &s->stats.flush,
+                            &s->stats.e2e})
+      l->recent_max = 0;
+  }
 }
 
 void task_stores::close(bool clean) {

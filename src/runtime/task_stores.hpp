@@ -20,6 +20,7 @@
 #include <rill/state_store.hpp>
 
 #include "src/kafka/types.hpp"
+#include "src/runtime/store_metrics.hpp"
 #include "state/record_cache.hpp"
 #include "state/state_directory.hpp"
 #include "state/task_db.hpp"
@@ -36,6 +37,8 @@ struct state_services {
   const state::rocksdb_env* rocksdb = nullptr;
   state::record_cache* cache = nullptr;
   const global_stores* globals = nullptr;  // the app's global tables, if it has any
+  // info: stores record the end-to-end latency of their puts; debug: they time every call.
+  recording metrics = recording::off;
 };
 
 // The task's state directory is held by another instance or thread; try again later.
@@ -59,7 +62,8 @@ class task_stores {
   };
 
   task_stores(task_id id, const detail::compiled_topology& topology, const state_services& services,
-              detail::record_sender& sender, std::function<timestamp_ms()> clock);
+              detail::record_sender& sender, std::function<timestamp_ms()> clock,
+              e2e_latency_fn e2e = {});
   ~task_stores();
 
   bool empty() const noexcept { return _slots.empty(); }
@@ -81,6 +85,11 @@ class task_stores {
   // clean: checkpoints made durable; dirty: writes since the last commit dropped.
   void close(bool clean);
 
+  // The stores' figures (none unless metrics are recorded), and a new "recent" period for
+  // their maximums.
+  std::vector<store_stats> stats() const;
+  void restart_recent_max();
+
  private:
   struct slot;
   task_id _id;
@@ -88,6 +97,7 @@ class task_stores {
   std::unique_ptr<state::task_db> _db;
   std::vector<std::unique_ptr<slot>> _slots;  // in topology order
   bool _closed = false;
+  bool _timed = false;  // metrics at debug: store calls are timed
 };
 
 }  // namespace rill::runtime

@@ -20,6 +20,7 @@
 
 #include <rill/rill.hpp>
 
+#include "src/runtime/app_metrics.hpp"
 #include "src/runtime/app_settings.hpp"
 #include "src/runtime/internal_topics.hpp"
 #include "src/runtime/partitioner.hpp"
@@ -186,6 +187,20 @@ class run {
 
   // Called after every step of the run (for checks that look at the instances mid-run).
   std::function<void()> after_each_step;
+
+  // A metric of instance i's thread for one task, as app.metrics() reports it; nullopt while
+  // the instance is down or its thread has not sampled the task.
+  std::optional<double> task_metric(int i, const std::string& task, const std::string& name) {
+    const auto& inst = *_instances[static_cast<std::size_t>(i)];
+    if (!inst.thread) return std::nullopt;
+    runtime::metric_sources sources;
+    sources.live.push_back(inst.thread.get());
+    for (const auto& m : runtime::collect_metrics(sources)) {
+      if (m.group == "stream-task-metrics" && m.name == name && m.tags.at("task-id") == task)
+        return m.value;
+    }
+    return std::nullopt;
+  }
 
   // Every entry of a key-value store, as an interactive query of each live instance reads it
   // (stream_thread::query without waiting); counts the instances that served and refused.

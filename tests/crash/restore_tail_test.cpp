@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <functional>
+#include <iostream>
 #include <set>
 
 #include "examples/word_count/word_count.hpp"
@@ -37,7 +39,8 @@ TEST(restore_tail, a_crashed_instance_restores_only_the_changelog_tail_under_exa
   ASSERT_TRUE(r.drain()) << r.report();
 
   // Committed after the store's last flush, so only in the changelog and the memtable.
-  constexpr int tail = 3000;
+  // Larger than a restore batch (10 000), so restoration takes more than one step.
+  constexpr int tail = 15000;
   add(tail);
   r.feed_pending();
   ASSERT_TRUE(r.drain()) << r.report();
@@ -50,6 +53,18 @@ TEST(restore_tail, a_crashed_instance_restores_only_the_changelog_tail_under_exa
   const std::size_t starts_before = r.restore_starts().size();
   const std::uint64_t restored_before = r.restored();
   r.restart(0);
+  // restore-remaining-records-total as the thread samples it (each step a second apart, so
+  // every step is sampled), until restoration has ended.
+  std::vector<double> remaining;
+  r.after_each_step = [&] {
+    if (auto v = r.task_metric(0, "0_0", "restore-remaining-records-total")) remaining.push_back(*v);
+  };
+  for (int k = 0; k < 600 && r.restored() == restored_before; ++k) {
+    r.cluster().advance(1000);
+    r.steps(1);
+  }
+  r.steps(2);
+  r.after_each_step = nullptr;
   ASSERT_TRUE(r.drain()) << r.report();
 
   const std::uint64_t restored = r.restored() - restored_before;
@@ -63,6 +78,19 @@ TEST(restore_tail, a_crashed_instance_restores_only_the_changelog_tail_under_exa
       << "the batches committed after the last flush are replayed";
   EXPECT_LT(restored, changelog.size() / 2)
       << "a rebuild of the whole store would restore " << changelog.size();
+  // The metric counted down what was left, and reached 0 once the task was restored.
+  ASSERT_FALSE(remaining.empty()) << "the task's restore-remaining-records-total was sampled";
+  const double most = *std::max_element(remaining.begin(), remaining.end());
+  std::cout << "restore-remaining-records-total per step:";
+  for (double v : remaining) std::cout << " " << v;
+  std::cout << std::endl;
+  EXPECT_GT(most, 0) << "a restoration was seen under way";
+  EXPECT_LE(most, static_cast<double>(changelog.size() + 2000 + 10))
+      << "no more than the changelog (with the aborted transaction and its markers)";
+  EXPECT_EQ(remaining.back(), 0);
+  EXPECT_TRUE(std::is_sorted(std::find(remaining.begin(), remaining.end(), most), remaining.end(),
+                             std::greater<>()))
+      << "it only goes down once restoration has begun";
 
   // And nothing was counted twice or lost: every word once, with count 1, in the output, the
   // changelog, and the local store.
