@@ -4,11 +4,16 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include <fmt/format.h>
+
+#include <rill/errors.hpp>
 
 namespace rill::runtime {
 
@@ -69,6 +74,7 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
                              {"enable.partition.eof", "false"}},
                             cfg.with_prefix("consumer."));
   if (eos) s.consumer_props.emplace("isolation.level", "read_committed");
+  refuse_broken_guarantees(s.consumer_props, eos);
   s.producer_props = merged({{"partitioner", "murmur2_random"}, {"enable.idempotence", "true"}},
                             cfg.with_prefix("producer."));
   if (eos) s.producer_props.emplace("transaction.timeout.ms", "10000");
@@ -77,6 +83,19 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
       s.source_topics.push_back(detail::resolve_topic(*app_id, t));
   }
   return s;
+}
+
+void refuse_broken_guarantees(const std::map<std::string, std::string>& consumer, bool eos) {
+  if (auto it = consumer.find("enable.auto.commit"); it != consumer.end() && it->second != "false")
+    throw config_error(
+        "setting 'consumer.enable.auto.commit=" + it->second +
+        "' is refused: the consumer would commit offsets of records Rill has not processed "
+        "yet, so a crash would lose them; Rill commits offsets itself (commit.interval.ms)");
+  if (!eos) return;
+  if (auto it = consumer.find("isolation.level"); it->second != "read_committed")
+    throw config_error("setting 'consumer.isolation.level=" + it->second +
+                       "' is refused under processing.guarantee=exactly_once_v2: the app would "
+                       "read records of aborted transactions; remove it (read_committed is set)");
 }
 
 void apply_log_settings(const config& cfg) {
@@ -93,13 +112,30 @@ std::string random_id() {
 }  // namespace
 
 process_identity::process_identity(const config& cfg, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  std::error_code ec;
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all, ec);
   if (auto id = cfg.get(cfg::process_id)) {
     _id = *id;
+    std::string safe = _id;
+    for (char& c : safe)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+    const std::string path = dir + "/rill-process-" + safe + ".lock";
+    _fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (_fd < 0) throw error(fmt::format("cannot open '{}': {}", path, std::strerror(errno)));
+    if (::flock(_fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(_fd);
+      _fd = -1;
+      throw config_error(fmt::format(
+          "setting 'process.id={}' is in use by another live instance on state directory '{}' "
+          "(it holds {}): two instances with one process.id share transactional ids and fence "
+          "each other; give each instance its own process.id, or leave it unset",
+          _id, dir, path));
+    }
     return;
   }
-  std::filesystem::create_directories(dir);
   const std::string path = dir + "/rill-process-id";
-  _fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  _fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (_fd < 0 || ::flock(_fd, LOCK_EX | LOCK_NB) != 0) {
     if (_fd >= 0) ::close(_fd);
     _fd = -1;

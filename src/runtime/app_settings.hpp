@@ -3,6 +3,9 @@
 // drive stream threads themselves.
 #pragma once
 
+#include <map>
+#include <string>
+
 #include <rill/config.hpp>
 
 #include "src/runtime/app_shared.hpp"
@@ -13,6 +16,10 @@ namespace rill::runtime {
 // Throws config_error.
 app_shared settings_from(const detail::compiled_topology& topology, const config& cfg);
 
+// Refuses consumer settings that would silently break the processing guarantee (auto commit;
+// under exactly-once, an isolation level other than read_committed). Throws config_error.
+void refuse_broken_guarantees(const std::map<std::string, std::string>& consumer, bool eos);
+
 // log.level and log.format, where the config sets them, become Rill's logger's (process-wide;
 // spdlog's global level and default logger are never touched).
 void apply_log_settings(const config& cfg);
@@ -21,7 +28,9 @@ void apply_log_settings(const config& cfg);
 // `<dir>/rill-process-id` (made on first use). Exactly-once derives transactional ids from it,
 // so a restarted instance fences what its predecessor left open. The file is locked while the
 // instance lives: a second instance on the same state directory gets a fresh id of its own
-// (else the two would keep fencing each other).
+// (else the two would keep fencing each other). An explicit process.id is locked too (a file
+// `<dir>/rill-process-<id>.lock`): a second live instance with the same one on the same state
+// directory is refused with config_error. Files 0600, directories 0700.
 class process_identity {
  public:
   process_identity(const config& cfg, const std::string& dir);
