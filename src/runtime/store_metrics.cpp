@@ -75,6 +75,12 @@ std::unique_ptr<detail::kv_iterator> metered_store::prefix_scan(bytes_view prefi
   return metered(_inner.prefix_scan(prefix), started);
 }
 
+void metered_store::metered_write(const std::function<void()>& f) {
+  const std::int64_t started = _timed ? now_ns() : 0;
+  f();
+  record_write(started);
+}
+
 void metered_store::timed_flush(const std::function<void()>& f) {
   if (!_timed) return f();
   const std::int64_t started = now_ns();

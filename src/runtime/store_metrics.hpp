@@ -63,6 +63,8 @@ class metered_store final : public detail::kv_store {
   std::uint64_t approximate_count() override { return _inner.approximate_count(); }
   void drop_range(bytes_view from, bytes_view to) override { _inner.drop_range(from, to); }
 
+  // Records `f`, a write to a layer below this one made around it, as a put.
+  void metered_write(const std::function<void()>& f);
   // Times `f` as a flush of this store (at debug).
   void timed_flush(const std::function<void()>& f);
 

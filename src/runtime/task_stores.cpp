@@ -79,10 +79,11 @@ struct task_stores::slot final : detail::store_access {
     if (cache) cache->set_listener(listener);
   }
   void write(bytes_view key, std::optional<bytes_view> value, const rill::headers& h) override {
-    if (cache)
-      cache->write(key, value, h);
+    if (!cache) return store_access::write(key, value, h);  // through `top`, metered or not
+    if (meter)
+      meter->metered_write([&] { cache->write(key, value, h); });
     else
-      store_access::write(key, value, h);
+      cache->write(key, value, h);
   }
   const std::string& changelog_topic() const override { return changelog_name; }
   std::uint64_t sequence_start() override {
