@@ -39,6 +39,8 @@ std::unique_ptr<task_lock> state_directory::try_lock(const std::string& task) co
   if (ec) throw error(fmt::format("cannot create task directory '{}': {}", dir, ec.message()));
   fs::permissions(dir, fs::perms::owner_all, ec);
   int fd = ::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  // ENOENT: the cleaner moved the directory away since we made it; it is not ours yet.
+  if (fd < 0 && errno == ENOENT) return nullptr;
   if (fd < 0) throw error(fmt::format("cannot open '{}/.lock': {}", dir, std::strerror(errno)));
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     ::close(fd);
@@ -62,7 +64,7 @@ std::vector<std::string> state_directory::clean(std::chrono::milliseconds older_
   std::error_code ec;
   std::vector<fs::path> leftovers;  // moved aside by a cleaner that died before deleting them
   for (const auto& entry : fs::directory_iterator(_root, ec)) {
-    if (!entry.is_directory()) continue;
+    if (!entry.is_directory(ec)) continue;
     if (entry.path().filename().string().starts_with(".deleting-")) {
       leftovers.push_back(entry.path());
       continue;

@@ -150,6 +150,11 @@ class run {
     _instances[static_cast<std::size_t>(i)]->restart_at = -1;
   }
   void restart(int i) { start(i); }
+  // Deletes a stopped instance's state (its next start restores everything from scratch).
+  void wipe_state(int i) {
+    const auto& inst = *_instances[static_cast<std::size_t>(i)];
+    if (inst.dir) std::filesystem::remove_all(inst.dir->root());
+  }
 
   // Steps until every input is processed and committed (false, with a report, if it never is).
   bool drain() {

@@ -122,13 +122,25 @@ TEST(guards, the_cleaner_never_deletes_a_directory_a_task_holds) {
   rill::state::state_directory dir(root.string());
   std::atomic<bool> stop{false};
   std::atomic<int> cleaned{0};
+  std::string cleaner_error;
   std::thread cleaner([&] {
-    while (!stop.load()) cleaned += static_cast<int>(dir.clean(std::chrono::milliseconds(0)).size());
+    try {
+      while (!stop.load())
+        cleaned += static_cast<int>(dir.clean(std::chrono::milliseconds(0)).size());
+    } catch (const std::exception& e) {
+      cleaner_error = e.what();
+    }
   });
   int held = 0, lost = 0;
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while ((held < 3000 || cleaned.load() < 300) && std::chrono::steady_clock::now() < until) {
-    auto lock = dir.try_lock("0_0");
+    std::unique_ptr<rill::state::task_lock> lock;
+    try {
+      lock = dir.try_lock("0_0");
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << "opening the task's directory failed: " << e.what();
+      break;
+    }
     if (!lock) continue;
     ++held;
     const fs::path marker = fs::path(lock->dir()) / "marker";
@@ -144,6 +156,7 @@ TEST(guards, the_cleaner_never_deletes_a_directory_a_task_holds) {
   EXPECT_GT(held, 100) << "the task got its directory";
   EXPECT_GT(cleaned.load(), 100) << "the cleaner ran between the task's holds";
   EXPECT_EQ(lost, 0) << "a held directory was deleted under its holder";
+  EXPECT_EQ(cleaner_error, "");
   for (const auto& e : fs::directory_iterator(root))
     EXPECT_FALSE(e.path().filename().string().starts_with(".deleting-")) << e.path();
   fs::remove_all(root);
