@@ -6,6 +6,12 @@
 // as zombies, and restarts crashed ones with the same process identity (so their
 // transactional id fences what they left open). Then a calm phase without faults runs until
 // every input is processed and committed. Everything is deterministic for a seed.
+//
+// The oracle's rules: only injected crashes (sim::crash, or the harness killing an instance)
+// restart an instance; any other exception out of a stream thread is a failure of the seed
+// (unexpected()), as in production the default handler would shut the instance down. Every
+// seed with faults crashes at least once: if no injected crash came by a step drawn from the
+// seed, the harness kills a live instance there. stats_line() is the seed's statistics.
 #pragma once
 
 #include <filesystem>
@@ -68,6 +74,9 @@ class run {
                 .string();
     std::filesystem::remove_all(_root);
     _app_id = _cfg.get_string(cfg::application_id);
+    std::mt19937_64 own(seed * 31 + 7);  // its own stream: the fault schedule stays as it was
+    _forced_crash_step = static_cast<int>(own() % static_cast<std::uint64_t>(s.fault_steps / 2)) +
+                         s.fault_steps / 4;
   }
   ~run() {
     _instances.clear();
@@ -115,6 +124,7 @@ class run {
     for (_step = 0; _step < _settings.fault_steps; ++_step) {
       for (std::size_t k = 0; k < per_step && fed < _input.size(); ++k) feed(_input[fed++]);
       if (_faults_on) schedule_events(u);
+      if (_faults_on && _step == _forced_crash_step && _crashes == 0) force_crash();
       step_some();
       _cluster->advance(_settings.step_ms);
     }
@@ -249,15 +259,31 @@ class run {
   std::string report() const {
     std::string out = fmt::format("seed {} ({} crashes, {} pauses, {} restarts)\n", _seed, _crashes,
                                   _pauses, _restarts);
+    for (const auto& e : _unexpected) out += "  UNEXPECTED: " + e + "\n";
     for (const auto& e : _events) out += "  " + e + "\n";
     for (const auto& e : _injector->schedule()) out += "  injected: " + e + "\n";
     return out;
   }
   int crashes() const { return _crashes; }
+  // Exceptions no fault injected (each a failure of the seed), as "step N: iK ...".
+  const std::vector<std::string>& unexpected() const { return _unexpected; }
+  // The seed's statistics: crashes (and how many the schedule forced), zombie fencings by
+  // kind, transactions aborted (by a successor or the coordinator), rebalances, evictions
+  // and restored records.
+  std::string stats_line() {
+    const auto c = _cluster->stats();
+    return fmt::format(
+        "seed {}: {} crashes ({} forced), {} pauses, fenced by generation {} by epoch {}, "
+        "{} aborted and {} timed-out transactions, {} rebalances, {} evictions, {} restored",
+        _seed, _crashes, _forced, _pauses, c.fenced_offset_commits, c.fenced_produces,
+        c.aborted_transactions, c.timed_out_transactions, c.rebalances, c.evicted_members,
+        _restored.records);
+  }
   int pauses() const { return _pauses; }
   std::uint64_t restored() const { return _restored.records; }
   // The offsets restorations started from (0: from the changelog's start).
   const std::vector<std::int64_t>& restore_starts() const { return _restored.starts; }
+  const std::vector<std::int64_t>& restore_ends() const { return _restored.ends; }
 
  private:
   struct instance {
@@ -323,8 +349,10 @@ class run {
     inst.restart_at = -1;
     try {
       inst.thread->set_up();
+    } catch (const sim::crash& e) {
+      kill(i, fmt::format("crashed starting: {}", e.what()));
     } catch (const std::exception& e) {
-      kill(i, fmt::format("died starting: {}", e.what()));
+      died(i, fmt::format("died starting: {}", e.what()));
     }
   }
 
@@ -336,6 +364,27 @@ class run {
     ++_crashes;
     std::uniform_int_distribution<int> after(10, 80);
     inst.restart_at = _step + after(_rng);
+  }
+
+  // A thread died of an exception no fault injected: the seed fails. The instance stays down
+  // until the calm phase (in an app, the default handler would have shut it down).
+  void died(int i, const std::string& why) {
+    instance& inst = *_instances[static_cast<std::size_t>(i)];
+    _events.push_back(fmt::format("step {}: i{} {}", _step, i, why));
+    _unexpected.push_back(fmt::format("step {}: i{} {}", _step, i, why));
+    if (inst.thread) inst.thread->crash();
+    inst.thread.reset();
+    inst.restart_at = -1;
+  }
+
+  void force_crash() {
+    std::vector<int> live;
+    for (int i = 0; i < _settings.instances; ++i)
+      if (_instances[static_cast<std::size_t>(i)]->thread) live.push_back(i);
+    if (live.empty()) return;
+    ++_forced;
+    kill(live[static_cast<std::size_t>(_forced_crash_step) % live.size()],
+         "crashed by the schedule (no injected crash yet)");
   }
 
   void schedule_events(std::uniform_real_distribution<double>& u) {
@@ -376,7 +425,7 @@ class run {
       } catch (const sim::crash& e) {
         kill(i, e.what());
       } catch (const std::exception& e) {
-        kill(i, fmt::format("died: {}", e.what()));  // in an app, the uncaught handler replaces it
+        died(i, fmt::format("died: {}", e.what()));
       }
     }
     if (after_each_step) after_each_step();
@@ -385,12 +434,14 @@ class run {
   struct restorations {
     std::uint64_t records = 0;
     std::vector<std::int64_t> starts;
+    std::vector<std::int64_t> ends;  // the changelog's end each restoration went to
   };
   struct counting_listener final : rill::restore_listener {
     explicit counting_listener(restorations& r) : seen(r) {}
     void on_restore_start(const task_id&, std::string_view, std::int64_t start,
-                          std::int64_t) override {
+                          std::int64_t end) override {
       seen.starts.push_back(start);
+      seen.ends.push_back(end);
     }
     void on_restore_end(const task_id&, std::string_view, std::uint64_t records) override {
       seen.records += records;
@@ -415,6 +466,9 @@ class run {
   std::vector<std::string> _events;
   std::int64_t _step = 0;
   int _crashes = 0;
+  int _forced = 0;
+  int _forced_crash_step = 0;
+  std::vector<std::string> _unexpected;
   int _pauses = 0;
   int _restarts = 0;
   restorations _restored;

@@ -9,6 +9,7 @@
 
 #include <cstdlib>
 #include <random>
+#include <iostream>
 #include <set>
 
 #include "crash_harness.hpp"
@@ -47,6 +48,17 @@ rill::config eos_config(const std::string& app) {
 
 using rill::crash::decode_int64;
 
+// What every seed must show besides its outcome: no thread died of an exception that no
+// fault injected, and, with faults, at least one crash. Prints the seed's statistics.
+// Empty when all is well.
+std::string oracle_problem(rill::crash::run& r, bool faults) {
+  if (faults) std::cout << "  " << r.stats_line() << "\n";
+  if (!r.unexpected().empty())
+    return "a thread died of an exception no fault injected (" + r.unexpected().front() + ")";
+  if (faults && r.crashes() == 0) return "the seed never crashed";
+  return "";
+}
+
 // --- word count --------------------------------------------------------------------------
 
 struct word_count_outcome {
@@ -54,6 +66,7 @@ struct word_count_outcome {
   std::map<std::string, std::int64_t> changelog;            // the store as its changelog says
   std::vector<std::string> store_mismatches;                // local stores vs changelog
   bool drained = false;
+  std::string oracle;  // oracle_problem
   std::string report;
   rill::sim::cluster::counters stats;
   int crashes = 0;
@@ -96,10 +109,13 @@ word_count_outcome run_word_count(std::uint64_t seed, bool faults) {
   for (const auto& rec : r.cluster().read_committed(app + "-word-counts-changelog")) {
     out.changelog[std::string(rill::as_chars(*rec.key))] = decode_int64(rec.value);
   }
-  // Local state is never ahead of (or behind) the committed changelog once all is committed.
+  // Local state is never ahead of (or behind) the committed changelog once all is committed:
+  // every local entry is in the changelog, and every changelog entry in a local store.
+  std::set<std::string> local;
   r.for_each_entry<std::string, std::int64_t>(
       "word-counts",
       [&](rill::runtime::stream_task& task, const std::string& word, std::int64_t n) {
+        local.insert(word);
         auto it = out.changelog.find(word);
         if (it == out.changelog.end() || it->second != n) {
           out.store_mismatches.push_back(fmt::format("task {}: {}={} but the changelog says {}",
@@ -107,6 +123,12 @@ word_count_outcome run_word_count(std::uint64_t seed, bool faults) {
                                                      it == out.changelog.end() ? -1 : it->second));
         }
       });
+  for (const auto& [word, n] : out.changelog) {
+    if (!local.contains(word))
+      out.store_mismatches.push_back(
+          fmt::format("{}={} is in the changelog but in no local store", word, n));
+  }
+  out.oracle = oracle_problem(r, faults);
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
   out.restored = r.restored();
@@ -150,12 +172,13 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
     aborted += got.stats.aborted_transactions;
     rebalances += got.stats.rebalances;
     restored += got.restored;
-    const bool ok = got.drained && got.output == expected.output &&
+    const bool ok = got.drained && got.oracle.empty() && got.output == expected.output &&
                     got.changelog == expected.changelog && got.store_mismatches.empty();
     if (!ok) {
       ++failed;
       std::string why =
           !got.drained                    ? "did not drain"
+          : !got.oracle.empty()           ? got.oracle
           : got.output != expected.output ? "output differs from the fault-free run"
           : got.changelog != expected.changelog
               ? "store contents differ from the fault-free run"
@@ -204,6 +227,7 @@ struct windows_outcome {
   std::map<std::string, std::int64_t> hops;      // the window store, across tasks
   std::map<std::string, std::int64_t> sessions;  // the session store, across tasks
   bool drained = false;
+  std::string oracle;
   std::string report;
   int crashes = 0;
   rill::sim::cluster::counters stats;
@@ -245,6 +269,7 @@ windows_outcome run_windows(std::uint64_t seed, bool faults) {
           out.sessions[fmt::format("{}@{}/{}", e.key.key, e.key.window.start, e.key.window.end)] =
               e.value;
       });
+  out.oracle = oracle_problem(r, faults);
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
   out.report = r.report();
@@ -284,6 +309,7 @@ struct joins_outcome {
       results;                                // the foreign-key join's store, as its changelog says
   std::vector<std::string> store_mismatches;  // local stores vs that changelog
   bool drained = false;
+  std::string oracle;
   std::string report;
   int crashes = 0;
   rill::sim::cluster::counters stats;
@@ -327,15 +353,24 @@ joins_outcome run_joins(std::uint64_t seed, bool faults) {
     else
       out.results.erase(k);
   }
-  // The local stores of the tasks running at the end agree with the committed changelog.
+  // The local stores of the tasks running at the end agree with the committed changelog, in
+  // both directions.
+  std::set<std::string> local;
   r.for_each_entry<std::string, std::string>(
       "fk-result-store", [&](auto& task, const std::string& k, const std::string& v) {
+        local.insert(k);
         auto it = out.results.find(k);
         if (it == out.results.end() || it->second != v)
           out.store_mismatches.push_back(
               fmt::format("task {}: {}='{}' but the changelog says '{}'", task.id().to_string(), k,
                           v, it == out.results.end() ? "none" : it->second));
       });
+  for (const auto& [k, v] : out.results) {
+    if (!local.contains(k))
+      out.store_mismatches.push_back(
+          fmt::format("{}='{}' is in the changelog but in no local store", k, v));
+  }
+  out.oracle = oracle_problem(r, faults);
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
   out.report = r.report();
@@ -387,19 +422,40 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
                                          balance, from_events[account]));
       }
     };
+    std::set<std::string> in_accounts, in_balances;
     r.for_each_entry<std::string, bank::account>(
         "accounts", [&](auto&, const std::string& k, const bank::account& a) {
+          in_accounts.insert(k);
           agrees("accounts", k, a.balance);
         });
-    r.for_each_entry<std::string, std::int64_t>(
-        "balances", [&](auto&, const std::string& k, std::int64_t b) { agrees("balances", k, b); });
+    r.for_each_entry<std::string, std::int64_t>("balances",
+                                                [&](auto&, const std::string& k, std::int64_t b) {
+                                                  in_balances.insert(k);
+                                                  agrees("balances", k, b);
+                                                });
+    // And every account the events opened is in both stores.
+    std::set<std::string> opened;
+    for (const auto& e : o.events)
+      if (e.value.type == "opened") opened.insert(e.key);
+    for (const auto& [account, balance] : from_events) {
+      if (!opened.contains(account)) continue;
+      for (const auto* in : {&in_accounts, &in_balances}) {
+        if (!in->contains(account))
+          mismatches.push_back(fmt::format("{} ({} by its events) is missing from the {} store",
+                                           account, balance,
+                                           in == &in_accounts ? "accounts" : "balances"));
+      }
+    }
+    const std::string oracle = oracle_problem(r, true);
     const auto stats = r.cluster().stats();
     crashes += static_cast<std::uint64_t>(r.crashes());
     fenced += stats.fenced_offset_commits + stats.fenced_produces;
-    const bool ok = drained && result.ok() && result.duplicate_events == 0 && mismatches.empty();
+    const bool ok = drained && oracle.empty() && result.ok() && result.duplicate_events == 0 &&
+                    mismatches.empty();
     if (!ok) {
       ++failed;
-      std::string why = !drained       ? "did not drain"
+      std::string why = !drained         ? "did not drain"
+                        : !oracle.empty() ? oracle
                         : !result.ok() ? result.summary()
                         : result.duplicate_events > 0
                             ? fmt::format("{} duplicate events", result.duplicate_events)
@@ -432,11 +488,12 @@ TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and
     auto got = run_windows(seed, true);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
-    const bool ok = got.drained && got.output == expected.output && got.hops == expected.hops &&
-                    got.sessions == expected.sessions;
+    const bool ok = got.drained && got.oracle.empty() && got.output == expected.output &&
+                    got.hops == expected.hops && got.sessions == expected.sessions;
     if (!ok) {
       ++failed;
       std::string why = !got.drained                    ? "did not drain"
+                        : !got.oracle.empty()           ? got.oracle
                         : got.output != expected.output ? "output differs from the fault-free run"
                         : got.hops != expected.hops     ? "the window store differs"
                                                         : "the session store differs";
@@ -482,11 +539,12 @@ TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
     auto got = run_joins(seed, true);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
-    const bool ok = got.drained && got.output == expected.output &&
+    const bool ok = got.drained && got.oracle.empty() && got.output == expected.output &&
                     got.results == expected.results && got.store_mismatches.empty();
     if (!ok) {
       ++failed;
       std::string why = !got.drained                      ? "did not drain"
+                        : !got.oracle.empty()             ? got.oracle
                         : got.output != expected.output   ? "output differs from the fault-free run"
                         : got.results != expected.results ? "the result store's changelog differs"
                                                           : got.store_mismatches.front();
@@ -564,6 +622,8 @@ TEST_P(crash, exactly_once_queries_never_read_an_uncommitted_count) {
       }
     }
     EXPECT_TRUE(drained) << r.report();
+    const std::string oracle = oracle_problem(r, true);
+    EXPECT_EQ(oracle, "") << "replay with RILL_CRASH_SEED=" << seed << "\n" << r.report();
     r.stop();
     if (failed >= 3) break;
   }

@@ -63,6 +63,14 @@ TEST(restore_tail, a_crashed_instance_restores_only_the_changelog_tail_under_exa
     EXPECT_GT(r.restore_starts()[i], 0) << "restoration started from the checkpoint, not 0";
   EXPECT_GE(restored, static_cast<std::uint64_t>(tail))
       << "the batches committed after the last flush are replayed";
+  // Exactly the committed records between each restoration's start (the checkpoint) and the
+  // changelog's end when it began: no aborted record, none twice.
+  std::uint64_t committed_tail = 0;
+  for (std::size_t i = starts_before; i < r.restore_starts().size(); ++i) {
+    for (const auto& rec : changelog)
+      if (rec.offset >= r.restore_starts()[i] && rec.offset < r.restore_ends()[i]) ++committed_tail;
+  }
+  EXPECT_EQ(restored, committed_tail);
   EXPECT_LT(restored, changelog.size() / 2)
       << "a rebuild of the whole store would restore " << changelog.size();
 
