@@ -48,6 +48,7 @@ struct settings {
   std::int64_t step_ms = 5;
   std::int64_t session_timeout_ms = 300;
   std::int64_t transaction_timeout_ms = 500;
+  int threads = 1;  // stream threads per instance (num.stream.threads)
 };
 
 // A big-endian int64 value as Rill's number serde writes it; -1 for null or a wrong size.
@@ -134,7 +135,7 @@ class run {
     _injector->enable(false);
     for (int i = 0; i < _settings.instances; ++i) {
       _instances[static_cast<std::size_t>(i)]->paused_until = -1;
-      if (!_instances[static_cast<std::size_t>(i)]->thread) start(i);
+      if (!_instances[static_cast<std::size_t>(i)]->up()) start(i);
     }
     return drain();
   }
@@ -186,8 +187,8 @@ class run {
   template <class F>
   void for_each_task(F f) {
     for (auto& inst : _instances) {
-      if (!inst->thread || inst->thread->tasks() == nullptr) continue;
-      inst->thread->tasks()->for_each_running(f);
+      for (auto& t : inst->threads)
+        if (t->tasks() != nullptr) t->tasks()->for_each_running(f);
     }
   }
 
@@ -203,13 +204,12 @@ class run {
   // Called after every step of the run (for checks that look at the instances mid-run).
   std::function<void()> after_each_step;
 
-  // A metric of instance i's thread for one task, as app.metrics() reports it; nullopt while
-  // the instance is down or its thread has not sampled the task.
+  // A metric of instance i's threads for one task, as app.metrics() reports it; nullopt while
+  // the instance is down or no thread of it has sampled the task.
   std::optional<double> task_metric(int i, const std::string& task, const std::string& name) {
     const auto& inst = *_instances[static_cast<std::size_t>(i)];
-    if (!inst.thread) return std::nullopt;
     runtime::metric_sources sources;
-    sources.live.push_back(inst.thread.get());
+    for (const auto& t : inst.threads) sources.live.push_back(t.get());
     for (const auto& m : runtime::collect_metrics(sources)) {
       if (m.group == "stream-task-metrics" && m.name == name && m.tags.at("task-id") == task)
         return m.value;
@@ -222,8 +222,8 @@ class run {
   template <class K, class V, class F>
   void query_entries(const std::string& store_name, F f, int& served, int& refused) {
     for (auto& inst : _instances) {
-      if (!inst->thread) continue;
-      const bool ok = inst->thread->query(
+      for (auto& thread : inst->threads) {
+      const bool ok = thread->query(
           [&](runtime::task_manager& tasks) {
             tasks.for_each_running([&](runtime::stream_task& task) {
               if (task.stores() == nullptr) return;
@@ -234,6 +234,7 @@ class run {
           },
           std::chrono::milliseconds(0));
       ++(ok ? served : refused);
+      }
     }
   }
 
@@ -251,8 +252,8 @@ class run {
   // Stops every instance cleanly.
   void stop() {
     for (auto& inst : _instances) {
-      if (inst->thread) inst->thread->tear_down();
-      inst->thread.reset();
+      for (auto& t : inst->threads) t->tear_down();
+      inst->threads.clear();
     }
   }
 
@@ -273,9 +274,11 @@ class run {
   std::string stats_line() {
     const auto c = _cluster->stats();
     return fmt::format(
-        "seed {}: {} crashes ({} forced), {} pauses, fenced by generation {} by epoch {}, "
-        "{} aborted and {} timed-out transactions, {} rebalances, {} evictions, {} restored",
-        _seed, _crashes, _forced, _pauses, c.fenced_offset_commits, c.fenced_produces,
+        "seed {} ({} thread{} per instance, cache {}): {} crashes ({} forced), {} pauses, "
+        "fenced by generation {} by epoch {}, {} aborted and {} timed-out transactions, "
+        "{} rebalances, {} evictions, {} restored",
+        _seed, _settings.threads, _settings.threads > 1 ? "s" : "",
+        _cfg.get("statestore.cache.max.bytes").value_or("") == "0" ? "off" : "on", _crashes, _forced, _pauses, c.fenced_offset_commits, c.fenced_produces,
         c.aborted_transactions, c.timed_out_transactions, c.rebalances, c.evicted_members,
         _restored.records);
   }
@@ -291,7 +294,8 @@ class run {
     std::unique_ptr<state::rocksdb_env> rocksdb;
     std::unique_ptr<kafka::client_factory> clients;
     std::unique_ptr<runtime::app_shared> shared;
-    std::unique_ptr<runtime::stream_thread> thread;
+    std::vector<std::unique_ptr<runtime::stream_thread>> threads;  // empty: down
+    bool up() const { return !threads.empty(); }
     std::int64_t paused_until = -1;  // step
     std::int64_t restart_at = -1;    // step
   };
@@ -345,10 +349,12 @@ class run {
       };
       s.restore_events = std::make_shared<counting_listener>(_restored);
     }
-    inst.thread = std::make_unique<runtime::stream_thread>(1, *inst.shared, nullptr, nullptr);
+    for (int t = 1; t <= _settings.threads; ++t)
+      inst.threads.push_back(
+          std::make_unique<runtime::stream_thread>(t, *inst.shared, nullptr, nullptr));
     inst.restart_at = -1;
     try {
-      inst.thread->set_up();
+      for (auto& t : inst.threads) t->set_up();
     } catch (const sim::crash& e) {
       kill(i, fmt::format("crashed starting: {}", e.what()));
     } catch (const std::exception& e) {
@@ -359,8 +365,8 @@ class run {
   void kill(int i, const std::string& why) {
     instance& inst = *_instances[static_cast<std::size_t>(i)];
     _events.push_back(fmt::format("step {}: i{} {}", _step, i, why));
-    if (inst.thread) inst.thread->crash();
-    inst.thread.reset();
+    for (auto& t : inst.threads) t->crash();
+    inst.threads.clear();
     ++_crashes;
     std::uniform_int_distribution<int> after(10, 80);
     inst.restart_at = _step + after(_rng);
@@ -372,15 +378,15 @@ class run {
     instance& inst = *_instances[static_cast<std::size_t>(i)];
     _events.push_back(fmt::format("step {}: i{} {}", _step, i, why));
     _unexpected.push_back(fmt::format("step {}: i{} {}", _step, i, why));
-    if (inst.thread) inst.thread->crash();
-    inst.thread.reset();
+    for (auto& t : inst.threads) t->crash();
+    inst.threads.clear();
     inst.restart_at = -1;
   }
 
   void force_crash() {
     std::vector<int> live;
     for (int i = 0; i < _settings.instances; ++i)
-      if (_instances[static_cast<std::size_t>(i)]->thread) live.push_back(i);
+      if (_instances[static_cast<std::size_t>(i)]->up()) live.push_back(i);
     if (live.empty()) return;
     ++_forced;
     kill(live[static_cast<std::size_t>(_forced_crash_step) % live.size()],
@@ -390,12 +396,12 @@ class run {
   void schedule_events(std::uniform_real_distribution<double>& u) {
     for (int i = 0; i < _settings.instances; ++i) {
       instance& inst = *_instances[static_cast<std::size_t>(i)];
-      if (!inst.thread && inst.restart_at >= 0 && _step >= inst.restart_at) {
+      if (!inst.up() && inst.restart_at >= 0 && _step >= inst.restart_at) {
         _events.push_back(fmt::format("step {}: i{} restarts", _step, i));
         ++_restarts;
         start(i);
       }
-      if (inst.thread && inst.paused_until < 0 && u(_rng) < _settings.pause) {
+      if (inst.up() && inst.paused_until < 0 && u(_rng) < _settings.pause) {
         // Long enough to be evicted from the group; it then resumes as a zombie.
         const std::int64_t steps = 2 * _settings.session_timeout_ms / _settings.step_ms;
         inst.paused_until = _step + steps;
@@ -406,22 +412,22 @@ class run {
   }
 
   void step_some() {
-    std::vector<int> ready;
+    std::vector<std::pair<int, std::size_t>> ready;  // instance, thread
     for (int i = 0; i < _settings.instances; ++i) {
       instance& inst = *_instances[static_cast<std::size_t>(i)];
-      if (!inst.thread) continue;
+      if (!inst.up()) continue;
       if (inst.paused_until >= 0) {
         if (_step < inst.paused_until) continue;
         inst.paused_until = -1;
       }
-      ready.push_back(i);
+      for (std::size_t t = 0; t < inst.threads.size(); ++t) ready.emplace_back(i, t);
     }
     std::shuffle(ready.begin(), ready.end(), _rng);
-    for (int i : ready) {
+    for (auto [i, t] : ready) {
       instance& inst = *_instances[static_cast<std::size_t>(i)];
-      if (!inst.thread) continue;
+      if (t >= inst.threads.size()) continue;  // the instance went down this step
       try {
-        inst.thread->step();
+        inst.threads[t]->step();
       } catch (const sim::crash& e) {
         kill(i, e.what());
       } catch (const std::exception& e) {
@@ -430,6 +436,7 @@ class run {
     }
     if (after_each_step) after_each_step();
   }
+
 
   struct restorations {
     std::uint64_t records = 0;
