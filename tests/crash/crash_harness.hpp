@@ -14,11 +14,13 @@
 // seed, the harness kills a live instance there. stats_line() is the seed's statistics.
 #pragma once
 
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -167,13 +169,17 @@ class run {
     if (inst.dir) std::filesystem::remove_all(inst.dir->root());
   }
 
-  // Steps until every input is processed and committed (false, with a report, if it never is).
+  // Steps until every input is processed and committed and every task runs on a live
+  // instance (false, with a report, if that never happens). Committed alone is not settled:
+  // an instance restarted late leaves the group rebalancing until its old member's session
+  // times out, and meanwhile no instance runs the revoked tasks, so checks of the local
+  // stores would see none of them.
   bool drain() {
     int quiet = 0;
     for (int k = 0; k < _settings.calm_steps; ++k, ++_step) {
       step_some();
       _cluster->advance(_settings.step_ms);
-      if (_cluster->drained(_app_id, _source_topics)) {
+      if (_cluster->drained(_app_id, _source_topics) && every_task_running()) {
         if (++quiet > 50) return true;  // a while longer, so every commit and state write settles
       } else {
         quiet = 0;
@@ -190,6 +196,22 @@ class run {
       for (auto& t : inst->threads)
         if (t->tasks() != nullptr) t->tasks()->for_each_running(f);
     }
+  }
+
+  // True when every task of the topology (one per subtopology and partition of its source
+  // topics) runs on some live instance.
+  bool every_task_running() {
+    std::set<task_id> running;
+    for_each_task([&](runtime::stream_task& task) { running.insert(task.id()); });
+    for (const auto& sub : _topology.compiled().subtopologies) {
+      std::int32_t partitions = 0;
+      for (const auto& t : sub.source_topics)
+        partitions = std::max(partitions, _cluster->partitions(detail::resolve_topic(_app_id, t)));
+      for (std::int32_t p = 0; p < partitions; ++p) {
+        if (!running.contains(task_id{sub.id, p})) return false;
+      }
+    }
+    return true;
   }
 
   // A store of any kind (Store: its facade type) in every task the live instances run now.
