@@ -77,6 +77,7 @@ inline constexpr const char* cache_max_bytes = "statestore.cache.max.bytes";
 inline constexpr const char* rocksdb_memory_bytes = "rocksdb.memory.bytes";
 inline constexpr const char* log_level = "log.level";
 inline constexpr const char* metrics_recording_level = "metrics.recording.level";
+inline constexpr const char* statistics_interval_ms = "statistics.interval.ms";
 inline constexpr const char* log_format = "log.format";
 inline constexpr const char* process_id = "process.id";
 inline constexpr const char* broker_control = "broker.control";

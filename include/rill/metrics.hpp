@@ -23,8 +23,12 @@ enum class metric_kind {
 
 struct metric {
   std::string name;   // Kafka Streams' name: "process-rate", "commit-latency-avg", ...
-  std::string group;  // "stream-thread-metrics", "stream-task-metrics", "stream-metrics"
-  std::map<std::string, std::string> tags;  // "thread-id", "task-id", "client-id"
+  // "stream-thread-metrics", "stream-task-metrics", "stream-metrics"; the clients' (from
+  // librdkafka's statistics): "consumer-fetch-manager-metrics", "consumer-metrics",
+  // "producer-metrics", "consumer-node-metrics", "producer-node-metrics"
+  std::string group;
+  // "thread-id", "task-id", "client-id"; the clients' also "topic", "partition", "node-id"
+  std::map<std::string, std::string> tags;
   double value = 0;
   metric_kind kind = metric_kind::gauge;
   std::string description;

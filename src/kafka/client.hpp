@@ -13,6 +13,7 @@
 
 #include <rill/detail/offsets.hpp>
 
+#include "src/kafka/statistics.hpp"
 #include "src/kafka/types.hpp"
 
 namespace rill::kafka {
@@ -63,6 +64,9 @@ class consumer {
   virtual bool caught_up(const topic_partition& tp) = 0;
   virtual std::unique_ptr<group_metadata> metadata() = 0;
   virtual std::string member_id() = 0;
+  // The latest statistics (statistics.interval.ms), from any thread; none before the first or
+  // where the client has none.
+  virtual std::optional<client_statistics> statistics() const { return std::nullopt; }
   // Leaves the group (revoking through the listener). Idempotent.
   virtual void close() = 0;
 };
@@ -86,6 +90,10 @@ class producer {
       const topic_partition& tp) const = 0;
   // Partition count from the cluster's metadata; -1 if the topic does not exist.
   virtual std::int32_t partition_count(std::string_view topic, milliseconds timeout) = 0;
+  // The latest statistics (statistics.interval.ms; librdkafka emits them while the producer
+  // is polled or flushed), from any thread; none before the first or where the client has
+  // none.
+  virtual std::optional<client_statistics> statistics() const { return std::nullopt; }
 
   // Transactions (a producer made with a transactional.id).
   virtual error init_transactions(milliseconds timeout) = 0;

@@ -186,4 +186,20 @@ error query_watermarks(rd_kafka_t* rk, std::vector<partition_offset>& inout, boo
   return {};
 }
 
+void statistics_slot::store(const rd_kafka_t* rk, std::string_view json) {
+  std::optional<client_statistics> parsed = parse_statistics(json);
+  if (!parsed) {
+    log::logger().debug("librdkafka's statistics did not parse; keeping the last",
+                        log::kv("client", rd_kafka_name(rk)));
+    return;
+  }
+  std::lock_guard lock(_mutex);
+  _latest = std::move(parsed);
+}
+
+std::optional<client_statistics> statistics_slot::load() const {
+  std::lock_guard lock(_mutex);
+  return _latest;
+}
+
 }  // namespace rill::kafka

@@ -5,6 +5,8 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -47,6 +49,19 @@ class rdkafka_group_metadata final : public group_metadata {
 // Each partition's low (`high` false) or high watermark, asked of its leader.
 error query_watermarks(rd_kafka_t* rk, std::vector<partition_offset>& inout, bool high,
                        milliseconds timeout);
+
+// The latest statistics of a client: stored by librdkafka's stats callback (on the thread that
+// polls the client), read from any thread.
+class statistics_slot {
+ public:
+  // Parses librdkafka's JSON; a document that does not parse leaves the last one in place.
+  void store(const rd_kafka_t* rk, std::string_view json);
+  std::optional<client_statistics> load() const;
+
+ private:
+  mutable std::mutex _mutex;
+  std::optional<client_statistics> _latest;
+};
 
 std::unique_ptr<consumer> make_rdkafka_consumer(const std::map<std::string, std::string>& props);
 std::unique_ptr<producer> make_rdkafka_producer(const std::map<std::string, std::string>& props);

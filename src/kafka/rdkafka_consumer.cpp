@@ -27,6 +27,11 @@ class rdkafka_consumer final : public consumer {
       _close_timeout = std::chrono::milliseconds(std::stoll(it->second)) + std::chrono::seconds(5);
     auto conf = make_conf(props);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &rdkafka_consumer::on_rebalance);
+    // Served inside poll, as the rebalance callback; statistics.interval.ms says how often.
+    rd_kafka_conf_set_stats_cb(conf.get(), [](rd_kafka_t* rk, char* json, size_t size, void* me) {
+      static_cast<rdkafka_consumer*>(me)->_statistics.store(rk, {json, size});
+      return 0;  // librdkafka frees the JSON
+    });
     rd_kafka_conf_set_opaque(conf.get(), this);
     _rk = make_client(RD_KAFKA_CONSUMER, std::move(conf));
     rd_kafka_poll_set_consumer(_rk.get());
@@ -186,6 +191,7 @@ class rdkafka_consumer final : public consumer {
     if (id) rd_kafka_mem_free(_rk.get(), id);
     return out;
   }
+  std::optional<client_statistics> statistics() const override { return _statistics.load(); }
   // Leaves the group, answering the rebalances that leaving raises, for at most the session
   // timeout and a little more: past that the broker has evicted the member anyway, and a close
   // that waits on a group that never answers would hang the application's shutdown.
@@ -283,6 +289,7 @@ class rdkafka_consumer final : public consumer {
   std::chrono::milliseconds _close_timeout{std::chrono::seconds(50)};
   bool _closed = false;
   bool _abandoned = false;
+  statistics_slot _statistics;
 };
 
 }  // namespace

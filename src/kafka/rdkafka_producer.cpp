@@ -1,6 +1,7 @@
 // The librdkafka producer: sends with delivery reports surfaced at flush, the last delivered
 // offset per partition (changelog checkpoints), transactions.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <unordered_map>
 
@@ -19,6 +20,11 @@ class rdkafka_producer final : public producer {
   explicit rdkafka_producer(const std::map<std::string, std::string>& props) {
     auto conf = make_conf(props);
     rd_kafka_conf_set_dr_msg_cb(conf.get(), &rdkafka_producer::on_delivery);
+    // Served by poll and flush; statistics.interval.ms says how often.
+    rd_kafka_conf_set_stats_cb(conf.get(), [](rd_kafka_t* rk, char* json, size_t size, void* me) {
+      static_cast<rdkafka_producer*>(me)->_statistics.store(rk, {json, size});
+      return 0;  // librdkafka frees the JSON
+    });
     rd_kafka_conf_set_opaque(conf.get(), this);
     _rk = make_client(RD_KAFKA_PRODUCER, std::move(conf));
   }
@@ -115,6 +121,12 @@ class rdkafka_producer final : public producer {
     return md->topics[0].partition_cnt;
   }
 
+  std::optional<client_statistics> statistics() const override {
+    auto s = _statistics.load();
+    if (s) s->delivery_errors = _delivery_errors.load(std::memory_order_relaxed);
+    return s;
+  }
+
   error init_transactions(milliseconds timeout) override {
     return from_error(rd_kafka_init_transactions(_rk.get(), static_cast<int>(timeout.count())),
                       "init transactions");
@@ -153,6 +165,7 @@ class rdkafka_producer final : public producer {
           std::max(offsets[static_cast<std::size_t>(m->partition)], m->offset);
       return;
     }
+    self->_delivery_errors.fetch_add(1, std::memory_order_relaxed);
     if (!self->_first_delivery_error) {
       self->_first_delivery_error = from_code(
           m->err, fmt::format("delivery to {}-{}", rd_kafka_topic_name(m->rkt), m->partition));
@@ -163,6 +176,8 @@ class rdkafka_producer final : public producer {
   error _first_delivery_error;
   // Last delivered offset per partition, by librdkafka's topic handle (stable per producer).
   std::unordered_map<const rd_kafka_topic_t*, std::vector<std::int64_t>> _delivered;
+  statistics_slot _statistics;
+  std::atomic<std::int64_t> _delivery_errors{0};
 };
 
 }  // namespace

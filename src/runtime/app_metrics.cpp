@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "src/runtime/client_metrics.hpp"
 #include "src/runtime/stream_thread.hpp"
 
 namespace rill::runtime {
@@ -240,6 +241,7 @@ std::vector<metric> collect_metrics(const metric_sources& s) {
     thread_metrics(*t, samples, out);
     task_metrics(*t, samples, out);
     sink_and_store_metrics(*t, samples, out);
+    append_client_metrics(samples.consumer, samples.producer, out);
   }
   return out;
 }
@@ -256,6 +258,7 @@ std::string label_name(const std::string& tag) {
   if (tag == "thread-id") return "thread";
   if (tag == "task-id") return "task";
   if (tag == "client-id") return "client";
+  if (tag == "node-id") return "node";
   return snake(tag);
 }
 

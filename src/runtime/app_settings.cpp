@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include <fmt/format.h>
@@ -22,6 +23,13 @@ std::map<std::string, std::string> merged(std::map<std::string, std::string> def
                                           const std::map<std::string, std::string>& overrides) {
   for (const auto& [k, v] : overrides) defaults[k] = v;
   return defaults;
+}
+
+// Removes `key` from `props`, returning its value if it was there.
+std::optional<std::string> take(std::map<std::string, std::string>& props, const char* key) {
+  auto node = props.extract(key);
+  if (node.empty()) return std::nullopt;
+  return std::move(node.mapped());
 }
 }  // namespace
 
@@ -78,6 +86,14 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   s.producer_props = merged({{"partitioner", "murmur2_random"}, {"enable.idempotence", "true"}},
                             cfg.with_prefix("producer."));
   if (eos) s.producer_props.emplace("transaction.timeout.ms", "10000");
+  // librdkafka's statistics feed the client metrics: consumer./producer.statistics.interval.ms,
+  // else statistics.interval.ms, else every second while metrics are recorded.
+  const std::string statistics_interval =
+      cfg.get(cfg::statistics_interval_ms).value_or(s.record_metrics ? "1000" : "0");
+  s.consumer_statistics_interval =
+      take(s.consumer_props, "statistics.interval.ms").value_or(statistics_interval);
+  s.producer_statistics_interval =
+      take(s.producer_props, "statistics.interval.ms").value_or(statistics_interval);
   for (const auto& sub : topology.subtopologies) {
     for (const auto& t : sub.source_topics)
       s.source_topics.push_back(detail::resolve_topic(*app_id, t));

@@ -52,6 +52,12 @@ struct app_shared {
   // "<transactional_id_prefix>-<thread index>" (prefix: "<application.id>-<process id>").
   bool exactly_once = false;
   bool record_metrics = true;  // metrics.recording.level is not off
+  // statistics.interval.ms of each thread's own consumer and producer, which the client
+  // metrics read ("0": none). Kept out of consumer_props and producer_props: the restore,
+  // global and discovery clients share those and are seldom polled, so statistics nobody
+  // serves would pile up in their queues.
+  std::string consumer_statistics_interval = "0";
+  std::string producer_statistics_interval = "0";
   std::string transactional_id_prefix;
   // Time: a monotonic clock for intervals and timeouts, and the wall clock punctuations see.
   // Tests on the simulated cluster give both a logical clock.

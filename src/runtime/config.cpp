@@ -61,6 +61,8 @@ const std::vector<setting>& settings() {
       {cfg::rocksdb_memory_bytes, kind::integer, "268435456", 1 << 20},
       {cfg::log_level, kind::choice, "info", 0, {"trace", "debug", "info", "warn", "error", "off"}},
       {cfg::metrics_recording_level, kind::choice, "info", 0, {"info", "debug", "trace", "off"}},
+      // 1000 while metrics are recorded, else 0: resolved by the runtime when unset.
+      {cfg::statistics_interval_ms, kind::integer, nullptr, 0},
       {cfg::log_format, kind::choice, "text", 0, {"text", "json"}},
       {cfg::process_id, kind::string, nullptr},
       {cfg::broker_control, kind::string, nullptr},

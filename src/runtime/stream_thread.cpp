@@ -42,6 +42,7 @@ void stream_thread::set_state(thread_state s) {
 void stream_thread::set_up() {
   auto consumer_props = _app.consumer_props;
   consumer_props["client.id"] = _name + "-consumer";
+  consumer_props["statistics.interval.ms"] = _app.consumer_statistics_interval;
   _consumer = _app.clients->make_consumer(consumer_props);
   _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
   _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events,
@@ -274,9 +275,20 @@ void stream_thread::sample(std::int64_t now) {
                            _counters.commits.load(),
                            _counters.punctuations.load(),
                            _tasks->snapshot()};
+  auto consumer = _consumer ? _consumer->statistics() : std::nullopt;
+  if (consumer) {
+    // librdkafka keeps figures of partitions it no longer fetches; the thread reports its own.
+    const auto assigned = assignment();
+    std::erase_if(consumer->partitions, [&](const kafka::client_statistics::partition& p) {
+      return !assigned.contains(kafka::topic_partition{p.topic, p.partition});
+    });
+  }
+  auto producer = _producer ? _producer->statistics() : std::nullopt;
   std::lock_guard lock(_samples_mutex);
   _samples.history.push_back(std::move(t));
   if (_samples.history.size() > 11) _samples.history.pop_front();
+  _samples.consumer = std::move(consumer);
+  _samples.producer = std::move(producer);
 }
 
 void stream_thread::maybe_clean_state_directory() {

@@ -12,6 +12,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -61,6 +62,10 @@ struct thread_samples {
     std::vector<task_manager::task_snapshot> tasks;
   };
   std::deque<totals> history;  // a second apart, the last ~10 s: rates are over it
+  // The latest statistics of the thread's consumer (its partitions cut to the assignment)
+  // and producer, as the last sample found them; none where the clients have none.
+  std::optional<kafka::client_statistics> consumer;
+  std::optional<kafka::client_statistics> producer;
 };
 
 class stream_thread final : private kafka::rebalance_listener {

@@ -34,6 +34,7 @@ void stream_thread::backoff(std::chrono::milliseconds how_long) const {
 void stream_thread::make_producer() {
   auto props = _app.producer_props;
   props["client.id"] = _name + "-producer";
+  props["statistics.interval.ms"] = _app.producer_statistics_interval;
   if (_app.exactly_once)
     props["transactional.id"] = fmt::format("{}-{}", _app.transactional_id_prefix, _index);
   _producer = _app.clients->make_producer(props);

@@ -1,12 +1,15 @@
 // Metrics of a running app on the embedded broker: app.metrics() under Kafka Streams' names,
 // and GET /metrics read by an independent parser (Debian's python3-prometheus-client,
-// prometheus_check.py) before and after more traffic: families, types, labels, and counters
-// that grow with the records.
+// prometheus_check.py) before and after more traffic: families, types, labels, counters that
+// grow with the records, and the client metrics from librdkafka's statistics (records-lag per
+// partition down to 0 once the app has caught up, round trips per broker).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <rill/rill.hpp>
 
@@ -25,6 +28,27 @@ const rill::metric* find(const std::vector<rill::metric>& all, const std::string
   return nullptr;
 }
 
+// records-lag of each partition of `topic`, over every thread's consumer (a partition two
+// consumers report shows up twice, the second time marked "again").
+std::map<std::string, double> lag_of(const std::vector<rill::metric>& all,
+                                     const std::string& topic) {
+  std::map<std::string, double> out;
+  for (const auto& m : all) {
+    if (m.group != "consumer-fetch-manager-metrics" || m.name != "records-lag" ||
+        !m.tags.contains("topic") || m.tags.at("topic") != topic)
+      continue;
+    const std::string& p = m.tags.at("partition");
+    if (!out.emplace(p, m.value).second) out.emplace(p + " again", m.value);
+  }
+  return out;
+}
+
+std::string describe(const std::map<std::string, double>& lags) {
+  std::string out;
+  for (const auto& [p, lag] : lags) out += " " + p + ":" + std::to_string(lag);
+  return out.empty() ? " none" : out;
+}
+
 }  // namespace
 
 TEST(metrics, an_app_reports_kafka_streams_metrics_and_prometheus_reads_them) {
@@ -32,10 +56,13 @@ TEST(metrics, an_app_reports_kafka_streams_metrics_and_prometheus_reads_them) {
   const std::string in = unique("m-text"), out = unique("m-counts");
   c.create_topic(in, 4);
   c.create_topic(out, 4);
-  rill::config cfg = c.app_config(unique("m-app"));
+  const std::string app_id = unique("m-app");
+  const std::string repartition = app_id + "-word-counts-repartition";
+  rill::config cfg = c.app_config(app_id);
   cfg.set("commit.interval.ms", "100");
   cfg.set("num.stream.threads", "2");
   cfg.set("application.server", "127.0.0.1:0");
+  cfg.set("statistics.interval.ms", "200");  // the clients' statistics, soon after each change
   rill::streams_app app(word_count::topology(in, out), cfg);
   app.start();
   ASSERT_TRUE(app.wait_until_running(60s));
@@ -79,10 +106,11 @@ TEST(metrics, an_app_reports_kafka_streams_metrics_and_prometheus_reads_them) {
   EXPECT_GE(summed, 400) << "the threads' process-total adds up to what was processed";
 
   // Two scrapes around more traffic, read by prometheus_client's parser.
-  rill::http::client web(app.advertised_server());
   const auto dir = std::filesystem::temp_directory_path() / unique("rill-metrics");
   std::filesystem::create_directories(dir);
   auto scrape = [&](const std::string& name) {
+    // A connection of its own: the server closes idle kept-alive ones.
+    rill::http::client web(app.advertised_server());
     auto r = web.request("GET", "/metrics", {}, 10s);
     EXPECT_EQ(r.status, 200) << r.body;
     EXPECT_TRUE(r.header("content-type").starts_with("text/plain; version=0.0.4"))
@@ -105,10 +133,51 @@ TEST(metrics, an_app_reports_kafka_streams_metrics_and_prometheus_reads_them) {
         return tasks >= static_cast<double>(before + 300 * 4);
       },
       30s));
-  scrape("second.txt");
-  const std::string report = run_output(std::string("/usr/bin/python3 ") + PROMETHEUS_CHECK_SCRIPT +
-                                        " " + (dir / "first.txt").string() + " " +
-                                        (dir / "second.txt").string() + " 2>&1; echo exit=$?");
+  // Caught up: every input and repartition partition's lag is 0 in the consumers' next
+  // statistics (a repartition partition no word went to included).
+  std::map<std::string, double> lags, internal_lags;
+  const auto zero = [](const auto& l) { return l.second == 0; };
+  const bool caught_up = wait_for(
+      [&] {
+        const auto now = app.metrics();
+        lags = lag_of(now, in);
+        internal_lags = lag_of(now, repartition);
+        return lags.size() == 4 && std::all_of(lags.begin(), lags.end(), zero) &&
+               internal_lags.size() == 4 &&
+               std::all_of(internal_lags.begin(), internal_lags.end(), zero);
+      },
+      30s);
+  ASSERT_TRUE(caught_up) << "records-lag by partition of " << in << ":" << describe(lags) << "; of "
+                         << repartition << ":" << describe(internal_lags);
+  // Round trips: present while a broker answered requests in the last statistics interval
+  // (the consumers' long-polling fetches take up to fetch.wait.max.ms, 500 ms, each).
+  const rill::metric* latency = nullptr;
+  std::vector<rill::metric> all;
+  ASSERT_TRUE(wait_for(
+      [&] {
+        all = app.metrics();
+        latency = find(all, "consumer-node-metrics", "request-latency-avg");
+        return latency != nullptr;
+      },
+      30s))
+      << "no broker round trips in the consumers' statistics";
+  EXPECT_GT(latency->value, 0);
+  EXPECT_TRUE(latency->tags.contains("node-id"));
+  EXPECT_NE(find(all, "producer-metrics", "buffer-queued-records"), nullptr);
+  EXPECT_NE(find(all, "producer-metrics", "record-error-total"), nullptr);
+  // The second scrape, once it has round trips too.
+  std::string second;
+  EXPECT_TRUE(wait_for(
+      [&] {
+        second = scrape("second.txt");
+        return second.find("rill_consumer_node_request_latency_avg_seconds{") != std::string::npos;
+      },
+      30s, 200ms))
+      << second;
+  const std::string report =
+      run_output(std::string("/usr/bin/python3 ") + PROMETHEUS_CHECK_SCRIPT + " " +
+                 (dir / "first.txt").string() + " " + (dir / "second.txt").string() + " " + in +
+                 ":4" + " 2>&1; echo exit=$?");
   EXPECT_NE(report.find("metrics: ok"), std::string::npos) << report;
   EXPECT_NE(report.find("exit=0"), std::string::npos) << report;
   ASSERT_TRUE(app.close(60s));
