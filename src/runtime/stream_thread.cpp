@@ -161,6 +161,7 @@ void stream_thread::crash() {
 }
 
 void stream_thread::run_once() {
+  if (!_rewinding.empty()) finish_rewind();
   const bool busy = _tasks->has_buffered() || _restorer->active();
   const auto timeout = busy ? std::chrono::milliseconds(0) : _app.poll_timeout;
   _batch.clear();
@@ -319,6 +320,12 @@ std::set<kafka::topic_partition> stream_thread::assignment() const {
 }
 
 void stream_thread::forget_assignment(const std::vector<kafka::topic_partition>& partitions) {
+  // Not ours to rewind any more (nor to leave paused, should they come back).
+  std::vector<kafka::topic_partition> gone;
+  for (const auto& tp : partitions) {
+    if (std::erase(_rewinding, tp) > 0) gone.push_back(tp);
+  }
+  if (!gone.empty()) warn_on_failure(_log, _consumer->resume(gone), "resuming revoked partitions");
   std::lock_guard lock(_assignment_mutex);
   for (const auto& tp : partitions) _assignment.erase(tp);
 }

@@ -123,6 +123,11 @@ class stream_thread final : private kafka::rebalance_listener {
   // After a failed delivery or an aborted transaction: drop everything since the last
   // commit, make a new producer, and read from the committed offsets again.
   void rewind(const kafka::error& why);
+  // The second half of a rewind: reads the committed offsets of the partitions being rewound
+  // and seeks there. While they are unstable (a zombie's transaction still open) it returns
+  // and is tried again next loop, so the thread keeps polling (its membership) and time moves
+  // for the transaction to end; past task.timeout.ms it throws.
+  void finish_rewind();
   void make_producer();
   std::int64_t now_ms() const;
   void hook(const char* point) const {
@@ -158,6 +163,9 @@ class stream_thread final : private kafka::rebalance_listener {
   std::vector<kafka::consumed_record> _batch;
   std::int64_t _last_commit = 0;
   std::int64_t _failing_since = -1;         // producer failures
+  std::vector<kafka::topic_partition> _rewinding;  // paused, waiting for their committed offsets
+  std::int64_t _rewind_asked = -1;
+  std::int64_t _rewind_tries = 0;
   std::int64_t _commit_failing_since = -1;  // commit failures
   thread_counters _counters;
   mutable std::mutex _samples_mutex;

@@ -196,26 +196,39 @@ void stream_thread::rewind(const kafka::error& why) {
   _tasks->close_all(false);
   _uncommitted = false;  // dropped with the tasks' pending writes
   make_producer();       // the old one may hold records it can no longer deliver, or be fenced
+  _rewinding = std::move(partitions);
+  _rewind_asked = now_ms();
+  _rewind_tries = 0;
+  // Nothing is fetched for them until they are sought back.
+  warn_on_failure(_log, _consumer->pause(_rewinding), "pausing while rewinding");
+  finish_rewind();
+}
+
+void stream_thread::finish_rewind() {
+  // Partitions revoked meanwhile are no longer ours to rewind.
+  const auto owned = assignment();
+  std::erase_if(_rewinding, [&](const kafka::topic_partition& tp) { return !owned.contains(tp); });
+  if (_rewinding.empty()) return;
   std::vector<kafka::partition_offset> positions;
-  for (const auto& tp : partitions) positions.push_back({tp, -1});
-  // Under exactly-once a zombie's open transaction may hold the offsets unstable for up to
-  // transaction.timeout.ms; wait for them as long as task.timeout.ms allows.
-  const std::int64_t asked = now_ms();
-  for (std::int64_t waited = 0;; waited += 100) {
-    kafka::error e = _consumer->committed(positions, std::chrono::seconds(10));
-    if (!e) break;
-    // Counted as well as timed: a simulated clock does not move while this thread waits.
+  for (const auto& tp : _rewinding) positions.push_back({tp, -1});
+  if (kafka::error e = _consumer->committed(positions, std::chrono::seconds(10))) {
+    // Under exactly-once a zombie's open transaction may hold the offsets unstable for up to
+    // transaction.timeout.ms; wait for them as long as task.timeout.ms allows. Counted as well
+    // as timed: a simulated clock may move slowly.
     const std::int64_t limit = _app.task_timeout.count();
-    if (!e.retriable() || now_ms() - asked > limit || waited > limit) {
+    if (!e.retriable() || now_ms() - _rewind_asked > limit || ++_rewind_tries * 100 > limit) {
       throw streams_error(
           fmt::format("{}: cannot read committed offsets to rewind: {}", _name, e.message()));
     }
+    _log.debug("committed offsets not readable yet; rewinding later", kv("error", e.message()));
     backoff(std::chrono::milliseconds(100));
+    return;
   }
   warn_on_failure(_log, _consumer->seek(positions), "seeking back while rewinding");
   // Buffers were dropped, so nothing stays paused.
-  warn_on_failure(_log, _consumer->resume(partitions), "resuming while rewinding");
-  _tasks->assign(partitions);
+  warn_on_failure(_log, _consumer->resume(_rewinding), "resuming while rewinding");
+  _tasks->assign(_rewinding);
+  _rewinding.clear();
   _starting_tasks = true;
   backoff(std::chrono::milliseconds(100));
 }
