@@ -288,11 +288,17 @@ void stream_task::sink_meter::send(std::string_view topic, std::int32_t partitio
                                    std::optional<bytes_view> key, std::optional<bytes_view> value,
                                    const rill::headers& headers, timestamp_ms timestamp) {
   task._sender.send(topic, partition, key, value, headers, timestamp);
-  sink_stats* s = nullptr;
-  for (auto& candidate : stats)
-    if (candidate.topic == topic) s = &candidate;
-  if (s == nullptr) s = &stats.emplace_back(sink_stats{std::string(topic), {}});
-  s->e2e.add(std::max<std::int64_t>(task._now - timestamp, 0));
+  // Most sends go to the topic of the one before.
+  if (last == nullptr || last->topic != topic) {
+    last = nullptr;
+    for (auto& candidate : stats)
+      if (candidate.topic == topic) last = &candidate;
+    if (last == nullptr) {
+      stats.push_back(sink_stats{std::string(topic), {}});
+      last = &stats.back();  // growth moves the entries; `last` is always set anew after it
+    }
+  }
+  last->e2e.add(std::max<std::int64_t>(task._now - timestamp, 0));
 }
 
 std::vector<store_stats> stream_task::store_figures() const {

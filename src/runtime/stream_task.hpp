@@ -191,6 +191,7 @@ class stream_task final : public detail::task_context {
   struct sink_meter final : detail::record_sender {
     stream_task& task;
     std::vector<sink_stats> stats;
+    sink_stats* last = nullptr;  // the entry of the last send's topic
     explicit sink_meter(stream_task& t) : task(t) {}
     void send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
               std::optional<bytes_view> value, const rill::headers& headers,
