@@ -58,10 +58,23 @@ void record_cache::store::write(bytes_view key, std::optional<std::string> value
     _cache._bytes -= e.size;
   }
   // The newest write goes last; an entry already dirty moves there without a new node.
-  if (e.dirty)
+  if (e.dirty) {
     _dirty.splice(_dirty.end(), _dirty, e.dirty_at);
-  else
+  } else {
     e.dirty_at = _dirty.insert(_dirty.end(), k);
+    if (!fresh) {  // a clean entry holds what the layer below holds
+      e.below = std::move(e.value);
+      e.below_known = true;
+    }
+  }
+  // Read now, while it is there to read, if the flush will need it (a read the flush would
+  // otherwise make).
+  if (!e.below_known && (_listener != nullptr || !value)) {
+    bytes old;
+    e.below.reset();
+    if (_underlying.get(key, old)) e.below = std::string(as_chars(old));
+    e.below_known = true;
+  }
   e.dirty = true;
   e.timestamp = _clock ? _clock() : 0;
   // Assigned, not rebuilt: a hot key's headers reuse the entry's strings.
@@ -69,7 +82,7 @@ void record_cache::store::write(bytes_view key, std::optional<std::string> value
     e.headers = *h;
   else if (!e.headers.empty())
     e.headers.clear();
-  e.size = size_of(k, value) + (e.headers.empty() ? 0 : size_of(e.headers));
+  e.size = size_of(k, value) + size_of(e.below) + (e.headers.empty() ? 0 : size_of(e.headers));
   e.value = std::move(value);
   _cache._bytes += e.size;
   _cache.make_room();
@@ -89,10 +102,17 @@ void record_cache::store::flush_entry(const std::string& key) {
     _cache._bytes -= size_of(headers);
     e.size -= size_of(headers);
   }
-  // The value below is read only when someone hears of the change, or to skip deleting what
-  // is not there.
-  bytes old;
-  const bool had_old = (_listener != nullptr || !value) && _underlying.get(as_bytes(key), old);
+  std::optional<std::string> below;
+  if (e.below_known) {
+    below = std::move(e.below);
+    _cache._bytes -= size_of(below);
+    e.size -= size_of(below);
+  } else if (bytes b; (_listener != nullptr || !value) && _underlying.get(as_bytes(key), b)) {
+    below = std::string(as_chars(b));  // a listener set after the write
+  }
+  e.below.reset();
+  e.below_known = false;
+  const bool had_old = below.has_value();
   if (value)
     _underlying.put(as_bytes(key), as_bytes(*value));
   else if (had_old)
@@ -101,7 +121,7 @@ void record_cache::store::flush_entry(const std::string& key) {
     std::optional<bytes_view> new_view;
     if (value) new_view = as_bytes(*value);
     std::optional<bytes_view> old_view;
-    if (had_old) old_view = bytes_view(old);
+    if (had_old) old_view = as_bytes(*below);
     _listener->on_flush(as_bytes(key), new_view, old_view, timestamp, headers);
   }
 }

@@ -6,6 +6,10 @@
 // and tells the store's flush listener (the DSL forwards aggregation results from there,
 // with the headers of each entry's last write, which the entry keeps until then).
 // Range and prefix reads first flush the dirty entries they cover, so they see every write.
+// A dirty entry keeps what the layer below held when the entry was first written (the clean
+// entry's value, or read then), so that a flush tells the listener of the change against
+// that: by the flush a segmented store's retention may hide it, and a session or window the
+// listener forwarded, deleted since, would not be deleted downstream.
 // Single-threaded: the thread's tasks only.
 #pragma once
 
@@ -87,6 +91,10 @@ class record_cache::store final : public detail::kv_store {
   struct entry {
     std::optional<std::string> value;  // nullopt: absent (a delete, or a cached miss)
     rill::headers headers;             // of the last write, while dirty
+    // While dirty: the value below when the entry was first written (nullopt: absent), if
+    // below_known. Known whenever a flush needs it: with a listener, or for a delete.
+    std::optional<std::string> below;
+    bool below_known = false;
     bool dirty = false;
     std::int64_t timestamp = 0;
     std::size_t size = 0;
@@ -101,6 +109,9 @@ class record_cache::store final : public detail::kv_store {
   void touch(entry& e);
   static std::size_t size_of(const std::string& key, const std::optional<std::string>& value) {
     return key.size() + (value ? value->size() : 0) + 96;  // node overhead, roughly
+  }
+  static std::size_t size_of(const std::optional<std::string>& below) {
+    return below ? below->size() : 0;
   }
   static std::size_t size_of(const rill::headers& h) {
     std::size_t n = 0;

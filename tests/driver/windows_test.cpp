@@ -520,3 +520,90 @@ TEST(windows, cached_windowed_aggregations_forward_what_the_cache_flushes) {
   sessions.pipe("k", 4);
   EXPECT_EQ(sessions.read(), (std::vector<std::string>{"k@0/0=1", "k@0/0=null", "k@0/4=2"}));
 }
+
+namespace {
+
+// Splits an input value "key@t key@t ..." into one record per pair. What it forwards goes
+// through a repartition topic, whose records the driver processes before it commits: a
+// batch of records between two cache flushes, as a stream thread's commit interval holds.
+class clicks_at : public rill::processor<std::string, std::string, std::string, std::string> {
+ public:
+  void init(context_type& ctx) override { _ctx = &ctx; }
+  void process(rill::record<std::string, std::string> r) override {
+    std::istringstream in(r.value);
+    for (std::string click; in >> click;) {
+      const auto at = click.find('@');
+      _ctx->forward({click.substr(0, at), "page", std::stoll(click.substr(at + 1)), {}});
+    }
+  }
+
+ private:
+  context_type* _ctx = nullptr;
+};
+
+// The crash suite's sessions (gap 30, grace 10: a store retention of 41) over batches of
+// clicks; the output as a reader keeping the latest value per session sees it, and the
+// sessions that were emitted and later deleted.
+struct session_view {
+  std::map<std::string, std::int64_t> live;
+  std::set<std::string> emitted;
+  std::set<std::string> deleted;
+};
+
+session_view click_sessions(const std::vector<std::string>& batches,
+                            rill::testing::driver_options o) {
+  rill::streams_builder b;
+  b.stream<std::string, std::string>("in")
+      .process([] { return std::make_unique<clicks_at>(); })
+      .repartition()
+      .group_by_key()
+      .windowed_by(rill::session_window(30ms).grace(10ms))
+      .aggregate([] { return std::int64_t{0}; },
+                 [](const std::string&, const std::string&, std::int64_t n) { return n + 1; },
+                 [](const std::string&, std::int64_t a, std::int64_t b) { return a + b; },
+                 rill::named("sessions"))
+      .to_stream()
+      .to("out");
+  test_driver d(b.build(), std::move(o));
+  auto in = d.input_topic<std::string, std::string>("in");
+  for (const auto& batch : batches) in.pipe("batch", batch, 0);
+  session_view v;
+  auto out = d.output_topic<wkey, counts_out>("out", rill::session_windowed_serde<std::string>());
+  for (const auto& rec : out.read_records_to_list()) {
+    const std::string k = rec.key.key + "@" + std::to_string(rec.key.window.start) + "/" +
+                          std::to_string(rec.key.window.end);
+    if (rec.value) {
+      v.live[k] = *rec.value;
+      v.emitted.insert(k);
+    } else {
+      v.live.erase(k);
+      v.deleted.insert(k);
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
+// A session the cache flushed downstream and a later record merged away is deleted downstream
+// at the next flush, even when by then the store's time has moved past the session's
+// retention: the click at 310 scans for its sessions, which flushes 300/300 first, so the
+// store's time is 300 and its retention of 41 hides 245/245 before the batch's commit.
+TEST(windows, cached_sessions_delete_every_emitted_session_that_merges_away) {
+  const std::vector<std::string> one_key = {"u0@245", "u0@253 u0@300 u0@310"};
+  const std::vector<std::string> two_keys = {"u0@245", "u0@253 u1@300 u1@310"};
+  for (const auto& batches : {one_key, two_keys}) {
+    const session_view cached = click_sessions(batches, {});
+    const session_view plain = click_sessions(batches, uncached());
+    EXPECT_EQ(cached.live, plain.live) << batches[1];
+    for (const auto& s : cached.emitted) {
+      if (!cached.live.contains(s)) {
+        EXPECT_TRUE(cached.deleted.contains(s)) << s << " was emitted, merged away, never deleted";
+      }
+    }
+  }
+  const session_view cached = click_sessions(one_key, {});
+  EXPECT_EQ(cached.live,
+            (std::map<std::string, std::int64_t>{{"u0@245/253", 2}, {"u0@300/310", 2}}));
+  EXPECT_TRUE(cached.emitted.contains("u0@245/245") && cached.deleted.contains("u0@245/245"));
+}

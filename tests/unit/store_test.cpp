@@ -14,6 +14,7 @@
 #include "state/logged_store.hpp"
 #include "state/memory_store.hpp"
 #include "state/record_cache.hpp"
+#include "state/segmented_store.hpp"
 #include "state/state_directory.hpp"
 #include "state/task_db.hpp"
 
@@ -279,6 +280,43 @@ TEST(record_cache, range_reads_see_cached_writes) {
   cached->remove(rill::as_bytes("a"));
   EXPECT_EQ(drain(cached->range(std::nullopt, std::nullopt)),
             (std::vector<std::pair<std::string, std::string>>{{"b", "2"}}));
+}
+
+// A delete is flushed against what the layer below held when it was written: by the flush a
+// segmented store's retention may hide it (a session the listener forwarded, merged away
+// since, is still deleted downstream).
+TEST(record_cache, a_delete_reaches_the_listener_after_the_store_below_expired_the_key) {
+  rill::state::memory_store inner("s");
+  rill::state::segmented_store seg(inner, {rill::state::time_at::end, 100, 1000});
+  rill::state::record_cache cache(1 << 20);
+  auto cached = cache.wrap(seg, {});
+  // Keys "<name>" then the time, 8 bytes big-endian; the listener hears "<name>@<time>".
+  auto at = [](const char* name, std::uint8_t t) {
+    return std::string(name) + std::string(7, '\0') + char(t);
+  };
+  struct : rill::detail::cache_flush_listener {
+    std::vector<std::string> heard;
+    void on_flush(bytes_view key, const std::optional<bytes_view>& now,
+                  const std::optional<bytes_view>& old, std::int64_t,
+                  const rill::headers&) override {
+      heard.push_back(s(key.first(key.size() - 8)) + "@" +
+                      std::to_string(static_cast<std::uint8_t>(key.back())) + ":" +
+                      (old ? s(*old) : "-") + "->" + (now ? s(*now) : "-"));
+    }
+  } listener;
+  cached->set_listener(&listener);
+  cached->put(rill::as_bytes(at("x", 10)), rill::as_bytes("1"));
+  cached->flush();  // x@10 is forwarded, and stays cached, clean
+  seg.put(rill::as_bytes(at("y", 20)), rill::as_bytes("2"));  // y@20 only below (a restart)
+  cached->remove(rill::as_bytes(at("x", 10)));
+  cached->remove(rill::as_bytes(at("y", 20)));
+  cached->put(rill::as_bytes(at("z", 200)), rill::as_bytes("3"));
+  cached->range(rill::as_bytes(at("z", 0)), rill::as_bytes(at("z", 255)));  // flushes z@200
+  bytes out;
+  ASSERT_FALSE(seg.get(rill::as_bytes(at("y", 20)), out)) << "retention 100 hides y@20 now";
+  cached->flush();
+  EXPECT_EQ(listener.heard,
+            (std::vector<std::string>{"x@10:-->1", "z@200:-->3", "x@10:1->-", "y@20:2->-"}));
 }
 
 TEST(state_directory, one_holder_per_task_directory) {
