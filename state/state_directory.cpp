@@ -80,7 +80,8 @@ std::vector<std::string> state_directory::clean(std::chrono::milliseconds older_
       // from now on makes a new one, and whoever had opened the old lock file finds, once it
       // gets the lock, that the file is no longer at the path (try_lock).
       const std::string name = entry.path().filename().string();
-      const fs::path aside = entry.path().parent_path() / fmt::format(".deleting-{}-{}-{}", name, ::getpid(), fd);
+      const fs::path aside =
+          entry.path().parent_path() / fmt::format(".deleting-{}-{}-{}", name, ::getpid(), fd);
       fs::rename(entry.path(), aside, ec);
       if (!ec) {
         fs::remove_all(aside, ec);

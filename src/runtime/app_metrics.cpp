@@ -156,7 +156,8 @@ void latency_metrics(emitter& e, const thread_samples& s, const task_id& task, F
   const latency_stat zero;
   if (then == nullptr) then = &zero;
   const double count = static_cast<double>(now->count - then->count);
-  const double seconds = static_cast<double>(s.history.back().at_ms - s.history.front().at_ms) / 1e3;
+  const double seconds =
+      static_cast<double>(s.history.back().at_ms - s.history.front().at_ms) / 1e3;
   std::int64_t max = 0;
   for (std::size_t i = 1; i < s.history.size(); ++i)
     if (const latency_stat* l = find(s.history[i])) max = std::max(max, l->recent_max);

@@ -48,8 +48,8 @@ void stream_thread::set_up() {
   _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events,
                                          _name, _log);
   make_producer();
-  state_services services{_app.application_id, _app.state_directory, _app.rocksdb, _cache.get(),
-                          _app.globals, _app.tasks.metrics};
+  state_services services{_app.application_id, _app.state_directory, _app.rocksdb,
+                          _cache.get(),        _app.globals,         _app.tasks.metrics};
   task_settings tasks = _app.tasks;
   tasks.log = _log;
   _tasks = std::make_unique<task_manager>(*_app.topology, std::move(tasks), *_collector,

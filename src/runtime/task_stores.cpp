@@ -253,10 +253,9 @@ void task_stores::commit(const delivered_offsets& delivered) {
   // The task's RocksDB stores write in one batch: each one's flush includes it.
   const auto started = std::chrono::steady_clock::now();
   _db->commit(offsets);
-  const std::int64_t took =
-      std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() -
-                                                           started)
-          .count();
+  const std::int64_t took = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
   for (auto& s : _slots)
     if (s->meter && s->db != nullptr) s->stats.flush.add(took);
 }
@@ -270,8 +269,8 @@ std::vector<store_stats> task_stores::stats() const {
 
 void task_stores::restart_recent_max() {
   for (auto& s : _slots) {
-    for (latency_stat* l : {&s->stats.put, &s->stats.get, &s->stats.range, &s->stats.flush,
-                            &s->stats.e2e})
+    for (latency_stat* l :
+         {&s->stats.put, &s->stats.get, &s->stats.range, &s->stats.flush, &s->stats.e2e})
       l->recent_max = 0;
   }
 }

@@ -78,8 +78,8 @@ class run {
     std::filesystem::remove_all(_root);
     _app_id = _cfg.get_string(cfg::application_id);
     std::mt19937_64 own(seed * 31 + 7);  // its own stream: the fault schedule stays as it was
-    _forced_crash_step = static_cast<int>(own() % static_cast<std::uint64_t>(s.fault_steps / 2)) +
-                         s.fault_steps / 4;
+    _forced_crash_step =
+        static_cast<int>(own() % static_cast<std::uint64_t>(s.fault_steps / 2)) + s.fault_steps / 4;
   }
   ~run() {
     _instances.clear();
@@ -245,17 +245,18 @@ class run {
   void query_entries(const std::string& store_name, F f, int& served, int& refused) {
     for (auto& inst : _instances) {
       for (auto& thread : inst->threads) {
-      const bool ok = thread->query(
-          [&](runtime::task_manager& tasks) {
-            tasks.for_each_running([&](runtime::stream_task& task) {
-              if (task.stores() == nullptr) return;
-              auto* store = dynamic_cast<key_value_store<K, V>*>(task.stores()->facade(store_name));
-              if (store == nullptr) return;
-              for (const auto& kv : store->all()) f(kv.key, kv.value);
-            });
-          },
-          std::chrono::milliseconds(0));
-      ++(ok ? served : refused);
+        const bool ok = thread->query(
+            [&](runtime::task_manager& tasks) {
+              tasks.for_each_running([&](runtime::stream_task& task) {
+                if (task.stores() == nullptr) return;
+                auto* store =
+                    dynamic_cast<key_value_store<K, V>*>(task.stores()->facade(store_name));
+                if (store == nullptr) return;
+                for (const auto& kv : store->all()) f(kv.key, kv.value);
+              });
+            },
+            std::chrono::milliseconds(0));
+        ++(ok ? served : refused);
       }
     }
   }
@@ -300,9 +301,9 @@ class run {
         "fenced by generation {} by epoch {}, {} aborted and {} timed-out transactions, "
         "{} rebalances, {} evictions, {} restored",
         _seed, _settings.threads, _settings.threads > 1 ? "s" : "",
-        _cfg.get("statestore.cache.max.bytes").value_or("") == "0" ? "off" : "on", _crashes, _forced, _pauses, c.fenced_offset_commits, c.fenced_produces,
-        c.aborted_transactions, c.timed_out_transactions, c.rebalances, c.evicted_members,
-        _restored.records);
+        _cfg.get("statestore.cache.max.bytes").value_or("") == "0" ? "off" : "on", _crashes,
+        _forced, _pauses, c.fenced_offset_commits, c.fenced_produces, c.aborted_transactions,
+        c.timed_out_transactions, c.rebalances, c.evicted_members, _restored.records);
   }
   int pauses() const { return _pauses; }
   std::uint64_t restored() const { return _restored.records; }
@@ -458,7 +459,6 @@ class run {
     }
     if (after_each_step) after_each_step();
   }
-
 
   struct restorations {
     std::uint64_t records = 0;

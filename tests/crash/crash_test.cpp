@@ -8,8 +8,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <random>
 #include <iostream>
+#include <random>
 #include <set>
 
 #include "crash_harness.hpp"
@@ -241,9 +241,9 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
     if (!ok) {
       ++failed;
       std::string why =
-          !got.drained                    ? "did not drain"
-          : !got.oracle.empty()           ? got.oracle
-          : !same_output                  ? "output differs from the fault-free run"
+          !got.drained          ? "did not drain"
+          : !got.oracle.empty() ? got.oracle
+          : !same_output        ? "output differs from the fault-free run"
           : got.changelog != expected.changelog
               ? "store contents differ from the fault-free run"
               : "a local store disagrees with its changelog: " + got.store_mismatches.front();
@@ -519,9 +519,9 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
                     mismatches.empty();
     if (!ok) {
       ++failed;
-      std::string why = !drained         ? "did not drain"
+      std::string why = !drained          ? "did not drain"
                         : !oracle.empty() ? oracle
-                        : !result.ok() ? result.summary()
+                        : !result.ok()    ? result.summary()
                         : result.duplicate_events > 0
                             ? fmt::format("{} duplicate events", result.duplicate_events)
                             : mismatches.front();
@@ -561,15 +561,15 @@ TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
     const bool same_output = v.cache ? final_view(got.output) == final_view(cached.output)
                                      : got.output == expected.output;
-    const bool ok = got.drained && got.oracle.empty() && same_output &&
-                    got.hops == expected.hops && got.sessions == expected.sessions;
+    const bool ok = got.drained && got.oracle.empty() && same_output && got.hops == expected.hops &&
+                    got.sessions == expected.sessions;
     if (!ok) {
       ++failed;
-      std::string why = !got.drained                    ? "did not drain"
-                        : !got.oracle.empty()           ? got.oracle
-                        : !same_output                  ? "output differs from the fault-free run"
-                        : got.hops != expected.hops     ? "the window store differs"
-                                                        : "the session store differs";
+      std::string why = !got.drained                ? "did not drain"
+                        : !got.oracle.empty()       ? got.oracle
+                        : !same_output              ? "output differs from the fault-free run"
+                        : got.hops != expected.hops ? "the window store differs"
+                                                    : "the session store differs";
       std::string first;
       for (const auto& [k, v] : expected.output) {
         auto it = got.output.find(k);

@@ -119,7 +119,8 @@ TEST(restore_tail, a_task_restoring_from_scratch_reports_the_records_it_has_left
   r.restart(0);
   std::vector<double> remaining;
   r.after_each_step = [&] {
-    if (auto v = r.task_metric(0, "1_0", "restore-remaining-records-total")) remaining.push_back(*v);
+    if (auto v = r.task_metric(0, "1_0", "restore-remaining-records-total"))
+      remaining.push_back(*v);
   };
   for (int k = 0; k < 600 && r.restored() == restored_before; ++k) {
     r.cluster().advance(1000);

@@ -89,8 +89,8 @@ TEST(latency_metrics, debug_level_times_the_stores_and_both_levels_measure_end_t
   EXPECT_LT(sink_avg, age_ms + 60000);
   EXPECT_GE(sink_max, sink_avg);
   // The store: its writes came from the same records.
-  const double store_e2e = highest(m, "stream-state-metrics", "record-e2e-latency-avg", "store",
-                                   store);
+  const double store_e2e =
+      highest(m, "stream-state-metrics", "record-e2e-latency-avg", "store", store);
   EXPECT_GE(store_e2e, age_ms);
   EXPECT_LT(store_e2e, age_ms + 60000);
   // Timed calls: counts a rate, latencies in ms that are positive and below a second.
@@ -101,8 +101,8 @@ TEST(latency_metrics, debug_level_times_the_stores_and_both_levels_measure_end_t
       EXPECT_GT(v, 0) << avg;
       EXPECT_LT(v, 1000) << avg;
     }
-    EXPECT_FALSE(std::isnan(highest(m, "stream-state-metrics", std::string(op) + "-rate", "store",
-                                    store)))
+    EXPECT_FALSE(
+        std::isnan(highest(m, "stream-state-metrics", std::string(op) + "-rate", "store", store)))
         << op;
   }
   for (const auto& x : m) {
@@ -115,8 +115,8 @@ TEST(latency_metrics, debug_level_times_the_stores_and_both_levels_measure_end_t
 TEST(latency_metrics, info_level_measures_end_to_end_latency_without_timing_store_calls) {
   running_word_count w("info");
   auto m = w.feed_until([&](const std::vector<rill::metric>& all) {
-    return highest(all, "stream-state-metrics", "record-e2e-latency-avg", "store",
-                   "word-counts") >= age_ms;
+    return highest(all, "stream-state-metrics", "record-e2e-latency-avg", "store", "word-counts") >=
+           age_ms;
   });
   EXPECT_TRUE(std::isnan(highest(m, "stream-state-metrics", "put-rate")))
       << "store calls are timed only at debug";
