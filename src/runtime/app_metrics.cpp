@@ -39,17 +39,7 @@ namespace {
 
 constexpr double ns_per_ms = 1e6;
 
-struct emitter {
-  std::vector<metric>& out;
-  std::string group;
-  std::map<std::string, std::string> tags;
-  void gauge(const char* name, double v, const char* help) {
-    out.push_back({name, group, tags, v, metric_kind::gauge, help});
-  }
-  void counter(const char* name, double v, const char* help) {
-    out.push_back({name, group, tags, v, metric_kind::counter, help});
-  }
-};
+using emitter = metric_emitter;
 
 // Per second between the oldest and newest sample (the last ~10 s).
 template <class F>

@@ -13,17 +13,7 @@ using stats = kafka::client_statistics;
 
 constexpr double us_per_ms = 1000.0;
 
-struct emitter {
-  std::vector<metric>& out;
-  std::string group;
-  std::map<std::string, std::string> tags;
-  void gauge(const char* name, double v, const char* help) {
-    out.push_back({name, group, tags, v, metric_kind::gauge, help});
-  }
-  void counter(const char* name, double v, const char* help) {
-    out.push_back({name, group, tags, v, metric_kind::counter, help});
-  }
-};
+using emitter = metric_emitter;
 
 double as_double(std::int64_t v) {
   return static_cast<double>(v);
