@@ -22,7 +22,7 @@ enum class metric_kind {
 };
 
 struct metric {
-  std::string name;   // Kafka Streams' name: "process-rate", "commit-latency-avg", ...
+  std::string name;  // Kafka Streams' name: "process-rate", "commit-latency-avg", ...
   // "stream-thread-metrics", "stream-task-metrics", "stream-metrics"; the clients' (from
   // librdkafka's statistics): "consumer-fetch-manager-metrics", "consumer-metrics",
   // "producer-metrics", "consumer-node-metrics", "producer-node-metrics"

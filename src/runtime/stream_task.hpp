@@ -67,7 +67,7 @@ struct task_settings {
   window_policy windows;
   std::function<timestamp_ms()> wall_clock;
   trace_hook trace;  // empty: none
-  log::logger log;  // the task's lines add task=<id> to its fields (app=, thread=)
+  log::logger log;   // the task's lines add task=<id> to its fields (app=, thread=)
   recording metrics = recording::off;  // info and up: end-to-end latency at sinks and stores
 };
 
@@ -76,7 +76,7 @@ struct task_counters {
   std::uint64_t skipped = 0;  // by skip or dead_letter
   std::uint64_t dead_lettered = 0;
   std::uint64_t punctuations = 0;
-  std::uint64_t late = 0;  // record-window pairs dropped because the window had closed
+  std::uint64_t late = 0;      // record-window pairs dropped because the window had closed
   std::uint64_t enforced = 0;  // records processed while an input was empty, past max.task.idle.ms
   std::int64_t lateness_sum = 0;  // stream time minus the record's timestamp, when behind
   std::int64_t lateness_max = 0;
@@ -220,8 +220,8 @@ class stream_task final : public detail::task_context {
   timestamp_ms _idle_since = -1;
   record_context _current;
   const detail::raw_record* _current_raw = nullptr;  // while a record is processed
-  bool _late_routed = false;  // the current record went to late.records.topic already
-  bool _traced = false;       // the trace hook changed the current record's headers
+  bool _late_routed = false;        // the current record went to late.records.topic already
+  bool _traced = false;             // the trace hook changed the current record's headers
   rill::headers _consumed_headers;  // and these are the ones it came with
   bool _initialized = false;
   bool _closed = false;

@@ -162,7 +162,7 @@ class stream_thread final : private kafka::rebalance_listener {
   std::uint64_t _sent_at_last_commit = 0;
   std::vector<kafka::consumed_record> _batch;
   std::int64_t _last_commit = 0;
-  std::int64_t _failing_since = -1;         // producer failures
+  std::int64_t _failing_since = -1;                // producer failures
   std::vector<kafka::topic_partition> _rewinding;  // paused, waiting for their committed offsets
   std::int64_t _rewind_asked = -1;
   std::int64_t _rewind_tries = 0;

@@ -120,6 +120,7 @@ task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
     _db =
         std::make_unique<state::task_db>(*services.rocksdb, _lock->dir() + "/rocksdb", persistent);
   }
+  _timed = services.metrics >= recording::debug && static_cast<bool>(e2e);
   for (const detail::compiled_store* st : mine) {
     auto s = std::make_unique<slot>();
     s->def = st;
@@ -149,12 +150,10 @@ task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
       s->cache = services.cache->wrap(*s->top, clock);
       s->top = s->cache.get();
     }
-    _timed = services.metrics >= recording::debug && static_cast<bool>(e2e);
     if (services.metrics != recording::off && e2e) {
       s->stats.store = st->spec.name;
       s->stats.timed = _timed;
-      s->meter = std::make_unique<metered_store>(*s->top, s->stats,
-                                                 services.metrics >= recording::debug, e2e);
+      s->meter = std::make_unique<metered_store>(*s->top, s->stats, _timed, e2e);
       s->top = s->meter.get();
     }
     s->facade = st->spec.make_facade(*s);

@@ -7,8 +7,8 @@
 #include <iostream>
 #include <set>
 
-#include "examples/word_count/word_count.hpp"
 #include "crash_harness.hpp"
+#include "examples/word_count/word_count.hpp"
 
 namespace {
 

@@ -13,8 +13,8 @@
 
 #include "examples/bank/bank.hpp"
 #include "examples/bank/scenario.hpp"
-#include "src/runtime/cluster.hpp"
 #include "harness.hpp"
+#include "src/runtime/cluster.hpp"
 
 using namespace rill::test;
 
