@@ -57,8 +57,10 @@ if [ $registry = ON ]; then
   if [ "$mode" = shared ]; then
     # OpenSSL is rill_registry's own (private) dependency: the library loads it; the program
     # loads the library by its SONAME and does not link OpenSSL itself.
-    objdump -p "$prefix/lib/librill_registry.so" | grep -q 'NEEDED.*libssl' \
-      || { echo "librill_registry.so does not load libssl"; exit 1; }
+    # Captured first: with pipefail, 'objdump | grep -q' fails when grep's early exit
+    # kills objdump with SIGPIPE.
+    lib_needed=$(objdump -p "$prefix/lib/librill_registry.so" | awk '/NEEDED/ {print $2}')
+    grep -q '^libssl' <<< "$lib_needed" || { echo "librill_registry.so does not load libssl"; exit 1; }
     needed=$(objdump -p "$work/consumer/registry_consumer" | awk '/NEEDED/ {print $2}')
     grep -q '^librill_registry.so.0$' <<< "$needed" || { echo "registry_consumer does not load librill_registry.so.0"; exit 1; }
     if grep -q '^libssl' <<< "$needed"; then echo "registry_consumer links libssl itself"; exit 1; fi
