@@ -86,6 +86,12 @@ class producer {
       const topic_partition& tp) const = 0;
   // Partition count from the cluster's metadata; -1 if the topic does not exist.
   virtual std::int32_t partition_count(std::string_view topic, milliseconds timeout) = 0;
+  // Looks up the leaders of topics it will send to, before the first send (a client that
+  // would otherwise learn them late, one at a time, overrides it). Best effort.
+  virtual void learn_topics(const std::vector<std::string>& topics, milliseconds timeout) {
+    (void)topics;
+    (void)timeout;
+  }
 
   // Transactions (a producer made with a transactional.id).
   virtual error init_transactions(milliseconds timeout) = 0;
