@@ -200,7 +200,7 @@ class starving_guard {
     rd_kafka_topic_partition_list_t* list = nullptr;
     if (rd_kafka_assignment(c, &list) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;
-    if (list->cnt > 0) (void)rd_kafka_offsets_for_times(c, list, 0);  // sent, not awaited
+    if (list->cnt > 0) (void)rd_kafka_offsets_for_times(c, list, 1000);  // one round trip
     rd_kafka_topic_partition_list_destroy(list);
   }
   void after_batch(rd_kafka_message_t** batch, ssize_t n) {

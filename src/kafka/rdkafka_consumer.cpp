@@ -278,18 +278,19 @@ class rdkafka_consumer final : public consumer {
     }
   }
 
-  // Sends a ListOffsets request for the assignment through each partition's leader and does
-  // not wait for the answers: the request wakes the broker thread that fetches those
-  // partitions, which then sees room in the queue (fetch_waker.hpp). A timeout of 0 is
-  // librdkafka's own way to leave a lookup unanswered; its failure only means no wake-up, so
-  // it is ignored on purpose.
+  // Asks each partition's leader for its end offset (one ListOffsets per leader, one round
+  // trip): the request wakes the broker thread that fetches those partitions, which then
+  // sees room in the queue (fetch_waker.hpp). The answer itself is not needed, and a failure
+  // only means no wake-up, so the result is ignored on purpose. It waits for the answer
+  // rather than leaving the lookup behind (timeout 0): a late answer to an abandoned lookup
+  // is not safe in every librdkafka version.
   void wake_fetchers() {
     rd_kafka_topic_partition_list_t* raw = nullptr;
     if (rd_kafka_assignment(_rk.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
     rk_ptr<rd_kafka_topic_partition_list_t> list(raw);
     if (list->cnt == 0) return;
     for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;
-    (void)rd_kafka_offsets_for_times(_rk.get(), list.get(), 0);
+    (void)rd_kafka_offsets_for_times(_rk.get(), list.get(), 1000);
   }
 
   static std::size_t property(const std::map<std::string, std::string>& props,
