@@ -68,6 +68,7 @@ inline rk_ptr make_producer(std::map<std::string, std::string> props = {}) {
   props.emplace("bootstrap.servers", bootstrap());
   props.emplace("enable.idempotence", "true");
   props.emplace("partitioner", "murmur2_random");
+  props.emplace("socket.nagle.disable", "true");  // as Rill's producers
   rd_kafka_conf_t* conf = make_conf(props);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   char err[512];
@@ -156,7 +157,7 @@ inline std::map<std::string, std::string> consumer_props(const params& p,
       {"bootstrap.servers", bootstrap()}, {"group.id", group},
       {"enable.auto.commit", "false"},    {"auto.offset.reset", "earliest"},
       {"enable.partition.eof", "false"},  {"partition.assignment.strategy", "range"},
-      {"session.timeout.ms", "6000"},
+      {"session.timeout.ms", "6000"},     {"socket.nagle.disable", "true"},
   };
   if (p.fetch_wait_ms >= 0) props["fetch.wait.max.ms"] = std::to_string(p.fetch_wait_ms);
   return props;
