@@ -6,6 +6,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/resource.h>
 #include <unistd.h>
 #include <algorithm>
 #include <chrono>
@@ -80,6 +81,10 @@ struct params {
   int fetch_wait_ms = -1;      // consumers' fetch.wait.max.ms (-1: librdkafka's 500)
   double rate_fraction = 0.5;  // latency: input rate as a fraction of the measured maximum
   bool rill = true;            // --rill off: the baseline alone (to profile it)
+  bool trace = false;          // --trace on: Rill's thread per 100 ms (e2e_embedded.hpp)
+  // --wake off: the hand-written consumers leave librdkafka's fetcher to wake up on its own
+  // (up to 1 s after its queue was full), as Rill did before it woke it (RESULTS.md).
+  bool wake = true;
   // --clock records (simulated cluster): time moves with the records processed, 1 ms per
   // 100, for the commit interval and the cluster alike, so that a run under callgrind (50
   // times slower) commits as often per record as a run at full speed, and instruction counts
@@ -104,6 +109,7 @@ struct side {
   double records_per_s = 0;
   double peak_rss_mb = 0;  // the process's peak RSS during the run (broker included)
   double rss_growth_mb = 0;
+  double cpu_s = 0;  // CPU-seconds of the whole process during the run (broker included)
   latencies latency;
   std::string failure;  // non-empty: the output was wrong; no figure
 };
@@ -115,8 +121,21 @@ struct row {
   std::string baseline_name = "librdkafka loop";
   side rill;
   std::optional<side> base;
+  // The wire limit (W1, W3 on the embedded broker): a plain group consumer draining the
+  // same input, against which Rill and the baseline are read as fractions.
+  std::optional<side> wire;
   std::string target;
 };
+
+// --- CPU -----------------------------------------------------------------------------------
+
+// User + system CPU-seconds the process has used so far, every thread included.
+inline double process_cpu_s() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
+  return s(u.ru_utime) + s(u.ru_stime);
+}
 
 // --- memory -------------------------------------------------------------------------------
 

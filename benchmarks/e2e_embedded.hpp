@@ -31,6 +31,7 @@
 #include <rill/rill.hpp>
 
 #include "e2e_common.hpp"
+#include "src/kafka/fetch_waker.hpp"
 
 namespace bench {
 
@@ -67,6 +68,7 @@ inline rk_ptr make_producer(std::map<std::string, std::string> props = {}) {
   props.emplace("bootstrap.servers", bootstrap());
   props.emplace("enable.idempotence", "true");
   props.emplace("partitioner", "murmur2_random");
+  props.emplace("socket.nagle.disable", "true");  // as Rill's producers
   rd_kafka_conf_t* conf = make_conf(props);
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   char err[512];
@@ -146,6 +148,121 @@ inline void read_all(const std::string& topic, int partitions,
 
 // --- the hand-written loop ----------------------------------------------------------------
 
+// The consumer properties of every hand-written consumer (the baselines and the wire limit):
+// those Rill sets (docs/config.md), so that a ratio to a baseline never comes from a setting
+// Rill has and the baseline lacks.
+inline std::map<std::string, std::string> consumer_props(const params& p,
+                                                         const std::string& group) {
+  std::map<std::string, std::string> props{
+      {"bootstrap.servers", bootstrap()}, {"group.id", group},
+      {"enable.auto.commit", "false"},    {"auto.offset.reset", "earliest"},
+      {"enable.partition.eof", "false"},  {"partition.assignment.strategy", "range"},
+      {"session.timeout.ms", "6000"},     {"socket.nagle.disable", "true"},
+  };
+  if (p.fetch_wait_ms >= 0) props["fetch.wait.max.ms"] = std::to_string(p.fetch_wait_ms);
+  return props;
+}
+
+// A group member subscribed to `input`; `assigned_at` gets the time of its first assignment.
+inline rk_ptr group_consumer(const params& p, const std::string& group, const std::string& input,
+                             std::atomic<std::int64_t>& assigned_at) {
+  rd_kafka_conf_t* conf = make_conf(consumer_props(p, group));
+  rd_kafka_conf_set_opaque(conf, &assigned_at);
+  rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
+                                          rd_kafka_topic_partition_list_t* parts, void* op) {
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+      rd_kafka_assign(rk, parts);
+      auto* at = static_cast<std::atomic<std::int64_t>*>(op);
+      std::int64_t zero = 0;
+      at->compare_exchange_strong(zero, now_ns());
+    } else {
+      rd_kafka_assign(rk, nullptr);
+    }
+  });
+  char err[512];
+  rk_ptr c(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
+  if (!c) throw std::runtime_error(err);
+  rd_kafka_poll_set_consumer(c.get());
+  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
+  rd_kafka_topic_partition_list_add(topics, input.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_subscribe(c.get(), topics);
+  rd_kafka_topic_partition_list_destroy(topics);
+  return c;
+}
+
+// What Rill's consumer does against librdkafka 2.0's fetcher sleeping up to 1 s once its queue
+// is full (src/kafka/fetch_waker.hpp): the hand-written consumers do it too, with librdkafka's
+// default limits, before each batch.
+class starving_guard {
+ public:
+  explicit starving_guard(bool on) : _on(on) {}
+  void before_batch(rd_kafka_t* c, rd_kafka_queue_t* q) {
+    if (!_on || !_waker.should_wake(rd_kafka_queue_length(q))) return;
+    rd_kafka_topic_partition_list_t* list = nullptr;
+    if (rd_kafka_assignment(c, &list) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;
+    if (list->cnt > 0) (void)rd_kafka_offsets_for_times(c, list, 1000);  // one round trip
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+  void after_batch(rd_kafka_message_t** batch, ssize_t n) {
+    std::size_t bytes = 0;
+    for (ssize_t i = 0; i < n; ++i) bytes += batch[i]->len;
+    _waker.polled(static_cast<std::size_t>(std::max<ssize_t>(n, 0)), bytes);
+  }
+
+ private:
+  bool _on;
+  rill::kafka::fetch_waker _waker{100000, 65536 * 1024};
+};
+
+// The wire limit: one plain group member draining the input as fast as it can, touching
+// each record's bytes and nothing more (no produce, no commit). Timed as the baselines
+// are, from its assignment to its last record.
+inline side run_wire(const params& p, const std::string& input, long expected) {
+  std::atomic<std::int64_t> assigned_at{0};
+  const double cpu0 = process_cpu_s();
+  rk_ptr c = group_consumer(p, fmt::format("wire-{}", run_counter()), input, assigned_at);
+  rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(c.get());
+  std::vector<rd_kafka_message_t*> batch(1000);
+  long consumed = 0;
+  std::uint64_t bytes = 0;
+  ssize_t n = 0;
+  const auto deadline = clock::now() + std::chrono::minutes(3);
+  std::string trace;
+  auto tick = clock::now();
+  long at_tick = 0;
+  starving_guard guard(p.wake);
+  while (consumed < expected && clock::now() < deadline) {
+    guard.before_batch(c.get(), q);
+    n = rd_kafka_consume_batch_queue(q, n > 0 ? 0 : 5, batch.data(), batch.size());
+    guard.after_batch(batch.data(), n);
+    if (p.trace && consumed > 0 && clock::now() - tick >= std::chrono::milliseconds(100)) {
+      trace += fmt::format(" {}", (consumed - at_tick) / 1000);
+      at_tick = consumed;
+      tick = clock::now();
+    }
+    for (ssize_t i = 0; i < n; ++i) {
+      rd_kafka_message_t* m = batch[static_cast<std::size_t>(i)];
+      if (!m->err) {
+        bytes += fnv(m->payload, std::min<std::size_t>(m->len, 8)) + m->key_len;
+        ++consumed;
+      }
+      rd_kafka_message_destroy(m);
+    }
+  }
+  side s;
+  const std::int64_t end = now_ns();
+  s.cpu_s = process_cpu_s() - cpu0;
+  rd_kafka_queue_destroy(q);
+  rd_kafka_consumer_close(c.get());
+  if (p.trace) fmt::print("     trace (wire): k records per 100 ms:{}\n", trace);
+  if (consumed < expected || bytes == 0)
+    s.failure = fmt::format("read {} of {} records", consumed, expected);
+  s.seconds = static_cast<double>(end - assigned_at.load()) / 1e9;
+  s.records_per_s = static_cast<double>(expected) / s.seconds;
+  return s;
+}
+
 // What a baseline loop does with each record and at each commit.
 struct loop_work {
   std::function<void()> on_start;  // once the clock runs, e.g. open the RocksDB instances
@@ -164,37 +281,10 @@ inline side run_loop(const params& p, const std::string& input, long expected,
   std::atomic<std::int64_t>& assigned_at = assigned ? *assigned : own;
   std::once_flag started;
   const double rss0 = reset_peak_rss();
+  const double cpu0 = process_cpu_s();
   auto body = [&] {
-    rd_kafka_conf_t* conf = make_conf(
-        {{"bootstrap.servers", bootstrap()},
-         {"group.id", group},
-         {"enable.auto.commit", "false"},
-         {"auto.offset.reset", "earliest"},
-         {"enable.partition.eof", "false"},
-         {"partition.assignment.strategy", "range"},
-         {"session.timeout.ms", "6000"},
-         {"fetch.wait.max.ms", p.fetch_wait_ms >= 0 ? std::to_string(p.fetch_wait_ms) : "500"}});
-    rd_kafka_conf_set_opaque(conf, &assigned_at);
-    rd_kafka_conf_set_rebalance_cb(conf, [](rd_kafka_t* rk, rd_kafka_resp_err_t err,
-                                            rd_kafka_topic_partition_list_t* parts, void* op) {
-      if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
-        rd_kafka_assign(rk, parts);
-        auto* at = static_cast<std::atomic<std::int64_t>*>(op);
-        std::int64_t zero = 0;
-        at->compare_exchange_strong(zero, now_ns());
-      } else {
-        rd_kafka_assign(rk, nullptr);
-      }
-    });
-    char err[512];
-    rk_ptr c(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
-    if (!c) throw std::runtime_error(err);
-    rd_kafka_poll_set_consumer(c.get());
+    rk_ptr c = group_consumer(p, group, input, assigned_at);
     rk_ptr producer = make_producer();
-    rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, input.c_str(), RD_KAFKA_PARTITION_UA);
-    rd_kafka_subscribe(c.get(), topics);
-    rd_kafka_topic_partition_list_destroy(topics);
     rd_kafka_queue_t* q = rd_kafka_queue_get_consumer(c.get());
     std::vector<rd_kafka_message_t*> batch(1000);
     std::map<std::int32_t, std::int64_t> positions;
@@ -212,9 +302,12 @@ inline side run_loop(const params& p, const std::string& input, long expected,
     };
     auto last_commit = clock::now();
     ssize_t n = 0;
+    starving_guard guard(p.wake);
     while (consumed.load() < expected) {
       // Whatever is there at once while records flow; a short wait when none were.
+      guard.before_batch(c.get(), q);
       n = rd_kafka_consume_batch_queue(q, n > 0 ? 0 : 5, batch.data(), batch.size());
+      guard.after_batch(batch.data(), n);
       if (work.on_start && assigned_at.load() != 0) std::call_once(started, work.on_start);
       for (ssize_t i = 0; i < n; ++i) {
         rd_kafka_message_t* m = batch[static_cast<std::size_t>(i)];
@@ -240,6 +333,7 @@ inline side run_loop(const params& p, const std::string& input, long expected,
   for (auto& t : threads) t.join();
   side s;
   const std::int64_t end = now_ns();
+  s.cpu_s = process_cpu_s() - cpu0;
   s.seconds = static_cast<double>(end - assigned_at.load()) / 1e9;
   s.records_per_s = static_cast<double>(expected) / s.seconds;
   s.peak_rss_mb = status_mb("VmHWM:");
@@ -292,16 +386,61 @@ class assignment_clock {
   std::thread _watch;
 };
 
+// --trace on: what Rill's thread did during a run, printed after it: records processed per
+// 100 ms from the first one, partition pauses, polls and time blocked in poll.
+class run_trace {
+ public:
+  explicit run_trace(bool on) : _on(on) {}
+  void sample(std::uint64_t processed) {
+    if (!_on || (processed == 0 && _per_tick.empty())) return;
+    const auto now = clock::now();
+    if (_per_tick.empty()) _next = now;
+    while (now >= _next) {
+      _per_tick.push_back(processed - _last);
+      _last = processed;
+      _next += std::chrono::milliseconds(100);
+    }
+  }
+  void print(const rill::streams_app& a) const {
+    if (!_on) return;
+    std::string line;
+    for (auto n : _per_tick) line += fmt::format(" {}", n / 1000);
+    double blocked_ns = 0, polls = 0, commit_avg = 0, commit_max = 0;
+    for (const auto& m : a.metrics()) {
+      if (m.group != "stream-thread-metrics") continue;
+      if (m.name == "blocked-time-ns-total") blocked_ns += m.value;
+      if (m.name == "poll-total") polls += m.value;
+      if (m.name == "commit-latency-avg") commit_avg = std::max(commit_avg, m.value);
+      if (m.name == "commit-latency-max") commit_max = std::max(commit_max, m.value);
+    }
+    fmt::print(
+        "     trace: k records per 100 ms:{}\n     trace: pauses {}, polls {:.0f}, "
+        "blocked in poll {:.2f} s (the group join included), commits {} (avg {:.1f} ms, "
+        "max {:.1f} ms)\n",
+        line, a.counters().pauses, polls, blocked_ns / 1e9, a.counters().commits, commit_avg,
+        commit_max);
+  }
+
+ private:
+  bool _on;
+  std::vector<std::uint64_t> _per_tick;
+  std::uint64_t _last = 0;
+  clock::time_point _next;
+};
+
 // Runs the app until `expected` records are processed, then closes it (commit included).
 inline side run_rill(rill::topology t, const params& p, const std::string& app, long expected,
                      const std::function<void(rill::streams_app&)>& before_start = {}) {
   rill::streams_app a(std::move(t), rill_config(p, app));
   if (before_start) before_start(a);
   const double rss0 = reset_peak_rss();
+  const double cpu0 = process_cpu_s();
   a.start();
   assignment_clock assigned(a);
   const auto deadline = clock::now() + std::chrono::minutes(3);
+  run_trace trace(p.trace);
   while (a.counters().processed < static_cast<std::uint64_t>(expected)) {
+    trace.sample(a.counters().processed);
     if (a.state() == rill::app_state::error || clock::now() > deadline) {
       side s;
       s.failure = fmt::format("stopped at {} of {} records ({})", a.counters().processed, expected,
@@ -310,8 +449,10 @@ inline side run_rill(rill::topology t, const params& p, const std::string& app, 
     }
     std::this_thread::sleep_for(std::chrono::microseconds(500));  // polling a counter
   }
+  trace.print(a);
   a.close();
   side s;
+  s.cpu_s = process_cpu_s() - cpu0;
   s.seconds = static_cast<double>(now_ns() - assigned.at()) / 1e9;
   s.records_per_s = static_cast<double>(expected) / s.seconds;
   s.peak_rss_mb = status_mb("VmHWM:");
@@ -350,18 +491,21 @@ inline topics_of_run again(const topics_of_run& t, int partitions) {
 }
 
 // Runs each side p.repeat times, alternating, each run on new outputs of the same input;
-// keeps the best correct run of each.
+// keeps the best correct run of each. With `wire` (W1, W3), the wire limit runs in turn too
+// (unless --baseline off: Rill alone).
 inline void best_of(const params& p, const topics_of_run& first, row& r,
                     const std::function<side(const topics_of_run&)>& rill_once,
-                    const std::function<side(const topics_of_run&)>& base_once) {
-  std::optional<side> rill_best, base_best;
+                    const std::function<side(const topics_of_run&)>& base_once, bool wire = false) {
+  std::optional<side> rill_best, base_best, wire_best;
   for (int k = 0; k < p.repeat; ++k) {
     const topics_of_run t = k == 0 ? first : again(first, p.partitions);
+    if (wire && p.baseline) keep_best(wire_best, run_wire(p, t.input, p.records));
     if (p.rill) keep_best(rill_best, rill_once(t));
     if (p.baseline) keep_best(base_best, base_once(t));
   }
   r.rill = rill_best.value_or(side{});
   r.base = base_best;
+  r.wire = wire_best;
 }
 
 // Keys "k<i % keys>", values of value_size bytes (the first 8 the record's number).

@@ -17,6 +17,30 @@ std::string fmt_rate(double v) {
   return v >= 1e6 ? fmt::format("{:.2f} M", v / 1e6) : fmt::format("{:.0f} k", v / 1e3);
 }
 
+// The wire limit's line under a row: its rate, Rill and the baseline as fractions of it,
+// and each side's CPU-seconds per million records (the whole process, broker included).
+void print_wire(const row& r) {
+  const side& w = *r.wire;
+  if (!w.failure.empty()) {
+    fmt::print("     wire limit WRONG: {}\n", w.failure);
+    return;
+  }
+  auto frac = [&](const side& s) {
+    return s.failure.empty() && s.seconds > 0
+               ? fmt::format("{:.2f}", s.records_per_s / w.records_per_s)
+               : std::string("-");
+  };
+  auto cpu = [&](const side& s) {
+    return s.seconds > 0 ? fmt::format("{:.2f}", s.cpu_s * 1e6 / (s.records_per_s * s.seconds))
+                         : std::string("-");
+  };
+  fmt::print(
+      "     wire limit {}/s: Rill {} of it, baseline {}; CPU s per M records Rill {} | "
+      "baseline {} | wire {}\n",
+      fmt_rate(w.records_per_s), frac(r.rill), r.base ? frac(*r.base) : "-", cpu(r.rill),
+      r.base ? cpu(*r.base) : "-", cpu(w));
+}
+
 void print(const std::vector<row>& rows, const std::string& tsv) {
   fmt::print("\n{:<4} {:<78} {:>10} {:>10} {:>6} {:>7} {:>16} {:>16}\n", "id", "workload", "Rill/s",
              "base/s", "ratio", "target", "RSS +MB Rill|base", "lat p50/p99/p99.9 ms");
@@ -40,6 +64,7 @@ void print(const std::vector<row>& rows, const std::string& tsv) {
                fmt::format("{:.0f}|{}", r.rill.rss_growth_mb,
                            r.base ? fmt::format("{:.0f}", r.base->rss_growth_mb) : "-"),
                lat);
+    if (r.wire) print_wire(r);
     if (!r.rill.failure.empty()) fmt::print("     Rill output wrong: {}\n", r.rill.failure);
     if (r.base && !r.base->failure.empty())
       fmt::print("     baseline output wrong: {}\n", r.base->failure);
@@ -68,7 +93,8 @@ int main(int argc, char** argv) {
         "       [--guarantee at_least_once|exactly_once_v2] [--commit-ms N] [--cache on|off]\n"
         "       [--latency on|off] [--over W1|W3]\n"
         "       [--repeat N] [--rate-fraction F] [--broker embedded|sim]\n"
-        "       [--rill on|off] [--baseline on|off] [--clock records]\n"
+        "       [--rill on|off] [--baseline on|off] [--clock records] [--trace on]\n"
+        "       [--wake on|off]\n"
         "       [--tsv FILE]\n");
     return 2;
   }
@@ -109,6 +135,10 @@ int main(int argc, char** argv) {
       p.baseline = v == "on";
     else if (k == "--rill")
       p.rill = v == "on";
+    else if (k == "--wake")
+      p.wake = v == "on";
+    else if (k == "--trace")
+      p.trace = v == "on";
     else if (k == "--clock")
       p.clock_by_records = v == "records";
     else {

@@ -29,7 +29,8 @@ row w1(const params& p) {
         side s = run_loop(p, t.input, p.records, work);
         s.failure = check_copy(t.output, p.partitions, p.records, sum);
         return s;
-      });
+      },
+      true);
   return r;
 }
 

@@ -80,7 +80,8 @@ row w3(const params& p, const std::string& id) {
         side s = run_loop(p, t.input, p.records, work);
         s.failure = check_counts(t.output, p.partitions, p);
         return s;
-      });
+      },
+      true);
   r.baseline_name = "librdkafka loop + RocksDB WriteBatch";
   return r;
 }

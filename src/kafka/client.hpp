@@ -94,6 +94,12 @@ class producer {
   // is polled or flushed), from any thread; none before the first or where the client has
   // none.
   virtual std::optional<client_statistics> statistics() const { return std::nullopt; }
+  // Looks up the leaders of topics it will send to, before the first send (a client that
+  // would otherwise learn them late, one at a time, overrides it). Best effort.
+  virtual void learn_topics(const std::vector<std::string>& topics, milliseconds timeout) {
+    (void)topics;
+    (void)timeout;
+  }
 
   // Transactions (a producer made with a transactional.id).
   virtual error init_transactions(milliseconds timeout) = 0;

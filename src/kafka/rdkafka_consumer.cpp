@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "src/kafka/fetch_waker.hpp"
 #include "src/kafka/rdkafka_common.hpp"
 #include "src/log/log.hpp"
 
@@ -25,7 +26,9 @@ class rdkafka_consumer final : public consumer {
       _cooperative = it->second.find("cooperative") != std::string::npos;
     if (auto it = props.find("session.timeout.ms"); it != props.end())
       _close_timeout = std::chrono::milliseconds(std::stoll(it->second)) + std::chrono::seconds(5);
-    auto conf = make_conf(props);
+    auto conf = make_conf(props);  // checks the values read below
+    _waker = fetch_waker(property(props, "queued.min.messages", 100000),
+                         property(props, "queued.max.messages.kbytes", 65536) * 1024);
     rd_kafka_conf_set_rebalance_cb(conf.get(), &rdkafka_consumer::on_rebalance);
     // Served inside poll, as the rebalance callback; statistics.interval.ms says how often.
     rd_kafka_conf_set_stats_cb(conf.get(), [](rd_kafka_t* rk, char* json, size_t size, void* me) {
@@ -66,6 +69,7 @@ class rdkafka_consumer final : public consumer {
 
   error poll(milliseconds timeout, std::size_t max, std::vector<consumed_record>& out) override {
     _batch.resize(std::max<std::size_t>(max, 1));
+    if (_waker.should_wake(rd_kafka_queue_length(_queue.get()))) wake_fetchers();
     const ssize_t n = rd_kafka_consume_batch_queue(_queue.get(), static_cast<int>(timeout.count()),
                                                    _batch.data(), _batch.size());
     if (n < 0) return from_code(rd_kafka_last_error(), "poll");
@@ -74,8 +78,10 @@ class rdkafka_consumer final : public consumer {
       rethrow_pending();
     }
     error first;
+    std::size_t value_bytes = 0;
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = _batch[static_cast<std::size_t>(i)];
+      value_bytes += m->len;
       if (m->err) {
         if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
           error e = from_code(m->err, fmt::format("consume {}", rd_kafka_message_errstr(m)));
@@ -113,6 +119,7 @@ class rdkafka_consumer final : public consumer {
       }
       out.push_back(std::move(r));
     }
+    _waker.polled(static_cast<std::size_t>(n), value_bytes);
     if (char reason[256];
         rd_kafka_fatal_error(_rk.get(), reason, sizeof reason) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       return {error::kind::fatal, 0, fmt::format("consumer fatal error: {}", reason)};
@@ -221,6 +228,8 @@ class rdkafka_consumer final : public consumer {
       }
     }
     _pending = nullptr;  // a listener failure while leaving changes nothing now
+    log::logger().debug("consumer closed", log::kv("client", rd_kafka_name(_rk.get())),
+                        log::kv("fetcher_wakeups", _waker.wakes()));
   }
 
  private:
@@ -275,6 +284,27 @@ class rdkafka_consumer final : public consumer {
     }
   }
 
+  // Asks each partition's leader for its end offset (one ListOffsets per leader, one round
+  // trip): the request wakes the broker thread that fetches those partitions, which then
+  // sees room in the queue (fetch_waker.hpp). The answer itself is not needed, and a failure
+  // only means no wake-up, so the result is ignored on purpose. It waits for the answer
+  // rather than leaving the lookup behind (timeout 0): a late answer to an abandoned lookup
+  // is not safe in every librdkafka version.
+  void wake_fetchers() {
+    rd_kafka_topic_partition_list_t* raw = nullptr;
+    if (rd_kafka_assignment(_rk.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    rk_ptr<rd_kafka_topic_partition_list_t> list(raw);
+    if (list->cnt == 0) return;
+    for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = RD_KAFKA_OFFSET_END;
+    (void)rd_kafka_offsets_for_times(_rk.get(), list.get(), 1000);
+  }
+
+  static std::size_t property(const std::map<std::string, std::string>& props,
+                              const std::string& key, std::size_t fallback) {
+    auto it = props.find(key);
+    return it == props.end() ? fallback : std::stoull(it->second);
+  }
+
   void rethrow_pending() {
     if (_pending) std::rethrow_exception(std::exchange(_pending, nullptr));
   }
@@ -284,6 +314,7 @@ class rdkafka_consumer final : public consumer {
   rebalance_listener* _listener = nullptr;
   std::exception_ptr _pending;
   std::vector<rd_kafka_message_t*> _batch;
+  fetch_waker _waker{100000, 65536 * 1024};
   bool _cooperative = false;
   // librdkafka's default session.timeout.ms (45 s) + 5 s, unless the properties set one.
   std::chrono::milliseconds _close_timeout{std::chrono::seconds(50)};

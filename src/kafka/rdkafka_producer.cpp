@@ -127,6 +127,15 @@ class rdkafka_producer final : public producer {
     return s;
   }
 
+  // librdkafka asks for a topic's leaders when the first record for it is queued, and a
+  // second topic queued while that request is out waits for the next metadata scan, up to
+  // 1 s later: a first commit that sends to a changelog and a sink at once stalled that long.
+  // Asking for each topic now puts them all in the metadata cache. A topic that cannot be
+  // looked up is left to librdkafka's own lookup at the first send, as before.
+  void learn_topics(const std::vector<std::string>& topics, milliseconds timeout) override {
+    for (const auto& t : topics) (void)partition_count(t, timeout);
+  }
+
   error init_transactions(milliseconds timeout) override {
     return from_error(rd_kafka_init_transactions(_rk.get(), static_cast<int>(timeout.count())),
                       "init transactions");

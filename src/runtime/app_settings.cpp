@@ -79,11 +79,16 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
                              {"auto.offset.reset", "earliest"},
                              // Range keeps partition p of co-partitioned topics on one member.
                              {"partition.assignment.strategy", "range"},
-                             {"enable.partition.eof", "false"}},
+                             {"enable.partition.eof", "false"},
+                             // As Kafka's Java clients: pipelined requests and answers are
+                             // not held back for a delayed ACK (docs/config.md).
+                             {"socket.nagle.disable", "true"}},
                             cfg.with_prefix("consumer."));
   if (eos) s.consumer_props.emplace("isolation.level", "read_committed");
   refuse_broken_guarantees(s.consumer_props, eos);
-  s.producer_props = merged({{"partitioner", "murmur2_random"}, {"enable.idempotence", "true"}},
+  s.producer_props = merged({{"partitioner", "murmur2_random"},
+                             {"enable.idempotence", "true"},
+                             {"socket.nagle.disable", "true"}},
                             cfg.with_prefix("producer."));
   if (eos) s.producer_props.emplace("transaction.timeout.ms", "10000");
   // librdkafka's statistics feed the client metrics: consumer./producer.statistics.interval.ms,

@@ -38,6 +38,9 @@ void stream_thread::make_producer() {
   if (_app.exactly_once)
     props["transactional.id"] = fmt::format("{}-{}", _app.transactional_id_prefix, _index);
   _producer = _app.clients->make_producer(props);
+  std::vector<std::string> topics;  // the internal ones (sinks are looked up at their first send)
+  for (const auto& [topic, n] : _app.partition_counts) topics.push_back(topic);
+  _producer->learn_topics(topics, std::chrono::seconds(1));
   if (_app.exactly_once) {
     // Fences any earlier producer with this transactional.id and aborts what it left open.
     if (kafka::error e = _producer->init_transactions(_app.task_timeout)) {
