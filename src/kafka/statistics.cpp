@@ -40,6 +40,8 @@ void read_brokers(const dom::object& root, client_statistics& out) {
     out.receive_errors += int_at(b, "rxerrs");
     out.request_retries += int_at(b, "txretries");
     out.request_timeouts += int_at(b, "req_timeouts");
+    out.connects += int_at(b, "connects");
+    out.disconnects += int_at(b, "disconnects");
     // The group coordinator's logical handle carries its broker's node id and would count
     // that node twice; the internal pseudo-broker talks to nobody.
     const std::string_view source = string_at(b, "source");

@@ -50,6 +50,8 @@ struct client_statistics {
   std::int64_t receive_errors = 0;    // rxerrs
   std::int64_t request_retries = 0;   // txretries
   std::int64_t request_timeouts = 0;  // req_timeouts
+  std::int64_t connects = 0;          // connects: connections made
+  std::int64_t disconnects = 0;       // disconnects: connections lost or closed
   // Records whose delivery failed, counted by the producer itself from its delivery reports.
   std::int64_t delivery_errors = 0;
   std::vector<partition> partitions;

@@ -49,6 +49,9 @@ void common_metrics(const stats& s, const std::string& kind, std::vector<metric>
   e.counter("response-error-total", as_double(s.receive_errors),
             "Responses that failed to arrive or to decode (librdkafka's rxerrs)");
   e.counter("request-timeout-total", as_double(s.request_timeouts), "Requests that timed out");
+  e.counter("connection-creation-total", as_double(s.connects), "Connections made to brokers");
+  e.counter("connection-close-total", as_double(s.disconnects),
+            "Connections to brokers lost or closed");
   request_latency(e, s.brokers);
   for (const auto& b : s.brokers) {
     emitter n{out,

@@ -4,6 +4,7 @@
 // allowed at-least-once and reported). Data: 2 000 records of ~10 bytes.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <set>
 
 #include <rill/rill.hpp>
@@ -15,6 +16,15 @@ using namespace rill::test;
 namespace {
 
 constexpr int records = 2000;
+
+// The sum of one metric over the app's threads or clients (those of `group`).
+double metric_total(const rill::streams_app& app, std::string_view group, std::string_view name) {
+  double total = 0;
+  for (const rill::metric& m : app.metrics()) {
+    if (m.group == group && m.name == name) total += m.value;
+  }
+  return total;
+}
 
 struct fixture {
   cluster c;
@@ -85,13 +95,29 @@ TEST(faults, broker_down_for_seconds_loses_nothing) {
   app.start();
   ASSERT_TRUE(app.wait_until_running(60s));
   ASSERT_TRUE(wait_for([&] { return app.counters().processed > 0; }, 60s));
+  const double closed = metric_total(app, "consumer-metrics", "connection-close-total");
   f.c.broker().set_broker_down(1);
-  std::this_thread::sleep_for(3s);  // the outage itself
+  const auto down_at = std::chrono::steady_clock::now();
+  // The outage took effect: the app's consumer lost its connection (its statistics come
+  // every second), and the thread went on polling the broker that was down.
+  ASSERT_TRUE(wait_for(
+      [&] { return metric_total(app, "consumer-metrics", "connection-close-total") > closed; },
+      30s))
+      << "the app's consumer never saw the broker go down";
+  const double polls = metric_total(app, "stream-thread-metrics", "poll-total");
+  ASSERT_TRUE(wait_for(
+      [&] { return metric_total(app, "stream-thread-metrics", "poll-total") >= polls + 10; }, 30s))
+      << "the stream thread stopped polling while the broker was down";
+  const auto down_for = std::chrono::steady_clock::now() - down_at;
   f.c.broker().set_broker_up(1);
   f.write(records / 2, records);
   long duplicates = f.read_all(records, 90s);
   EXPECT_GE(duplicates, 0);
-  std::cout << "broker down 3 s: " << duplicates << " duplicates" << std::endl;
+  std::cout << "broker down "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(down_for).count()
+            << " ms (connections closed "
+            << metric_total(app, "consumer-metrics", "connection-close-total") - closed
+            << "): " << duplicates << " duplicates" << std::endl;
   EXPECT_TRUE(app.close());
 }
 
@@ -119,6 +145,12 @@ TEST(faults, failing_offset_commits_lose_nothing) {
   f.write(0, records / 2);
   // COORDINATOR_NOT_AVAILABLE, NOT_COORDINATOR, REBALANCE_IN_PROGRESS, REQUEST_TIMED_OUT
   f.c.broker().push_request_errors(rill::kafka_api::offset_commit, {15, 16, 27, 7, 15, 16});
+  // The app warns of each failed commit: the errors reached it and were not swallowed.
+  std::atomic<int> failed_commits{0};
+  rill::set_log_sink([&](rill::log_level level, std::string_view line) {
+    if (level == rill::log_level::warn && line.find("commit failed") != std::string_view::npos)
+      ++failed_commits;
+  });
   rill::streams_app app(f.topology(), f.config());
   app.start();
   ASSERT_TRUE(wait_for([&] { return app.counters().processed >= records / 2; }, 60s));
@@ -126,9 +158,11 @@ TEST(faults, failing_offset_commits_lose_nothing) {
   long duplicates = f.read_all(records, 90s);
   EXPECT_GE(duplicates, 0);
   ASSERT_TRUE(wait_for([&] { return app.counters().commits > 0; }, 30s)) << "commits succeed again";
-  std::cout << "commit errors: " << app.counters().commits << " commits, " << duplicates
-            << " duplicates" << std::endl;
+  EXPECT_GE(failed_commits.load(), 1) << "no commit error reached the app";
+  std::cout << "commit errors: " << failed_commits.load() << " failed commits, then "
+            << app.counters().commits << " commits, " << duplicates << " duplicates" << std::endl;
   EXPECT_TRUE(app.close());
+  rill::set_log_sink(nullptr);
 }
 
 TEST(faults, a_poison_record_goes_to_the_dead_letter_topic_and_processing_continues) {

@@ -37,7 +37,7 @@ constexpr const char* consumer_json = R"json({
     "kafka-1:9092/1": {
       "name": "kafka-1:9092/1", "nodeid": 1, "nodename": "kafka-1:9092", "source": "learned",
       "state": "UP", "stateage": 9002318, "tx": 21, "txbytes": 1809, "txerrs": 1, "txretries": 2,
-      "req_timeouts": 1, "rx": 20, "rxbytes": 8541, "rxerrs": 3, "rxcorriderrs": 0,
+      "req_timeouts": 1, "connects": 2, "disconnects": 1, "rx": 20, "rxbytes": 8541, "rxerrs": 3, "rxcorriderrs": 0,
       "int_latency": {"min": 0, "max": 0, "avg": 0, "sum": 0, "cnt": 0},
       "rtt": {"min": 500657, "max": 500735, "avg": 500696, "sum": 1001392, "stddev": 39,
               "p50": 501759, "p75": 501759, "p99": 501759, "outofrange": 0, "hdrsize": 13424,
@@ -55,7 +55,7 @@ constexpr const char* consumer_json = R"json({
     "GroupCoordinator": {
       "name": "GroupCoordinator", "nodeid": 1, "nodename": "kafka-1:9092", "source": "logical",
       "state": "UP", "tx": 9, "rx": 9, "txerrs": 0, "rxerrs": 1, "txretries": 0,
-      "req_timeouts": 0, "rtt": {"min": 900, "max": 1200, "avg": 1000, "sum": 3000, "cnt": 3}
+      "req_timeouts": 0, "connects": 1, "disconnects": 0, "rtt": {"min": 900, "max": 1200, "avg": 1000, "sum": 3000, "cnt": 3}
     }
   },
   "topics": {
@@ -178,6 +178,9 @@ TEST(client_statistics, brokers_give_round_trips_without_placeholders_or_the_coo
   EXPECT_EQ(s->receive_errors, 4);
   EXPECT_EQ(s->request_retries, 2);
   EXPECT_EQ(s->request_timeouts, 1);
+  // So are connections: the coordinator's handle keeps a connection of its own.
+  EXPECT_EQ(s->connects, 3);
+  EXPECT_EQ(s->disconnects, 1);
 }
 
 TEST(client_statistics, a_producer_reports_its_queue_and_retries) {
