@@ -109,16 +109,30 @@ class rdkafka_producer final : public producer {
     return std::nullopt;
   }
 
-  std::int32_t partition_count(std::string_view topic, milliseconds timeout) override {
-    rk_ptr<rd_kafka_topic_t> t(rd_kafka_topic_new(_rk.get(), std::string(topic).c_str(), nullptr));
+  error partition_count(std::string_view topic, std::int32_t& out, milliseconds timeout) override {
+    const std::string name(topic);
+    rk_ptr<rd_kafka_topic_t> t(rd_kafka_topic_new(_rk.get(), name.c_str(), nullptr));
     const rd_kafka_metadata_t* md = nullptr;
-    if (rd_kafka_metadata(_rk.get(), 0, t.get(), &md, static_cast<int>(timeout.count())) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return -1;
+    if (error e = from_code(
+            rd_kafka_metadata(_rk.get(), 0, t.get(), &md, static_cast<int>(timeout.count())),
+            fmt::format("metadata of topic '{}'", name))) {
+      // The cluster was not reached or did not answer: nothing is known about the topic.
+      return {error::kind::retriable, e.code(), e.message()};
     }
     rk_ptr<const rd_kafka_metadata_t> owned(md);
-    if (md->topic_cnt != 1 || md->topics[0].err) return -1;
-    return md->topics[0].partition_cnt;
+    const rd_kafka_resp_err_t code =
+        md->topic_cnt == 1 ? md->topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+    if (code == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) {
+      return {error::kind::fatal, error::unknown_topic,
+              fmt::format("topic '{}' does not exist", name)};
+    }
+    if (code != RD_KAFKA_RESP_ERR_NO_ERROR || md->topics[0].partition_cnt <= 0) {
+      // Leader elections, authorization and the like: the answer may differ next time.
+      return {error::kind::retriable, code,
+              fmt::format("metadata of topic '{}': {}", name, rd_kafka_err2str(code))};
+    }
+    out = md->topics[0].partition_cnt;
+    return {};
   }
 
   std::optional<client_statistics> statistics() const override {
@@ -133,7 +147,8 @@ class rdkafka_producer final : public producer {
   // Asking for each topic now puts them all in the metadata cache. A topic that cannot be
   // looked up is left to librdkafka's own lookup at the first send, as before.
   void learn_topics(const std::vector<std::string>& topics, milliseconds timeout) override {
-    for (const auto& t : topics) (void)partition_count(t, timeout);
+    std::int32_t ignored = 0;
+    for (const auto& t : topics) (void)partition_count(t, ignored, timeout);
   }
 
   error init_transactions(milliseconds timeout) override {
