@@ -88,8 +88,12 @@ class producer {
   // checkpoints come from here).
   virtual std::optional<detail::record_offset> delivered_offset(
       const topic_partition& tp) const = 0;
-  // Partition count from the cluster's metadata; -1 if the topic does not exist.
-  virtual std::int32_t partition_count(std::string_view topic, milliseconds timeout) = 0;
+  // The topic's partition count from the cluster's metadata, into `out`. kind::fatal with
+  // code unknown_topic when the cluster says the topic does not exist (a topic the producer
+  // may create, allow.auto.create.topics, exists once asked); retriable when the cluster
+  // cannot be asked.
+  virtual error partition_count(std::string_view topic, std::int32_t& out,
+                                milliseconds timeout) = 0;
   // The latest statistics (statistics.interval.ms; librdkafka emits them while the producer
   // is polled or flushed), from any thread; none before the first or where the client has
   // none.

@@ -109,16 +109,31 @@ class rdkafka_producer final : public producer {
     return std::nullopt;
   }
 
-  std::int32_t partition_count(std::string_view topic, milliseconds timeout) override {
-    rk_ptr<rd_kafka_topic_t> t(rd_kafka_topic_new(_rk.get(), std::string(topic).c_str(), nullptr));
+  // Asks for every topic, not this one: a request naming a topic may create it (a broker
+  // with auto.create.topics.enable where the client allows it; the embedded broker always),
+  // and would then never say it was missing.
+  error partition_count(std::string_view topic, std::int32_t& out, milliseconds timeout) override {
     const rd_kafka_metadata_t* md = nullptr;
-    if (rd_kafka_metadata(_rk.get(), 0, t.get(), &md, static_cast<int>(timeout.count())) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return -1;
+    if (error e = from_code(
+            rd_kafka_metadata(_rk.get(), 1, nullptr, &md, static_cast<int>(timeout.count())),
+            fmt::format("metadata for topic '{}'", topic))) {
+      // The cluster was not reached or did not answer: nothing is known about the topic.
+      return {error::kind::retriable, e.code(), e.message()};
     }
     rk_ptr<const rd_kafka_metadata_t> owned(md);
-    if (md->topic_cnt != 1 || md->topics[0].err) return -1;
-    return md->topics[0].partition_cnt;
+    for (int i = 0; i < md->topic_cnt; ++i) {
+      const rd_kafka_metadata_topic& t = md->topics[i];
+      if (topic != t.topic) continue;
+      if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partition_cnt <= 0) {
+        // Leader elections, authorization and the like: the answer may differ next time.
+        return {error::kind::retriable, t.err,
+                fmt::format("metadata of topic '{}': {}", topic, rd_kafka_err2str(t.err))};
+      }
+      out = t.partition_cnt;
+      return {};
+    }
+    return {error::kind::fatal, error::unknown_topic,
+            fmt::format("topic '{}' does not exist", topic)};
   }
 
   std::optional<client_statistics> statistics() const override {
@@ -133,7 +148,13 @@ class rdkafka_producer final : public producer {
   // Asking for each topic now puts them all in the metadata cache. A topic that cannot be
   // looked up is left to librdkafka's own lookup at the first send, as before.
   void learn_topics(const std::vector<std::string>& topics, milliseconds timeout) override {
-    for (const auto& t : topics) (void)partition_count(t, timeout);
+    for (const auto& t : topics) {
+      rk_ptr<rd_kafka_topic_t> handle(rd_kafka_topic_new(_rk.get(), t.c_str(), nullptr));
+      const rd_kafka_metadata_t* md = nullptr;
+      // Only the cache it fills matters; a failure leaves the topic to the lookup at its send.
+      (void)rd_kafka_metadata(_rk.get(), 0, handle.get(), &md, static_cast<int>(timeout.count()));
+      rk_ptr<const rd_kafka_metadata_t> owned(md);
+    }
   }
 
   error init_transactions(milliseconds timeout) override {

@@ -58,6 +58,9 @@ class [[nodiscard]] error {
   error(kind k, int code, std::string message)
       : _kind(k), _code(code), _message(std::move(message)) {}
 
+  // Kafka's UNKNOWN_TOPIC_OR_PARTITION: the cluster says the topic does not exist.
+  static constexpr int unknown_topic = 3;
+
   explicit operator bool() const noexcept { return _kind != kind::none; }
   kind type() const noexcept { return _kind; }
   int code() const noexcept { return _code; }  // librdkafka's rd_kafka_resp_err_t, or 0

@@ -88,7 +88,11 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   refuse_broken_guarantees(s.consumer_props, eos);
   s.producer_props = merged({{"partitioner", "murmur2_random"},
                              {"enable.idempotence", "true"},
-                             {"socket.nagle.disable", "true"}},
+                             {"socket.nagle.disable", "true"},
+                             // Rill creates only its internal topics: a record for a topic
+                             // that does not exist fails (docs/operations.md), whatever the
+                             // broker's auto.create.topics.enable.
+                             {"allow.auto.create.topics", "false"}},
                             cfg.with_prefix("producer."));
   if (eos) s.producer_props.emplace("transaction.timeout.ms", "10000");
   // librdkafka's statistics feed the client metrics: consumer./producer.statistics.interval.ms,

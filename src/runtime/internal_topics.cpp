@@ -139,28 +139,43 @@ std::int32_t task_count(const detail::subtopology_def& sub, std::string_view app
 
 namespace {
 
-std::map<std::string, std::int32_t> source_partition_counts(
-    kafka::admin& admin, const detail::compiled_topology& topology,
-    const std::string& bootstrap_servers) {
-  std::vector<std::string> user_sources;
+// The partition counts of user topics the topology reads (`sources`) or writes (sinks named
+// in the topology, not chosen per record); throws naming those that do not exist.
+std::map<std::string, std::int32_t> user_topic_counts(kafka::admin& admin,
+                                                      const detail::compiled_topology& topology,
+                                                      const std::string& bootstrap_servers) {
+  std::vector<std::string> sources, sinks;
   for (const auto& sub : topology.subtopologies) {
-    for (const auto& t : sub.source_topics) {
-      if (!t.internal) user_sources.push_back(t.name);
-    }
+    for (const auto& t : sub.source_topics)
+      if (!t.internal) sources.push_back(t.name);
+    for (const auto& t : sub.sink_topics)
+      if (!t.internal) sinks.push_back(t.name);
   }
+  std::vector<std::string> all = sources;
+  all.insert(all.end(), sinks.begin(), sinks.end());
   std::map<std::string, std::int32_t> counts;
-  if (kafka::error e = admin.partition_counts(user_sources, counts, admin_timeout)) {
+  if (kafka::error e = admin.partition_counts(all, counts, admin_timeout)) {
     throw error(
         fmt::format("cannot read topic metadata from {}: {}", bootstrap_servers, e.message()));
   }
-  std::vector<std::string> missing;
-  for (const auto& t : user_sources) {
-    if (!counts.contains(t)) missing.push_back(t);
-  }
-  if (!missing.empty()) {
+  auto absent = [&](const std::vector<std::string>& topics) {
+    std::vector<std::string> missing;
+    for (const auto& t : topics) {
+      if (!counts.contains(t) && std::find(missing.begin(), missing.end(), t) == missing.end())
+        missing.push_back(t);
+    }
+    return missing;
+  };
+  if (auto missing = absent(sources); !missing.empty()) {
     throw error(
         fmt::format("source topic(s) {} do not exist on {}; create them before starting the app",
                     fmt::join(missing, ", "), bootstrap_servers));
+  }
+  if (auto missing = absent(sinks); !missing.empty()) {
+    throw error(fmt::format(
+        "sink topic(s) {} do not exist on {}; create them before starting the app (Rill "
+        "creates only its internal topics)",
+        fmt::join(missing, ", "), bootstrap_servers));
   }
   return counts;
 }
@@ -217,7 +232,7 @@ std::map<std::string, std::int32_t> prepare_topics(kafka::admin& admin,
                                                    const std::string& bootstrap_servers,
                                                    std::int64_t windowed_extra_retention_ms) {
   std::map<std::string, std::int32_t> counts =
-      source_partition_counts(admin, topology, bootstrap_servers);
+      user_topic_counts(admin, topology, bootstrap_servers);
   auto internal = internal_partition_counts(topology, application_id, [&](const std::string& t) {
     auto it = counts.find(t);
     return it == counts.end() ? std::nullopt : std::optional(it->second);

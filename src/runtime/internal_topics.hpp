@@ -31,11 +31,11 @@ void check_copartitioning(const detail::compiled_topology& topology,
 std::int32_t task_count(const detail::subtopology_def& sub, std::string_view application_id,
                         const std::function<std::int32_t(const std::string&)>& count_of);
 
-// Before an app starts: checks that its source topics exist, derives and checks partition
-// counts (co-partitioning included), and creates the internal topics (changelogs compacted,
-// the rest deleted by time) or checks the ones that exist. Returns the partition count of
-// every topic the app reads or writes internally (resolved names). Throws rill::error
-// naming the topic and the fix.
+// Before an app starts: checks that its source topics and its named sink topics exist,
+// derives and checks partition counts (co-partitioning included), and creates the internal
+// topics (changelogs compacted, the rest deleted by time) or checks the ones that exist.
+// Returns the partition count of every topic the app reads, writes to by name, or keeps
+// internally (resolved names). Throws rill::error naming the topic and the fix.
 std::map<std::string, std::int32_t> prepare_topics(kafka::admin& admin,
                                                    const detail::compiled_topology& topology,
                                                    const std::string& application_id,

@@ -11,7 +11,10 @@ namespace rill::runtime {
 void record_collector::send(std::string_view topic, std::int32_t partition,
                             std::optional<bytes_view> key, std::optional<bytes_view> value,
                             const rill::headers& headers, timestamp_ms timestamp) {
-  if (partition < 0 && key) partition = default_partition(*key, partition_count(topic));
+  // Asked for every new topic, keyed or not: one the cluster does not have fails here, at
+  // once, rather than at delivery.
+  const std::int32_t count = partition_count(topic);
+  if (partition < 0 && key) partition = default_partition(*key, count);
   begin_transaction_if_needed();
   if (kafka::error e = _producer->send(topic, partition, key, value, headers, timestamp))
     throw send_failed(std::move(e));
@@ -26,11 +29,19 @@ void record_collector::begin_transaction_if_needed() {
 
 std::int32_t record_collector::partition_count(std::string_view topic) {
   if (auto it = _partitions.find(topic); it != _partitions.end()) return it->second;
-  const std::int32_t n = _producer->partition_count(topic, std::chrono::seconds(10));
-  if (n <= 0) {
-    throw send_failed(
-        kafka::error(kafka::error::kind::retriable, 0,
-                     fmt::format("cannot learn the partition count of topic '{}'", topic)));
+  std::int32_t n = 0;
+  if (kafka::error e = _producer->partition_count(topic, n, std::chrono::seconds(10))) {
+    if (e.code() == kafka::error::unknown_topic) {
+      // Not something retrying fixes: Rill creates only its internal topics.
+      throw send_failed(kafka::error(
+          kafka::error::kind::fatal, e.code(),
+          fmt::format("cannot send to topic '{}': it does not exist; create it (Rill creates "
+                      "only its internal topics) or fix the topic chooser",
+                      topic)));
+    }
+    throw send_failed(kafka::error(
+        kafka::error::kind::retriable, e.code(),
+        fmt::format("cannot learn the partition count of topic '{}': {}", topic, e.message())));
   }
   _partitions.emplace(std::string(topic), n);
   return n;

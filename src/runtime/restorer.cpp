@@ -149,6 +149,7 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
       if (last == nullptr) continue;
     }
     if (rec.raw.offset < last->position || last->position >= last->end) continue;
+    if (!rec.raw.key || rec.raw.key->size() < last->log.min_key_bytes) refuse_corrupt(*last, rec);
     // Views into _batch, which lives until every pending record is applied below.
     last->pending.records.emplace_back(rec.raw.key.value_or(bytes_view{}), rec.raw.value);
     last->position = rec.raw.offset + 1;
@@ -207,6 +208,23 @@ std::vector<stream_task*> restorer::restore_some(std::chrono::milliseconds timeo
     warn_on_failure(_log, _consumer->pause(finished), "pausing restored partitions");
   }
   return ready;
+}
+
+// Skipping the record would lose state silently, and applying it would fail later (or be
+// read back as garbage): the task stops here, saying where the record is.
+void restorer::refuse_corrupt(const partition& p, const kafka::consumed_record& rec) const {
+  const std::string what = rec.raw.key
+                               ? fmt::format(
+                                     "its key has {} bytes, and keys of store '{}' end in their "
+                                     "window's time ({} bytes at least)",
+                                     rec.raw.key->size(), p.log.store, p.log.min_key_bytes)
+                               : fmt::format("it has no key (store '{}')", p.log.store);
+  throw streams_error(fmt::format(
+      "task {}: cannot restore: the changelog record at offset {} of topic '{}' partition {} is "
+      "corrupt: {}. The changelog is not one this topology wrote; reset the application (rill "
+      "reset) or delete the topic",
+      p.task->id().to_string(), rec.raw.offset, p.log.partition.topic, p.log.partition.partition,
+      what));
 }
 
 std::int64_t restorer::remaining(const task_id& task) const {

@@ -42,6 +42,7 @@ class restorer {
   struct partition;
   void assign();
   void finish(partition& p);
+  [[noreturn]] void refuse_corrupt(const partition& p, const kafka::consumed_record& rec) const;
 
   kafka::client_factory& _clients;
   std::map<std::string, std::string> _props;

@@ -1,5 +1,7 @@
 #include "src/runtime/stream_thread.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include <rill/errors.hpp>
@@ -214,7 +216,10 @@ void stream_thread::run_once() {
     _failing_since = -1;
   } catch (const send_failed& e) {
     // A record could not be sent (or a transaction begun): what was processed since the last
-    // commit cannot be trusted, so it is done again.
+    // commit cannot be trusted, so it is done again. What doing it again cannot fix (a topic
+    // that does not exist) ends the thread.
+    if (e.error().type() == kafka::error::kind::fatal)
+      throw streams_error(fmt::format("{}: {}", _name, e.error().message()));
     if (_app.exactly_once)
       on_transaction_error(e.error(), "send");
     else
@@ -305,9 +310,28 @@ void stream_thread::maybe_clean_state_directory() {
   }
 }
 
+void stream_thread::refuse_grown_topics(const std::vector<kafka::topic_partition>& partitions) {
+  for (const auto& tp : partitions) {
+    auto it = _app.partition_counts.find(tp.topic);
+    if (it == _app.partition_counts.end() || tp.partition < it->second) continue;
+    std::int32_t now = 0;
+    const std::string grown_to = _producer->partition_count(tp.topic, now, std::chrono::seconds(10))
+                                     ? fmt::format("at least {}", tp.partition + 1)
+                                     : std::to_string(std::max(now, tp.partition + 1));
+    throw streams_error(fmt::format(
+        "{}: topic '{}' has grown from {} to {} partitions since the app started (it was "
+        "assigned {}): its keys now map to other partitions, so the state and changelogs of the "
+        "tasks reading it would split. Stop the app, then reset it (rill reset) to rebuild its "
+        "state for the new count, or repartition the topic into a new one with {} partitions "
+        "and read that",
+        _name, tp.topic, it->second, grown_to, tp.to_string(), it->second));
+  }
+}
+
 void stream_thread::on_assigned(const std::vector<kafka::topic_partition>& partitions) {
   ++_counters.rebalances;
   _log.info("partitions assigned", kv("partitions", partition_list(partitions)));
+  refuse_grown_topics(partitions);
   _tasks->assign(partitions);
   _starting_tasks = true;  // running once every task has its state restored
   std::lock_guard lock(_assignment_mutex);

@@ -138,6 +138,9 @@ class stream_thread final : private kafka::rebalance_listener {
   void publish_counters();
   void maybe_clean_state_directory();
 
+  // Throws when a partition is beyond the count its topic had when the app started (the
+  // topic grew): a task for it would split per-key state and find no changelog partition.
+  void refuse_grown_topics(const std::vector<kafka::topic_partition>& partitions);
   void on_assigned(const std::vector<kafka::topic_partition>& partitions) override;
   void on_revoked(const std::vector<kafka::topic_partition>& partitions) override;
   void on_lost(const std::vector<kafka::topic_partition>& partitions) override;

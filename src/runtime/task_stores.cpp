@@ -181,6 +181,8 @@ std::vector<task_stores::changelog> task_stores::changelogs() const {
     c.partition = {s->changelog_name, _id.partition};
     c.persistent = s->def->spec.type == store_type::rocksdb;
     if (c.persistent) c.start = _db->checkpoint(c.store).value_or(detail::next_offset{}).value;
+    if (auto seg = segmentation_of(s->def->spec))
+      c.min_key_bytes = seg->where == state::time_at::before_end ? 16 : 8;
     out.push_back(std::move(c));
   }
   return out;

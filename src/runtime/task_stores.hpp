@@ -59,6 +59,9 @@ class task_stores {
     kafka::topic_partition partition;
     std::int64_t start = 0;  // the checkpoint; 0 with none
     bool persistent = false;
+    // Window and session stores' changelog keys end in their window's times: a record with a
+    // shorter key (or none) is not one this topology wrote.
+    std::size_t min_key_bytes = 0;
   };
 
   task_stores(task_id id, const detail::compiled_topology& topology, const state_services& services,

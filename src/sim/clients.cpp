@@ -122,9 +122,9 @@ class sim_consumer final : public kafka::consumer {
                                   _generation, g.generation));
       }
       for (const auto& po : offsets) {
-      g.committed[po.tp] = po.offset;
-      g.metadata[po.tp] = po.metadata;
-    }
+        g.committed[po.tp] = po.offset;
+        g.metadata[po.tp] = po.metadata;
+      }
       return {};
     });
   }
@@ -399,10 +399,13 @@ class sim_producer final : public kafka::producer {
     return detail::record_offset{it->second};
   }
 
-  std::int32_t partition_count(std::string_view topic, std::chrono::milliseconds) override {
+  error partition_count(std::string_view topic, std::int32_t& n,
+                        std::chrono::milliseconds) override {
     std::lock_guard lock(_s->mutex);
     auto it = _s->topics.find(std::string(topic));
-    return it == _s->topics.end() ? -1 : static_cast<std::int32_t>(it->second.size());
+    if (it == _s->topics.end()) return {error::kind::fatal, error::unknown_topic, "unknown topic"};
+    n = static_cast<std::int32_t>(it->second.size());
+    return {};
   }
 
   error init_transactions(std::chrono::milliseconds) override {

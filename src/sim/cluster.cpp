@@ -64,6 +64,23 @@ std::int32_t cluster::partitions(const std::string& topic) const {
   return it == _state->topics.end() ? -1 : static_cast<std::int32_t>(it->second.size());
 }
 
+void cluster::add_partitions(const std::string& topic, std::int32_t total) {
+  std::lock_guard lock(_state->mutex);
+  auto it = _state->topics.find(topic);
+  if (it == _state->topics.end() || total < static_cast<std::int32_t>(it->second.size())) {
+    throw rill::error(
+        fmt::format("simulated cluster: cannot grow topic '{}' to {} partitions", topic, total));
+  }
+  it->second.resize(static_cast<std::size_t>(total));
+  for (auto& [id, g] : _state->groups) {
+    const bool subscribed = std::any_of(g.members.begin(), g.members.end(), [&](const auto& m) {
+      const auto& topics = m.second.topics;
+      return std::find(topics.begin(), topics.end(), topic) != topics.end();
+    });
+    if (subscribed) _state->start_rebalance(id);
+  }
+}
+
 std::int64_t cluster::now() const {
   std::lock_guard lock(_state->mutex);
   return _state->clock;

@@ -96,6 +96,10 @@ class cluster {
 
   void create_topic(const std::string& name, std::int32_t partitions);
   std::int32_t partitions(const std::string& topic) const;
+  // Grows an existing topic to `total` partitions (kafka-topics --alter --partitions); every
+  // group with a member subscribed to it rebalances, as the members' metadata refresh would
+  // make it on a real cluster.
+  void add_partitions(const std::string& topic, std::int32_t total);
 
   // The logical clock, in milliseconds; it moves only with advance().
   std::int64_t now() const;

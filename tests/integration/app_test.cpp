@@ -10,8 +10,8 @@
 #include <rill/rill.hpp>
 #include <rill/testing/test_driver.hpp>
 
-#include "src/runtime/partitioner.hpp"
 #include "harness.hpp"
+#include "src/runtime/partitioner.hpp"
 
 using namespace rill::test;
 
@@ -37,8 +37,10 @@ std::string config_error_of(const std::function<void()>& f) {
 TEST(app, moves_through_its_states_and_tells_the_listener) {
   cluster c;
   const std::string in = unique("life-in");
+  const std::string out = unique("life-out");
   c.create_topic(in, 2);
-  rill::streams_app app(pass_through(in, unique("life-out")), c.app_config(unique("life")));
+  c.create_topic(out, 2);
+  rill::streams_app app(pass_through(in, out), c.app_config(unique("life")));
   std::mutex m;
   std::vector<std::string> seen;
   app.set_state_listener([&](rill::app_state now, rill::app_state before) {
@@ -198,14 +200,16 @@ TEST(app, uncaught_exception_handler_can_replace_the_thread) {
 TEST(app, uncaught_exception_handler_can_shut_the_instance_down) {
   cluster c;
   const std::string in = unique("down-in");
+  const std::string out = unique("down-out");
   c.create_topic(in, 1);
+  c.create_topic(out, 1);
   rill::topic_writer<std::string, std::string> w(c.bootstrap(), c.props());
   w.send(in, "k", "v");
   w.flush();
   rill::streams_builder b;
   b.stream<std::string, std::string>(in)
       .process([] { return std::make_unique<fails_once>(); })
-      .to(unique("down-out"));
+      .to(out);
   already_failed = false;
   rill::streams_app app(b.build(), c.app_config(unique("down")));
   app.start();  // default handler: shutdown_client
@@ -354,11 +358,13 @@ TEST(app, several_stream_threads_share_the_partitions) {
 TEST(app, an_instance_closed_while_its_group_rebalances_stops) {
   cluster c;
   const std::string in = unique("leave-in");
+  const std::string out = unique("leave-out");
   c.create_topic(in, 4);
+  c.create_topic(out, 4);
   const std::string app_id = unique("leave");
   for (int round = 0; round < 2; ++round) {
-    rill::streams_app a(pass_through(in, unique("leave-out")), c.app_config(app_id));
-    rill::streams_app b(pass_through(in, unique("leave-out")), c.app_config(app_id));
+    rill::streams_app a(pass_through(in, out), c.app_config(app_id));
+    rill::streams_app b(pass_through(in, out), c.app_config(app_id));
     a.start();
     b.start();
     ASSERT_TRUE(wait_for(

@@ -101,8 +101,10 @@ TEST(queries, a_running_app_answers_from_every_task_while_it_processes) {
 TEST(queries, a_global_table_is_queried_on_every_instance) {
   cluster c;
   const std::string prices = unique("q-prices"), orders = unique("q-orders");
+  const std::string priced = unique("q-priced");
   c.create_topic(prices, 2);
   c.create_topic(orders, 2);
+  c.create_topic(priced, 2);
   rill::topic_writer<std::string, int> w(c.bootstrap(), c.props());
   w.send(prices, "apple", 3);
   w.send(prices, "pear", 5);
@@ -113,7 +115,7 @@ TEST(queries, a_global_table_is_queried_on_every_instance) {
       .join(
           table, [](const std::string&, const std::string& p) { return p; },
           [](const std::string& p, int n) { return p + std::to_string(n); })
-      .to(unique("q-priced"));
+      .to(priced);
   rill::streams_app app(b.build(), c.app_config(unique("q-global")));
   app.start();
   ASSERT_TRUE(app.wait_until_running(60s));
