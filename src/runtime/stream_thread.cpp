@@ -217,8 +217,10 @@ void stream_thread::run_once() {
   } catch (const send_failed& e) {
     // A record could not be sent (or a transaction begun): what was processed since the last
     // commit cannot be trusted, so it is done again. What doing it again cannot fix (a topic
-    // that does not exist) ends the thread.
-    if (e.error().type() == kafka::error::kind::fatal)
+    // that does not exist) ends the thread; a delivery that failed for good (a record too
+    // large, say, which may be a broker's passing refusal) is done again.
+    if (e.error().type() == kafka::error::kind::fatal &&
+        e.error().code() == kafka::error::unknown_topic)
       throw streams_error(fmt::format("{}: {}", _name, e.error().message()));
     if (_app.exactly_once)
       on_transaction_error(e.error(), "send");
