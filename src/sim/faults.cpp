@@ -61,8 +61,8 @@ fault_injector::verdict fault_injector::decide(point p, const std::string& who) 
   if (!_enabled) return verdict::none;
   auto& t = _fired[static_cast<std::size_t>(p)];
   ++t.calls;
-  if (!_settings.only.empty() && std::find(_settings.only.begin(), _settings.only.end(), p) ==
-                                     _settings.only.end())
+  if (!_settings.only.empty() &&
+      std::find(_settings.only.begin(), _settings.only.end(), p) == _settings.only.end())
     return verdict::none;
   std::uniform_real_distribution<double> u(0, 1);
   const double roll = u(_rng);
