@@ -122,9 +122,9 @@ class sim_consumer final : public kafka::consumer {
                                   _generation, g.generation));
       }
       for (const auto& po : offsets) {
-      g.committed[po.tp] = po.offset;
-      g.metadata[po.tp] = po.metadata;
-    }
+        g.committed[po.tp] = po.offset;
+        g.metadata[po.tp] = po.metadata;
+      }
       return {};
     });
   }

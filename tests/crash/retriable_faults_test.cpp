@@ -16,7 +16,7 @@ using rill::sim::point;
 TEST(retriable_faults, failed_init_transactions_and_end_offsets_are_retried_not_fatal) {
   rill::set_log_level(rill::log_level::off);
   rill::crash::settings s;
-  s.crash = 0;  // only the crash the schedule forces, so that instance starts again
+  s.crash = 0;    // only the crash the schedule forces, so that instance starts again
   s.fail = 0.05;  // 0.5 at these points, called about once per producer or task start
   s.pause = 0;
   s.only = {point::init_transactions, point::end_offsets, point::committed_offsets};

@@ -10,8 +10,8 @@
 #include <rill/rill.hpp>
 #include <rill/testing/test_driver.hpp>
 
-#include "src/runtime/partitioner.hpp"
 #include "harness.hpp"
+#include "src/runtime/partitioner.hpp"
 
 using namespace rill::test;
 
