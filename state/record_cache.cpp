@@ -127,7 +127,10 @@ void record_cache::store::flush_entry(const std::string& key) {
 }
 
 void record_cache::store::flush() {
-  while (!_dirty.empty()) flush_entry(std::string(_dirty.front()));
+  while (!_dirty.empty()) {
+    flush_entry(std::string(_dirty.front()));
+    if (_cache._flush_hook && !_dirty.empty()) _cache._flush_hook();
+  }
 }
 
 void record_cache::store::evict(const std::string& key) {

@@ -40,6 +40,9 @@ class record_cache {
   std::size_t size_bytes() const noexcept { return _bytes; }
   std::size_t max_bytes() const noexcept { return _max; }
   std::uint64_t evictions() const noexcept { return _evictions; }
+  // Called between two entries of a store's flush (crash tests kill a thread there); empty
+  // in production.
+  void set_flush_hook(std::function<void()> hook) { _flush_hook = std::move(hook); }
 
  private:
   struct lru_entry {
@@ -53,6 +56,7 @@ class record_cache {
   std::size_t _max;
   std::size_t _bytes = 0;
   std::uint64_t _evictions = 0;
+  std::function<void()> _flush_hook;
   lru_list _lru;  // front: least recently used
   friend class store;
 };

@@ -62,8 +62,10 @@ struct app_shared {
   // Time: a monotonic clock for intervals and timeouts, and the wall clock punctuations see.
   // Tests on the simulated cluster give both a logical clock.
   std::function<std::int64_t()> monotonic_ms;
-  // Called at named points of a commit ("before_state_commit", "after_state_commit"), so
-  // crash tests can kill a thread there. Empty in production.
+  // Called at named points of a commit, so crash tests can kill a thread there:
+  // "before_state_commit", "after_state_commit", "between_state_commits" (after one task's
+  // stores are written, before the next's) and "cache_flush" (between two entries of a
+  // record cache's flush). Empty in production.
   std::function<void(const char* point)> fault_hook;
   bool real_backoff = true;  // sleep between retries (off when a test steps threads itself)
 };

@@ -40,9 +40,9 @@ restorer::~restorer() {
   if (_ends) _ends->close();
 }
 
-bool restorer::add(stream_task& task) {
+restorer::start restorer::add(stream_task& task) {
   auto logs = task.stores() ? task.stores()->changelogs() : std::vector<task_stores::changelog>{};
-  if (logs.empty()) return true;
+  if (logs.empty()) return start::run;
   if (!_consumer) {
     auto props = _props;
     props["group.id"] = _name + "-restore";  // required by librdkafka; no group is joined
@@ -65,6 +65,11 @@ bool restorer::add(stream_task& task) {
   std::vector<kafka::partition_offset> ends;
   for (const auto& l : logs) ends.push_back({l.partition, -1});
   if (kafka::error e = (_ends ? _ends : _consumer)->end_offsets(ends, std::chrono::seconds(30))) {
+    if (e.retriable()) {
+      _log.warn("cannot read the end of a task's changelogs yet; trying again",
+                kv("task", task.id()), kv("error", e.message()));
+      return start::later;
+    }
     throw streams_error(fmt::format("task {}: cannot read the end of its changelogs: {}",
                                     task.id().to_string(), e.message()));
   }
@@ -92,7 +97,7 @@ bool restorer::add(stream_task& task) {
     _partitions.push_back(std::move(p));
   }
   if (!nothing) _reassign = true;
-  return nothing;
+  return nothing ? start::run : start::restore;
 }
 
 void restorer::remove(const stream_task& task) {

@@ -26,9 +26,11 @@ class restorer {
            std::shared_ptr<restore_listener> listener, std::string thread_name, log::logger log);
   ~restorer();
 
-  // Starts restoring a task whose state is open. Returns true when it has nothing to
-  // restore (it may run at once).
-  bool add(stream_task& task);
+  // Starts restoring a task whose state is open: `run` when it has nothing to restore (it
+  // may run at once), `restore` when it restores, `later` when its changelogs' ends could not
+  // be read for now (a retriable error; add it again later).
+  enum class start { run, restore, later };
+  start add(stream_task& task);
   // Forgets a task (it closed while restoring).
   void remove(const stream_task& task);
   // Applies what arrives within `timeout`; returns the tasks whose stores are all restored.

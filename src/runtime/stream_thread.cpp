@@ -47,6 +47,7 @@ void stream_thread::set_up() {
   consumer_props["statistics.interval.ms"] = _app.consumer_statistics_interval;
   _consumer = _app.clients->make_consumer(consumer_props);
   _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
+  if (_app.fault_hook) _cache->set_flush_hook([this] { hook("cache_flush"); });
   _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events,
                                          _name, _log);
   make_producer();
@@ -366,6 +367,10 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
   std::string failure;
   try {
     if (kafka::error e = commit()) failure = e.message();
+  } catch (const send_failed& e) {
+    failure = e.what();
+  } catch (const detail::runtime_abort&) {
+    throw;  // not a failed commit: the thread is being killed (a crash test's injected crash)
   } catch (const std::exception& e) {
     failure = e.what();
   }

@@ -129,6 +129,7 @@ class stream_thread final : private kafka::rebalance_listener {
   // for the transaction to end; past task.timeout.ms it throws.
   void finish_rewind();
   void make_producer();
+  void init_transactions();
   std::int64_t now_ms() const;
   void hook(const char* point) const {
     if (_app.fault_hook) _app.fault_hook(point);

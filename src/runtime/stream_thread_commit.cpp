@@ -41,13 +41,7 @@ void stream_thread::make_producer() {
   std::vector<std::string> topics;  // the internal ones (sinks are looked up at their first send)
   for (const auto& [topic, n] : _app.partition_counts) topics.push_back(topic);
   _producer->learn_topics(topics, std::chrono::seconds(1));
-  if (_app.exactly_once) {
-    // Fences any earlier producer with this transactional.id and aborts what it left open.
-    if (kafka::error e = _producer->init_transactions(_app.task_timeout)) {
-      throw streams_error(
-          fmt::format("{}: cannot initialize transactions: {}", _name, e.message()));
-    }
-  }
+  if (_app.exactly_once) init_transactions();
   if (_collector) {
     _collector->set_producer(*_producer);
   } else {
@@ -55,6 +49,24 @@ void stream_thread::make_producer() {
     for (const auto& [topic, n] : _app.partition_counts) _collector->set_partition_count(topic, n);
   }
   _collector->set_transactional(_app.exactly_once);
+}
+
+// Fences any earlier producer with this transactional.id and aborts what it left open. A
+// retriable error (the coordinator moving, a timeout) is tried again until task.timeout.ms,
+// as Kafka Streams does; counted as well as timed, since a simulated clock may not move.
+void stream_thread::init_transactions() {
+  const std::int64_t started = now_ms();
+  const std::int64_t limit = _app.task_timeout.count();
+  for (std::int64_t tries = 1;; ++tries) {
+    kafka::error e = _producer->init_transactions(_app.task_timeout);
+    if (!e) return;
+    if (!e.retriable() || now_ms() - started > limit || tries * 100 > limit) {
+      throw streams_error(
+          fmt::format("{}: cannot initialize transactions: {}", _name, e.message()));
+    }
+    _log.warn("initializing transactions failed, retrying", kv("error", e.message()));
+    backoff(std::chrono::milliseconds(100));
+  }
 }
 
 void stream_thread::maybe_commit(bool force) {
@@ -86,7 +98,7 @@ kafka::error stream_thread::commit() {
     }
     if (kafka::error e = commit_transaction(offsets)) return e;
     hook("before_state_commit");
-    _tasks->commit_state(delivered);
+    _tasks->commit_state(delivered, [this] { hook("between_state_commits"); });
     hook("after_state_commit");
     _tasks->mark_committed();
     _uncommitted = false;
@@ -100,7 +112,7 @@ kafka::error stream_thread::commit() {
   }
   // Only now, with the changelog delivered, do the stores' writes and offsets become durable.
   hook("before_state_commit");
-  _tasks->commit_state(delivered);
+  _tasks->commit_state(delivered, [this] { hook("between_state_commits"); });
   hook("after_state_commit");
   if (offsets.empty()) return {};
   if (kafka::error e = _consumer->commit(offsets)) {

@@ -56,7 +56,9 @@ void task_manager::start_tasks() {
       e.task->start_from(offsets);
     }
     if (!e.task->open_state(_state)) continue;  // its directory is still held; next time
-    if (_restorer == nullptr || _restorer->add(*e.task)) {
+    const auto start = _restorer ? _restorer->add(*e.task) : restorer::start::run;
+    if (start == restorer::start::later) continue;  // created still: tried again next time
+    if (start == restorer::start::run) {
       e.task->initialize();
       e.state = phase::running;
     } else {
@@ -178,9 +180,14 @@ void task_manager::flush_caches() {
   }
 }
 
-void task_manager::commit_state(const delivered_offsets& delivered) {
+void task_manager::commit_state(const delivered_offsets& delivered,
+                                const std::function<void()>& between) {
+  bool wrote = false;
   for (auto& [id, e] : _tasks) {
-    if (e.state == phase::running) e.task->commit_state(delivered);
+    if (e.state != phase::running || e.task->stores() == nullptr) continue;
+    if (wrote && between) between();
+    e.task->commit_state(delivered);
+    wrote = true;
   }
 }
 

@@ -66,7 +66,8 @@ class task_manager {
   // Commit, in this order: flush_caches(), (the producer delivers), commit_state(), then the
   // consumer commits committable().
   void flush_caches();
-  void commit_state(const delivered_offsets& delivered);
+  // `between`, if given, is called after one task's stores are written and before the next's.
+  void commit_state(const delivered_offsets& delivered, const std::function<void()>& between = {});
   std::vector<partition_offset> committable() const;
   void mark_committed();
   bool commit_requested() const;

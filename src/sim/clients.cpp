@@ -19,8 +19,8 @@ error guarded(fault_injector* faults, point p, const std::string& who, F&& call)
   if (v == fault_injector::verdict::crash_before)
     throw crash(fmt::format("{}: crash before {}", who, to_string(p)));
   if (v == fault_injector::verdict::fail) {
-    const bool abortable =
-        p == point::produce || p == point::send_offsets || p == point::commit_transaction;
+    const bool abortable = p == point::produce || p == point::send_offsets ||
+                           p == point::commit_transaction || p == point::begin_transaction;
     return {abortable ? error::kind::abortable : error::kind::retriable, 0,
             fmt::format("{}: injected failure of {}", who, to_string(p))};
   }
@@ -130,31 +130,35 @@ class sim_consumer final : public kafka::consumer {
   }
 
   error committed(std::vector<partition_offset>& inout, std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    auto& g = _s->groups[_group];
-    for (auto& po : inout) {
-      if (_read_committed && _s->unstable(_group, po.tp)) {
-        return {error::kind::retriable, 88,
-                fmt::format("{}: offsets of {} are unstable (a transaction holding them is open)",
-                            _who, po.tp.to_string())};
+    return guarded(_faults, point::committed_offsets, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      auto& g = _s->groups[_group];
+      for (auto& po : inout) {
+        if (_read_committed && _s->unstable(_group, po.tp)) {
+          return {error::kind::retriable, 88,
+                  fmt::format("{}: offsets of {} are unstable (a transaction holding them is open)",
+                              _who, po.tp.to_string())};
+        }
       }
-    }
-    for (auto& po : inout) {
-      auto it = g.committed.find(po.tp);
-      po.offset = it == g.committed.end() ? -1 : it->second;
-      auto m = g.metadata.find(po.tp);
-      po.metadata = m == g.metadata.end() ? std::string() : m->second;
-    }
-    return {};
+      for (auto& po : inout) {
+        auto it = g.committed.find(po.tp);
+        po.offset = it == g.committed.end() ? -1 : it->second;
+        auto m = g.metadata.find(po.tp);
+        po.metadata = m == g.metadata.end() ? std::string() : m->second;
+      }
+      return {};
+    });
   }
 
   error end_offsets(std::vector<partition_offset>& inout, std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    for (auto& po : inout) {
-      const partition_log& l = _s->log(po.tp);
-      po.offset = _read_committed ? l.stable_end() : l.end();
-    }
-    return {};
+    return guarded(_faults, point::end_offsets, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      for (auto& po : inout) {
+        const partition_log& l = _s->log(po.tp);
+        po.offset = _read_committed ? l.stable_end() : l.end();
+      }
+      return {};
+    });
   }
 
   std::int64_t position(const topic_partition& tp) override {
@@ -297,11 +301,15 @@ class sim_consumer final : public kafka::consumer {
       }
       std::int64_t& pos = _positions[tp];
       const std::int64_t end = _read_committed ? l.stable_end() : l.end();
+      // The group's highest fetch so far; a group member fetching below it gets a replay.
+      std::int64_t* fetched = _manual ? nullptr : &_s->groups[_group].fetched[tp];
       while (pos < end && out.size() < max) {
         const log_entry& e = l.entries[static_cast<std::size_t>(pos)];
         const std::int64_t offset = pos++;
         if (e.type != log_entry::kind::data) continue;
         if (_read_committed && l.is_aborted(offset, e.pid)) continue;
+        if (fetched != nullptr && offset < *fetched) ++_s->stats.redelivered;
+        if (fetched != nullptr) *fetched = std::max(*fetched, offset + 1);
         struct owned {
           std::optional<bytes> key;
           std::optional<bytes> value;
@@ -409,27 +417,31 @@ class sim_producer final : public kafka::producer {
   }
 
   error init_transactions(std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    auto [it, fresh] = _s->transactional.try_emplace(_tid);
-    auto& txn = it->second;
-    if (fresh) txn.pid = _s->next_pid++;
-    if (txn.ongoing) _s->end_transaction(txn, false);  // what the previous holder left open
-    txn.timeout_ms = _timeout_ms;
-    ++txn.epoch;
-    _epoch = txn.epoch;
-    return {};
+    return guarded(_faults, point::init_transactions, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      auto [it, fresh] = _s->transactional.try_emplace(_tid);
+      auto& txn = it->second;
+      if (fresh) txn.pid = _s->next_pid++;
+      if (txn.ongoing) _s->end_transaction(txn, false);  // what the previous holder left open
+      txn.timeout_ms = _timeout_ms;
+      ++txn.epoch;
+      _epoch = txn.epoch;
+      return {};
+    });
   }
 
   error begin_transaction() override {
-    std::lock_guard lock(_s->mutex);
-    auto& txn = _s->transactional[_tid];
-    if (txn.epoch != _epoch) {
-      ++_s->stats.fenced_produces;
-      return fenced(fmt::format("{}: producer fenced", _who));
-    }
-    if (!txn.ongoing) txn.started = _s->clock;
-    txn.ongoing = true;
-    return {};
+    return guarded(_faults, point::begin_transaction, _who, [&]() -> error {
+      std::lock_guard lock(_s->mutex);
+      auto& txn = _s->transactional[_tid];
+      if (txn.epoch != _epoch) {
+        ++_s->stats.fenced_produces;
+        return fenced(fmt::format("{}: producer fenced", _who));
+      }
+      if (!txn.ongoing) txn.started = _s->clock;
+      txn.ongoing = true;
+      return {};
+    });
   }
 
   error send_offsets_to_transaction(const std::vector<partition_offset>& offsets,
@@ -490,82 +502,6 @@ class sim_producer final : public kafka::producer {
   std::map<topic_partition, std::int64_t> _delivered;
 };
 
-class sim_admin final : public kafka::admin {
- public:
-  explicit sim_admin(std::shared_ptr<state> s) : _s(std::move(s)) {}
-  error create_topics(const std::vector<kafka::new_topic>& topics,
-                      std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    for (const auto& t : topics) {
-      auto& parts = _s->topics[t.name];
-      if (parts.empty()) parts.resize(static_cast<std::size_t>(t.partitions));
-    }
-    return {};
-  }
-  error partition_counts(const std::vector<std::string>& topics,
-                         std::map<std::string, std::int32_t>& out,
-                         std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    for (const auto& t : topics) {
-      if (auto it = _s->topics.find(t); it != _s->topics.end())
-        out[t] = static_cast<std::int32_t>(it->second.size());
-    }
-    return {};
-  }
-  error list_topics(std::vector<std::string>& out, std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    for (const auto& [name, parts] : _s->topics) out.push_back(name);
-    return {};
-  }
-  error delete_topics(const std::vector<std::string>& topics, std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    for (const auto& t : topics) _s->topics.erase(t);
-    return {};
-  }
-  error list_offsets(std::vector<partition_offset>& inout, kafka::offset_spec spec,
-                     std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    for (auto& po : inout) {
-      const partition_log& l = _s->log(po.tp);
-      if (spec == kafka::offset_spec::earliest) {
-        po.offset = 0;
-      } else if (spec == kafka::offset_spec::latest) {
-        po.offset = l.end();
-      } else {
-        const std::int64_t time = po.offset;
-        po.offset = l.end();
-        for (std::int64_t o = 0; o < l.end(); ++o) {
-          const log_entry& e = l.entries[static_cast<std::size_t>(o)];
-          if (e.type == log_entry::kind::data && e.timestamp >= time) {
-            po.offset = o;
-            break;
-          }
-        }
-      }
-    }
-    return {};
-  }
-  error commit_group_offsets(const std::string& group_id,
-                             const std::vector<partition_offset>& offsets,
-                             std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    group& g = _s->groups[group_id];
-    if (!g.members.empty()) {
-      return {error::kind::fatal, 0,
-              fmt::format("group '{}' has {} active member(s); stop them first", group_id,
-                          g.members.size())};
-    }
-    for (const auto& po : offsets) {
-      g.committed[po.tp] = po.offset;
-      g.metadata[po.tp] = po.metadata;
-    }
-    return {};
-  }
-
- private:
-  std::shared_ptr<state> _s;
-};
-
 class sim_factory final : public kafka::client_factory {
  public:
   sim_factory(std::shared_ptr<state> s, fault_injector* faults, std::string who)
@@ -579,7 +515,7 @@ class sim_factory final : public kafka::client_factory {
     return std::make_unique<sim_producer>(_s, _faults, _who, props);
   }
   std::unique_ptr<kafka::admin> make_admin(const std::map<std::string, std::string>&) override {
-    return std::make_unique<sim_admin>(_s);
+    return sim::make_admin(_s);
   }
 
  private:

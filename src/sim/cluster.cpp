@@ -8,46 +8,6 @@
 
 namespace rill::sim {
 
-const char* to_string(point p) {
-  switch (p) {
-    case point::produce:
-      return "produce";
-    case point::send_offsets:
-      return "send_offsets";
-    case point::commit_transaction:
-      return "commit_transaction";
-    case point::abort_transaction:
-      return "abort_transaction";
-    case point::commit_offsets:
-      return "commit_offsets";
-    case point::poll:
-      return "poll";
-    case point::state_commit:
-      return "state_commit";
-  }
-  return "?";
-}
-
-fault_injector::verdict fault_injector::decide(point p, const std::string& who) {
-  if (!_enabled) return verdict::none;
-  std::uniform_real_distribution<double> u(0, 1);
-  const double roll = u(_rng);
-  verdict v = verdict::none;
-  if (roll < _settings.crash / 2)
-    v = verdict::crash_before;
-  else if (roll < _settings.crash)
-    v = verdict::crash_after;
-  else if (p != point::state_commit && roll < _settings.crash + _settings.fail)
-    v = verdict::fail;
-  if (v != verdict::none) {
-    const char* what = v == verdict::crash_before  ? "crash before"
-                       : v == verdict::crash_after ? "crash after"
-                                                   : "fail";
-    _schedule.push_back(fmt::format("{} {} {}", who, what, to_string(p)));
-  }
-  return v;
-}
-
 cluster::cluster(std::shared_ptr<fault_injector> faults)
     : _state(std::make_shared<state>()), _faults(std::move(faults)) {}
 cluster::~cluster() = default;

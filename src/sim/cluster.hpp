@@ -18,6 +18,8 @@
 // (no retention, no compaction).
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -35,16 +37,25 @@
 
 namespace rill::sim {
 
-// Where the fault injector may strike. `before`/`after` name the side of the call.
+// Where the fault injector may strike. Client calls may crash their caller before or after
+// the call, or fail it; the runtime's own points (reported through app_shared::fault_hook)
+// only crash. docs/exactly-once.md lists what each verdict does at each point.
 enum class point {
   produce,
   send_offsets,
   commit_transaction,
   abort_transaction,
-  commit_offsets,
+  commit_offsets,  // the non-transactional offset commit (at-least-once)
   poll,
-  state_commit,  // the runtime writing its stores (reported through a hook)
+  init_transactions,  // once per producer: at start and after every rewind
+  begin_transaction,
+  committed_offsets,      // a consumer's committed-offset fetch (task start, rewind)
+  end_offsets,            // a consumer's end-offset lookup (the restorer's changelog ends)
+  state_commit,           // the runtime, before or after writing its stores
+  between_state_commits,  // the runtime, after one task's store write and before the next's
+  cache_flush,            // the runtime, between two entries of a record cache's flush
 };
+inline constexpr std::size_t point_count = static_cast<std::size_t>(point::cache_flush) + 1;
 const char* to_string(point p);
 
 // Thrown into the calling stream thread to kill it on the spot, as a crash would: the test
@@ -60,6 +71,7 @@ class fault_injector {
   struct settings {
     double crash = 0;  // probability a call crashes its caller (before or after the call)
     double fail = 0;   // probability a call fails with a retriable or abortable error
+    std::vector<point> only;  // if not empty: the points faults may strike, no others
   };
   fault_injector(std::uint64_t seed, settings s) : _rng(seed), _settings(s) {}
 
@@ -69,11 +81,21 @@ class fault_injector {
   // What happened so far, for a failing seed's report.
   const std::vector<std::string>& schedule() const noexcept { return _schedule; }
 
+  // The verdicts given at one point so far (crash before or after, and fail), of how many
+  // calls while enabled.
+  struct tally {
+    std::uint64_t crashes = 0;
+    std::uint64_t failures = 0;
+    std::uint64_t calls = 0;
+  };
+  const tally& fired(point p) const { return _fired[static_cast<std::size_t>(p)]; }
+
  private:
   std::mt19937_64 _rng;
   settings _settings;
   bool _enabled = true;
   std::vector<std::string> _schedule;
+  std::array<tally, point_count> _fired{};
 };
 
 class cluster {
@@ -89,6 +111,9 @@ class cluster {
     std::uint64_t committed_transactions = 0;
     std::uint64_t rebalances = 0;
     std::uint64_t evicted_members = 0;
+    // Records a group's consumers fetched again: below the highest offset any of them had
+    // fetched from that partition before (replayed since the last offset commit).
+    std::uint64_t redelivered = 0;
   };
 
   explicit cluster(std::shared_ptr<fault_injector> faults = nullptr);

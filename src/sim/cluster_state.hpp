@@ -87,6 +87,7 @@ struct group {
   std::map<std::string, member> members;
   std::map<topic_partition, std::int64_t> committed;
   std::map<topic_partition, std::string> metadata;  // committed with the offsets
+  std::map<topic_partition, std::int64_t> fetched;  // the next offset after the highest fetch
 };
 
 struct cluster::state {
@@ -126,6 +127,7 @@ using state = cluster::state;
 // The clients of one instance (clients.cpp).
 std::unique_ptr<kafka::client_factory> make_clients(std::shared_ptr<state> s,
                                                     fault_injector* faults, std::string who);
+std::unique_ptr<kafka::admin> make_admin(std::shared_ptr<state> s);  // admin.cpp
 
 // A fenced producer or a zombie member: the task moved elsewhere.
 inline error fenced(const std::string& what) {

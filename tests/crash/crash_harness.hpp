@@ -51,6 +51,7 @@ struct settings {
   std::int64_t session_timeout_ms = 300;
   std::int64_t transaction_timeout_ms = 500;
   int threads = 1;  // stream threads per instance (num.stream.threads)
+  std::vector<sim::point> only;  // if not empty: the only points faults strike
 };
 
 // A big-endian int64 value as Rill's number serde writes it; -1 for null or a wrong size.
@@ -69,7 +70,7 @@ class run {
         _settings(s),
         _rng(seed * 7919 + 13) {
     _injector = std::make_shared<sim::fault_injector>(
-        seed, sim::fault_injector::settings{faults ? s.crash : 0, faults ? s.fail : 0});
+        seed, sim::fault_injector::settings{faults ? s.crash : 0, faults ? s.fail : 0, s.only});
     _cluster = std::make_unique<sim::cluster>(_injector);
     _faults_on = faults;
     _root = (std::filesystem::temp_directory_path() /
@@ -299,13 +300,15 @@ class run {
     return fmt::format(
         "seed {} ({} thread{} per instance, cache {}): {} crashes ({} forced), {} pauses, "
         "fenced by generation {} by epoch {}, {} aborted and {} timed-out transactions, "
-        "{} rebalances, {} evictions, {} restored",
+        "{} rebalances, {} evictions, {} restored, {} fetched again",
         _seed, _settings.threads, _settings.threads > 1 ? "s" : "",
         _cfg.get("statestore.cache.max.bytes").value_or("") == "0" ? "off" : "on", _crashes,
         _forced, _pauses, c.fenced_offset_commits, c.fenced_produces, c.aborted_transactions,
-        c.timed_out_transactions, c.rebalances, c.evicted_members, _restored.records);
+        c.timed_out_transactions, c.rebalances, c.evicted_members, _restored.records,
+        c.redelivered);
   }
   int pauses() const { return _pauses; }
+  const sim::fault_injector& injector() const { return *_injector; }
   std::uint64_t restored() const { return _restored.records; }
   // The offsets restorations started from (0: from the changelog's start).
   const std::vector<std::int64_t>& restore_starts() const { return _restored.starts; }
@@ -328,6 +331,13 @@ class run {
     bytes value;
     std::optional<timestamp_ms> timestamp;
   };
+
+  // The injection point of a runtime hook's name (app_shared::fault_hook).
+  static sim::point hook_point(std::string_view name) {
+    if (name == "between_state_commits") return sim::point::between_state_commits;
+    if (name == "cache_flush") return sim::point::cache_flush;
+    return sim::point::state_commit;  // before_ and after_state_commit
+  }
 
   static int& counter() {
     static int n = 0;
@@ -366,7 +376,7 @@ class run {
       s.monotonic_ms = [c] { return c->now(); };
       s.tasks.wall_clock = [c] { return c->now(); };
       s.fault_hook = [this, name](const char* point) {
-        auto v = _injector->decide(sim::point::state_commit, name + "/" + point);
+        auto v = _injector->decide(hook_point(point), name + "/" + point);
         if (v != sim::fault_injector::verdict::none)
           throw sim::crash(fmt::format("{}: crash at {}", name, point));
       };

@@ -12,7 +12,7 @@
 #include <random>
 #include <set>
 
-#include "crash_harness.hpp"
+#include "crash_suite.hpp"
 #include "examples/bank/bank.hpp"
 #include "examples/bank/scenario.hpp"
 #include "examples/word_count/word_count.hpp"
@@ -20,35 +20,7 @@
 namespace {
 
 using namespace std::chrono_literals;
-
-// The seeds are dealt to `shards` tests, so ctest runs them side by side.
-constexpr int shards = 4;
-
-// `n`: seeds per run of this topology unless RILL_CRASH_SEEDS says (joins, the slowest to
-// run, take fewer; the sum over the topologies stays above 500).
-std::vector<std::uint64_t> seeds(int shard, int n = 200) {
-  if (const char* one = std::getenv("RILL_CRASH_SEED")) {  // replayed with the runtime's log
-    return shard == 0 ? std::vector<std::uint64_t>{std::stoull(one)} : std::vector<std::uint64_t>{};
-  }
-  rill::set_log_level(rill::log_level::off);
-  if (const char* many = std::getenv("RILL_CRASH_SEEDS")) n = std::stoi(many);
-  std::vector<std::uint64_t> out;
-  for (int i = 1; i <= n; ++i) {
-    if (i % shards == shard) out.push_back(static_cast<std::uint64_t>(i));
-  }
-  return out;
-}
-
-// How a seed runs its instances: two stream threads each in a third of the seeds, the record
-// cache on in half of them (then outputs are compared by their final values, since a cache
-// emits fewer, coalesced updates; without it every update is visible: exact sequences).
-struct variant {
-  int threads = 1;
-  bool cache = false;
-};
-variant variant_of(std::uint64_t seed) {
-  return {seed % 3 == 0 ? 2 : 1, seed % 2 == 1};
-}
+using namespace rill::crash::suite;
 
 rill::config eos_config(const std::string& app, variant v = {}) {
   rill::config c{{"application.id", app},
@@ -108,18 +80,6 @@ bool counts_agree(const std::map<std::string, std::vector<std::int64_t>>& want,
 }
 
 using rill::crash::decode_int64;
-
-// What every seed must show besides its outcome: no thread died of an exception that no
-// fault injected, and, with faults, at least one crash. Prints the seed's statistics.
-// Empty when all is well.
-std::string oracle_problem(rill::crash::run& r, bool faults) {
-  if (faults) std::cout << "  " << r.stats_line() << "\n";
-  if (!r.unexpected().empty())
-    return "a thread died of an exception no fault injected (" + r.unexpected().front() + ")";
-  if (faults && r.crashes() == 0) return "the seed never crashed";
-  return "";
-}
-
 // --- word count --------------------------------------------------------------------------
 
 struct word_count_outcome {
@@ -132,28 +92,8 @@ struct word_count_outcome {
   rill::sim::cluster::counters stats;
   int crashes = 0;
   std::uint64_t restored = 0;
+  point_tallies points;  // where faults struck
 };
-
-std::vector<std::string> lines() {
-  static const char* words[] = {"kafka", "rill",  "state",  "store",
-                                "task",  "topic", "offset", "commit"};
-  std::vector<std::string> out;
-  for (int i = 0; i < 240; ++i) {
-    out.push_back(std::string(words[i % 8]) + " " + words[(i * 3 + 1) % 8] + " " +
-                  words[(i * 5 + 2) % 8]);
-  }
-  return out;
-}
-
-// The fault mix; RILL_CRASH_MIX="crash,fail,pause" probabilities override it (to isolate one).
-rill::crash::settings mix(variant v = {}) {
-  rill::crash::settings s;
-  s.threads = v.threads;
-  if (const char* m = std::getenv("RILL_CRASH_MIX")) {
-    std::sscanf(m, "%lf,%lf,%lf", &s.crash, &s.fail, &s.pause);
-  }
-  return s;
-}
 
 word_count_outcome run_word_count(std::uint64_t seed, bool faults, variant v = {}) {
   const std::string app = "wc";
@@ -191,6 +131,7 @@ word_count_outcome run_word_count(std::uint64_t seed, bool faults, variant v = {
           fmt::format("{}={} is in the changelog but in no local store", word, n));
   }
   out.oracle = oracle_problem(r, faults);
+  out.points.add(r.injector());
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
   out.restored = r.restored();
@@ -227,9 +168,11 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
       ASSERT_EQ(counts[i], static_cast<std::int64_t>(i + 1)) << word;
   }
   std::uint64_t crashes = 0, fenced = 0, aborted = 0, rebalances = 0, restored = 0, failed = 0;
+  point_tallies points;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     auto got = run_word_count(seed, true, v);
+    points.add(got.points);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
     aborted += got.stats.aborted_transactions;
@@ -257,13 +200,24 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
             << " rebalances, " << aborted << " aborted transactions, " << fenced
             << " fenced calls (zombies and old epochs), " << restored << " records restored"
             << std::endl;
+  points.print("word count");
   if (all.size() >= 50) {  // enough seeds that each kind of fault happened
     EXPECT_GT(crashes, 0u);
+    EXPECT_EQ(points.never_crashed(reachable(exactly_once_points(), all)), "")
+        << "points that never crashed";
     EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
   }
 }
 
 // --- windows -------------------------------------------------------------------------------
+
+// The points a windows run reaches: a thread never commits two tasks' stores in one commit
+// here (measured: between_state_commits is not reached in 200 seeds), so not that one.
+std::vector<rill::sim::point> windows_points() {
+  auto points = exactly_once_points();
+  std::erase(points, rill::sim::point::between_state_commits);
+  return points;
+}
 
 // Clicks per user: a hopping count with emit final, and sessions counted eagerly.
 rill::topology click_windows() {
@@ -295,6 +249,7 @@ struct windows_outcome {
   std::string report;
   int crashes = 0;
   rill::sim::cluster::counters stats;
+  point_tallies points;  // where faults struck
 };
 
 windows_outcome run_windows(std::uint64_t seed, bool faults, variant v = {}) {
@@ -334,6 +289,7 @@ windows_outcome run_windows(std::uint64_t seed, bool faults, variant v = {}) {
               e.value;
       });
   out.oracle = oracle_problem(r, faults);
+  out.points.add(r.injector());
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
   out.report = r.report();
@@ -377,6 +333,7 @@ struct joins_outcome {
   std::string report;
   int crashes = 0;
   rill::sim::cluster::counters stats;
+  point_tallies points;  // where faults struck
 };
 
 joins_outcome run_joins(std::uint64_t seed, bool faults, variant v = {}) {
@@ -435,6 +392,7 @@ joins_outcome run_joins(std::uint64_t seed, bool faults, variant v = {}) {
           fmt::format("{}='{}' is in the changelog but in no local store", k, v));
   }
   out.oracle = oracle_problem(r, faults);
+  out.points.add(r.injector());
   out.stats = r.cluster().stats();
   out.crashes = r.crashes();
   out.report = r.report();
@@ -449,6 +407,7 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
   if (all.empty()) GTEST_SKIP() << "no seed in this shard";
   const auto commands = bank::generate(300, 16);
   std::uint64_t crashes = 0, fenced = 0, failed = 0;
+  point_tallies points;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     rill::crash::run r(bank::topology(), eos_config("bank", v), seed, mix(v), true);
@@ -512,6 +471,7 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
       }
     }
     const std::string oracle = oracle_problem(r, true);
+    points.add(r.injector());
     const auto stats = r.cluster().stats();
     crashes += static_cast<std::uint64_t>(r.crashes());
     fenced += stats.fenced_offset_commits + stats.fenced_produces;
@@ -534,8 +494,11 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
   }
   std::cout << "bank: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
             << " fenced calls" << std::endl;
+  points.print("bank");
   if (all.size() >= 50) {
     EXPECT_GT(crashes, 0u);
+    EXPECT_EQ(points.never_crashed(reachable(exactly_once_points(), all)), "")
+        << "points that never crashed";
     EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
   }
 }
@@ -554,9 +517,11 @@ TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and
   ASSERT_FALSE(expected.hops.empty());
   ASSERT_FALSE(expected.sessions.empty());
   std::uint64_t crashes = 0, fenced = 0, failed = 0;
+  point_tallies points;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     auto got = run_windows(seed, true, v);
+    points.add(got.points);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
     const bool same_output = v.cache ? final_view(got.output) == final_view(cached.output)
@@ -588,8 +553,11 @@ TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and
   }
   std::cout << "windows: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
             << " fenced calls" << std::endl;
+  points.print("windows");
   if (all.size() >= 50) {
     EXPECT_GT(crashes, 0u);
+    EXPECT_EQ(points.never_crashed(reachable(windows_points(), all)), "")
+        << "points that never crashed";
     EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
   }
 }
@@ -613,9 +581,11 @@ TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
   ASSERT_GT(paid, 60U);
   ASSERT_GT(expected.results.size(), 60U);
   std::uint64_t crashes = 0, fenced = 0, failed = 0;
+  point_tallies points;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     auto got = run_joins(seed, true, v);
+    points.add(got.points);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
     const bool same_output = v.cache ? final_view(got.output) == final_view(cached.output)
@@ -657,8 +627,11 @@ TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
   }
   std::cout << "joins: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
             << " fenced calls" << std::endl;
+  points.print("joins");
   if (all.size() >= 50) {
     EXPECT_GT(crashes, 0u);
+    EXPECT_EQ(points.never_crashed(reachable(exactly_once_points(), all)), "")
+        << "points that never crashed";
     EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
   }
 }

@@ -1,0 +1,94 @@
+// The fault injector (cluster.hpp): where faults strike, drawn from the seed.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "src/sim/cluster.hpp"
+
+namespace rill::sim {
+
+const char* to_string(point p) {
+  switch (p) {
+    case point::produce:
+      return "produce";
+    case point::send_offsets:
+      return "send_offsets";
+    case point::commit_transaction:
+      return "commit_transaction";
+    case point::abort_transaction:
+      return "abort_transaction";
+    case point::commit_offsets:
+      return "commit_offsets";
+    case point::poll:
+      return "poll";
+    case point::init_transactions:
+      return "init_transactions";
+    case point::begin_transaction:
+      return "begin_transaction";
+    case point::committed_offsets:
+      return "committed_offsets";
+    case point::end_offsets:
+      return "end_offsets";
+    case point::state_commit:
+      return "state_commit";
+    case point::between_state_commits:
+      return "between_state_commits";
+    case point::cache_flush:
+      return "cache_flush";
+  }
+  return "?";
+}
+
+namespace {
+
+// The runtime's own points: a hook cannot fail, it can only crash.
+bool runtime_point(point p) {
+  return p == point::state_commit || p == point::between_state_commits || p == point::cache_flush;
+}
+
+// Calls made about once per commit, producer or task start, not per record or poll: a seed
+// makes a handful to a few dozen of them (the fault mix keeps the group rebalancing much of
+// the time), so their probabilities are ten times the others', or a shard of seeds would
+// seldom crash there.
+double weight(point p) {
+  switch (p) {
+    case point::produce:
+    case point::poll:
+      return 1;
+    case point::commit_offsets:  // at-least-once: a produce failure rewinds, so few commits
+      return 25;
+    default:
+      return 10;
+  }
+}
+
+}  // namespace
+
+fault_injector::verdict fault_injector::decide(point p, const std::string& who) {
+  if (!_enabled) return verdict::none;
+  auto& t = _fired[static_cast<std::size_t>(p)];
+  ++t.calls;
+  if (!_settings.only.empty() &&
+      std::find(_settings.only.begin(), _settings.only.end(), p) == _settings.only.end())
+    return verdict::none;
+  std::uniform_real_distribution<double> u(0, 1);
+  const double roll = u(_rng);
+  const double crash = _settings.crash * weight(p);
+  const double fail = runtime_point(p) ? 0 : _settings.fail * weight(p);
+  verdict v = verdict::none;
+  if (roll < crash / 2)
+    v = verdict::crash_before;
+  else if (roll < crash)
+    v = verdict::crash_after;
+  else if (roll < crash + fail)
+    v = verdict::fail;
+  if (v == verdict::none) return v;
+  ++(v == verdict::fail ? t.failures : t.crashes);
+  const char* what = v == verdict::crash_before  ? "crash before"
+                     : v == verdict::crash_after ? "crash after"
+                                                 : "fail";
+  _schedule.push_back(fmt::format("{} {} {}", who, what, to_string(p)));
+  return v;
+}
+
+}  // namespace rill::sim

@@ -1,0 +1,154 @@
+// What the crash suite's topologies share (crash_test.cpp, at_least_once_test.cpp): the seeds
+// and how each runs, the fault mix, the oracle every seed must pass, and the tally of where
+// faults struck.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "crash_harness.hpp"
+
+namespace rill::crash::suite {
+
+// The seeds are dealt to `shards` tests, so ctest runs them side by side.
+inline constexpr int shards = 4;
+
+// `n`: seeds per run of this topology unless RILL_CRASH_SEEDS says (joins, the slowest to
+// run, take fewer; the sum over the topologies stays above 500).
+inline std::vector<std::uint64_t> seeds(int shard, int n = 200) {
+  if (const char* one = std::getenv("RILL_CRASH_SEED")) {  // replayed with the runtime's log
+    return shard == 0 ? std::vector<std::uint64_t>{std::stoull(one)} : std::vector<std::uint64_t>{};
+  }
+  rill::set_log_level(rill::log_level::off);
+  if (const char* many = std::getenv("RILL_CRASH_SEEDS")) n = std::stoi(many);
+  std::vector<std::uint64_t> out;
+  for (int i = 1; i <= n; ++i) {
+    if (i % shards == shard) out.push_back(static_cast<std::uint64_t>(i));
+  }
+  return out;
+}
+
+// How a seed runs its instances: two stream threads each in a third of the seeds, the record
+// cache on in half of them (then outputs are compared by their final values, since a cache
+// emits fewer, coalesced updates; without it every update is visible: exact sequences).
+struct variant {
+  int threads = 1;
+  bool cache = false;
+};
+inline variant variant_of(std::uint64_t seed) {
+  return {seed % 3 == 0 ? 2 : 1, seed % 2 == 1};
+}
+
+// The fault mix; RILL_CRASH_MIX="crash,fail,pause" probabilities override it (to isolate one).
+inline settings mix(variant v = {}) {
+  settings s;
+  s.threads = v.threads;
+  if (const char* m = std::getenv("RILL_CRASH_MIX")) {
+    std::sscanf(m, "%lf,%lf,%lf", &s.crash, &s.fail, &s.pause);
+  }
+  return s;
+}
+
+// Word count's input: 240 lines of three words each, eight words in all.
+inline std::vector<std::string> lines() {
+  static const char* words[] = {"kafka", "rill",  "state",  "store",
+                                "task",  "topic", "offset", "commit"};
+  std::vector<std::string> out;
+  for (int i = 0; i < 240; ++i) {
+    out.push_back(std::string(words[i % 8]) + " " + words[(i * 3 + 1) % 8] + " " +
+                  words[(i * 5 + 2) % 8]);
+  }
+  return out;
+}
+
+// What every seed must show besides its outcome: no thread died of an exception that no
+// fault injected, and, with faults, at least one crash. Prints the seed's statistics (and
+// `more` after them). Empty when all is well.
+inline std::string oracle_problem(run& r, bool faults, const std::string& more = "") {
+  if (faults) std::cout << "  " << r.stats_line() << more << "\n";
+  if (!r.unexpected().empty())
+    return "a thread died of an exception no fault injected (" + r.unexpected().front() + ")";
+  if (faults && r.crashes() == 0) return "the seed never crashed";
+  return "";
+}
+
+// The injector's verdicts per point, summed over a topology's seeds.
+class point_tallies {
+ public:
+  void add(const sim::fault_injector& f) {
+    for (std::size_t i = 0; i < sim::point_count; ++i) {
+      const auto& t = f.fired(static_cast<sim::point>(i));
+      _t[i].crashes += t.crashes;
+      _t[i].failures += t.failures;
+      _t[i].calls += t.calls;
+    }
+  }
+  void add(const point_tallies& o) {
+    for (std::size_t i = 0; i < sim::point_count; ++i) {
+      _t[i].crashes += o._t[i].crashes;
+      _t[i].failures += o._t[i].failures;
+      _t[i].calls += o._t[i].calls;
+    }
+  }
+  const sim::fault_injector::tally& at(sim::point p) const {
+    return _t[static_cast<std::size_t>(p)];
+  }
+  // "produce 12/30 of 9000, ...": crashes/failures of calls per point.
+  std::string line() const {
+    std::vector<std::string> parts;
+    for (std::size_t i = 0; i < sim::point_count; ++i)
+      parts.push_back(fmt::format("{} {}/{} of {}", sim::to_string(static_cast<sim::point>(i)),
+                                  _t[i].crashes, _t[i].failures, _t[i].calls));
+    return fmt::format("{}", fmt::join(parts, ", "));
+  }
+  // The points of `expected` where nothing crashed, comma-separated ("" when all did).
+  std::string never_crashed(const std::vector<sim::point>& expected) const {
+    std::vector<std::string> out;
+    for (sim::point p : expected)
+      if (at(p).crashes == 0) out.push_back(sim::to_string(p));
+    return fmt::format("{}", fmt::join(out, ", "));
+  }
+  // Prints the line as "<topology> faults (crashes/failures per point): ...".
+  void print(const std::string& topology) const {
+    std::cout << topology << " faults (crashes/failures of calls per point): " << line()
+              << std::endl;
+  }
+
+ private:
+  std::array<sim::fault_injector::tally, sim::point_count> _t{};
+};
+
+// `points` without cache_flush when no seed of `seeds` runs with the record cache on (the
+// even seeds run without: variant_of), since then no cache is ever flushed.
+inline std::vector<sim::point> reachable(std::vector<sim::point> points,
+                                         const std::vector<std::uint64_t>& seeds) {
+  if (std::none_of(seeds.begin(), seeds.end(), [](auto s) { return variant_of(s).cache; }))
+    std::erase(points, sim::point::cache_flush);
+  return points;
+}
+
+// Where faults strike under exactly-once (every point but the plain offset commit, which
+// only at-least-once makes) and under at-least-once (no transactions).
+inline std::vector<sim::point> exactly_once_points() {
+  using enum sim::point;
+  return {produce,     send_offsets,      commit_transaction,    abort_transaction,
+          poll,        init_transactions, begin_transaction,     committed_offsets,
+          end_offsets, state_commit,      between_state_commits, cache_flush};
+}
+inline std::vector<sim::point> at_least_once_points() {
+  using enum sim::point;
+  return {produce,      commit_offsets,        poll,       committed_offsets, end_offsets,
+          state_commit, between_state_commits, cache_flush};
+}
+
+}  // namespace rill::crash::suite
