@@ -69,8 +69,8 @@ class crash : public detail::runtime_abort {
 class fault_injector {
  public:
   struct settings {
-    double crash = 0;  // probability a call crashes its caller (before or after the call)
-    double fail = 0;   // probability a call fails with a retriable or abortable error
+    double crash = 0;         // probability a call crashes its caller (before or after the call)
+    double fail = 0;          // probability a call fails with a retriable or abortable error
     std::vector<point> only;  // if not empty: the points faults may strike, no others
   };
   fault_injector(std::uint64_t seed, settings s) : _rng(seed), _settings(s) {}

@@ -50,7 +50,7 @@ struct settings {
   std::int64_t step_ms = 5;
   std::int64_t session_timeout_ms = 300;
   std::int64_t transaction_timeout_ms = 500;
-  int threads = 1;  // stream threads per instance (num.stream.threads)
+  int threads = 1;               // stream threads per instance (num.stream.threads)
   std::vector<sim::point> only;  // if not empty: the only points faults strike
 };
 
