@@ -11,10 +11,13 @@ namespace rill::runtime {
 void record_collector::send(std::string_view topic, std::int32_t partition,
                             std::optional<bytes_view> key, std::optional<bytes_view> value,
                             const rill::headers& headers, timestamp_ms timestamp) {
-  // Asked for every new topic, keyed or not: one the cluster does not have fails here, at
-  // once, rather than at delivery.
-  const std::int32_t count = partition_count(topic);
-  if (partition < 0 && key) partition = default_partition(*key, count);
+  // A record the producer places (keyed or not) asks for its topic's partitions, so a topic
+  // the cluster does not have fails here, at once, rather than at delivery. Records with a
+  // partition (changelogs, repartition topics: Rill's own) skip the lookup.
+  if (partition < 0) {
+    const std::int32_t count = partition_count(topic);
+    if (key) partition = default_partition(*key, count);
+  }
   begin_transaction_if_needed();
   if (kafka::error e = _producer->send(topic, partition, key, value, headers, timestamp))
     throw send_failed(std::move(e));
