@@ -3,6 +3,7 @@
 //   bank [all] [--commands N] [--accounts A]   everything in one process on the embedded
 //                                               broker: generate, run, check the invariants
 //   bank service --properties FILE [--state-dir DIR] [--application-id ID] [--topic-prefix P]
+//                [--http HOST:PORT]                 serve queries and /metrics there
 //   bank generate --properties FILE [--commands N] [--accounts A]
 //   bank check --properties FILE [--commands N] [--accounts A] [--timeout-ms T]
 //
@@ -25,6 +26,7 @@ struct options {
   std::string application_id = "bank";
   std::string state_dir = "/tmp/rill-bank";
   long timeout_ms = 120000;
+  std::string http;  // application.server of the service; none when empty
   bank::topics topics;
 };
 
@@ -40,6 +42,8 @@ int parse(int argc, char** argv, options& o) {
   app.add_option("--timeout-ms", o.timeout_ms, "How long check waits for the answers")
       ->check(CLI::PositiveNumber);
   app.add_option("--topic-prefix", o.topics.prefix, "Prefix of every topic name");
+  app.add_option("--http", o.http,
+                 "application.server: where the service serves queries and /metrics");
   return rill::cli::parse_example(app, argc, argv, o.mode, {"all", "service", "generate", "check"},
                                   o.properties);
 }
@@ -61,6 +65,7 @@ rill::config app_config(const options& o, const std::string& bootstrap) {
     for (const auto& [k, v] : file.values()) c.set(k, v);
   }
   c.set("bootstrap.servers", bootstrap);
+  if (!o.http.empty()) c.set("application.server", o.http);
   return c;
 }
 
@@ -109,6 +114,8 @@ int main(int argc, char** argv) {
       create_topics(o, bootstrap, props);
       rill::streams_app app(bank::topology(o.topics), app_config(o, bootstrap));
       app.start();
+      if (!o.http.empty())
+        std::cout << "bank: serving http://" << app.advertised_server() << "/" << std::endl;
       rill::wait_for_shutdown_signal();
       const bool clean = app.close();
       std::cout << "bank: processed " << app.counters().processed << " records" << std::endl;

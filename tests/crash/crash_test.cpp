@@ -14,6 +14,7 @@
 
 #include "crash_suite.hpp"
 #include "examples/bank/bank.hpp"
+#include "examples/bank/replay.hpp"
 #include "examples/bank/scenario.hpp"
 #include "examples/word_count/word_count.hpp"
 
@@ -402,98 +403,193 @@ joins_outcome run_joins(std::uint64_t seed, bool faults, variant v = {}) {
 
 // --- the bank ----------------------------------------------------------------------------
 
+// The committed events and balances a bank run ends with.
+bank::outputs bank_outputs(rill::crash::run& r) {
+  bank::outputs o;
+  for (const auto& rec : r.cluster().read_committed("bank-events")) {
+    rill::bytes_view v(*rec.value);
+    o.events.push_back({std::string(rill::as_chars(*rec.key)),
+                        rill::json_serde<bank::event>{}.deserialize(v, {}),
+                        rec.timestamp,
+                        {},
+                        0,
+                        rec.offset});
+  }
+  for (const auto& rec : r.cluster().read_committed("bank-balances")) {
+    std::optional<std::int64_t> v;
+    if (rec.value) v = decode_int64(rec.value);
+    o.balances.push_back(
+        {std::string(rill::as_chars(*rec.key)), v, rec.timestamp, {}, 0, rec.offset});
+  }
+  return o;
+}
+
+// Each command's answers ("type|reason", in order of type), for a comparison by command.
+std::map<std::string, std::string> answers_by_command(const bank::outputs& o) {
+  std::map<std::string, std::set<std::string>> sets;
+  for (const auto& rec : o.events)
+    sets[rec.value.command_id].insert(rec.value.type + "|" + rec.value.reason);
+  std::map<std::string, std::string> out;
+  for (const auto& [id, set] : sets) out[id] = fmt::format("{}", fmt::join(set, " "));
+  return out;
+}
+
+// The commands whose answer in the fault-free run cannot depend on when transfers' credit
+// legs arrive (nothing that reads a balance), with that answer: every run must give them
+// the same one.
+std::map<std::string, std::string> order_free_answers(const std::vector<bank::command>& commands,
+                                                      const bank::outputs& fault_free) {
+  const auto all = answers_by_command(fault_free);
+  std::map<std::string, std::string> out;
+  for (const auto& c : commands) {
+    auto it = all.find(c.id);
+    if (it == all.end()) continue;
+    const bool reads_no_balance =
+        c.type == "open" || c.type == "deposit" ||
+        (it->second.starts_with("rejected|") && it->second != "rejected|insufficient funds");
+    if (reads_no_balance) out[c.id] = it->second;
+  }
+  return out;
+}
+
+// Where the stores disagree with the balances the committed events give: the `accounts`
+// and `balances` stores hold every account the events opened, with its balance.
+std::vector<std::string> bank_store_mismatches(rill::crash::run& r, const bank::outputs& o) {
+  std::map<std::string, std::int64_t> from_events;
+  for (const auto& e : o.events) from_events[e.key] += bank::balance_change(e.value);
+  std::vector<std::string> mismatches;
+  auto agrees = [&](const char* store, const std::string& account, std::int64_t balance) {
+    if (balance != from_events[account]) {
+      mismatches.push_back(fmt::format("{} store: {} holds {}, its events say {}", store, account,
+                                       balance, from_events[account]));
+    }
+  };
+  std::set<std::string> in_accounts, in_balances;
+  r.for_each_entry<std::string, bank::account>(
+      "accounts", [&](auto&, const std::string& k, const bank::account& a) {
+        in_accounts.insert(k);
+        agrees("accounts", k, a.balance);
+      });
+  r.for_each_entry<std::string, std::int64_t>("balances",
+                                              [&](auto&, const std::string& k, std::int64_t b) {
+                                                in_balances.insert(k);
+                                                agrees("balances", k, b);
+                                              });
+  std::set<std::string> opened;
+  for (const auto& e : o.events)
+    if (e.value.type == "opened") opened.insert(e.key);
+  for (const auto& [account, balance] : from_events) {
+    if (!opened.contains(account)) continue;
+    for (const auto* in : {&in_accounts, &in_balances}) {
+      if (!in->contains(account))
+        mismatches.push_back(fmt::format("{} ({} by its events) is missing from the {} store",
+                                         account, balance,
+                                         in == &in_accounts ? "accounts" : "balances"));
+    }
+  }
+  return mismatches;
+}
+
+struct bank_outcome {
+  bool drained = false;
+  bank::outputs outputs;
+  std::vector<std::string> store_mismatches;
+  std::string oracle;
+  std::string report;
+  rill::sim::cluster::counters stats;
+  int crashes = 0;
+  point_tallies points;
+};
+
+bank_outcome run_bank(const std::vector<bank::command>& commands, std::uint64_t seed, bool faults,
+                      variant v = {}) {
+  rill::crash::run r(bank::topology(), eos_config("bank", v), seed, mix(v), faults);
+  r.create_topics({{"bank-commands", 2}, {"bank-events", 2}});
+  r.create_output_topic("bank-balances", 2);
+  for (const auto& c : commands) {
+    rill::bytes value;
+    rill::json_serde<bank::command>{}.serialize(c, value, {});
+    r.add_input("bank-commands", rill::to_bytes(c.account), std::move(value));
+  }
+  bank_outcome out;
+  out.drained = r.execute();
+  out.outputs = bank_outputs(r);
+  out.store_mismatches = bank_store_mismatches(r, out.outputs);
+  out.oracle = oracle_problem(r, faults);
+  out.points.add(r.injector());
+  out.stats = r.cluster().stats();
+  out.crashes = r.crashes();
+  out.report = r.report();
+  r.stop();
+  return out;
+}
+
+// The first command whose answer differs from the fault-free run's ("" when none does).
+std::string answer_difference(const std::map<std::string, std::string>& want,
+                              const bank::outputs& got) {
+  const auto answers = answers_by_command(got);
+  for (const auto& [id, answer] : want) {
+    auto it = answers.find(id);
+    if (it == answers.end() || it->second != answer)
+      return fmt::format("command {} was answered [{}], the fault-free run answered [{}]", id,
+                         it == answers.end() ? "" : it->second, answer);
+  }
+  return "";
+}
+
+// Per command: each answer is the one a correct bank gives at its place in its account's
+// log (bank::replay), and the commands whose answer no transfer can change are answered as
+// in the fault-free run; then the invariants, and the stores against the committed events.
 TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
   const auto all = seeds(GetParam());
   if (all.empty()) GTEST_SKIP() << "no seed in this shard";
   const auto commands = bank::generate(300, 16);
+  const auto fault_free = run_bank(commands, 0, false);
+  ASSERT_TRUE(fault_free.drained) << fault_free.report;
+  const auto expected_replay = bank::replay(commands, fault_free.outputs);
+  ASSERT_TRUE(expected_replay.exact())
+      << expected_replay.summary() << "\n"
+      << fmt::format("{}", fmt::join(expected_replay.problems, "\n"));
+  const auto order_free = order_free_answers(commands, fault_free.outputs);
+  ASSERT_GT(order_free.size(), commands.size() / 2) << "most answers depend on no transfer";
   std::uint64_t crashes = 0, fenced = 0, failed = 0;
+  std::size_t compared = 0;
   point_tallies points;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
-    rill::crash::run r(bank::topology(), eos_config("bank", v), seed, mix(v), true);
-    r.create_topics({{"bank-commands", 2}, {"bank-events", 2}});
-    r.create_output_topic("bank-balances", 2);
-    for (const auto& c : commands) {
-      rill::bytes value;
-      rill::json_serde<bank::command>{}.serialize(c, value, {});
-      r.add_input("bank-commands", rill::to_bytes(c.account), std::move(value));
-    }
-    const bool drained = r.execute();
-    bank::outputs o;
-    for (const auto& rec : r.cluster().read_committed("bank-events")) {
-      rill::bytes_view v(*rec.value);
-      o.events.push_back({std::string(rill::as_chars(*rec.key)),
-                          rill::json_serde<bank::event>{}.deserialize(v, {}),
-                          rec.timestamp,
-                          {},
-                          0,
-                          rec.offset});
-    }
-    std::map<std::string, std::int64_t> from_events;
-    for (const auto& e : o.events) from_events[e.key] += bank::balance_change(e.value);
-    for (const auto& rec : r.cluster().read_committed("bank-balances")) {
-      std::optional<std::int64_t> v;
-      if (rec.value) v = decode_int64(rec.value);
-      o.balances.push_back(
-          {std::string(rill::as_chars(*rec.key)), v, rec.timestamp, {}, 0, rec.offset});
-    }
-    auto result = bank::check(commands, o);
-    // Every store agrees with the committed event log.
-    std::vector<std::string> mismatches;
-    auto agrees = [&](const char* store, const std::string& account, std::int64_t balance) {
-      if (balance != from_events[account]) {
-        mismatches.push_back(fmt::format("{} store: {} holds {}, its events say {}", store, account,
-                                         balance, from_events[account]));
-      }
-    };
-    std::set<std::string> in_accounts, in_balances;
-    r.for_each_entry<std::string, bank::account>(
-        "accounts", [&](auto&, const std::string& k, const bank::account& a) {
-          in_accounts.insert(k);
-          agrees("accounts", k, a.balance);
-        });
-    r.for_each_entry<std::string, std::int64_t>("balances",
-                                                [&](auto&, const std::string& k, std::int64_t b) {
-                                                  in_balances.insert(k);
-                                                  agrees("balances", k, b);
-                                                });
-    // And every account the events opened is in both stores.
-    std::set<std::string> opened;
-    for (const auto& e : o.events)
-      if (e.value.type == "opened") opened.insert(e.key);
-    for (const auto& [account, balance] : from_events) {
-      if (!opened.contains(account)) continue;
-      for (const auto* in : {&in_accounts, &in_balances}) {
-        if (!in->contains(account))
-          mismatches.push_back(fmt::format("{} ({} by its events) is missing from the {} store",
-                                           account, balance,
-                                           in == &in_accounts ? "accounts" : "balances"));
-      }
-    }
-    const std::string oracle = oracle_problem(r, true);
-    points.add(r.injector());
-    const auto stats = r.cluster().stats();
-    crashes += static_cast<std::uint64_t>(r.crashes());
-    fenced += stats.fenced_offset_commits + stats.fenced_produces;
-    const bool ok = drained && oracle.empty() && result.ok() && result.duplicate_events == 0 &&
-                    mismatches.empty();
+    const auto got = run_bank(commands, seed, true, v);
+    const auto result = bank::check(commands, got.outputs);
+    const auto replayed = bank::replay(commands, got.outputs);
+    const std::string differs = answer_difference(order_free, got.outputs);
+    compared += replayed.events;
+    points.add(got.points);
+    crashes += static_cast<std::uint64_t>(got.crashes);
+    fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
+    const bool ok = got.drained && got.oracle.empty() && result.ok() &&
+                    result.duplicate_events == 0 && replayed.exact() && differs.empty() &&
+                    got.store_mismatches.empty();
     if (!ok) {
       ++failed;
-      std::string why = !drained          ? "did not drain"
-                        : !oracle.empty() ? oracle
-                        : !result.ok()    ? result.summary()
+      std::string why = !got.drained          ? "did not drain"
+                        : !got.oracle.empty() ? got.oracle
+                        : !result.ok()        ? result.summary()
                         : result.duplicate_events > 0
                             ? fmt::format("{} duplicate events", result.duplicate_events)
-                            : mismatches.front();
+                        : !replayed.exact() ? replayed.summary()
+                        : !differs.empty()  ? differs
+                                            : got.store_mismatches.front();
+      std::string first = !result.problems.empty()     ? result.problems.front()
+                          : !replayed.problems.empty() ? replayed.problems.front()
+                                                       : "";
       ADD_FAILURE() << "bank: " << why << "; replay with RILL_CRASH_SEED=" << seed << "\n"
-                    << (result.problems.empty() ? "" : result.problems.front() + "\n")
-                    << r.report();
+                    << first << "\n"
+                    << got.report;
       if (failed >= 3) break;
     }
-    r.stop();
   }
   std::cout << "bank: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
-            << " fenced calls" << std::endl;
+            << " fenced calls, " << compared << " answers replayed, " << order_free.size()
+            << " commands compared with the fault-free run" << std::endl;
   points.print("bank");
   if (all.size() >= 50) {
     EXPECT_GT(crashes, 0u);
