@@ -112,6 +112,8 @@ struct side {
   double cpu_s = 0;  // CPU-seconds of the whole process during the run (broker included)
   latencies latency;
   std::string failure;  // non-empty: the output was wrong; no figure
+  int runs = 1;         // the median of this many runs (the simulated cluster's suite)
+  double spread = 0;    // their (fastest - slowest) / median records/s
 };
 
 struct row {
@@ -284,6 +286,23 @@ inline void keep_best(std::optional<side>& best, side s) {
   if (!s.failure.empty()) failure = s.failure;
   if (!best || s.records_per_s > best->records_per_s) best = s;
   best->failure = failure;
+}
+
+// The run with the median records/s (the lower middle one of an even count), its spread
+// over all of them, and the failure of any.
+inline side median_run(std::vector<side> runs) {
+  if (runs.empty()) return {};
+  std::string failure;
+  for (const auto& r : runs)
+    if (!r.failure.empty()) failure = r.failure;
+  std::sort(runs.begin(), runs.end(),
+            [](const side& a, const side& b) { return a.records_per_s < b.records_per_s; });
+  side m = runs[(runs.size() - 1) / 2];
+  m.runs = static_cast<int>(runs.size());
+  if (m.records_per_s > 0)
+    m.spread = (runs.back().records_per_s - runs.front().records_per_s) / m.records_per_s;
+  m.failure = failure;
+  return m;
 }
 
 // W1's check: every record copied, by count and checksum of (key, value).

@@ -65,6 +65,11 @@ void print(const std::vector<row>& rows, const std::string& tsv) {
                            r.base ? fmt::format("{:.0f}", r.base->rss_growth_mb) : "-"),
                lat);
     if (r.wire) print_wire(r);
+    if (r.rill.runs > 1)
+      fmt::print(
+          "     median of {} runs a side; spread (fastest - slowest) / median: Rill {:.0f}%{}\n",
+          r.rill.runs, 100 * r.rill.spread,
+          r.base ? fmt::format(", baseline {:.0f}%", 100 * r.base->spread) : "");
     if (!r.rill.failure.empty()) fmt::print("     Rill output wrong: {}\n", r.rill.failure);
     if (r.base && !r.base->failure.empty())
       fmt::print("     baseline output wrong: {}\n", r.base->failure);
@@ -101,6 +106,7 @@ int main(int argc, char** argv) {
   params p;
   p.workload = argv[1];
   std::string tsv;
+  int repeat = 0;  // --repeat; else the median of 5 on the simulated cluster, best of 2 embedded
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--records")
@@ -126,7 +132,7 @@ int main(int argc, char** argv) {
     else if (k == "--over")
       p.over = v;
     else if (k == "--repeat")
-      p.repeat = std::stoi(v);
+      repeat = std::stoi(v);
     else if (k == "--rate-fraction")
       p.rate_fraction = std::stod(v);
     else if (k == "--broker")
@@ -146,6 +152,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
+  p.repeat = repeat > 0 ? repeat : p.broker == "sim" ? 5 : 2;
   std::vector<row> rows;
   auto run = [&](const std::string& id, params q) {
     fmt::print("running {} ...\n", id);

@@ -131,15 +131,15 @@ void send(kafka::producer& prod, const std::string& topic, std::int32_t partitio
     throw std::runtime_error(e.message());
 }
 
-void best_of(const params& p, row& r, const std::function<side()>& rill_side,
-             const std::function<side()>& base_side) {
-  std::optional<side> rill_best, base_best;
-  for (int i = 0; i < std::max(1, p.repeat); ++i) {
-    if (p.rill) keep_best(rill_best, rill_side());
-    if (base_side) keep_best(base_best, base_side());
+void median_of(const params& p, row& r, const std::function<side()>& rill_side,
+               const std::function<side()>& base_side) {
+  std::vector<side> rill_runs, base_runs;
+  for (int i = 0; i < std::max(1, p.repeat); ++i) {  // interleaved: Rill, baseline, Rill, ...
+    if (p.rill) rill_runs.push_back(rill_side());
+    if (base_side) base_runs.push_back(base_side());
   }
-  r.rill = rill_best.value_or(side{});
-  r.base = base_best;
+  r.rill = median_run(std::move(rill_runs));
+  if (base_side) r.base = median_run(std::move(base_runs));
 }
 
 namespace {
@@ -266,7 +266,7 @@ row w1(const params& p) {
     sum = preload(*w, p, "in", p.value_size);
     return w;
   };
-  best_of(
+  median_of(
       p, r,
       [&] {
         std::uint64_t sum = 0;
@@ -320,7 +320,7 @@ row w2(const params& p) {
       check.add(bytes_view(*rec.value), "out");
     return check.verdict(want);
   };
-  best_of(
+  median_of(
       p, r,
       [&] {
         auto w = world();
@@ -333,7 +333,7 @@ row w2(const params& p) {
         if (s.failure.empty()) s.failure = check(*w);
         return s;
       },
-      [&] {
+      p.baseline ? std::function<side()>([&] {
         auto w = world();
         auto in_serde = rill::default_serde<order>();
         auto out_serde = rill::default_serde<order_summary>();
@@ -350,7 +350,8 @@ row w2(const params& p) {
         side s = run_loop(*w, p, "in", p.records, work);
         s.failure = check(*w);
         return s;
-      });
+      })
+                 : std::function<side()>());
   return r;
 }
 
@@ -380,7 +381,7 @@ row w3(const params& p, const std::string& id = "W3") {
     preload(*w, p, "in", 8);
     return w;
   };
-  best_of(
+  median_of(
       p, r,
       [&] {
         auto w = world();
@@ -428,6 +429,55 @@ row w3(const params& p, const std::string& id = "W3") {
   return r;
 }
 
+// W6's baseline: consume a changelog from the start into RocksDB WriteBatches (10 000
+// records a batch), one database per partition.
+side restore_loop(sim_world& w, const params& p) {
+  const double rss0 = reset_peak_rss();
+  const std::int64_t start = now_ns();
+  auto clients = w.cluster.clients("baseline");
+  auto consumer = clients->make_consumer({{"isolation.level", "read_committed"}});
+  auto parts =
+      open_count_states(fmt::format("{}/base-{}", scratch_dir(), run_counter()), p.partitions);
+  std::vector<kafka::partition_offset> ends, from;
+  for (int i = 0; i < p.partitions; ++i) {
+    ends.push_back({{"changelog", i}, 0});
+    from.push_back({{"changelog", i}, 0});
+  }
+  must(consumer->end_offsets(ends, std::chrono::seconds(10)), "end offsets");
+  must(consumer->assign(from), "assign");
+  std::vector<rocksdb::WriteBatch> batches(static_cast<std::size_t>(p.partitions));
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  long remaining = 0, restored = 0;
+  for (const auto& e : ends) remaining += e.offset > 0 ? 1 : 0;
+  std::vector<kafka::consumed_record> batch;
+  while (remaining > 0) {
+    batch.clear();
+    must(consumer->poll(std::chrono::milliseconds(0), 1000, batch), "poll");
+    for (const auto& rec : batch) {
+      const auto& m = rec.raw;
+      auto part = static_cast<std::size_t>(m.partition);
+      batches[part].Put(
+          rocksdb::Slice(reinterpret_cast<const char*>(m.key->data()), m.key->size()),
+          rocksdb::Slice(reinterpret_cast<const char*>(m.value->data()), m.value->size()));
+      ++restored;
+      const bool at_end = m.offset + 1 >= ends[part].offset;
+      if (batches[part].Count() >= 10'000 || at_end) {
+        parts[part]->db->Write(wo, &batches[part]);
+        batches[part].Clear();
+      }
+      if (at_end) --remaining;
+    }
+  }
+  side s;
+  s.seconds = static_cast<double>(now_ns() - start) / 1e9;
+  s.records_per_s = static_cast<double>(restored) / s.seconds;
+  s.peak_rss_mb = status_mb("VmHWM:");
+  s.rss_growth_mb = s.peak_rss_mb - rss0;
+  if (restored != p.records) s.failure = fmt::format("restored {} of {}", restored, p.records);
+  return s;
+}
+
 row w6(const params& p) {
   row r{"W6", fmt::format("restore a {}-entry store from its changelog [sim]", p.records)};
   r.target = ">= 0.75";
@@ -442,7 +492,7 @@ row w6(const params& p) {
       w->produce(changelog, to_bytes("k" + std::to_string(i)), to_bytes(be64(1 + i % 7)));
     return w;
   };
-  best_of(
+  median_of(
       p, r,
       [&] {
         const std::string app = fmt::format("w6-{}", run_counter());
@@ -453,54 +503,11 @@ row w6(const params& p) {
           s.failure = fmt::format("restored {} of {}", restored, p.records);
         return s;
       },
-      [&] {
+      p.baseline ? std::function<side()>([&] {
         auto w = world("changelog");
-        const double rss0 = reset_peak_rss();
-        const std::int64_t start = now_ns();
-        auto clients = w->cluster.clients("baseline");
-        auto consumer = clients->make_consumer({{"isolation.level", "read_committed"}});
-        auto parts = open_count_states(fmt::format("{}/base-{}", scratch_dir(), run_counter()),
-                                       p.partitions);
-        std::vector<kafka::partition_offset> ends, from;
-        for (int i = 0; i < p.partitions; ++i) {
-          ends.push_back({{"changelog", i}, 0});
-          from.push_back({{"changelog", i}, 0});
-        }
-        must(consumer->end_offsets(ends, std::chrono::seconds(10)), "end offsets");
-        must(consumer->assign(from), "assign");
-        std::vector<rocksdb::WriteBatch> batches(static_cast<std::size_t>(p.partitions));
-        rocksdb::WriteOptions wo;
-        wo.disableWAL = true;
-        long remaining = 0, restored = 0;
-        for (const auto& e : ends) remaining += e.offset > 0 ? 1 : 0;
-        std::vector<kafka::consumed_record> batch;
-        while (remaining > 0) {
-          batch.clear();
-          must(consumer->poll(std::chrono::milliseconds(0), 1000, batch), "poll");
-          for (const auto& rec : batch) {
-            const auto& m = rec.raw;
-            auto part = static_cast<std::size_t>(m.partition);
-            batches[part].Put(
-                rocksdb::Slice(reinterpret_cast<const char*>(m.key->data()), m.key->size()),
-                rocksdb::Slice(reinterpret_cast<const char*>(m.value->data()), m.value->size()));
-            ++restored;
-            const bool at_end = m.offset + 1 >= ends[part].offset;
-            if (batches[part].Count() >= 10'000 || at_end) {
-              parts[part]->db->Write(wo, &batches[part]);
-              batches[part].Clear();
-            }
-            if (at_end) --remaining;
-          }
-        }
-        side s;
-        s.seconds = static_cast<double>(now_ns() - start) / 1e9;
-        s.records_per_s = static_cast<double>(restored) / s.seconds;
-        s.peak_rss_mb = status_mb("VmHWM:");
-        s.rss_growth_mb = s.peak_rss_mb - rss0;
-        if (restored != p.records)
-          s.failure = fmt::format("restored {} of {}", restored, p.records);
-        return s;
-      });
+        return restore_loop(*w, p);
+      })
+                 : std::function<side()>());
   return r;
 }
 
@@ -535,7 +542,7 @@ row w7_row(const params& p) {
       return runtime::default_partition(bytes_view(to_bytes(k)), p.partitions);
     });
   };
-  best_of(
+  median_of(
       p, r,
       [&] {
         auto w = world();

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The simulated-cluster suite's yardstick in instructions: each workload's Rill side and its
+# hand-written baseline run alone under callgrind, counting only the instructions of the
+# side itself (bench::run_rill, the baseline loop run_loop, or W6's restore_loop: the
+# stream thread's work and the simulated cluster's answers to it, not building the input or
+# checking the output). Time moves with the records (--clock records), so a run under
+# valgrind commits as often per record as a run at full speed. Instruction counts repeat
+# from run to run where wall-clock time on a shared 2-core machine does not.
+#
+# Prints, per workload, instructions per record of each side and the ratio baseline / Rill
+# (the throughput ratio the targets are written in: 1.00 means as cheap as the loop).
+#
+#   benchmarks/instructions.sh [scale]     (scale multiplies the record counts; default 1)
+#
+# Needs the bench build (cmake --preset bench && cmake --build build/bench --target
+# bench_e2e) and valgrind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scale=${1:-1}
+bench=build/bench/benchmarks/bench_e2e
+[ -x "$bench" ] || { echo "build it first: cmake --preset bench && cmake --build build/bench --target bench_e2e" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 2; }
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+# The functions whose instructions count, as callgrind names them.
+symbol() {  # $1: regex of nm -C's line
+  nm -C "$bench" | grep -E "$1" | grep -v '\[clone' | head -1 | sed -E 's/^[0-9a-f]+ [tTwW] //'
+}
+rill_fn=$(symbol ' [tTwW] bench::run_rill\(bench::sim_world&')
+loop_fn=$(symbol ' [tTwW] bench::\(anonymous namespace\)::run_loop\(')
+restore_fn=$(symbol ' [tTwW] bench::\(anonymous namespace\)::restore_loop\(')
+for f in "$rill_fn" "$loop_fn" "$restore_fn"; do
+  [ -n "$f" ] || { echo "a measured function is missing from $bench" >&2; exit 2; }
+done
+
+# count NAME FUNCTION ARGS... -> instructions of FUNCTION (all calls, all threads)
+count() {
+  local name=$1 fn=$2
+  shift 2
+  valgrind --tool=callgrind --callgrind-out-file="$out/$name.%p" --collect-atstart=no \
+    --toggle-collect="$fn" "$bench" "$@" --broker sim --repeat 1 --clock records \
+    >"$out/$name.log" 2>&1 || { cat "$out/$name.log" >&2; exit 1; }
+  if grep -qE "WRONG|output wrong|failed" "$out/$name.log"; then cat "$out/$name.log" >&2; exit 1; fi
+  local total=0
+  for f in "$out/$name".[0-9]*; do
+    n=$(grep '^summary:' "$f" | awk '{print $2}')
+    total=$((total + ${n:-0}))
+  done
+  echo "$total"
+}
+
+printf "%-44s %9s %14s %14s %7s\n" workload records "Rill instr/rec" "base instr/rec" ratio
+row() {  # ID DESCRIPTION RECORDS BASELINE_FN ARGS...
+  local id=$1 what=$2 records=$3 base_fn=$4
+  shift 4
+  local rill base
+  rill=$(count "$id-rill" "$rill_fn" "$id" --records "$records" "$@" --rill on --baseline off)
+  if [ "$base_fn" = eos ]; then  # W5: Rill at-least-once is the baseline
+    base=$(count "$id-alos" "$rill_fn" W1 --records "$records" "$@" --guarantee at_least_once --rill on --baseline off)
+  else
+    base=$(count "$id-base" "$base_fn" "$id" --records "$records" "$@" --rill off --baseline on)
+  fi
+  awk -v w="$what" -v n="$records" -v r="$rill" -v b="$base" \
+    'BEGIN { printf "%-44s %9d %14.0f %14.0f %7.3f\n", w, n, r / n, b / n, b / r }'
+}
+n() { echo $(($1 * scale)); }
+row W1 "W1 pass-through" "$(n 100000)" "$loop_fn"
+row W2 "W2 JSON filter + map" "$(n 50000)" "$loop_fn"
+row W3 "W3 count, 10^3 keys, cache off" "$(n 200000)" "$loop_fn" --keys 1000 --cache off
+row W3 "W3 count, 10^3 keys, cache on" "$(n 200000)" "$loop_fn" --keys 1000 --cache on
+row W3 "W3 count, 10^6 keys, cache off" "$(n 200000)" "$loop_fn" --keys 1000000 --cache off
+row W1 "W5 W1 exactly-once / at-least-once, 100 ms" "$(n 100000)" eos --guarantee exactly_once_v2
+row W6 "W6 restore" "$(n 200000)" "$restore_fn"
