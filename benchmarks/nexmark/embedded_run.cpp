@@ -126,6 +126,8 @@ std::vector<run_result> run_embedded(const std::vector<std::string>& ids, const 
     for (const auto& id : queries) {
       outputs.push_back(read_output(prefix + id, p.partitions));
       r.outputs += static_cast<long>(outputs.back().size());
+      r.per_query +=
+          fmt::format("{}{} {}", r.per_query.empty() ? "" : ", ", id, outputs.back().size());
     }
     if (r.failure.empty()) r.failure = check_outputs(queries, outputs, p.gen);
     results.push_back(r);

@@ -92,8 +92,8 @@ bool print(const std::string& broker, const std::vector<run_result>& results, bo
       fmt::print("{:<4} {:<9} WRONG: {}\n", r.query, broker, r.failure);
       ok = false;
     } else if (smoke) {
-      fmt::print("{:<4} {:<9} ok: {} events, {} results checked\n", r.query, broker, r.events,
-                 r.outputs);
+      fmt::print("{:<4} {:<9} ok: {} events, {} records checked ({})\n", r.query, broker, r.events,
+                 r.outputs, r.per_query);
     } else {
       auto f = flink_per_core_k.find(r.query);
       fmt::print(

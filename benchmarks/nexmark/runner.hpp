@@ -12,7 +12,7 @@ namespace nexmark {
 
 struct run_params {
   generator_config gen;
-  int partitions = 8;
+  int partitions = 32;  // as the end-to-end suite: no partition past the mock's ~5 MiB
   std::string guarantee = "at_least_once";
   int commit_ms = 100;
   bool cache = true;
@@ -28,6 +28,7 @@ struct run_result {
   double peak_rss_mb = 0;    // the process's peak RSS during the run
   double rss_growth_mb = 0;  // ... minus its RSS before the run
   long outputs = 0;          // records the query wrote
+  std::string per_query;     // smoke mode: records written per query
   std::string failure;       // non-empty: the output was wrong or the run stalled; no figure
 
   double events_per_s() const { return seconds > 0 ? static_cast<double>(events) / seconds : 0; }

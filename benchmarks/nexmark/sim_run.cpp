@@ -145,6 +145,8 @@ std::vector<run_result> run_sim(const std::vector<std::string>& ids, const run_p
     for (const auto& id : queries) {
       outputs.push_back(read_output(w, prefix + id));
       r.outputs += static_cast<long>(outputs.back().size());
+      r.per_query +=
+          fmt::format("{}{} {}", r.per_query.empty() ? "" : ", ", id, outputs.back().size());
     }
     if (r.failure.empty()) r.failure = check_outputs(queries, outputs, p.gen);
     results.push_back(r);
