@@ -3,7 +3,7 @@
 // before its figure is printed; a wrong or stalled run prints WRONG and fails the program.
 //
 //   bench_nexmark                              every query, both brokers (benchmarks/RESULTS.md)
-//   bench_nexmark q5,q7 --broker sim --events 2000000
+//   bench_nexmark q5,q7 --broker sim --events 2000000 --repeat 3   (best time of 3)
 //   bench_nexmark --smoke                      tiny input, all queries in one app per broker,
 //                                              outputs checked, nothing timed (ctest)
 //
@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 
@@ -85,6 +86,24 @@ std::string rate(double v) {
   return v >= 1e6 ? fmt::format("{:.2f} M", v / 1e6) : fmt::format("{:.1f} k", v / 1e3);
 }
 
+// Runs `run` n times; keeps the first run's figures (its memory, in a fresh process) with the
+// fastest correct run's time; any wrong run marks the query wrong.
+std::vector<run_result> best_of(int n, const std::function<std::vector<run_result>()>& run) {
+  std::vector<run_result> best = run();
+  for (int i = 1; i < n; ++i) {
+    const std::vector<run_result> next = run();
+    for (std::size_t j = 0; j < best.size() && j < next.size(); ++j) {
+      if (!next[j].failure.empty()) {
+        best[j].failure = next[j].failure;
+      } else if (best[j].failure.empty() && next[j].seconds < best[j].seconds) {
+        best[j].seconds = next[j].seconds;
+        best[j].cpu_s = next[j].cpu_s;
+      }
+    }
+  }
+  return best;
+}
+
 bool print(const std::string& broker, const std::vector<run_result>& results, bool smoke) {
   bool ok = true;
   for (const auto& r : results) {
@@ -100,8 +119,8 @@ bool print(const std::string& broker, const std::vector<run_result>& results, bo
           "{:<4} {:<9} {:>9} {:>7.2f} {:>10} {:>7.2f} {:>12} {:>12} {:>9.0f} {:>9.0f} {:>9}\n",
           r.query, broker, r.events, r.seconds, rate(r.events_per_s()), r.cpu_s,
           rate(r.events_per_cpu_s()),
-          f == flink_per_core_k.end() ? "-" : fmt::format("{:.1f} k", f->second), r.peak_rss_mb,
-          r.rss_growth_mb, r.outputs);
+          f == flink_per_core_k.end() ? "-" : fmt::format("{:.1f} k", f->second),
+          r.peak_rss_mb - r.rss_growth_mb, r.peak_rss_mb, r.outputs);
     }
     std::fflush(stdout);
   }
@@ -123,7 +142,8 @@ int usage() {
   std::fprintf(stderr,
                "usage: bench_nexmark [all|q0,q1,...] [--events N] [--partitions N]\n"
                "       [--broker sim|embedded|both] [--guarantee at_least_once|exactly_once_v2]\n"
-               "       [--commit-ms N] [--cache on|off] [--embedded-events N] [--smoke]\n");
+               "       [--commit-ms N] [--cache on|off] [--embedded-events N] [--repeat N]\n"
+               "       [--header on|off] [--smoke]\n");
   return 2;
 }
 
@@ -134,6 +154,8 @@ int main(int argc, char** argv) {
   run_params p;
   std::string which = "all", broker = "both";
   long embedded_events = 300'000;
+  int repeat = 1;
+  bool header = true;
   int first = 1;
   if (argc > 1 && argv[1][0] != '-') which = argv[first++];
   for (int i = first; i < argc; ++i) {
@@ -148,6 +170,10 @@ int main(int argc, char** argv) {
       p.gen.events = std::stol(v);
     else if (k == "--embedded-events")
       embedded_events = std::stol(v);
+    else if (k == "--repeat")
+      repeat = std::stoi(v);
+    else if (k == "--header")
+      header = v == "on";
     else if (k == "--partitions")
       p.partitions = std::stoi(v);
     else if (k == "--broker")
@@ -167,12 +193,13 @@ int main(int argc, char** argv) {
     p.partitions = 4;
   }
   const std::vector<std::string> ids = split_ids(which);
-  if (!p.smoke)
+  if (!p.smoke && header)
     fmt::print("{:<4} {:<9} {:>9} {:>7} {:>10} {:>7} {:>12} {:>12} {:>9} {:>9} {:>9}\n", "q",
-               "broker", "events", "s", "events/s", "CPU s", "per CPU-s", "Flink/core", "peak MB",
-               "+MB", "outputs");
+               "broker", "events", "s", "events/s", "CPU s", "per CPU-s", "Flink/core", "RSS MB",
+               "peak MB", "outputs");
   bool ok = true;
-  if (broker == "sim" || broker == "both") ok = print("sim", run_sim(ids, p), p.smoke) && ok;
+  if (broker == "sim" || broker == "both")
+    ok = print("sim", best_of(repeat, [&] { return run_sim(ids, p); }), p.smoke) && ok;
   if (broker == "embedded" || broker == "both") {
     run_params e = p;
     e.gen.events = embedded_events;
@@ -181,7 +208,7 @@ int main(int argc, char** argv) {
                           std::chrono::system_clock::now().time_since_epoch())
                           .count() /
                       60'000 * 60'000;
-    ok = print("embedded", run_embedded(ids, e), p.smoke) && ok;
+    ok = print("embedded", best_of(repeat, [&] { return run_embedded(ids, e); }), p.smoke) && ok;
   }
   return ok ? 0 : 1;
 }
