@@ -129,7 +129,7 @@ std::vector<run_result> run_embedded(const std::vector<std::string>& ids, const 
       r.per_query +=
           fmt::format("{}{} {}", r.per_query.empty() ? "" : ", ", id, outputs.back().size());
     }
-    if (r.failure.empty()) r.failure = check_outputs(queries, outputs, p.gen);
+    if (r.failure.empty()) r.failure = check_outputs(queries, outputs, p.gen, p.partitions);
     results.push_back(r);
   }
   std::filesystem::remove_all(fmt::format("/tmp/rill-nexmark-{}", ::getpid()));

@@ -68,9 +68,12 @@ struct q3_result {  // local item suggestion
   std::int64_t id = 0;  // the auction
 };
 
-struct q4_winner {  // the best qualifying bid of one auction so far
+struct q4_open {  // an auction still open, with its best qualifying bid so far (-1: none)
+  std::int64_t start = 0;
+  std::int64_t expires = 0;
+  std::int64_t reserve = 0;
   std::int64_t category = 0;
-  std::int64_t price = 0;
+  std::int64_t best = -1;
 };
 
 struct q4_result {  // average winning price of one category
@@ -102,7 +105,7 @@ BOOST_HANA_ADAPT_STRUCT(nexmark::bid, auction, bidder, price, date_time, extra);
 BOOST_HANA_ADAPT_STRUCT(nexmark::event, kind, new_person, new_auction, new_bid);
 BOOST_HANA_ADAPT_STRUCT(nexmark::q2_result, auction, price);
 BOOST_HANA_ADAPT_STRUCT(nexmark::q3_result, name, city, state, id);
-BOOST_HANA_ADAPT_STRUCT(nexmark::q4_winner, category, price);
+BOOST_HANA_ADAPT_STRUCT(nexmark::q4_open, start, expires, reserve, category, best);
 BOOST_HANA_ADAPT_STRUCT(nexmark::q4_result, sum, count, average);
 BOOST_HANA_ADAPT_STRUCT(nexmark::q5_result, auction, count);
 BOOST_HANA_ADAPT_STRUCT(nexmark::q8_result, id, name, reserve, auction, window_start);

@@ -5,11 +5,10 @@
 // - q3 (Beam: a stateful join that holds auctions until their seller arrives, for up to
 //   10 minutes; Flink: a regular join) is a foreign-key join of two tables, so a seller
 //   who registers after their auction still finds it, as in Flink's regular join.
-// - q4 averages the best bid of every auction that has one, as Flink's SQL does; it does
-//   not wait for an auction to close (Beam emits a winner once the auction's window closes).
-//   That needs a per-auction event-time timer; the DSL has none (a processor with a
-//   punctuator could do it). Its final figures equal the closed-auction answer once every
-//   auction has expired.
+// - q4's winning bids are a processor (the processor API, `process`): the DSL has no per-key
+//   event-time timer with which to close an auction at its expiry. Stream time is the task's
+//   (its partition of the events topic), so an auction closes when a later auction or bid of
+//   its partition reaches its expiry; auctions still open when the input ends are not counted.
 // - q5 and q7 count (q5) and keep the highest bid (q7) per key and window, then the best of
 //   each window over all keys in a second, non-windowed aggregation keyed by the window's
 //   start (a two-phase aggregation, as Flink's local/global one): the windows' partial
@@ -23,6 +22,8 @@
 #include "queries.hpp"
 
 #include <chrono>
+#include <map>
+#include <memory>
 #include <stdexcept>
 #include <utility>
 
@@ -81,34 +82,66 @@ void q3(rill::streams_builder&, const event_stream& events, const std::string& o
       .to(out);
 }
 
-void q4(rill::streams_builder&, const event_stream& events, const std::string& out) {
-  auto auctions = auctions_of(events).group_by_key().reduce(
-      [](auction, const auction& latest) { return latest; });
-  bids_of(events)
-      .join(auctions,
-            [](const bid& b, const auction& a) {
-              const bool counts =
-                  b.date_time >= a.date_time && b.date_time < a.expires && b.price >= a.reserve;
-              return q4_winner{a.category, counts ? b.price : -1};
-            })
-      .filter([](const key_t&, const q4_winner& w) { return w.price >= 0; })
-      .group_by_key()
-      .reduce([](q4_winner best, const q4_winner& w) { return w.price > best.price ? w : best; })
-      .group_by([](const key_t&, q4_winner w) {
-        return std::pair{w.category, w.price};
-      })
+// q4's winning bids, as Beam's WinningBids: per auction (the task holds an auction and its bids,
+// in the order they were generated) the highest bid in [start, expiry) that reaches the
+// reserve; when the task's stream time reaches the expiry, the auction closes and its winner,
+// if any, goes out as (category, price). Open auctions are kept in a store; which expires next
+// in an index rebuilt from the store when the task starts.
+class winning_bids final : public rill::processor<key_t, event, key_t, std::int64_t> {
+ public:
+  static constexpr const char* store = "q4-open-auctions";
+
+  void init(context_type& ctx) override {
+    _ctx = &ctx;
+    _open = &ctx.get_state_store<rill::key_value_store<key_t, q4_open>>(store);
+    for (const auto& kv : _open->all()) _closing.emplace(kv.value.expires, kv.key);
+  }
+  void process(rill::record<key_t, event> r) override {
+    close_until(r.timestamp);
+    if (r.value.new_auction) {
+      const auction& a = *r.value.new_auction;
+      _open->put(a.id, q4_open{a.date_time, a.expires, a.reserve, a.category, -1});
+      _closing.emplace(a.expires, a.id);
+      return;
+    }
+    if (!r.value.new_bid) return;
+    const bid& b = *r.value.new_bid;
+    std::optional<q4_open> o = _open->get(b.auction);
+    if (!o || b.date_time < o->start || b.date_time >= o->expires || b.price < o->reserve ||
+        b.price <= o->best)
+      return;
+    o->best = b.price;
+    _open->put(b.auction, *o);
+  }
+
+ private:
+  void close_until(rill::timestamp_ms now) {
+    while (!_closing.empty() && _closing.begin()->first <= now) {
+      const auto [expires, id] = *_closing.begin();
+      _closing.erase(_closing.begin());
+      if (std::optional<q4_open> o = _open->get(id)) {
+        if (o->best >= 0) _ctx->forward({o->category, o->best, expires, {}});
+        _open->remove(id);
+      }
+    }
+  }
+
+  context_type* _ctx = nullptr;
+  rill::key_value_store<key_t, q4_open>* _open = nullptr;
+  std::multimap<std::int64_t, key_t> _closing;  // expiry -> auction
+};
+
+void q4(rill::streams_builder& b, const event_stream& events, const std::string& out) {
+  b.add_state_store(rill::materialized<key_t, q4_open>{.name = winning_bids::store});
+  events.filter([](const key_t&, const event& e) { return e.kind != person_kind; })
+      .process([] { return std::make_unique<winning_bids>(); }, rill::named("q4-winning-bids"),
+               {winning_bids::store})
+      .group_by_key()  // by category
       .aggregate([] { return q4_result{}; },
                  [](const key_t&, const std::int64_t& price, q4_result r) {
                    r.sum += price;
                    ++r.count;
                    r.average = static_cast<double>(r.sum) / static_cast<double>(r.count);
-                   return r;
-                 },
-                 [](const key_t&, const std::int64_t& price, q4_result r) {
-                   r.sum -= price;
-                   --r.count;
-                   r.average =
-                       r.count == 0 ? 0 : static_cast<double>(r.sum) / static_cast<double>(r.count);
                    return r;
                  })
       .to_stream()

@@ -45,7 +45,7 @@ std::vector<run_result> run_embedded(const std::vector<std::string>& ids, const 
 // each, prefixed by the query id.
 std::string check_outputs(const std::vector<std::string>& ids,
                           const std::vector<std::vector<output_record>>& outputs,
-                          const generator_config& c);
+                          const generator_config& c, int partitions);
 
 // The grace q8's join needs so that no record of this input is late (queries.cpp).
 query_options options_for(const generator_config& c);
