@@ -215,6 +215,41 @@ std::int64_t event_time(const event& e) {
   return e.new_bid->date_time;
 }
 
+std::string check_generator(const generator_config& c) {
+  std::int64_t persons = 0, auctions = 0, previous_time = c.base_time;
+  std::string broken;
+  auto rule = [&](bool holds, std::int64_t n, const char* what) {
+    if (!holds && broken.empty()) broken = fmt::format("event {}: {}", n, what);
+  };
+  for (std::int64_t n = 0; n < c.events && broken.empty(); ++n) {
+    const event e = make_event(c, n);
+    const std::int64_t slot = n % c.total_proportion();
+    rule(event_time(e) >= previous_time && event_time(e) == c.timestamp_for(n), n, "event time");
+    previous_time = event_time(e);
+    if (slot < c.person_proportion) {
+      rule(e.kind == person_kind && e.new_person->id == first_person_id + persons, n, "person id");
+      ++persons;
+    } else if (slot < c.person_proportion + c.auction_proportion) {
+      const auction* a = e.kind == auction_kind ? &*e.new_auction : nullptr;
+      rule(a && a->id == first_auction_id + auctions, n, "auction id");
+      if (!a) continue;
+      ++auctions;
+      rule(a->category >= first_category_id && a->category < first_category_id + num_categories, n,
+           "category");
+      rule(a->expires > a->date_time && a->reserve >= a->initial_bid, n, "expiry or reserve");
+      rule(a->seller >= first_person_id && a->seller < first_person_id + persons + 10, n, "seller");
+    } else {
+      const bid* b = e.kind == bid_kind ? &*e.new_bid : nullptr;
+      rule(b && b->auction >= first_auction_id && b->auction < first_auction_id + auctions + 10, n,
+           "bid's auction");
+      if (!b) continue;
+      rule(b->bidder >= first_person_id && b->bidder < first_person_id + persons + 10, n, "bidder");
+      rule(b->price >= 1 && b->price <= 100'000'000, n, "price");
+    }
+  }
+  return broken;
+}
+
 void generate(const generator_config& c, const std::function<void(const event&)>& emit) {
   for (std::int64_t n = 0; n < c.events; ++n) emit(make_event(c, n));
 }

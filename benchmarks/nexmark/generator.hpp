@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 
 #include "model.hpp"
 
@@ -53,6 +54,13 @@ std::int64_t event_time(const event& e);
 
 // Events 0 .. c.events - 1, in order.
 void generate(const generator_config& c, const std::function<void(const event&)>& emit);
+
+// Checks the first c.events events against the specification's rules that a reader can see:
+// the 1 : 3 : 46 proportion in every 50 events, person and auction ids consecutive from 1000,
+// event times non-decreasing at the rate, categories 10–14, expiry after creation, reserve at
+// least the initial bid, sellers and bidders no more than 10 ids past the last person, bids
+// no more than 10 past the last auction. Empty when all hold, else the first rule broken.
+std::string check_generator(const generator_config& c);
 
 // Base-0 id rules of the specification (exposed for the tests of the generator's rules).
 std::int64_t last_base0_person_id(const generator_config& c, std::int64_t event_id);

@@ -193,6 +193,13 @@ int main(int argc, char** argv) {
     p.partitions = 4;
   }
   const std::vector<std::string> ids = split_ids(which);
+  if (p.smoke) {
+    if (const std::string broken = check_generator(p.gen); !broken.empty()) {
+      fmt::print("generator WRONG: {}\n", broken);
+      return 1;
+    }
+    fmt::print("generator ok: {} events follow the specification's rules\n", p.gen.events);
+  }
   if (!p.smoke && header)
     fmt::print("{:<4} {:<9} {:>9} {:>7} {:>10} {:>7} {:>12} {:>12} {:>9} {:>9} {:>9}\n", "q",
                "broker", "events", "s", "events/s", "CPU s", "per CPU-s", "Flink/core", "RSS MB",
