@@ -96,8 +96,8 @@ TEST(restore_bulk, a_crash_during_a_bulk_restoration_resumes_from_what_was_inges
   rill::crash::settings s = one_instance();
   s.session_timeout_ms = 10000;  // steps of a second below
   rill::crash::run r(latest_per_key(),
-                     rill::config{{"application.id", app}, {"restore.bulk.min.records", "0"}}, 1,
-                     s, /*faults=*/false);
+                     rill::config{{"application.id", app}, {"restore.bulk.min.records", "0"}}, 1, s,
+                     /*faults=*/false);
   r.create_topics({{"in", 1}});
   constexpr int records = 60000;
   const auto compacted = write_changelog(r, app + "-kv-changelog", records, 5000);
