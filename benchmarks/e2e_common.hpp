@@ -168,6 +168,29 @@ inline std::int64_t from_be64(const void* p) {
   return v;
 }
 
+// W6's changelog holds one record per key, "k<i>" → 1 + i % 7: a restored store must hold
+// exactly that, its compacted content. Fed every entry of the store; verdict() is "" when it
+// does, else what differs.
+struct w6_check {
+  long records = 0;
+  long seen = 0;
+  long wrong = 0;
+  std::string first_wrong;
+  void add(const std::string& key, std::int64_t value) {
+    ++seen;
+    long i = -1;
+    if (key.size() > 1 && key[0] == 'k') i = std::stol(key.substr(1));
+    if (i >= 0 && i < records && value == 1 + i % 7) return;
+    if (wrong++ == 0) first_wrong = key + " = " + std::to_string(value);
+  }
+  std::string verdict() const {
+    if (seen == records && wrong == 0) return "";
+    return "store differs from the compacted changelog: " + std::to_string(seen) + " of " +
+           std::to_string(records) + " entries, " + std::to_string(wrong) + " wrong" +
+           (first_wrong.empty() ? "" : " (" + first_wrong + ")");
+  }
+};
+
 inline std::uint64_t fnv(const void* p, std::size_t n, std::uint64_t h = 1469598103934665603ull) {
   const auto* b = static_cast<const unsigned char*>(p);
   for (std::size_t i = 0; i < n; ++i) h = (h ^ b[i]) * 1099511628211ull;

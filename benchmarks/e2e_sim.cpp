@@ -56,13 +56,15 @@ bytes to_bytes(const std::string& s) {
 // --- Rill: one stream thread on the simulated cluster, stepped here ------------------------
 
 side run_rill(sim_world& w, const rill::topology& t, const params& p, const std::string& app,
-              long expected, std::uint64_t* restored) {
+              long expected, std::uint64_t* restored,
+              const std::function<std::string(runtime::task_manager&)>& check) {
   rill::config cfg{{"application.id", app},
                    {"processing.guarantee", p.guarantee},
                    {"commit.interval.ms", std::to_string(p.commit_ms)},
                    {"log.level", "warn"}};
   if (!p.cache) cfg.set("statestore.cache.max.bytes", "0");
   if (p.max_task_idle_ms != 0) cfg.set("max.task.idle.ms", std::to_string(p.max_task_idle_ms));
+  cfg.apply_environment();  // e.g. RILL_CONFIG_RESTORE_BULK_MIN_RECORDS=1000000000
   const auto& compiled = t.compiled();
   runtime::app_shared s = runtime::settings_from(compiled, cfg);
   auto internal = runtime::internal_partition_counts(compiled, app, [&](const std::string& topic) {
@@ -111,6 +113,7 @@ side run_rill(sim_world& w, const rill::topology& t, const params& p, const std:
       end = now_ns();
       *restored = thread.counters().restored;
     }
+    if (check && done() && thread.tasks() != nullptr) out.failure = check(*thread.tasks());
     thread.tear_down();
     if (!restored) end = now_ns();
     if (!done())
@@ -498,7 +501,20 @@ row w6(const params& p) {
         const std::string app = fmt::format("w6-{}", run_counter());
         auto w = world(app + "-counts-changelog");
         std::uint64_t restored = 0;
-        side s = run_rill(*w, count_topology(), p, app, p.records, &restored);
+        // Before the figure counts: the stores hold exactly the changelog's compacted content.
+        auto check = [&](runtime::task_manager& tasks) {
+          w6_check c{p.records};
+          tasks.for_each_running([&](runtime::stream_task& task) {
+            auto* store = task.stores() == nullptr
+                              ? nullptr
+                              : dynamic_cast<rill::key_value_store<std::string, std::int64_t>*>(
+                                    task.stores()->facade("counts"));
+            if (store == nullptr) return;
+            for (const auto& [k, v] : store->all()) c.add(k, v);
+          });
+          return c.verdict();
+        };
+        side s = run_rill(*w, count_topology(), p, app, p.records, &restored, check);
         if (s.failure.empty() && restored != static_cast<std::uint64_t>(p.records))
           s.failure = fmt::format("restored {} of {}", restored, p.records);
         return s;

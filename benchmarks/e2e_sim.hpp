@@ -17,6 +17,10 @@
 #include "src/runtime/partitioner.hpp"
 #include "src/sim/cluster.hpp"
 
+namespace rill::runtime {
+class task_manager;
+}
+
 namespace bench {
 
 // A client call of a benchmark loop that fails breaks the benchmark: stop with the reason.
@@ -63,8 +67,11 @@ struct sim_world {
 
 // Runs the topology on one stream thread until `expected` records are processed (or, with
 // `restored`, restored), then closes it; timed from the thread's start to its final commit.
+// `check`, if given, looks at the thread's running tasks before it closes (after the timed
+// part) and returns what is wrong, or "".
 side run_rill(sim_world& w, const rill::topology& t, const params& p, const std::string& app,
-              long expected, std::uint64_t* restored = nullptr);
+              long expected, std::uint64_t* restored = nullptr,
+              const std::function<std::string(rill::runtime::task_manager&)>& check = {});
 
 void send(rill::kafka::producer& prod, const std::string& topic, std::int32_t partition,
           const std::optional<rill::bytes_view>& key, const std::optional<rill::bytes_view>& value,

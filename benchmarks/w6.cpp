@@ -48,6 +48,13 @@ row w6(const params& p) {
     r.rill.rss_growth_mb = r.rill.peak_rss_mb - rss0;
     if (a.counters().restored != static_cast<std::uint64_t>(p.records))
       r.rill.failure = fmt::format("restored {} of {}", a.counters().restored, p.records);
+    // Before the figure counts: the store holds exactly the changelog's compacted content.
+    if (r.rill.failure.empty()) {
+      w6_check check{p.records};
+      for (const auto& [k, v] : a.key_value_store<std::string, std::int64_t>("counts").all())
+        check.add(k, v);
+      r.rill.failure = check.verdict();
+    }
     a.close();
   }
   // Baseline: read every partition to its end, a WriteBatch per 10 000 records, WAL off.

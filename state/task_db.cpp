@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <filesystem>
 #include <functional>
 #include <utility>
 
@@ -10,6 +11,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
+#include <rocksdb/sst_file_writer.h>
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 #include <rocksdb/write_buffer_manager.h>
@@ -34,6 +36,12 @@ std::string_view chars(bytes_view b) {
 
 void check(const rocksdb::Status& s, std::string_view what) {
   if (!s.ok()) throw error(fmt::format("rocksdb: {}: {}", what, s.ToString()));
+}
+
+// Where bulk restoration writes its table files before RocksDB takes them over (a hard link
+// when it can): beside the database, on the same file system.
+std::string ingest_dir(const std::string& db_path) {
+  return db_path + ".ingest";
 }
 
 std::string offset_key(const std::string& store) {
@@ -103,6 +111,14 @@ class rocks_iterator final : public detail::kv_iterator {
   release_fn _release;
 };
 
+std::shared_ptr<rocksdb::TableFactory> make_table_factory(std::shared_ptr<rocksdb::Cache> cache) {
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = std::move(cache);
+  table.cache_index_and_filter_blocks = true;  // counted in the bound, and evictable
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table));
+}
+
 }  // namespace
 
 rocksdb_env::rocksdb_env(std::size_t memory_bytes, options_setter setter)
@@ -118,6 +134,8 @@ rocksdb_env::rocksdb_env(std::size_t memory_bytes, options_setter setter)
   _cache = rocksdb::NewLRUCache(cache_options);
   // Memtables are charged to the same cache, so blocks and memtables share one bound.
   _write_buffers = std::make_shared<rocksdb::WriteBufferManager>(memory_bytes / 2, _cache);
+  // Shared by every column family unless a config setter may change its options in place.
+  if (!_setter) _table_factory = make_table_factory(_cache);
 }
 
 rocksdb_env::~rocksdb_env() = default;
@@ -143,11 +161,7 @@ void rocksdb_env::configure(rocksdb::Options& options, const std::string& store)
   options.stats_dump_period_sec = 0;
   options.stats_persist_period_sec = 0;
 
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = _cache;
-  table.cache_index_and_filter_blocks = true;  // counted in the bound, and evictable
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.table_factory = _setter ? make_table_factory(_cache) : _table_factory;
   if (_setter) _setter(store, options);
 }
 
@@ -353,12 +367,18 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
     : _env(env), _path(path), _flush_every(flush_every) {
   rocksdb::Options options;
   env.configure(options, stores.empty() ? std::string(meta_family) : stores.front());
-  auto options_of = [&](const std::string& family) {
-    if (std::find(stores.begin(), stores.end(), family) == stores.end()) return options;
-    rocksdb::Options store_options;
-    env.configure(store_options, family);
-    return store_options;
+  for (const auto& s : stores) {
+    auto o = std::make_unique<rocksdb::Options>();
+    env.configure(*o, s);
+    _options.emplace(s, std::move(o));
+  }
+  auto options_of = [&](const std::string& family) -> const rocksdb::Options& {
+    auto it = _options.find(family);
+    return it == _options.end() ? options : *it->second;
   };
+  // Table files of a bulk restoration that a crash left behind.
+  std::error_code ignored;
+  std::filesystem::remove_all(ingest_dir(path), ignored);
   // Opens the families the database has, then creates the missing ones in one call: RocksDB
   // rewrites and re-reads its OPTIONS file for every family created, which made creating
   // them one by one most of what opening a new task cost.
@@ -483,6 +503,48 @@ void task_db::restore(const std::string& store, const restore_batch& batch,
   // Restoring flushes ten times less often than processing: a crash mid-restore only
   // repeats restoration work, and the first commit after it flushes (the count carries on).
   if (_writes_since_flush >= 10 * _flush_every || _env.memtables_over_budget()) flush();
+}
+
+void task_db::ingest(const std::string& store, restore_chunk& chunk, detail::next_offset next) {
+  const std::size_t records = chunk.records();
+  if (!chunk.empty()) {
+    std::filesystem::create_directories(ingest_dir(_path));
+    const std::string file = fmt::format("{}/{}.sst", ingest_dir(_path), ++_ingested_files);
+    rocksdb::ColumnFamilyHandle* cf = handle(store);
+    {
+      rocksdb::SstFileWriter writer(rocksdb::EnvOptions(), *_options.at(store), cf,
+                                    /*invalidate_page_cache=*/false);
+      check(writer.Open(file), "restore: open " + file);
+      for (const auto& [key, value] : chunk.sorted()) {
+        check(value ? writer.Put(slice(key), slice(*value)) : writer.Delete(slice(key)),
+              "restore: write " + file);
+      }
+      check(writer.Finish(), "restore: finish " + file);
+    }
+    // Ingestion gives the file a sequence number above every write the store has seen (its
+    // memtable is flushed first if their keys overlap), so it overrides what came before.
+    rocksdb::IngestExternalFileOptions options;
+    options.move_files = true;
+    options.write_global_seqno = false;
+    for (auto& [name, s] : _stores) s->forget_idle();
+    const rocksdb::Status st = _db->IngestExternalFile(cf, {file}, options);
+    std::error_code ignored;
+    std::filesystem::remove(file, ignored);  // linked into the database, or refused
+    check(st, "restore: ingest " + file);
+    ++_generation;
+    chunk.clear();
+  }
+  write_checkpoint(store, next);
+  _writes_since_flush += records;
+  if (_writes_since_flush >= 10 * _flush_every || _env.memtables_over_budget()) flush();
+}
+
+void task_db::write_checkpoint(const std::string& store, detail::next_offset next) {
+  rocksdb::WriteBatch wb;
+  check(wb.Put(_meta, offset_key(store), encode_offset(next.value)), "restore checkpoint");
+  rocksdb::WriteOptions write;
+  write.disableWAL = true;
+  check(_db->Write(write, &wb), "restore checkpoint");
 }
 
 void task_db::wipe(const std::string& store) {

@@ -21,12 +21,15 @@
 #include <rill/detail/kv_store.hpp>
 #include <rill/detail/offsets.hpp>
 
+#include "state/restore_chunk.hpp"
+
 namespace rocksdb {
 class Cache;
 class ColumnFamilyHandle;
 struct ColumnFamilyDescriptor;
 class DB;
 struct Options;
+class TableFactory;
 class WriteBufferManager;
 }  // namespace rocksdb
 
@@ -52,6 +55,7 @@ class rocksdb_env {
   std::size_t _bound;
   std::shared_ptr<rocksdb::Cache> _cache;
   std::shared_ptr<rocksdb::WriteBufferManager> _write_buffers;
+  std::shared_ptr<rocksdb::TableFactory> _table_factory;  // without a setter: one for all
   options_setter _setter;
 };
 
@@ -81,6 +85,11 @@ class task_db {
     std::vector<std::pair<bytes_view, std::optional<bytes_view>>> records;  // nullopt: delete
   };
   void restore(const std::string& store, const restore_batch& batch, detail::next_offset next);
+  // Bulk restoration: writes the chunk's last write per key as one sorted table file,
+  // ingests it (its entries replace older ones of those keys, its deletes remove them), then
+  // writes `next` as the store's checkpoint; empties the chunk. The checkpoint never passes
+  // what has been ingested, so a crash anywhere repeats restoration from an earlier offset.
+  void ingest(const std::string& store, restore_chunk& chunk, detail::next_offset next);
   // Deletes everything in the store (and its checkpoint).
   void wipe(const std::string& store);
 
@@ -91,6 +100,7 @@ class task_db {
  private:
   class cf_store;
   rocksdb::ColumnFamilyHandle* handle(const std::string& store) const;
+  void write_checkpoint(const std::string& store, detail::next_offset next);
   void adopt(const std::vector<rocksdb::ColumnFamilyDescriptor>& families,
              const std::vector<rocksdb::ColumnFamilyHandle*>& handles);
 
@@ -107,6 +117,10 @@ class task_db {
 
   const rocksdb_env& _env;
   std::string _path;
+  // Each store's options, made once when the database opens (the table files that bulk
+  // restoration writes need the same ones).
+  std::map<std::string, std::unique_ptr<rocksdb::Options>> _options;
+  std::uint64_t _ingested_files = 0;
   std::unique_ptr<rocksdb::DB, db_deleter> _db;
   std::map<std::string, handle_ptr> _handles;
   rocksdb::ColumnFamilyHandle* _meta = nullptr;  // in _handles

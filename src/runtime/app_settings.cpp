@@ -73,6 +73,7 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
   s.cache_bytes_per_thread = static_cast<std::size_t>(cfg.get_int(cfg::cache_max_bytes) /
                                                       cfg.get_int(cfg::num_stream_threads));
   s.state_cleanup_delay = std::chrono::milliseconds(cfg.get_int(cfg::state_cleanup_delay_ms));
+  s.restore_bulk_min_records = cfg.get_int(cfg::restore_bulk_min_records);
   s.next_state_cleanup = std::make_shared<std::atomic<std::int64_t>>(0);
   s.consumer_props = merged({{"group.id", *app_id},
                              {"enable.auto.commit", "false"},

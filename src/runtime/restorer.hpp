@@ -1,6 +1,10 @@
 // Restoration: replays the changelogs of a thread's new tasks into their stores before the
 // tasks run, from each store's checkpoint to the changelog's end (its high watermark) as it
-// was when the task was assigned, in large batches. Under exactly-once the records are read
+// was when the task was assigned, in large batches. A RocksDB store at least
+// `bulk_min_records` behind its changelog restores in bulk: records are staged in chunks
+// that are written as sorted table files and ingested (no memtable insert per record); a
+// store nearer its end writes batches. The ends of all changelogs of the tasks added
+// together are read in one request. Under exactly-once the records are read
 // read_committed, so restoration ends once every transaction open before that end has
 // committed or aborted. One restore consumer per thread, outside the group;
 // the thread calls restore_some() between polls of its main consumer, so the member keeps
@@ -23,14 +27,17 @@ namespace rill::runtime {
 class restorer {
  public:
   restorer(kafka::client_factory& clients, std::map<std::string, std::string> props,
-           std::shared_ptr<restore_listener> listener, std::string thread_name, log::logger log);
+           std::shared_ptr<restore_listener> listener, std::string thread_name, log::logger log,
+           std::int64_t bulk_min_records = default_bulk_min_records);
+  static constexpr std::int64_t default_bulk_min_records = 10000;
   ~restorer();
 
-  // Starts restoring a task whose state is open: `run` when it has nothing to restore (it
-  // may run at once), `restore` when it restores, `later` when its changelogs' ends could not
-  // be read for now (a retriable error; add it again later).
+  // Starts restoring tasks whose state is open, one answer per task: `run` when it has
+  // nothing to restore (it may run at once), `restore` when it restores, `later` when the
+  // changelogs' ends could not be read for now (a retriable error; add it again later).
   enum class start { run, restore, later };
-  start add(stream_task& task);
+  std::vector<start> add(const std::vector<stream_task*>& tasks);
+  start add(stream_task& task) { return add(std::vector<stream_task*>{&task}).front(); }
   // Forgets a task (it closed while restoring).
   void remove(const stream_task& task);
   // Applies what arrives within `timeout`; returns the tasks whose stores are all restored.
@@ -42,8 +49,13 @@ class restorer {
 
  private:
   struct partition;
+  void open_consumers();
+  start begin(stream_task& task, const std::vector<task_stores::changelog>& logs,
+              const kafka::partition_offset* ends);
   void assign();
-  void finish(partition& p);
+  std::uint64_t apply(partition& p);
+  void report(partition& p, std::uint64_t applied, std::chrono::steady_clock::time_point now,
+              bool& changed);
   [[noreturn]] void refuse_corrupt(const partition& p, const kafka::consumed_record& rec) const;
 
   kafka::client_factory& _clients;
@@ -62,6 +74,8 @@ class restorer {
   bool _flowing = false;  // the last poll returned records
   std::vector<kafka::consumed_record> _batch;
   std::uint64_t _restored = 0;
+  std::int64_t _bulk_min_records;
+  std::size_t _staged_bytes = 0;  // bulk restoration's chunks, all partitions
 };
 
 }  // namespace rill::runtime

@@ -49,7 +49,7 @@ void stream_thread::set_up() {
   _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
   if (_app.fault_hook) _cache->set_flush_hook([this] { hook("cache_flush"); });
   _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events,
-                                         _name, _log);
+                                         _name, _log, _app.restore_bulk_min_records);
   make_producer();
   state_services services{_app.application_id, _app.state_directory, _app.rocksdb,
                           _cache.get(),        _app.globals,         _app.tasks.metrics};

@@ -47,6 +47,7 @@ void task_manager::assign(const std::vector<topic_partition>& partitions) {
 }
 
 void task_manager::start_tasks() {
+  std::vector<entry*> opened;
   for (auto& [id, e] : _tasks) {
     if (e.state != phase::created) continue;
     if (_read_committed_offsets) {
@@ -56,9 +57,18 @@ void task_manager::start_tasks() {
       e.task->start_from(offsets);
     }
     if (!e.task->open_state(_state)) continue;  // its directory is still held; next time
-    const auto start = _restorer ? _restorer->add(*e.task) : restorer::start::run;
-    if (start == restorer::start::later) continue;  // created still: tried again next time
-    if (start == restorer::start::run) {
+    opened.push_back(&e);
+  }
+  if (opened.empty()) return;
+  // The restorer reads the ends of every opened task's changelogs in one request.
+  std::vector<stream_task*> tasks;
+  for (entry* e : opened) tasks.push_back(e->task.get());
+  const auto starts = _restorer ? _restorer->add(tasks)
+                                : std::vector<restorer::start>(tasks.size(), restorer::start::run);
+  for (std::size_t i = 0; i < opened.size(); ++i) {
+    entry& e = *opened[i];
+    if (starts[i] == restorer::start::later) continue;  // created still: tried again next time
+    if (starts[i] == restorer::start::run) {
       e.task->initialize();
       e.state = phase::running;
     } else {

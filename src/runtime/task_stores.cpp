@@ -72,6 +72,7 @@ struct task_stores::slot final : detail::store_access {
   std::unique_ptr<state_store> facade;
   state::task_db* db = nullptr;    // persistent stores
   std::int64_t restored_next = 0;  // the changelog offset restoration reached
+  state::restore_chunk staged;     // bulk restoration's records not yet ingested
 
   detail::kv_store& bytes_store() override { return *top; }
   bool cached() const override { return cache != nullptr; }
@@ -218,6 +219,34 @@ void task_stores::restore(const std::string& store, const state::task_db::restor
     } else {
       _db->restore(store, batch, next);
     }
+    return;
+  }
+}
+
+std::size_t task_stores::stage(const std::string& store,
+                               const state::task_db::restore_batch& batch) {
+  for (auto& s : _slots) {
+    if (s->def->spec.name != store || s->db == nullptr) continue;
+    for (const auto& [key, value] : batch.records) {
+      if (!s->segmented) {
+        s->staged.add(key, value);
+        continue;
+      }
+      // As restore() does: physical keys, and nothing already past retention.
+      const bytes physical = s->segmented->physical(key);
+      if (s->segmented->time_of(key) < s->segmented->live_from()) continue;
+      s->staged.add(physical, value);
+    }
+    return s->staged.bytes();
+  }
+  throw error(fmt::format("task {}: no RocksDB store '{}' to restore", _id.to_string(), store));
+}
+
+void task_stores::ingest(const std::string& store, detail::next_offset next) {
+  for (auto& s : _slots) {
+    if (s->def->spec.name != store || s->db == nullptr) continue;
+    s->restored_next = std::max(s->restored_next, next.value);
+    _db->ingest(store, s->staged, next);
     return;
   }
 }

@@ -77,6 +77,12 @@ class task_stores {
   // Restoration: writes straight to the store (no changelog, no cache).
   void restore(const std::string& store, const state::task_db::restore_batch& batch,
                detail::next_offset next);
+  // Bulk restoration of a RocksDB store far behind its changelog: stage() copies the records
+  // into the store's chunk (as the database keys them) and returns the chunk's size in bytes;
+  // ingest() writes the chunk as one sorted table file into the store, then `next` as its
+  // checkpoint. Staged records not yet ingested are lost with the task, checkpoint unmoved.
+  std::size_t stage(const std::string& store, const state::task_db::restore_batch& batch);
+  void ingest(const std::string& store, detail::next_offset next);
   // Empties a store whose checkpoint is ahead of its changelog (the topic was recreated).
   void wipe(const std::string& store);
 
