@@ -365,15 +365,21 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
   // Closing keeps only committed state (pending writes are never applied), so a failed commit
   // costs the new owners some reprocessing, nothing more.
   std::string failure;
+  kafka::error fenced;  // a newer producer took the transactional.id
   try {
-    if (kafka::error e = commit()) failure = e.message();
+    if (kafka::error e = commit()) {
+      failure = e.message();
+      if (e.type() == kafka::error::kind::producer_fenced) fenced = std::move(e);
+    }
   } catch (const send_failed& e) {
     failure = e.what();
+    if (e.error().type() == kafka::error::kind::producer_fenced) fenced = e.error();
   } catch (const detail::runtime_abort&) {
     throw;  // not a failed commit: the thread is being killed (a crash test's injected crash)
   } catch (const std::exception& e) {
     failure = e.what();
   }
+  if (fenced) stop_if_replaced(fenced);
   if (!failure.empty()) {
     _log.warn("commit on revocation failed; the new owners reprocess from the last commit",
               kv("error", failure));

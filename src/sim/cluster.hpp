@@ -102,6 +102,9 @@ class cluster {
  public:
   struct counters {
     std::uint64_t fenced_produces = 0;  // produce/commit refused for an old epoch
+    // Of those, coordinator calls refused because a newer producer ran init_transactions with
+    // the same transactional.id (PRODUCER_FENCED; the rest: INVALID_PRODUCER_EPOCH).
+    std::uint64_t fenced_by_newer_producer = 0;
     std::uint64_t fenced_offset_commits =
         0;  // (transactional) offset commits of a stale generation
     std::uint64_t aborted_transactions = 0;

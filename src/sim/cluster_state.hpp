@@ -62,6 +62,10 @@ struct partition_log {
 struct transactional_producer {
   std::int64_t pid = 0;
   std::int16_t epoch = -1;
+  // The epoch the last init_transactions gave: a producer below it was fenced by a newer
+  // holder of the transactional.id (PRODUCER_FENCED); one at it but below `epoch` had its
+  // transaction timed out by the coordinator (INVALID_PRODUCER_EPOCH).
+  std::int16_t holder_epoch = -1;
   bool ongoing = false;
   std::int64_t started = 0;  // logical clock at begin
   std::int64_t timeout_ms = 60000;
@@ -124,14 +128,55 @@ struct cluster::state {
 
 using state = cluster::state;
 
+// Applies the injector's verdict around a call: crash before, do it and crash after, or fail.
+template <class F>
+inline error guarded(fault_injector* faults, point p, const std::string& who, F&& call) {
+  auto v = faults ? faults->decide(p, who) : fault_injector::verdict::none;
+  if (v == fault_injector::verdict::crash_before)
+    throw crash(fmt::format("{}: crash before {}", who, to_string(p)));
+  if (v == fault_injector::verdict::fail) {
+    const bool abortable = p == point::produce || p == point::send_offsets ||
+                           p == point::commit_transaction || p == point::begin_transaction;
+    return {abortable ? error::kind::abortable : error::kind::retriable, 0,
+            fmt::format("{}: injected failure of {}", who, to_string(p))};
+  }
+  error e = call();
+  if (v == fault_injector::verdict::crash_after)
+    throw crash(fmt::format("{}: crash after {}", who, to_string(p)));
+  return e;
+}
+
+// The group metadata a simulated consumer gives for send_offsets_to_transaction.
+class sim_group_metadata final : public kafka::group_metadata {
+ public:
+  sim_group_metadata(std::string g, int gen, std::string m)
+      : group(std::move(g)), generation(gen), member_id(std::move(m)) {}
+  std::string group;
+  int generation;
+  std::string member_id;
+};
+
 // The clients of one instance (clients.cpp).
 std::unique_ptr<kafka::client_factory> make_clients(std::shared_ptr<state> s,
                                                     fault_injector* faults, std::string who);
 std::unique_ptr<kafka::admin> make_admin(std::shared_ptr<state> s);  // admin.cpp
+std::unique_ptr<kafka::producer> make_producer(std::shared_ptr<state> s, fault_injector* faults,
+                                               std::string who,
+                                               const std::map<std::string, std::string>& props);
 
-// A fenced producer or a zombie member: the task moved elsewhere.
-inline error fenced(const std::string& what) {
-  return {error::kind::task_migrated, 90, what};
+// The errors a real cluster gives, sorted as src/kafka sorts librdkafka's:
+// A zombie member: its generation is stale (ILLEGAL_GENERATION); the task moved elsewhere.
+inline error stale_generation(const std::string& what) {
+  return {error::kind::task_migrated, 22, what};
+}
+// A producer whose epoch the coordinator bumped (a timed-out transaction), or any stale
+// epoch as a partition leader sees it: INVALID_PRODUCER_EPOCH.
+inline error invalid_epoch(const std::string& what) {
+  return {error::kind::task_migrated, error::invalid_producer_epoch, what};
+}
+// A newer producer ran init_transactions with this transactional.id: PRODUCER_FENCED.
+inline error producer_fenced(const std::string& what) {
+  return {error::kind::producer_fenced, error::producer_fenced, what};
 }
 
 }  // namespace rill::sim

@@ -370,6 +370,7 @@ class run {
       s.producer_props["transaction.timeout.ms"] = std::to_string(_settings.transaction_timeout_ms);
 
       s.transactional_id_prefix = _app_id + "-" + name;  // the instance's stable process id
+      s.process_id = name;
       s.client_id = name;
       s.real_backoff = false;
       sim::cluster* c = _cluster.get();
