@@ -150,12 +150,18 @@ kafka::error stream_thread::commit_transaction(
     if (kafka::error e = _producer->send_offsets_to_transaction(offsets, *group, _app.task_timeout))
       return e;
   }
+  // A retriable failure (a timeout: the commit's outcome unknown) is retried; librdkafka's
+  // commit_transaction is idempotent, so a commit that went through answers the retry with
+  // success. Until task.timeout.ms, counted as well as timed, since a simulated clock may not
+  // move; then the error goes to on_transaction_error (as abortable).
   const std::int64_t started = now_ms();
-  for (;;) {
+  const std::int64_t limit = _app.task_timeout.count();
+  for (std::int64_t tries = 1;; ++tries) {
     kafka::error e = _producer->commit_transaction(_app.task_timeout);
     if (!e) break;
-    if (!e.retriable() || now_ms() - started > _app.task_timeout.count()) return e;
-    _log.warn("committing the transaction failed, retrying", kv("error", e.message()));
+    if (!e.retriable() || now_ms() - started > limit || tries * 50 > limit) return e;
+    if (tries == 1)
+      _log.warn("committing the transaction failed, retrying", kv("error", e.message()));
     backoff(std::chrono::milliseconds(50));
   }
   _collector->transaction_ended();

@@ -75,7 +75,15 @@ class fault_injector {
   };
   fault_injector(std::uint64_t seed, settings s) : _rng(seed), _settings(s) {}
 
-  enum class verdict { none, crash_before, crash_after, fail };
+  // fail: the call fails, with no effect. The ambiguous outcomes, at the points that have them
+  // (a share of the failures drawn there): lose_answer: the call took effect but its answer
+  // was lost (a commit_transaction: the caller sees a retriable timeout; a produce: the
+  // idempotent producer's retry is refused as a duplicate by its sequence, or, under a
+  // transaction, the delivery times out and the caller must abort); stall: a
+  // commit_transaction fails retriably, and so does every retry until the transaction is
+  // aborted; late: a produce is held and appended only at the producer's next flush, commit,
+  // or send after its group rebalanced, its epoch checked then.
+  enum class verdict { none, crash_before, crash_after, fail, lose_answer, stall, late };
   verdict decide(point p, const std::string& who);
   void enable(bool on) { _enabled = on; }
   // What happened so far, for a failing seed's report.
@@ -85,8 +93,11 @@ class fault_injector {
   // calls while enabled.
   struct tally {
     std::uint64_t crashes = 0;
-    std::uint64_t failures = 0;
+    std::uint64_t failures = 0;  // fail, lose_answer, stall and late verdicts together
     std::uint64_t calls = 0;
+    std::uint64_t lost_answers = 0;
+    std::uint64_t stalls = 0;
+    std::uint64_t late = 0;
   };
   const tally& fired(point p) const { return _fired[static_cast<std::size_t>(p)]; }
 
@@ -117,6 +128,13 @@ class cluster {
     // Records a group's consumers fetched again: below the highest offset any of them had
     // fetched from that partition before (replayed since the last offset commit).
     std::uint64_t redelivered = 0;
+    // The ambiguous outcomes (fault_injector::verdict) and what became of them:
+    std::uint64_t commits_found_done = 0;    // a commit retried after its answer was lost: done
+    std::uint64_t duplicates_refused = 0;    // an idempotent retry refused by its sequence
+    std::uint64_t timed_out_deliveries = 0;  // appended in a transaction, reported failed
+    std::uint64_t stalls_aborted = 0;        // stalled commits the caller gave up and aborted
+    std::uint64_t late_appended = 0;         // held produces appended later
+    std::uint64_t late_refused = 0;          // held produces refused then for an old epoch
   };
 
   explicit cluster(std::shared_ptr<fault_injector> faults = nullptr);

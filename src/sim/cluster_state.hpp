@@ -35,6 +35,16 @@ struct log_entry {
   std::int64_t pid = -1;  // -1: not transactional
 };
 
+// A producer's record on its way to a partition: the entry and the idempotent producer's id
+// and sequence number for that partition, by which the leader refuses a retry it has already.
+struct produced {
+  topic_partition tp;
+  log_entry entry;
+  std::int64_t producer = -1;
+  std::int64_t sequence = 0;
+  std::int16_t epoch = -1;  // transactional: the epoch it was sent with
+};
+
 struct partition_log {
   std::vector<log_entry> entries;             // offset = index
   std::map<std::int64_t, std::int64_t> open;  // pid -> first offset of its open transaction here
@@ -44,6 +54,8 @@ struct partition_log {
     std::int64_t last;  // the abort marker
   };
   std::vector<aborted_range> aborted;
+  // (producer id, epoch) -> the last sequence appended; an epoch starts its sequences anew.
+  std::map<std::pair<std::int64_t, std::int16_t>, std::int64_t> sequences;
 
   std::int64_t end() const { return static_cast<std::int64_t>(entries.size()); }
   std::int64_t stable_end() const {
@@ -123,26 +135,43 @@ struct cluster::state {
 
   void append_marker(const topic_partition& tp, std::int64_t pid, bool commit);
 
+  // Appends a producer's record and returns its offset, or -1 when the partition has its
+  // sequence already (an idempotent retry of a record the leader appended: refused, counted).
+  std::int64_t append(produced r);
+
   void end_transaction(transactional_producer& t, bool commit);
 };
 
 using state = cluster::state;
 
-// Applies the injector's verdict around a call: crash before, do it and crash after, or fail.
-template <class F>
-inline error guarded(fault_injector* faults, point p, const std::string& who, F&& call) {
+// The injector's verdict at a call; throws at once for crash_before.
+inline fault_injector::verdict verdict_at(fault_injector* faults, point p, const std::string& who) {
   auto v = faults ? faults->decide(p, who) : fault_injector::verdict::none;
   if (v == fault_injector::verdict::crash_before)
     throw crash(fmt::format("{}: crash before {}", who, to_string(p)));
-  if (v == fault_injector::verdict::fail) {
-    const bool abortable = p == point::produce || p == point::send_offsets ||
-                           p == point::commit_transaction || p == point::begin_transaction;
-    return {abortable ? error::kind::abortable : error::kind::retriable, 0,
-            fmt::format("{}: injected failure of {}", who, to_string(p))};
-  }
-  error e = call();
+  return v;
+}
+inline void crash_if_after(fault_injector::verdict v, point p, const std::string& who) {
   if (v == fault_injector::verdict::crash_after)
     throw crash(fmt::format("{}: crash after {}", who, to_string(p)));
+}
+// An injected failure: abortable at the points inside a transaction, retriable elsewhere.
+inline error injected_failure(point p, const std::string& who) {
+  const bool abortable = p == point::produce || p == point::send_offsets ||
+                         p == point::commit_transaction || p == point::begin_transaction;
+  return {abortable ? error::kind::abortable : error::kind::retriable, 0,
+          fmt::format("{}: injected failure of {}", who, to_string(p))};
+}
+
+// Applies the injector's verdict around a call: crash before, do it and crash after, or fail
+// (points without ambiguous outcomes).
+template <class F>
+inline error guarded(fault_injector* faults, point p, const std::string& who, F&& call) {
+  const auto v = verdict_at(faults, p, who);
+  if (v != fault_injector::verdict::none && v != fault_injector::verdict::crash_after)
+    return injected_failure(p, who);
+  error e = call();
+  crash_if_after(v, p, who);
   return e;
 }
 
