@@ -24,6 +24,8 @@ class sim_consumer final : public kafka::consumer {
       _read_committed = it->second == "read_committed";
     if (auto it = props.find("session.timeout.ms"); it != props.end())
       _session_timeout = std::stoll(it->second);
+    if (auto it = props.find("max.poll.interval.ms"); it != props.end())
+      _max_poll_interval = std::stoll(it->second);
   }
   ~sim_consumer() override {
     // Dropping a consumer without close() is a crash: its membership lapses with its session.
@@ -57,8 +59,10 @@ class sim_consumer final : public kafka::consumer {
     std::unique_lock lock(_s->mutex);
     if (!_manual && _joined) {
       auto& g = _s->groups[_group];
-      if (auto it = g.members.find(_member_id); it != g.members.end())
+      if (auto it = g.members.find(_member_id); it != g.members.end()) {
         it->second.last_seen = _s->clock;
+        it->second.last_poll = _s->clock;
+      }
     }
     if (injected) return injected;
     fetch_locked(max, out);
@@ -88,6 +92,7 @@ class sim_consumer final : public kafka::consumer {
   error commit(const std::vector<partition_offset>& offsets) override {
     return guarded(_faults, point::commit_offsets, _who, [&]() -> error {
       std::lock_guard lock(_s->mutex);
+      heartbeat_locked();
       auto& g = _s->groups[_group];
       auto it = g.members.find(_member_id);
       if (it == g.members.end() || _generation != g.generation) {
@@ -107,6 +112,7 @@ class sim_consumer final : public kafka::consumer {
   error committed(std::vector<partition_offset>& inout, std::chrono::milliseconds) override {
     return guarded(_faults, point::committed_offsets, _who, [&]() -> error {
       std::lock_guard lock(_s->mutex);
+      heartbeat_locked();
       auto& g = _s->groups[_group];
       for (auto& po : inout) {
         if (_read_committed && _s->unstable(_group, po.tp)) {
@@ -184,6 +190,16 @@ class sim_consumer final : public kafka::consumer {
   static inline bool _s_blocking = false;
 
  private:
+  // librdkafka heartbeats from a background thread while the application works between
+  // polls; here, any call to the group keeps the session alive, but only poll() resets
+  // max.poll.interval.ms.
+  void heartbeat_locked() {
+    if (_manual || !_joined) return;
+    auto& g = _s->groups[_group];
+    if (auto it = g.members.find(_member_id); it != g.members.end())
+      it->second.last_seen = _s->clock;
+  }
+
   void join_locked() {
     _member_id = fmt::format("{}-member-{}", _who, _s->next_member++);
     member m;
@@ -191,6 +207,8 @@ class sim_consumer final : public kafka::consumer {
     m.topics = _topics;
     m.last_seen = _s->clock;
     m.session_timeout = _session_timeout;
+    m.last_poll = _s->clock;
+    m.max_poll_interval = _max_poll_interval;
     m.rejoined = true;  // nothing to revoke
     auto& g = _s->groups[_group];
     const bool preparing = g.preparing;
@@ -311,6 +329,7 @@ class sim_consumer final : public kafka::consumer {
   std::string _group = "none";
   bool _read_committed = false;
   std::int64_t _session_timeout = 6000;
+  std::int64_t _max_poll_interval = 300000;
   kafka::rebalance_listener* _listener = nullptr;
   std::vector<std::string> _topics;
   bool _manual = false;

@@ -10,7 +10,7 @@
 //   rejected when the group generation they carry is stale (KIP-447), which is how a zombie
 //   stream thread is fenced under exactly-once v2;
 // - consumer groups with generations, the range assignor, the eager protocol, and session
-//   timeouts on a logical clock;
+//   timeouts and max.poll.interval.ms on a logical clock;
 // - a seeded fault injector that can make any instrumented call crash its caller or fail.
 //
 // Everything is synchronous and single-threaded under one mutex: a test steps its stream
@@ -125,6 +125,7 @@ class cluster {
     std::uint64_t committed_transactions = 0;
     std::uint64_t rebalances = 0;
     std::uint64_t evicted_members = 0;
+    std::uint64_t evicted_for_not_polling = 0;  // of those: past max.poll.interval.ms
     // Records a group's consumers fetched again: below the highest offset any of them had
     // fetched from that partition before (replayed since the last offset commit).
     std::uint64_t redelivered = 0;

@@ -88,8 +88,10 @@ struct transactional_producer {
 struct member {
   std::string id;
   std::vector<std::string> topics;
-  std::int64_t last_seen = 0;
+  std::int64_t last_seen = 0;  // its last heartbeat: any call of its consumer
   std::int64_t session_timeout = 6000;
+  std::int64_t last_poll = 0;  // max.poll.interval.ms runs from its last poll
+  std::int64_t max_poll_interval = 300000;
   std::vector<topic_partition> assignment;  // of the current generation
   bool rejoined = false;  // while the group prepares a rebalance: has revoked and rejoined
 };
