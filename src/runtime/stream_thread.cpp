@@ -383,10 +383,7 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
   if (!failure.empty()) {
     _log.warn("commit on revocation failed; the new owners reprocess from the last commit",
               kv("error", failure));
-    if (_app.exactly_once && _collector->in_transaction()) {
-      (void)_producer->abort_transaction(std::chrono::seconds(10));
-      _collector->transaction_ended();
-    }
+    abort_open_transaction(std::chrono::seconds(10));
   }
   _tasks->close_tasks_of(partitions, true);
 }
@@ -399,8 +396,7 @@ void stream_thread::on_lost(const std::vector<kafka::topic_partition>& partition
   if (_app.exactly_once && _collector->in_transaction()) {
     // The open transaction holds what the lost tasks produced: it must never commit. Abort it;
     // every task's work since the last commit went with it, so all of them start over.
-    (void)_producer->abort_transaction(_app.task_timeout);
-    _collector->transaction_ended();
+    abort_open_transaction(_app.task_timeout);
     _tasks->close_all(false);
     return;
   }

@@ -209,6 +209,21 @@ void stream_thread::on_transaction_error(const kafka::error& e, std::string_view
   rewind(e);
 }
 
+// Ends the open transaction without committing it (a rebalance took its tasks). A failed
+// abort leaves the producer inside the transaction, where its next begin_transaction would be
+// refused (librdkafka's __STATE): a new producer takes over, whose init_transactions aborts
+// the transaction and fences the old one.
+void stream_thread::abort_open_transaction(std::chrono::milliseconds timeout) {
+  if (!_app.exactly_once || !_collector->in_transaction()) return;
+  kafka::error e = _producer->abort_transaction(timeout);
+  if (e.type() == kafka::error::kind::producer_fenced) stop_if_replaced(e);
+  _collector->transaction_ended();
+  if (!e) return;
+  _log.warn("abort failed; a new producer fences the transaction instead",
+            kv("error", e.message()));
+  make_producer();
+}
+
 // Tasks never move by transactional id (it names a process and a thread, not a task), and a
 // thread's new producer replaces its old one before anything uses it. So a producer fenced by
 // a newer one with its own transactional.id was fenced by another process with the same
