@@ -17,8 +17,14 @@ error::kind classify(rd_kafka_resp_err_t code) {
   switch (code) {
     case RD_KAFKA_RESP_ERR_NO_ERROR:
       return error::kind::none;
+    // librdkafka reports a fenced transactional producer as the fatal __FENCED (it folds the
+    // coordinator's PRODUCER_FENCED and INVALID_PRODUCER_EPOCH into it); the broker's own
+    // PRODUCER_FENCED means the same: a newer producer holds the transactional.id.
     case RD_KAFKA_RESP_ERR__FENCED:
     case RD_KAFKA_RESP_ERR_PRODUCER_FENCED:
+      return error::kind::producer_fenced;
+    // A stale epoch that a new producer may recover from (a timed-out transaction's bump):
+    // Kafka Streams takes it as task migrated.
     case RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH:
     case RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS:
     case RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION:
@@ -67,7 +73,7 @@ error from_error(rd_kafka_error_t* raw, std::string_view what) {
   const auto code = rd_kafka_error_code(raw);
   std::string message = fmt::format("{}: {}", what, rd_kafka_error_string(raw));
   error::kind k = classify(code);
-  if (k != error::kind::task_migrated) {
+  if (k != error::kind::task_migrated && k != error::kind::producer_fenced) {
     if (rd_kafka_error_is_fatal(raw))
       k = error::kind::fatal;
     else if (rd_kafka_error_txn_requires_abort(raw))

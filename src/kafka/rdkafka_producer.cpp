@@ -15,6 +15,15 @@ namespace {
 
 using clock = std::chrono::steady_clock;
 
+// A transactional call out of the state machine's order (RD_KAFKA_RESP_ERR__STATE: a send
+// before begin_transaction, a commit without one, begin twice) is a bug in the caller, not a
+// lost partition: fatal, where other calls' __STATE stays task migrated.
+error txn_error(rd_kafka_error_t* raw, std::string_view what) {
+  error e = from_error(raw, what);
+  if (e.code() != RD_KAFKA_RESP_ERR__STATE) return e;
+  return {error::kind::fatal, e.code(), e.message()};
+}
+
 class rdkafka_producer final : public producer {
  public:
   explicit rdkafka_producer(const std::map<std::string, std::string>& props) {
@@ -158,30 +167,30 @@ class rdkafka_producer final : public producer {
   }
 
   error init_transactions(milliseconds timeout) override {
-    return from_error(rd_kafka_init_transactions(_rk.get(), static_cast<int>(timeout.count())),
-                      "init transactions");
+    return txn_error(rd_kafka_init_transactions(_rk.get(), static_cast<int>(timeout.count())),
+                     "init transactions");
   }
   error begin_transaction() override {
-    return from_error(rd_kafka_begin_transaction(_rk.get()), "begin transaction");
+    return txn_error(rd_kafka_begin_transaction(_rk.get()), "begin transaction");
   }
   error send_offsets_to_transaction(const std::vector<partition_offset>& offsets,
                                     const group_metadata& group, milliseconds timeout) override {
     auto list = to_list(offsets);
     const auto& g = dynamic_cast<const rdkafka_group_metadata&>(group);
-    return from_error(rd_kafka_send_offsets_to_transaction(_rk.get(), list.get(), g.handle.get(),
-                                                           static_cast<int>(timeout.count())),
-                      "send offsets to transaction");
+    return txn_error(rd_kafka_send_offsets_to_transaction(_rk.get(), list.get(), g.handle.get(),
+                                                          static_cast<int>(timeout.count())),
+                     "send offsets to transaction");
   }
   error commit_transaction(milliseconds timeout) override {
-    error e = from_error(rd_kafka_commit_transaction(_rk.get(), static_cast<int>(timeout.count())),
-                         "commit transaction");
+    error e = txn_error(rd_kafka_commit_transaction(_rk.get(), static_cast<int>(timeout.count())),
+                        "commit transaction");
     error delivery = std::exchange(_first_delivery_error, error{});
     return e ? e : delivery;
   }
   error abort_transaction(milliseconds timeout) override {
     _first_delivery_error = {};
-    return from_error(rd_kafka_abort_transaction(_rk.get(), static_cast<int>(timeout.count())),
-                      "abort transaction");
+    return txn_error(rd_kafka_abort_transaction(_rk.get(), static_cast<int>(timeout.count())),
+                     "abort transaction");
   }
 
  private:

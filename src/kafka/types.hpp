@@ -49,9 +49,14 @@ class [[nodiscard]] error {
     none,
     retriable,      // try again (timeouts, a broker down, leader moving)
     abortable,      // the transaction must be aborted; processing may go on after
-    task_migrated,  // this instance lost its partitions or was fenced: close dirty, rejoin
-    fatal,          // the client cannot go on
-    unsupported,    // the broker cannot do this (the embedded broker's gaps, docs/brokers.md)
+    task_migrated,  // this instance lost its partitions or its epoch (INVALID_PRODUCER_EPOCH,
+                    // a stale group generation): close dirty, rejoin
+    // PRODUCER_FENCED: a newer producer ran init_transactions with this transactional.id.
+    // This producer can do nothing more; making a new one would fence the newer holder in
+    // turn. Sorted apart from task_migrated so the runtime can tell the two.
+    producer_fenced,
+    fatal,        // the client cannot go on
+    unsupported,  // the broker cannot do this (the embedded broker's gaps, docs/brokers.md)
   };
 
   error() = default;
@@ -60,6 +65,12 @@ class [[nodiscard]] error {
 
   // Kafka's UNKNOWN_TOPIC_OR_PARTITION: the cluster says the topic does not exist.
   static constexpr int unknown_topic = 3;
+  // Kafka's INVALID_PRODUCER_EPOCH (the coordinator bumped the epoch, e.g. when the
+  // transaction timed out) and PRODUCER_FENCED (a newer producer took the transactional.id).
+  static constexpr int invalid_producer_epoch = 47;
+  static constexpr int producer_fenced = 90;
+  // librdkafka's RD_KAFKA_RESP_ERR__STATE: a call out of the transaction state machine's order.
+  static constexpr int bad_state = -172;
 
   explicit operator bool() const noexcept { return _kind != kind::none; }
   kind type() const noexcept { return _kind; }

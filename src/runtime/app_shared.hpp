@@ -61,6 +61,7 @@ struct app_shared {
   std::string consumer_statistics_interval = "0";
   std::string producer_statistics_interval = "0";
   std::string transactional_id_prefix;
+  std::string process_id;  // process.id, or the one kept in the state directory
   // Time: a monotonic clock for intervals and timeouts, and the wall clock punctuations see.
   // Tests on the simulated cluster give both a logical clock.
   std::function<std::int64_t()> monotonic_ms;

@@ -365,22 +365,25 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
   // Closing keeps only committed state (pending writes are never applied), so a failed commit
   // costs the new owners some reprocessing, nothing more.
   std::string failure;
+  kafka::error fenced;  // a newer producer took the transactional.id
   try {
-    if (kafka::error e = commit()) failure = e.message();
+    if (kafka::error e = commit()) {
+      failure = e.message();
+      if (e.type() == kafka::error::kind::producer_fenced) fenced = std::move(e);
+    }
   } catch (const send_failed& e) {
     failure = e.what();
+    if (e.error().type() == kafka::error::kind::producer_fenced) fenced = e.error();
   } catch (const detail::runtime_abort&) {
     throw;  // not a failed commit: the thread is being killed (a crash test's injected crash)
   } catch (const std::exception& e) {
     failure = e.what();
   }
+  if (fenced) stop_if_replaced(fenced);
   if (!failure.empty()) {
     _log.warn("commit on revocation failed; the new owners reprocess from the last commit",
               kv("error", failure));
-    if (_app.exactly_once && _collector->in_transaction()) {
-      (void)_producer->abort_transaction(std::chrono::seconds(10));
-      _collector->transaction_ended();
-    }
+    abort_open_transaction(std::chrono::seconds(10));
   }
   _tasks->close_tasks_of(partitions, true);
 }
@@ -393,8 +396,7 @@ void stream_thread::on_lost(const std::vector<kafka::topic_partition>& partition
   if (_app.exactly_once && _collector->in_transaction()) {
     // The open transaction holds what the lost tasks produced: it must never commit. Abort it;
     // every task's work since the last commit went with it, so all of them start over.
-    (void)_producer->abort_transaction(_app.task_timeout);
-    _collector->transaction_ended();
+    abort_open_transaction(_app.task_timeout);
     _tasks->close_all(false);
     return;
   }

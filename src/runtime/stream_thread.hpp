@@ -120,6 +120,12 @@ class stream_thread final : private kafka::rebalance_listener {
   void backoff(std::chrono::milliseconds how_long) const;
   // The one place transaction errors are sorted: task migrated, abortable, retriable, fatal.
   void on_transaction_error(const kafka::error& e, std::string_view during);
+  // A producer fenced by a newer one with its transactional.id: throws, naming the process id
+  // another instance shares, unless the transaction may have timed out instead (then returns).
+  void stop_if_replaced(const kafka::error& e);
+  // Aborts the open transaction, if any; if the abort fails, replaces the producer.
+  void abort_open_transaction(std::chrono::milliseconds timeout);
+  std::int64_t transaction_timeout_ms() const;
   // After a failed delivery or an aborted transaction: drop everything since the last
   // commit, make a new producer, and read from the committed offsets again.
   void rewind(const kafka::error& why);

@@ -150,12 +150,18 @@ kafka::error stream_thread::commit_transaction(
     if (kafka::error e = _producer->send_offsets_to_transaction(offsets, *group, _app.task_timeout))
       return e;
   }
+  // A retriable failure (a timeout: the commit's outcome unknown) is retried; librdkafka's
+  // commit_transaction is idempotent, so a commit that went through answers the retry with
+  // success. Until task.timeout.ms, counted as well as timed, since a simulated clock may not
+  // move; then the error goes to on_transaction_error (as abortable).
   const std::int64_t started = now_ms();
-  for (;;) {
+  const std::int64_t limit = _app.task_timeout.count();
+  for (std::int64_t tries = 1;; ++tries) {
     kafka::error e = _producer->commit_transaction(_app.task_timeout);
     if (!e) break;
-    if (!e.retriable() || now_ms() - started > _app.task_timeout.count()) return e;
-    _log.warn("committing the transaction failed, retrying", kv("error", e.message()));
+    if (!e.retriable() || now_ms() - started > limit || tries * 50 > limit) return e;
+    if (tries == 1)
+      _log.warn("committing the transaction failed, retrying", kv("error", e.message()));
     backoff(std::chrono::milliseconds(50));
   }
   _collector->transaction_ended();
@@ -163,9 +169,11 @@ kafka::error stream_thread::commit_transaction(
 }
 
 // The one place transaction errors are sorted (Kafka Streams' StreamsProducer does the same):
-//   task migrated (fenced, invalid epoch, a rebalance refused the offsets): this thread no
-//     longer owns its tasks as it thought; abort, close them dirty, start over from the
-//     committed offsets with a new producer (a rebalance then moves the tasks if needed);
+//   producer fenced (a newer producer took this thread's transactional.id): another instance
+//     shares this one's process id; the thread stops (stop_if_replaced);
+//   task migrated (invalid epoch, a rebalance refused the offsets): this thread no longer
+//     owns its tasks as it thought; abort, close them dirty, start over from the committed
+//     offsets with a new producer (a rebalance then moves the tasks if needed);
 //   abortable: abort and reprocess from the last commit;
 //   retriable (still failing after task.timeout.ms of retries): as abortable;
 //   fatal: the thread dies; the uncaught-exception handler decides.
@@ -174,6 +182,9 @@ void stream_thread::on_transaction_error(const kafka::error& e, std::string_view
     case kafka::error::kind::fatal:
     case kafka::error::kind::unsupported:  // a transaction the broker cannot do is fatal too
       throw streams_error(fmt::format("{}: fatal error during {}: {}", _name, during, e.message()));
+    case kafka::error::kind::producer_fenced:
+      stop_if_replaced(e);  // returns if the transaction may have timed out instead
+      [[fallthrough]];
     case kafka::error::kind::task_migrated:
       _log.warn("task migrated: aborting the transaction, closing the tasks dirty and rejoining",
                 kv("error", e.message()));
@@ -187,12 +198,60 @@ void stream_thread::on_transaction_error(const kafka::error& e, std::string_view
   }
   if (_collector->in_transaction()) {
     if (kafka::error abort = _producer->abort_transaction(_app.task_timeout)) {
+      // A leader refuses a fenced producer's records for their epoch alone; its abort, asking
+      // the coordinator, learns that a newer producer took the transactional.id.
+      if (abort.type() == kafka::error::kind::producer_fenced) stop_if_replaced(abort);
       _log.warn("abort failed; the new producer fences the transaction instead",
                 kv("error", abort.message()));
     }
     _collector->transaction_ended();
   }
   rewind(e);
+}
+
+// Ends the open transaction without committing it (a rebalance took its tasks). A failed
+// abort leaves the producer inside the transaction, where its next begin_transaction would be
+// refused (librdkafka's __STATE): a new producer takes over, whose init_transactions aborts
+// the transaction and fences the old one.
+void stream_thread::abort_open_transaction(std::chrono::milliseconds timeout) {
+  if (!_app.exactly_once || !_collector->in_transaction()) return;
+  kafka::error e = _producer->abort_transaction(timeout);
+  if (e.type() == kafka::error::kind::producer_fenced) stop_if_replaced(e);
+  _collector->transaction_ended();
+  if (!e) return;
+  _log.warn("abort failed; a new producer fences the transaction instead",
+            kv("error", e.message()));
+  make_producer();
+}
+
+// Tasks never move by transactional id (it names a process and a thread, not a task), and a
+// thread's new producer replaces its old one before anything uses it. So a producer fenced by
+// a newer one with its own transactional.id was fenced by another process with the same
+// process id: a second instance given the same process.id, or the replacement of this one,
+// started while this one hung. That one keeps the id; this thread stops, since a new producer
+// of its own would fence the other in turn, and the two would take the id from each other
+// forever. One exception: a coordinator that timed a transaction out may answer its producer
+// PRODUCER_FENCED too (librdkafka folds INVALID_PRODUCER_EPOCH into it), so a fence that comes
+// while a transaction may have been open longer than transaction.timeout.ms is taken as task
+// migrated: this returns, and the thread starts over with a new producer.
+void stream_thread::stop_if_replaced(const kafka::error& e) {
+  const std::int64_t open_at_most = now_ms() - _last_commit;  // a transaction begins after it
+  if (_collector->in_transaction() && open_at_most >= transaction_timeout_ms()) {
+    _log.warn(
+        "producer fenced while its transaction may have timed out; taking it as task migrated",
+        kv("error", e.message()));
+    return;
+  }
+  throw streams_error(fmt::format(
+      "{}: fenced by a newer producer with its transactional.id '{}-{}': another instance runs "
+      "with process.id '{}'. Two instances share that process.id; this one stops and leaves "
+      "the id to the other. Give each instance its own process.id, or leave it unset ({})",
+      _name, _app.transactional_id_prefix, _index, _app.process_id, e.message()));
+}
+
+std::int64_t stream_thread::transaction_timeout_ms() const {
+  auto it = _app.producer_props.find("transaction.timeout.ms");
+  return it == _app.producer_props.end() ? 60000 : std::stoll(it->second);  // Kafka's default
 }
 
 void stream_thread::rewind(const kafka::error& why) {

@@ -231,6 +231,7 @@ struct streams_app::impl {
       }
       identity = std::make_unique<runtime::process_identity>(cfg, app_dir);
       s.transactional_id_prefix = s.application_id + "-" + identity->id();
+      s.process_id = identity->id();
     }
     if (!s.topology->stores.empty()) {
       state_dir = std::make_unique<state::state_directory>(app_dir);

@@ -1,5 +1,6 @@
-// The simulated cluster's clients: consumer, producer and admin behind the interfaces of
-// src/kafka/client.hpp, with the fault injector around every instrumented call.
+// The simulated cluster's clients: the consumer here, the producer in producer.cpp and the
+// admin in admin.cpp, behind the interfaces of src/kafka/client.hpp, with the fault injector
+// around every instrumented call.
 #include <algorithm>
 
 #include <fmt/format.h>
@@ -12,33 +13,6 @@ namespace rill::sim {
 
 namespace {
 
-// Applies the injector's verdict around a call: crash before, do it and crash after, or fail.
-template <class F>
-error guarded(fault_injector* faults, point p, const std::string& who, F&& call) {
-  auto v = faults ? faults->decide(p, who) : fault_injector::verdict::none;
-  if (v == fault_injector::verdict::crash_before)
-    throw crash(fmt::format("{}: crash before {}", who, to_string(p)));
-  if (v == fault_injector::verdict::fail) {
-    const bool abortable = p == point::produce || p == point::send_offsets ||
-                           p == point::commit_transaction || p == point::begin_transaction;
-    return {abortable ? error::kind::abortable : error::kind::retriable, 0,
-            fmt::format("{}: injected failure of {}", who, to_string(p))};
-  }
-  error e = call();
-  if (v == fault_injector::verdict::crash_after)
-    throw crash(fmt::format("{}: crash after {}", who, to_string(p)));
-  return e;
-}
-
-class sim_group_metadata final : public kafka::group_metadata {
- public:
-  sim_group_metadata(std::string g, int gen, std::string m)
-      : group(std::move(g)), generation(gen), member_id(std::move(m)) {}
-  std::string group;
-  int generation;
-  std::string member_id;
-};
-
 // ---------------------------------------------------------------------------------------
 class sim_consumer final : public kafka::consumer {
  public:
@@ -50,6 +24,8 @@ class sim_consumer final : public kafka::consumer {
       _read_committed = it->second == "read_committed";
     if (auto it = props.find("session.timeout.ms"); it != props.end())
       _session_timeout = std::stoll(it->second);
+    if (auto it = props.find("max.poll.interval.ms"); it != props.end())
+      _max_poll_interval = std::stoll(it->second);
   }
   ~sim_consumer() override {
     // Dropping a consumer without close() is a crash: its membership lapses with its session.
@@ -83,8 +59,10 @@ class sim_consumer final : public kafka::consumer {
     std::unique_lock lock(_s->mutex);
     if (!_manual && _joined) {
       auto& g = _s->groups[_group];
-      if (auto it = g.members.find(_member_id); it != g.members.end())
+      if (auto it = g.members.find(_member_id); it != g.members.end()) {
         it->second.last_seen = _s->clock;
+        it->second.last_poll = _s->clock;
+      }
     }
     if (injected) return injected;
     fetch_locked(max, out);
@@ -114,12 +92,14 @@ class sim_consumer final : public kafka::consumer {
   error commit(const std::vector<partition_offset>& offsets) override {
     return guarded(_faults, point::commit_offsets, _who, [&]() -> error {
       std::lock_guard lock(_s->mutex);
+      heartbeat_locked();
       auto& g = _s->groups[_group];
       auto it = g.members.find(_member_id);
       if (it == g.members.end() || _generation != g.generation) {
         ++_s->stats.fenced_offset_commits;
-        return fenced(fmt::format("{}: commit refused: generation {} is stale (group at {})", _who,
-                                  _generation, g.generation));
+        return stale_generation(
+            fmt::format("{}: commit refused: generation {} is stale (group at {})", _who,
+                        _generation, g.generation));
       }
       for (const auto& po : offsets) {
         g.committed[po.tp] = po.offset;
@@ -132,6 +112,7 @@ class sim_consumer final : public kafka::consumer {
   error committed(std::vector<partition_offset>& inout, std::chrono::milliseconds) override {
     return guarded(_faults, point::committed_offsets, _who, [&]() -> error {
       std::lock_guard lock(_s->mutex);
+      heartbeat_locked();
       auto& g = _s->groups[_group];
       for (auto& po : inout) {
         if (_read_committed && _s->unstable(_group, po.tp)) {
@@ -209,6 +190,16 @@ class sim_consumer final : public kafka::consumer {
   static inline bool _s_blocking = false;
 
  private:
+  // librdkafka heartbeats from a background thread while the application works between
+  // polls; here, any call to the group keeps the session alive, but only poll() resets
+  // max.poll.interval.ms.
+  void heartbeat_locked() {
+    if (_manual || !_joined) return;
+    auto& g = _s->groups[_group];
+    if (auto it = g.members.find(_member_id); it != g.members.end())
+      it->second.last_seen = _s->clock;
+  }
+
   void join_locked() {
     _member_id = fmt::format("{}-member-{}", _who, _s->next_member++);
     member m;
@@ -216,6 +207,8 @@ class sim_consumer final : public kafka::consumer {
     m.topics = _topics;
     m.last_seen = _s->clock;
     m.session_timeout = _session_timeout;
+    m.last_poll = _s->clock;
+    m.max_poll_interval = _max_poll_interval;
     m.rejoined = true;  // nothing to revoke
     auto& g = _s->groups[_group];
     const bool preparing = g.preparing;
@@ -336,6 +329,7 @@ class sim_consumer final : public kafka::consumer {
   std::string _group = "none";
   bool _read_committed = false;
   std::int64_t _session_timeout = 6000;
+  std::int64_t _max_poll_interval = 300000;
   kafka::rebalance_listener* _listener = nullptr;
   std::vector<std::string> _topics;
   bool _manual = false;
@@ -349,159 +343,6 @@ class sim_consumer final : public kafka::consumer {
   std::set<topic_partition> _paused;
 };
 
-// ---------------------------------------------------------------------------------------
-class sim_producer final : public kafka::producer {
- public:
-  sim_producer(std::shared_ptr<state> s, fault_injector* faults, std::string who,
-               const std::map<std::string, std::string>& props)
-      : _s(std::move(s)), _faults(faults), _who(std::move(who)) {
-    if (auto it = props.find("transactional.id"); it != props.end()) _tid = it->second;
-    if (auto it = props.find("transaction.timeout.ms"); it != props.end())
-      _timeout_ms = std::stoll(it->second);
-  }
-
-  error send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
-             std::optional<bytes_view> value, const rill::headers& headers,
-             timestamp_ms timestamp) override {
-    return guarded(_faults, point::produce, _who, [&]() -> error {
-      std::lock_guard lock(_s->mutex);
-      topic_partition tp{std::string(topic), partition};
-      auto t = _s->topics.find(tp.topic);
-      if (t == _s->topics.end())
-        return {error::kind::fatal, 3, fmt::format("unknown topic {}", topic)};
-      if (tp.partition < 0)
-        tp.partition = static_cast<std::int32_t>(_round_robin++ % t->second.size());
-      std::int64_t pid = -1;
-      if (!_tid.empty()) {
-        auto& txn = _s->transactional[_tid];
-        if (txn.epoch != _epoch) {
-          ++_s->stats.fenced_produces;
-          return fenced(
-              fmt::format("{}: producer fenced (epoch {} < {})", _who, _epoch, txn.epoch));
-        }
-        if (!txn.ongoing) return {error::kind::fatal, 48, "produce outside a transaction"};
-        pid = txn.pid;
-        txn.partitions.insert(tp);
-      }
-      partition_log& l = _s->log(tp);
-      log_entry e;
-      if (key) e.key.emplace(key->begin(), key->end());
-      if (value) e.value.emplace(value->begin(), value->end());
-      e.headers = headers;
-      e.timestamp = timestamp;
-      e.pid = pid;
-      if (pid >= 0) l.open.try_emplace(pid, l.end());
-      _delivered[tp] = l.end();
-      l.entries.push_back(std::move(e));
-      _s->data_arrived.notify_all();
-      return {};
-    });
-  }
-
-  error flush(std::chrono::milliseconds) override { return {}; }
-  void poll() override {}
-
-  std::optional<detail::record_offset> delivered_offset(const topic_partition& tp) const override {
-    auto it = _delivered.find(tp);
-    if (it == _delivered.end()) return std::nullopt;
-    return detail::record_offset{it->second};
-  }
-
-  error partition_count(std::string_view topic, std::int32_t& n,
-                        std::chrono::milliseconds) override {
-    std::lock_guard lock(_s->mutex);
-    auto it = _s->topics.find(std::string(topic));
-    if (it == _s->topics.end()) return {error::kind::fatal, error::unknown_topic, "unknown topic"};
-    n = static_cast<std::int32_t>(it->second.size());
-    return {};
-  }
-
-  error init_transactions(std::chrono::milliseconds) override {
-    return guarded(_faults, point::init_transactions, _who, [&]() -> error {
-      std::lock_guard lock(_s->mutex);
-      auto [it, fresh] = _s->transactional.try_emplace(_tid);
-      auto& txn = it->second;
-      if (fresh) txn.pid = _s->next_pid++;
-      if (txn.ongoing) _s->end_transaction(txn, false);  // what the previous holder left open
-      txn.timeout_ms = _timeout_ms;
-      ++txn.epoch;
-      _epoch = txn.epoch;
-      return {};
-    });
-  }
-
-  error begin_transaction() override {
-    return guarded(_faults, point::begin_transaction, _who, [&]() -> error {
-      std::lock_guard lock(_s->mutex);
-      auto& txn = _s->transactional[_tid];
-      if (txn.epoch != _epoch) {
-        ++_s->stats.fenced_produces;
-        return fenced(fmt::format("{}: producer fenced", _who));
-      }
-      if (!txn.ongoing) txn.started = _s->clock;
-      txn.ongoing = true;
-      return {};
-    });
-  }
-
-  error send_offsets_to_transaction(const std::vector<partition_offset>& offsets,
-                                    const kafka::group_metadata& gm,
-                                    std::chrono::milliseconds) override {
-    return guarded(_faults, point::send_offsets, _who, [&]() -> error {
-      std::lock_guard lock(_s->mutex);
-      auto& txn = _s->transactional[_tid];
-      if (txn.epoch != _epoch) {
-        ++_s->stats.fenced_produces;
-        return fenced(fmt::format("{}: producer fenced", _who));
-      }
-      const auto& meta = dynamic_cast<const sim_group_metadata&>(gm);
-      auto& g = _s->groups[meta.group];
-      if (!g.members.contains(meta.member_id) || meta.generation != g.generation) {
-        ++_s->stats.fenced_offset_commits;
-        return fenced(fmt::format(
-            "{}: transactional offset commit refused: generation {} is stale (group at {})", _who,
-            meta.generation, g.generation));
-      }
-      auto& staged = txn.staged[meta.group];
-      staged.insert(staged.end(), offsets.begin(), offsets.end());
-      return {};
-    });
-  }
-
-  error commit_transaction(std::chrono::milliseconds) override {
-    return guarded(_faults, point::commit_transaction, _who, [&]() -> error {
-      std::lock_guard lock(_s->mutex);
-      auto& txn = _s->transactional[_tid];
-      if (txn.epoch != _epoch) {
-        ++_s->stats.fenced_produces;
-        return fenced(fmt::format("{}: producer fenced at commit", _who));
-      }
-      _s->end_transaction(txn, true);
-      return {};
-    });
-  }
-
-  error abort_transaction(std::chrono::milliseconds) override {
-    return guarded(_faults, point::abort_transaction, _who, [&]() -> error {
-      std::lock_guard lock(_s->mutex);
-      auto& txn = _s->transactional[_tid];
-      if (txn.epoch != _epoch) return fenced(fmt::format("{}: producer fenced at abort", _who));
-      if (txn.ongoing) _s->end_transaction(txn, false);
-      return {};
-    });
-  }
-
- private:
-  std::shared_ptr<state> _s;
-  fault_injector* _faults;
-  std::string _who;
-  std::string _tid;
-  std::int16_t _epoch = -1;
-  std::int64_t _timeout_ms = 60000;
-  std::uint64_t _round_robin = 0;
-  std::map<topic_partition, std::int64_t> _delivered;
-};
-
 class sim_factory final : public kafka::client_factory {
  public:
   sim_factory(std::shared_ptr<state> s, fault_injector* faults, std::string who)
@@ -512,7 +353,7 @@ class sim_factory final : public kafka::client_factory {
   }
   std::unique_ptr<kafka::producer> make_producer(
       const std::map<std::string, std::string>& props) override {
-    return std::make_unique<sim_producer>(_s, _faults, _who, props);
+    return sim::make_producer(_s, _faults, _who, props);
   }
   std::unique_ptr<kafka::admin> make_admin(const std::map<std::string, std::string>&) override {
     return sim::make_admin(_s);

@@ -10,7 +10,7 @@
 //   rejected when the group generation they carry is stale (KIP-447), which is how a zombie
 //   stream thread is fenced under exactly-once v2;
 // - consumer groups with generations, the range assignor, the eager protocol, and session
-//   timeouts on a logical clock;
+//   timeouts and max.poll.interval.ms on a logical clock;
 // - a seeded fault injector that can make any instrumented call crash its caller or fail.
 //
 // Everything is synchronous and single-threaded under one mutex: a test steps its stream
@@ -75,7 +75,15 @@ class fault_injector {
   };
   fault_injector(std::uint64_t seed, settings s) : _rng(seed), _settings(s) {}
 
-  enum class verdict { none, crash_before, crash_after, fail };
+  // fail: the call fails, with no effect. The ambiguous outcomes, at the points that have them
+  // (a share of the failures drawn there): lose_answer: the call took effect but its answer
+  // was lost (a commit_transaction: the caller sees a retriable timeout; a produce: the
+  // idempotent producer's retry is refused as a duplicate by its sequence, or, under a
+  // transaction, the delivery times out and the caller must abort); stall: a
+  // commit_transaction fails retriably, and so does every retry until the transaction is
+  // aborted; late: a produce is held and appended only at the producer's next flush, commit,
+  // or send after its group rebalanced, its epoch checked then.
+  enum class verdict { none, crash_before, crash_after, fail, lose_answer, stall, late };
   verdict decide(point p, const std::string& who);
   void enable(bool on) { _enabled = on; }
   // What happened so far, for a failing seed's report.
@@ -85,8 +93,11 @@ class fault_injector {
   // calls while enabled.
   struct tally {
     std::uint64_t crashes = 0;
-    std::uint64_t failures = 0;
+    std::uint64_t failures = 0;  // fail, lose_answer, stall and late verdicts together
     std::uint64_t calls = 0;
+    std::uint64_t lost_answers = 0;
+    std::uint64_t stalls = 0;
+    std::uint64_t late = 0;
   };
   const tally& fired(point p) const { return _fired[static_cast<std::size_t>(p)]; }
 
@@ -102,6 +113,9 @@ class cluster {
  public:
   struct counters {
     std::uint64_t fenced_produces = 0;  // produce/commit refused for an old epoch
+    // Of those, coordinator calls refused because a newer producer ran init_transactions with
+    // the same transactional.id (PRODUCER_FENCED; the rest: INVALID_PRODUCER_EPOCH).
+    std::uint64_t fenced_by_newer_producer = 0;
     std::uint64_t fenced_offset_commits =
         0;  // (transactional) offset commits of a stale generation
     std::uint64_t aborted_transactions = 0;
@@ -111,9 +125,17 @@ class cluster {
     std::uint64_t committed_transactions = 0;
     std::uint64_t rebalances = 0;
     std::uint64_t evicted_members = 0;
+    std::uint64_t evicted_for_not_polling = 0;  // of those: past max.poll.interval.ms
     // Records a group's consumers fetched again: below the highest offset any of them had
     // fetched from that partition before (replayed since the last offset commit).
     std::uint64_t redelivered = 0;
+    // The ambiguous outcomes (fault_injector::verdict) and what became of them:
+    std::uint64_t commits_found_done = 0;    // a commit retried after its answer was lost: done
+    std::uint64_t duplicates_refused = 0;    // an idempotent retry refused by its sequence
+    std::uint64_t timed_out_deliveries = 0;  // appended in a transaction, reported failed
+    std::uint64_t stalls_aborted = 0;        // stalled commits the caller gave up and aborted
+    std::uint64_t late_appended = 0;         // held produces appended later
+    std::uint64_t late_refused = 0;          // held produces refused then for an old epoch
   };
 
   explicit cluster(std::shared_ptr<fault_injector> faults = nullptr);

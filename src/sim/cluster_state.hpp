@@ -35,6 +35,16 @@ struct log_entry {
   std::int64_t pid = -1;  // -1: not transactional
 };
 
+// A producer's record on its way to a partition: the entry and the idempotent producer's id
+// and sequence number for that partition, by which the leader refuses a retry it has already.
+struct produced {
+  topic_partition tp;
+  log_entry entry;
+  std::int64_t producer = -1;
+  std::int64_t sequence = 0;
+  std::int16_t epoch = -1;  // transactional: the epoch it was sent with
+};
+
 struct partition_log {
   std::vector<log_entry> entries;             // offset = index
   std::map<std::int64_t, std::int64_t> open;  // pid -> first offset of its open transaction here
@@ -44,6 +54,8 @@ struct partition_log {
     std::int64_t last;  // the abort marker
   };
   std::vector<aborted_range> aborted;
+  // (producer id, epoch) -> the last sequence appended; an epoch starts its sequences anew.
+  std::map<std::pair<std::int64_t, std::int16_t>, std::int64_t> sequences;
 
   std::int64_t end() const { return static_cast<std::int64_t>(entries.size()); }
   std::int64_t stable_end() const {
@@ -62,6 +74,10 @@ struct partition_log {
 struct transactional_producer {
   std::int64_t pid = 0;
   std::int16_t epoch = -1;
+  // The epoch the last init_transactions gave: a producer below it was fenced by a newer
+  // holder of the transactional.id (PRODUCER_FENCED); one at it but below `epoch` had its
+  // transaction timed out by the coordinator (INVALID_PRODUCER_EPOCH).
+  std::int16_t holder_epoch = -1;
   bool ongoing = false;
   std::int64_t started = 0;  // logical clock at begin
   std::int64_t timeout_ms = 60000;
@@ -72,8 +88,10 @@ struct transactional_producer {
 struct member {
   std::string id;
   std::vector<std::string> topics;
-  std::int64_t last_seen = 0;
+  std::int64_t last_seen = 0;  // its last heartbeat: any call of its consumer
   std::int64_t session_timeout = 6000;
+  std::int64_t last_poll = 0;  // max.poll.interval.ms runs from its last poll
+  std::int64_t max_poll_interval = 300000;
   std::vector<topic_partition> assignment;  // of the current generation
   bool rejoined = false;  // while the group prepares a rebalance: has revoked and rejoined
 };
@@ -119,19 +137,77 @@ struct cluster::state {
 
   void append_marker(const topic_partition& tp, std::int64_t pid, bool commit);
 
+  // Appends a producer's record and returns its offset, or -1 when the partition has its
+  // sequence already (an idempotent retry of a record the leader appended: refused, counted).
+  std::int64_t append(produced r);
+
   void end_transaction(transactional_producer& t, bool commit);
 };
 
 using state = cluster::state;
 
+// The injector's verdict at a call; throws at once for crash_before.
+inline fault_injector::verdict verdict_at(fault_injector* faults, point p, const std::string& who) {
+  auto v = faults ? faults->decide(p, who) : fault_injector::verdict::none;
+  if (v == fault_injector::verdict::crash_before)
+    throw crash(fmt::format("{}: crash before {}", who, to_string(p)));
+  return v;
+}
+inline void crash_if_after(fault_injector::verdict v, point p, const std::string& who) {
+  if (v == fault_injector::verdict::crash_after)
+    throw crash(fmt::format("{}: crash after {}", who, to_string(p)));
+}
+// An injected failure: abortable at the points inside a transaction, retriable elsewhere.
+inline error injected_failure(point p, const std::string& who) {
+  const bool abortable = p == point::produce || p == point::send_offsets ||
+                         p == point::commit_transaction || p == point::begin_transaction;
+  return {abortable ? error::kind::abortable : error::kind::retriable, 0,
+          fmt::format("{}: injected failure of {}", who, to_string(p))};
+}
+
+// Applies the injector's verdict around a call: crash before, do it and crash after, or fail
+// (points without ambiguous outcomes).
+template <class F>
+inline error guarded(fault_injector* faults, point p, const std::string& who, F&& call) {
+  const auto v = verdict_at(faults, p, who);
+  if (v != fault_injector::verdict::none && v != fault_injector::verdict::crash_after)
+    return injected_failure(p, who);
+  error e = call();
+  crash_if_after(v, p, who);
+  return e;
+}
+
+// The group metadata a simulated consumer gives for send_offsets_to_transaction.
+class sim_group_metadata final : public kafka::group_metadata {
+ public:
+  sim_group_metadata(std::string g, int gen, std::string m)
+      : group(std::move(g)), generation(gen), member_id(std::move(m)) {}
+  std::string group;
+  int generation;
+  std::string member_id;
+};
+
 // The clients of one instance (clients.cpp).
 std::unique_ptr<kafka::client_factory> make_clients(std::shared_ptr<state> s,
                                                     fault_injector* faults, std::string who);
 std::unique_ptr<kafka::admin> make_admin(std::shared_ptr<state> s);  // admin.cpp
+std::unique_ptr<kafka::producer> make_producer(std::shared_ptr<state> s, fault_injector* faults,
+                                               std::string who,
+                                               const std::map<std::string, std::string>& props);
 
-// A fenced producer or a zombie member: the task moved elsewhere.
-inline error fenced(const std::string& what) {
-  return {error::kind::task_migrated, 90, what};
+// The errors a real cluster gives, sorted as src/kafka sorts librdkafka's:
+// A zombie member: its generation is stale (ILLEGAL_GENERATION); the task moved elsewhere.
+inline error stale_generation(const std::string& what) {
+  return {error::kind::task_migrated, 22, what};
+}
+// A producer whose epoch the coordinator bumped (a timed-out transaction), or any stale
+// epoch as a partition leader sees it: INVALID_PRODUCER_EPOCH.
+inline error invalid_epoch(const std::string& what) {
+  return {error::kind::task_migrated, error::invalid_producer_epoch, what};
+}
+// A newer producer ran init_transactions with this transactional.id: PRODUCER_FENCED.
+inline error producer_fenced(const std::string& what) {
+  return {error::kind::producer_fenced, error::producer_fenced, what};
 }
 
 }  // namespace rill::sim

@@ -62,6 +62,35 @@ double weight(point p) {
   }
 }
 
+const char* name(fault_injector::verdict v) {
+  using enum fault_injector::verdict;
+  switch (v) {
+    case crash_before:
+      return "crash before";
+    case crash_after:
+      return "crash after";
+    case lose_answer:
+      return "lose the answer of";
+    case stall:
+      return "stall";
+    case late:
+      return "hold back";
+    default:
+      return "fail";
+  }
+}
+
+// A failure drawn at a point with ambiguous outcomes is one of them in a share of cases:
+// a commit_transaction's is a plain failure, a lost answer or a stall, a third each; a
+// produce's a plain failure, a lost answer or a late append, a third each.
+fault_injector::verdict ambiguous(point p, double roll) {
+  using enum fault_injector::verdict;
+  if (p == point::commit_transaction)
+    return roll < 1.0 / 3 ? fail : roll < 2.0 / 3 ? lose_answer : stall;
+  if (p == point::produce) return roll < 1.0 / 3 ? fail : roll < 2.0 / 3 ? lose_answer : late;
+  return fail;
+}
+
 }  // namespace
 
 fault_injector::verdict fault_injector::decide(point p, const std::string& who) {
@@ -81,13 +110,14 @@ fault_injector::verdict fault_injector::decide(point p, const std::string& who) 
   else if (roll < crash)
     v = verdict::crash_after;
   else if (roll < crash + fail)
-    v = verdict::fail;
+    v = ambiguous(p, u(_rng));
   if (v == verdict::none) return v;
-  ++(v == verdict::fail ? t.failures : t.crashes);
-  const char* what = v == verdict::crash_before  ? "crash before"
-                     : v == verdict::crash_after ? "crash after"
-                                                 : "fail";
-  _schedule.push_back(fmt::format("{} {} {}", who, what, to_string(p)));
+  const bool crashed = v == verdict::crash_before || v == verdict::crash_after;
+  ++(crashed ? t.crashes : t.failures);
+  t.lost_answers += v == verdict::lose_answer ? 1 : 0;
+  t.stalls += v == verdict::stall ? 1 : 0;
+  t.late += v == verdict::late ? 1 : 0;
+  _schedule.push_back(fmt::format("{} {} {}", who, name(v), to_string(p)));
   return v;
 }
 

@@ -1,5 +1,5 @@
 // The consumer groups of the simulated cluster: the eager protocol's barrier, generations,
-// the range assignor, eviction by session timeout on the logical clock.
+// the range assignor, eviction by session timeout and max.poll.interval.ms on the logical clock.
 #include "src/sim/cluster_state.hpp"
 
 namespace rill::sim {
@@ -49,7 +49,11 @@ void cluster::state::expire(const std::string& group_id) {
   group& g = groups[group_id];
   bool changed = false;
   for (auto it = g.members.begin(); it != g.members.end();) {
-    if (clock - it->second.last_seen > it->second.session_timeout) {
+    const member& m = it->second;
+    const bool silent = clock - m.last_seen > m.session_timeout;
+    const bool not_polling = clock - m.last_poll > m.max_poll_interval;
+    if (silent || not_polling) {
+      stats.evicted_for_not_polling += silent ? 0 : 1;
       it = g.members.erase(it);
       ++stats.evicted_members;
       changed = true;

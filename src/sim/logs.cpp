@@ -39,6 +39,23 @@ void cluster::state::append_marker(const topic_partition& tp, std::int64_t pid, 
   l.open.erase(pid);
 }
 
+std::int64_t cluster::state::append(produced r) {
+  partition_log& l = log(r.tp);
+  if (r.producer >= 0) {
+    auto [last, fresh] = l.sequences.try_emplace({r.producer, r.epoch}, r.sequence);
+    if (!fresh && last->second >= r.sequence) {
+      ++stats.duplicates_refused;
+      return -1;
+    }
+    last->second = r.sequence;
+  }
+  if (r.entry.pid >= 0) l.open.try_emplace(r.entry.pid, l.end());
+  const std::int64_t offset = l.end();
+  l.entries.push_back(std::move(r.entry));
+  data_arrived.notify_all();
+  return offset;
+}
+
 void cluster::state::end_transaction(transactional_producer& t, bool commit) {
   for (const auto& tp : t.partitions) append_marker(tp, t.pid, commit);
   if (commit) {

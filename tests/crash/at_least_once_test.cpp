@@ -51,6 +51,7 @@ struct alo_outcome {
   std::string report;
   int crashes = 0;
   point_tallies points;
+  ambiguous_outcomes outcomes;
 };
 
 // The most duplicates a run can show. Under at-least-once a record is counted again only when
@@ -92,6 +93,7 @@ alo_outcome run_alo_word_count(std::uint64_t seed, variant v,
   out.oracle =
       oracle_problem(r, true, fmt::format(", {} duplicates (bound {})", out.duplicates, out.bound));
   out.points.add(r.injector());
+  out.outcomes.add(r.cluster().stats());
   out.crashes = r.crashes();
   out.report = r.report();
   r.stop();
@@ -109,9 +111,11 @@ TEST_P(crash_at_least_once, word_count_loses_nothing_and_duplicates_only_what_it
   std::uint64_t crashes = 0, failed = 0;
   std::int64_t duplicates = 0, most = 0;
   point_tallies points;
+  ambiguous_outcomes outcomes;
   for (std::uint64_t seed : all) {
     auto got = run_alo_word_count(seed, variant_of(seed), want);
     points.add(got.points);
+    outcomes.add(got.outcomes);
     crashes += static_cast<std::uint64_t>(got.crashes);
     duplicates += got.duplicates;
     most = std::max(most, got.duplicates);
@@ -138,12 +142,14 @@ TEST_P(crash_at_least_once, word_count_loses_nothing_and_duplicates_only_what_it
   std::cout << "at-least-once word count: " << all.size() << " seeds, " << crashes << " crashes, "
             << duplicates << " duplicate counts (at most " << most << " in a seed)" << std::endl;
   points.print("at-least-once word count");
+  outcomes.print("at-least-once word count");
   if (all.size() >= 50) {  // a shard of the default seeds: enough for every point to crash
     EXPECT_GT(crashes, 0u);
     EXPECT_GT(points.at(rill::sim::point::commit_offsets).crashes, 0u);
     EXPECT_GT(points.at(rill::sim::point::commit_offsets).failures, 0u);
     EXPECT_EQ(points.never_crashed(reachable(at_least_once_points(), all)), "")
         << "points that never crashed";
+    EXPECT_EQ(outcomes.never(false), "") << "ambiguous outcomes that never happened";
   }
 }
 

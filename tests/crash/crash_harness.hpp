@@ -300,12 +300,15 @@ class run {
     return fmt::format(
         "seed {} ({} thread{} per instance, cache {}): {} crashes ({} forced), {} pauses, "
         "fenced by generation {} by epoch {}, {} aborted and {} timed-out transactions, "
-        "{} rebalances, {} evictions, {} restored, {} fetched again",
+        "{} rebalances, {} evictions, {} restored, {} fetched again; ambiguous outcomes: {} "
+        "commits found done on retry, {} stalled commits aborted, {} idempotent retries "
+        "refused, {} timed-out deliveries, {} late produces appended and {} refused",
         _seed, _settings.threads, _settings.threads > 1 ? "s" : "",
         _cfg.get("statestore.cache.max.bytes").value_or("") == "0" ? "off" : "on", _crashes,
         _forced, _pauses, c.fenced_offset_commits, c.fenced_produces, c.aborted_transactions,
-        c.timed_out_transactions, c.rebalances, c.evicted_members, _restored.records,
-        c.redelivered);
+        c.timed_out_transactions, c.rebalances, c.evicted_members, _restored.records, c.redelivered,
+        c.commits_found_done, c.stalls_aborted, c.duplicates_refused, c.timed_out_deliveries,
+        c.late_appended, c.late_refused);
   }
   int pauses() const { return _pauses; }
   const sim::fault_injector& injector() const { return *_injector; }
@@ -370,6 +373,7 @@ class run {
       s.producer_props["transaction.timeout.ms"] = std::to_string(_settings.transaction_timeout_ms);
 
       s.transactional_id_prefix = _app_id + "-" + name;  // the instance's stable process id
+      s.process_id = name;
       s.client_id = name;
       s.real_backoff = false;
       sim::cluster* c = _cluster.get();

@@ -86,29 +86,27 @@ inline std::string oracle_problem(run& r, bool faults, const std::string& more =
 class point_tallies {
  public:
   void add(const sim::fault_injector& f) {
-    for (std::size_t i = 0; i < sim::point_count; ++i) {
-      const auto& t = f.fired(static_cast<sim::point>(i));
-      _t[i].crashes += t.crashes;
-      _t[i].failures += t.failures;
-      _t[i].calls += t.calls;
-    }
+    for (std::size_t i = 0; i < sim::point_count; ++i) add(i, f.fired(static_cast<sim::point>(i)));
   }
   void add(const point_tallies& o) {
-    for (std::size_t i = 0; i < sim::point_count; ++i) {
-      _t[i].crashes += o._t[i].crashes;
-      _t[i].failures += o._t[i].failures;
-      _t[i].calls += o._t[i].calls;
-    }
+    for (std::size_t i = 0; i < sim::point_count; ++i) add(i, o._t[i]);
   }
   const sim::fault_injector::tally& at(sim::point p) const {
     return _t[static_cast<std::size_t>(p)];
   }
-  // "produce 12/30 of 9000, ...": crashes/failures of calls per point.
+  // "produce 12/30 (lost 9, late 10) of 9000, ...": crashes/failures of calls per point, and
+  // of the failures those that were ambiguous outcomes.
   std::string line() const {
     std::vector<std::string> parts;
-    for (std::size_t i = 0; i < sim::point_count; ++i)
-      parts.push_back(fmt::format("{} {}/{} of {}", sim::to_string(static_cast<sim::point>(i)),
-                                  _t[i].crashes, _t[i].failures, _t[i].calls));
+    for (std::size_t i = 0; i < sim::point_count; ++i) {
+      const auto& t = _t[i];
+      std::string ambiguous;
+      if (t.lost_answers + t.stalls + t.late > 0)
+        ambiguous =
+            fmt::format(" (lost {}, stalled {}, late {})", t.lost_answers, t.stalls, t.late);
+      parts.push_back(fmt::format("{} {}/{}{} of {}", sim::to_string(static_cast<sim::point>(i)),
+                                  t.crashes, t.failures, ambiguous, t.calls));
+    }
     return fmt::format("{}", fmt::join(parts, ", "));
   }
   // The points of `expected` where nothing crashed, comma-separated ("" when all did).
@@ -125,7 +123,59 @@ class point_tallies {
   }
 
  private:
+  void add(std::size_t i, const sim::fault_injector::tally& t) {
+    _t[i].crashes += t.crashes;
+    _t[i].failures += t.failures;
+    _t[i].calls += t.calls;
+    _t[i].lost_answers += t.lost_answers;
+    _t[i].stalls += t.stalls;
+    _t[i].late += t.late;
+  }
   std::array<sim::fault_injector::tally, sim::point_count> _t{};
+};
+
+// The ambiguous outcomes a topology's seeds ran into (sim::fault_injector::verdict), and what
+// the cluster made of them, summed over the seeds.
+class ambiguous_outcomes {
+ public:
+  void add(const ambiguous_outcomes& o) { add(o._c); }
+  void add(const sim::cluster::counters& c) {
+    _c.commits_found_done += c.commits_found_done;
+    _c.stalls_aborted += c.stalls_aborted;
+    _c.duplicates_refused += c.duplicates_refused;
+    _c.timed_out_deliveries += c.timed_out_deliveries;
+    _c.late_appended += c.late_appended;
+    _c.late_refused += c.late_refused;
+  }
+  void print(const std::string& topology) const {
+    std::cout << fmt::format(
+                     "{} ambiguous outcomes: {} commits found done on retry after a lost answer, "
+                     "{} stalled commits retried to task.timeout.ms and aborted, {} idempotent "
+                     "produce retries refused as duplicates, {} deliveries timed out although "
+                     "appended, {} late produces appended and {} refused for their epoch",
+                     topology, _c.commits_found_done, _c.stalls_aborted, _c.duplicates_refused,
+                     _c.timed_out_deliveries, _c.late_appended, _c.late_refused)
+              << std::endl;
+  }
+  // The outcomes that never happened, comma-separated ("" when all did): under a transaction
+  // all of them, else the produce ones (no commits to lose or stall, no deliveries to abort).
+  std::string never(bool transactional) const {
+    std::vector<std::string> out;
+    auto check = [&](std::uint64_t n, const char* what) {
+      if (n == 0) out.push_back(what);
+    };
+    check(_c.duplicates_refused, "idempotent retry refused");
+    check(_c.late_appended, "late produce appended");
+    if (transactional) {
+      check(_c.commits_found_done, "commit found done on retry");
+      check(_c.stalls_aborted, "stalled commit aborted");
+      check(_c.timed_out_deliveries, "delivery timed out although appended");
+    }
+    return fmt::format("{}", fmt::join(out, ", "));
+  }
+
+ private:
+  sim::cluster::counters _c{};
 };
 
 // `points` without cache_flush when no seed of `seeds` runs with the record cache on (the

@@ -170,10 +170,12 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
   }
   std::uint64_t crashes = 0, fenced = 0, aborted = 0, rebalances = 0, restored = 0, failed = 0;
   point_tallies points;
+  ambiguous_outcomes outcomes;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     auto got = run_word_count(seed, true, v);
     points.add(got.points);
+    outcomes.add(got.stats);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
     aborted += got.stats.aborted_transactions;
@@ -202,11 +204,13 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
             << " fenced calls (zombies and old epochs), " << restored << " records restored"
             << std::endl;
   points.print("word count");
+  outcomes.print("word count");
   if (all.size() >= 50) {  // enough seeds that each kind of fault happened
     EXPECT_GT(crashes, 0u);
     EXPECT_EQ(points.never_crashed(reachable(exactly_once_points(), all)), "")
         << "points that never crashed";
     EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
+    EXPECT_EQ(outcomes.never(true), "") << "ambiguous outcomes that never happened";
   }
 }
 
