@@ -104,7 +104,11 @@ fault_injector::verdict fault_injector::decide(point p, const std::string& who) 
   std::uniform_real_distribution<double> u(0, 1);
   const double roll = u(_rng);
   const double crash = _settings.crash * weight(p);
-  const double fail = runtime_point(p) ? 0 : _settings.fail * weight(p);
+  // A commit_transaction failure is a lost answer or a stall two times in three, each of
+  // which every full shard must show: failures there weigh four times its crashes.
+  const double fail = runtime_point(p)                 ? 0
+                      : p == point::commit_transaction ? _settings.fail * weight(p) * 4
+                                                       : _settings.fail * weight(p);
   verdict v = verdict::none;
   if (roll < crash / 2)
     v = verdict::crash_before;
