@@ -105,7 +105,11 @@ TEST(eos, an_injected_end_txn_error_aborts_and_reprocesses) {
   EXPECT_TRUE(app.close());
 }
 
-TEST(eos, a_fenced_producer_is_a_migrated_task) {
+// PRODUCER_FENCED: a newer producer took this thread's transactional.id. Rill's ids name a
+// process and a thread, not a task, so a task moving never causes it: another instance
+// runs with the same process.id. The thread stops, saying so, rather than fencing the other
+// in turn forever (tests/crash/two_holders_test.cpp has both running).
+TEST(eos, a_producer_fenced_by_a_newer_holder_stops_naming_the_shared_process_id) {
   eos_fixture f;
   if (!f.c.embedded()) GTEST_SKIP() << "needs the embedded broker's fault injection";
   log_capture logs;
@@ -113,10 +117,8 @@ TEST(eos, a_fenced_producer_is_a_migrated_task) {
   app.start();
   ASSERT_TRUE(app.wait_until_running(60s));
   f.c.broker().push_request_errors(rill::kafka_api::end_txn, {90});  // PRODUCER_FENCED
-  EXPECT_TRUE(f.complete(60s));
-  EXPECT_TRUE(wait_for([&] { return logs.contains("task migrated: "); }, 30s));
-  EXPECT_TRUE(logs.contains("aborting the transaction, closing the tasks dirty and rejoining"));
-  EXPECT_GE(app.counters().rewinds, 1u);
-  EXPECT_EQ(app.state(), rill::app_state::running) << "the thread recovered";
-  EXPECT_TRUE(app.close());
+  EXPECT_TRUE(wait_for([&] { return app.state() == rill::app_state::error; }, 60s))
+      << "state " << rill::to_string(app.state());
+  EXPECT_TRUE(logs.contains("another instance runs with process.id"));
+  app.close();
 }
