@@ -34,8 +34,8 @@ struct command {
   std::string
       type;  // open | deposit | withdraw | transfer | credit | refund (the last two internal)
   std::string account;
-  std::string target;       // transfer: the other account
-  std::int64_t amount = 0;  // cents
+  std::string target;        // transfer: the other account
+  std::int64_t amount = 0;   // cents
   std::int64_t version = 0;  // a credit or refund leg: the version of the answer it comes from
 };
 

@@ -55,7 +55,7 @@ double weight(point p) {
     case point::produce:
     case point::poll:
       return 1;
-    case point::commit_offsets:  // at-least-once: a produce failure rewinds, so few commits
+    case point::commit_offsets:     // at-least-once: a produce failure rewinds, so few commits
     case point::abort_transaction:  // made only after a failure: a few dozen a shard
       return 25;
     default:
