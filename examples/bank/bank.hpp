@@ -166,7 +166,8 @@ class account_processor final : public rill::processor<std::string, command, std
     if (seen != a.recent.end()) {
       v = {seen->event_type, seen->reason};
       version = seen->version;
-    } else if (leg && a.legs.contains(c.target) && c.version <= a.legs[c.target]) {
+    } else if (auto applied = a.legs.find(c.target);
+               leg && applied != a.legs.end() && c.version <= applied->second) {
       return;  // applied and answered long ago (its answer left then, or it would be recent)
     } else {
       v = decide(c, a);
