@@ -124,6 +124,22 @@ void refuse_broken_guarantees(const std::map<std::string, std::string>& consumer
                        "read records of aborted transactions; remove it (read_committed is set)");
 }
 
+void refuse_split_tasks(const detail::compiled_topology& topology,
+                        const std::map<std::string, std::string>& consumer) {
+  auto it = consumer.find("partition.assignment.strategy");
+  if (it == consumer.end() || it->second == "range") return;
+  for (const auto& sub : topology.subtopologies) {
+    if (sub.source_topics.size() < 2) continue;
+    std::vector<std::string> names;
+    for (const auto& t : sub.source_topics) names.push_back(t.name);
+    throw config_error(fmt::format(
+        "setting 'consumer.partition.assignment.strategy={}' is refused: subtopology {} reads "
+        "topics {}, and its task for partition p needs partition p of each on one member, which "
+        "only librdkafka's range assignor guarantees; remove the setting (range is the default)",
+        it->second, sub.id, fmt::join(names, ", ")));
+  }
+}
+
 void apply_log_settings(const config& cfg) {
   if (cfg.contains(cfg::log_level)) set_log_level(log::parse_level(cfg.get_string(cfg::log_level)));
   if (cfg.contains(cfg::log_format))

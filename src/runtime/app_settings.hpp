@@ -20,6 +20,14 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
 // under exactly-once, an isolation level other than read_committed). Throws config_error.
 void refuse_broken_guarantees(const std::map<std::string, std::string>& consumer, bool eos);
 
+// Refuses a consumer partition.assignment.strategy other than range when a subtopology reads
+// more than one topic: its task needs partition p of all of them, and librdkafka's other
+// assignors (roundrobin, cooperative-sticky) may deal them to different members. Checked by
+// streams_app, on librdkafka's clients; the simulated cluster's cooperative assignor keeps
+// them together. Throws config_error.
+void refuse_split_tasks(const detail::compiled_topology& topology,
+                        const std::map<std::string, std::string>& consumer);
+
 // log.level and log.format, where the config sets them, become Rill's logger's (process-wide;
 // spdlog's global level and default logger are never touched).
 void apply_log_settings(const config& cfg);

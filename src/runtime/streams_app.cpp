@@ -298,6 +298,7 @@ streams_app::streams_app(topology t, config c)
     kafka::validate_properties(cfg.with_prefix(prefix), prefix);
   }
   _impl->shared = runtime::settings_from(_impl->topo.compiled(), cfg);
+  runtime::refuse_split_tasks(_impl->topo.compiled(), _impl->shared.consumer_props);
   runtime::apply_log_settings(cfg);  // once the config is known good
   auto& s = _impl->shared;
 

@@ -26,6 +26,8 @@ class sim_consumer final : public kafka::consumer {
       _session_timeout = std::stoll(it->second);
     if (auto it = props.find("max.poll.interval.ms"); it != props.end())
       _max_poll_interval = std::stoll(it->second);
+    if (auto it = props.find("partition.assignment.strategy"); it != props.end())
+      _cooperative = it->second.find("cooperative") != std::string::npos;
   }
   ~sim_consumer() override {
     // Dropping a consumer without close() is a crash: its membership lapses with its session.
@@ -34,6 +36,14 @@ class sim_consumer final : public kafka::consumer {
   error subscribe(const std::vector<std::string>& topics,
                   kafka::rebalance_listener& listener) override {
     std::lock_guard lock(_s->mutex);
+    const auto& g = _s->groups[_group];
+    if (!g.members.empty() && g.cooperative.value_or(false) != _cooperative) {
+      // No protocol every member supports (librdkafka: INCONSISTENT_GROUP_PROTOCOL).
+      return {error::kind::fatal, 23,
+              fmt::format("{}: group '{}' runs the {} protocol; this consumer asks for {}", _who,
+                          _group, _cooperative ? "eager" : "cooperative",
+                          _cooperative ? "cooperative" : "eager")};
+    }
     _listener = &listener;
     _topics = topics;
     join_locked();
@@ -95,11 +105,11 @@ class sim_consumer final : public kafka::consumer {
       heartbeat_locked();
       auto& g = _s->groups[_group];
       auto it = g.members.find(_member_id);
-      if (it == g.members.end() || _generation != g.generation) {
+      if (it == g.members.end() || generation_locked() != g.generation) {
         ++_s->stats.fenced_offset_commits;
         return stale_generation(
             fmt::format("{}: commit refused: generation {} is stale (group at {})", _who,
-                        _generation, g.generation));
+                        generation_locked(), g.generation));
       }
       for (const auto& po : offsets) {
         g.committed[po.tp] = po.offset;
@@ -158,7 +168,7 @@ class sim_consumer final : public kafka::consumer {
 
   std::unique_ptr<kafka::group_metadata> metadata() override {
     std::lock_guard lock(_s->mutex);
-    return std::make_unique<sim_group_metadata>(_group, _generation, _member_id);
+    return std::make_unique<sim_group_metadata>(_group, generation_locked(), _member_id);
   }
 
   std::string member_id() override {
@@ -200,6 +210,17 @@ class sim_consumer final : public kafka::consumer {
       it->second.last_seen = _s->clock;
   }
 
+  // The generation this member's commits carry. librdkafka's group metadata takes a new
+  // generation as soon as the member has it, before the application hears of the new
+  // assignment; under the cooperative protocol the member keeps processing meanwhile, so its
+  // commits carry the new one. A partition it is about to revoke is no one else's yet.
+  int generation_locked() const {
+    if (!_cooperative || !_joined) return _generation;
+    const auto& members = _s->groups.at(_group).members;
+    auto it = members.find(_member_id);
+    return it == members.end() ? _generation : it->second.generation;
+  }
+
   void join_locked() {
     _member_id = fmt::format("{}-member-{}", _who, _s->next_member++);
     member m;
@@ -211,6 +232,7 @@ class sim_consumer final : public kafka::consumer {
     m.max_poll_interval = _max_poll_interval;
     m.rejoined = true;  // nothing to revoke
     auto& g = _s->groups[_group];
+    if (g.members.empty()) g.cooperative = _cooperative;
     const bool preparing = g.preparing;
     g.members[_member_id] = m;
     if (preparing)
@@ -220,11 +242,13 @@ class sim_consumer final : public kafka::consumer {
     _joined = true;
   }
 
-  // The eager protocol, synchronously. A member learns of a rebalance at a poll: it revokes
-  // everything (the listener commits), then rejoins; it gets its new partitions at a later
-  // poll, once every member has rejoined. A member evicted meanwhile notices only after a few
-  // polls (a zombie), then reports its partitions lost and joins afresh. Callbacks run outside
-  // the lock.
+  // The group protocol, synchronously. A member learns of a rebalance at a poll. Eager: it
+  // revokes everything (the listener commits), then rejoins; it gets its new partitions at a
+  // later poll, once every member has rejoined. Cooperative: it rejoins at once, keeping its
+  // partitions; once every member has, it revokes at a poll those its new assignment lacks
+  // and rejoins again, while another member gets them in the rebalance that follows. A member
+  // evicted meanwhile notices only after a few polls (a zombie), then reports its partitions
+  // lost and joins afresh. Callbacks run outside the lock.
   void run_group_protocol() {
     enum class action { none, revoke, lost };
     action todo = action::none;
@@ -240,6 +264,11 @@ class sim_consumer final : public kafka::consumer {
         _zombie_polls = 0;
         todo = action::lost;
         partitions = _assignment;
+      } else if (g.preparing && !it->second.rejoined && _cooperative) {
+        it->second.rejoined = true;  // keeping its partitions (KIP-429)
+        it->second.owned = _assignment;
+        it->second.last_seen = _s->clock;
+        _s->try_complete(_group);
       } else if (g.preparing && !it->second.rejoined) {
         todo = action::revoke;
         partitions = _assignment;
@@ -266,6 +295,13 @@ class sim_consumer final : public kafka::consumer {
         _s->try_complete(_group);
       }
     }
+    if (_cooperative)
+      take_cooperative_assignment();
+    else
+      take_eager_assignment();
+  }
+
+  void take_eager_assignment() {
     std::vector<topic_partition> assigned;
     {
       std::lock_guard lock(_s->mutex);
@@ -280,6 +316,47 @@ class sim_consumer final : public kafka::consumer {
       assigned = _assignment;
     }
     if (_listener != nullptr) _listener->on_assigned(assigned);
+  }
+
+  // The new generation's assignment, as differences (incremental): first the partitions it
+  // lacks are revoked (their commits carry the new generation), then the new ones assigned.
+  // Having revoked some, the member rejoins, so that they reach their new owner.
+  void take_cooperative_assignment() {
+    std::vector<topic_partition> next, revoked, added;
+    {
+      std::lock_guard lock(_s->mutex);
+      auto& g = _s->groups[_group];
+      auto it = g.members.find(_member_id);
+      if (it == g.members.end() || g.preparing || _generation == it->second.generation) return;
+      _generation = it->second.generation;
+      next = it->second.assignment;
+      auto in = [](const std::vector<topic_partition>& v, const topic_partition& tp) {
+        return std::find(v.begin(), v.end(), tp) != v.end();
+      };
+      for (const auto& tp : _assignment) {
+        if (in(next, tp)) {
+          ++_s->stats.kept_through_rebalance;
+        } else {
+          revoked.push_back(tp);
+          ++_s->stats.revoked_incrementally;
+        }
+      }
+      for (const auto& tp : next)
+        if (!in(_assignment, tp)) added.push_back(tp);
+    }
+    if (_listener != nullptr && !revoked.empty()) _listener->on_revoked(revoked);
+    {
+      std::lock_guard lock(_s->mutex);
+      for (const auto& tp : revoked) {
+        _positions.erase(tp);
+        _paused.erase(tp);
+      }
+      _assignment = next;
+      auto& g = _s->groups[_group];
+      if (!revoked.empty() && g.members.contains(_member_id) && !g.preparing)
+        _s->start_rebalance(_group);
+    }
+    if (_listener != nullptr) _listener->on_assigned(added);
   }
 
   void fetch_locked(std::size_t max, std::vector<kafka::consumed_record>& out) {
@@ -332,6 +409,7 @@ class sim_consumer final : public kafka::consumer {
   std::int64_t _max_poll_interval = 300000;
   kafka::rebalance_listener* _listener = nullptr;
   std::vector<std::string> _topics;
+  bool _cooperative = false;  // partition.assignment.strategy=cooperative-sticky
   bool _manual = false;
   bool _joined = false;
   bool _closed = false;

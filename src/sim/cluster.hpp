@@ -9,8 +9,10 @@
 // - transactional offset commits (send_offsets_to_transaction) stored at commit, and
 //   rejected when the group generation they carry is stale (KIP-447), which is how a zombie
 //   stream thread is fenced under exactly-once v2;
-// - consumer groups with generations, the range assignor, the eager protocol, and session
-//   timeouts and max.poll.interval.ms on a logical clock;
+// - consumer groups with generations, the eager protocol with the range assignor, or, for
+//   consumers with partition.assignment.strategy=cooperative-sticky, the cooperative one
+//   (KIP-429) with a sticky assignor; session timeouts and max.poll.interval.ms on a logical
+//   clock;
 // - a seeded fault injector that can make any instrumented call crash its caller or fail.
 //
 // Everything is synchronous and single-threaded under one mutex: a test steps its stream
@@ -124,6 +126,11 @@ class cluster {
 
     std::uint64_t committed_transactions = 0;
     std::uint64_t rebalances = 0;
+    // Of those, of cooperative groups; the partitions cooperative members went on holding
+    // through a rebalance, and those they revoked while keeping the rest (KIP-429).
+    std::uint64_t cooperative_rebalances = 0;
+    std::uint64_t kept_through_rebalance = 0;
+    std::uint64_t revoked_incrementally = 0;
     std::uint64_t evicted_members = 0;
     std::uint64_t evicted_for_not_polling = 0;  // of those: past max.poll.interval.ms
     // Records a group's consumers fetched again: below the highest offset any of them had

@@ -93,15 +93,23 @@ struct member {
   std::int64_t last_poll = 0;  // max.poll.interval.ms runs from its last poll
   std::int64_t max_poll_interval = 300000;
   std::vector<topic_partition> assignment;  // of the current generation
-  bool rejoined = false;  // while the group prepares a rebalance: has revoked and rejoined
+  int generation = -1;                      // the last generation it was given
+  bool rejoined = false;  // while the group prepares a rebalance: has rejoined (eager: revoked)
+  // Cooperative: the partitions it held when it rejoined (what it may keep).
+  std::vector<topic_partition> owned;
 };
 
-// The eager protocol's barrier: a rebalance first waits for every member to revoke its
-// partitions (committing them) and rejoin, or to be evicted when its session lapses; only
-// then does the next generation get its assignment.
+// A rebalance first waits for every member to rejoin, or to be evicted when its session
+// lapses; only then does the next generation get its assignment. Eager: a member revokes all
+// its partitions (committing them) before it rejoins, and the range assignor deals them
+// anew. Cooperative (KIP-429): members rejoin keeping their partitions and go on processing
+// them; a sticky assignor leaves each where it was as far as balance allows, and a partition
+// that must move is first only taken away: its owner revokes it and rejoins, and the
+// rebalance that follows gives it to its new member.
 struct group {
   int generation = 0;
   bool preparing = false;
+  std::optional<bool> cooperative;  // the protocol, set by the first member to join
   std::map<std::string, member> members;
   std::map<topic_partition, std::int64_t> committed;
   std::map<topic_partition, std::string> metadata;  // committed with the offsets
@@ -129,8 +137,10 @@ struct cluster::state {
   void start_rebalance(const std::string& group_id);
 
   // Once every member has rejoined: the next generation, with a range assignment of every
-  // subscribed topic over the members, ordered by id.
+  // subscribed topic over the members, ordered by id (eager), or a sticky one (cooperative).
   void try_complete(const std::string& group_id);
+  void assign_range(group& g);
+  void assign_sticky(group& g);
 
   // Removes members whose session lapsed; that starts (or may complete) a rebalance.
   void expire(const std::string& group_id);

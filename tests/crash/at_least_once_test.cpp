@@ -26,10 +26,8 @@ rill::config alo_config(const std::string& app, variant v) {
                  {"processing.guarantee", "at_least_once"},
                  // The default (30 s) is beyond the fault phase's logical time (3 s): commit as
                  // often as exactly-once does, so offset commits happen, and crash, mid-run.
-                 {"commit.interval.ms", "100"},
-                 {"num.stream.threads", std::to_string(v.threads)}};
-  if (!v.cache) c.set("statestore.cache.max.bytes", "0");
-  return c;
+                 {"commit.interval.ms", "100"}};
+  return with_variant(c, v);
 }
 
 // How often each word occurs in the input: every count a fault-free run ends with.
@@ -52,6 +50,7 @@ struct alo_outcome {
   int crashes = 0;
   point_tallies points;
   ambiguous_outcomes outcomes;
+  cooperative_tally cooperative;
 };
 
 // The most duplicates a run can show. Under at-least-once a record is counted again only when
@@ -94,6 +93,7 @@ alo_outcome run_alo_word_count(std::uint64_t seed, variant v,
       oracle_problem(r, true, fmt::format(", {} duplicates (bound {})", out.duplicates, out.bound));
   out.points.add(r.injector());
   out.outcomes.add(r.cluster().stats());
+  out.cooperative.add(r.cluster().stats());
   out.crashes = r.crashes();
   out.report = r.report();
   r.stop();
@@ -112,10 +112,12 @@ TEST_P(crash_at_least_once, word_count_loses_nothing_and_duplicates_only_what_it
   std::int64_t duplicates = 0, most = 0;
   point_tallies points;
   ambiguous_outcomes outcomes;
+  cooperative_tally cooperative;
   for (std::uint64_t seed : all) {
     auto got = run_alo_word_count(seed, variant_of(seed), want);
     points.add(got.points);
     outcomes.add(got.outcomes);
+    cooperative.add(got.cooperative);
     crashes += static_cast<std::uint64_t>(got.crashes);
     duplicates += got.duplicates;
     most = std::max(most, got.duplicates);
@@ -143,7 +145,9 @@ TEST_P(crash_at_least_once, word_count_loses_nothing_and_duplicates_only_what_it
             << duplicates << " duplicate counts (at most " << most << " in a seed)" << std::endl;
   points.print("at-least-once word count");
   outcomes.print("at-least-once word count");
+  cooperative.print("at-least-once word count");
   if (all.size() >= 50) {  // a shard of the default seeds: enough for every point to crash
+    EXPECT_EQ(cooperative.problem(), "");
     EXPECT_GT(crashes, 0u);
     EXPECT_GT(points.at(rill::sim::point::commit_offsets).crashes, 0u);
     EXPECT_GT(points.at(rill::sim::point::commit_offsets).failures, 0u);

@@ -298,17 +298,21 @@ class run {
   std::string stats_line() {
     const auto c = _cluster->stats();
     return fmt::format(
-        "seed {} ({} thread{} per instance, cache {}): {} crashes ({} forced), {} pauses, "
-        "fenced by generation {} by epoch {}, {} aborted and {} timed-out transactions, "
-        "{} rebalances, {} evictions, {} restored, {} fetched again; ambiguous outcomes: {} "
+        "seed {} ({} thread{} per instance, cache {}, {} rebalancing): {} crashes ({} forced), "
+        "{} pauses, fenced by generation {} by epoch {}, {} aborted and {} timed-out "
+        "transactions, {} rebalances, {} evictions, {} restored, {} fetched again; ambiguous "
+        "outcomes: {} "
         "commits found done on retry, {} stalled commits aborted, {} idempotent retries "
         "refused, {} timed-out deliveries, {} late produces appended and {} refused",
         _seed, _settings.threads, _settings.threads > 1 ? "s" : "",
-        _cfg.get("statestore.cache.max.bytes").value_or("") == "0" ? "off" : "on", _crashes,
-        _forced, _pauses, c.fenced_offset_commits, c.fenced_produces, c.aborted_transactions,
-        c.timed_out_transactions, c.rebalances, c.evicted_members, _restored.records, c.redelivered,
-        c.commits_found_done, c.stalls_aborted, c.duplicates_refused, c.timed_out_deliveries,
-        c.late_appended, c.late_refused);
+        _cfg.get("statestore.cache.max.bytes").value_or("") == "0" ? "off" : "on",
+        _cfg.get("consumer.partition.assignment.strategy").value_or("range") == "range"
+            ? "eager"
+            : "cooperative",
+        _crashes, _forced, _pauses, c.fenced_offset_commits, c.fenced_produces,
+        c.aborted_transactions, c.timed_out_transactions, c.rebalances, c.evicted_members,
+        _restored.records, c.redelivered, c.commits_found_done, c.stalls_aborted,
+        c.duplicates_refused, c.timed_out_deliveries, c.late_appended, c.late_refused);
   }
   int pauses() const { return _pauses; }
   const sim::fault_injector& injector() const { return *_injector; }

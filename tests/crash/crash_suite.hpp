@@ -40,13 +40,24 @@ inline std::vector<std::uint64_t> seeds(int shard, int n = 200) {
 
 // How a seed runs its instances: two stream threads each in a third of the seeds, the record
 // cache on in half of them (then outputs are compared by their final values, since a cache
-// emits fewer, coalesced updates; without it every update is visible: exact sequences).
+// emits fewer, coalesced updates; without it every update is visible: exact sequences), and
+// the cooperative rebalance protocol in another half (seeds 2 and 3 of every four, so each
+// protocol meets the cache on and off).
 struct variant {
   int threads = 1;
   bool cache = false;
+  bool cooperative = false;
 };
 inline variant variant_of(std::uint64_t seed) {
-  return {seed % 3 == 0 ? 2 : 1, seed % 2 == 1};
+  return {seed % 3 == 0 ? 2 : 1, seed % 2 == 1, seed % 4 >= 2};
+}
+
+// A topology's config with the variant's settings.
+inline rill::config with_variant(rill::config c, variant v) {
+  c.set("num.stream.threads", std::to_string(v.threads));
+  if (!v.cache) c.set("statestore.cache.max.bytes", "0");
+  if (v.cooperative) c.set("consumer.partition.assignment.strategy", "cooperative-sticky");
+  return c;
 }
 
 // The fault mix; RILL_CRASH_MIX="crash,fail,pause" probabilities override it (to isolate one).
@@ -172,6 +183,36 @@ class ambiguous_outcomes {
       check(_c.timed_out_deliveries, "delivery timed out although appended");
     }
     return fmt::format("{}", fmt::join(out, ", "));
+  }
+
+ private:
+  sim::cluster::counters _c{};
+};
+
+// What the cooperative protocol did over a topology's seeds (the cooperative variant's).
+class cooperative_tally {
+ public:
+  void add(const cooperative_tally& o) { add(o._c); }
+  void add(const sim::cluster::counters& c) {
+    _c.cooperative_rebalances += c.cooperative_rebalances;
+    _c.kept_through_rebalance += c.kept_through_rebalance;
+    _c.revoked_incrementally += c.revoked_incrementally;
+  }
+  void print(const std::string& topology) const {
+    std::cout << fmt::format(
+                     "{} cooperative rebalancing: {} rebalances, {} partitions kept through one, "
+                     "{} revoked while their members kept the rest",
+                     topology, _c.cooperative_rebalances, _c.kept_through_rebalance,
+                     _c.revoked_incrementally)
+              << std::endl;
+  }
+  // Empty when cooperative rebalances happened, members kept partitions through them and
+  // revoked only some.
+  std::string problem() const {
+    if (_c.cooperative_rebalances == 0) return "no cooperative rebalance happened";
+    if (_c.kept_through_rebalance == 0) return "no partition was kept through a rebalance";
+    if (_c.revoked_incrementally == 0) return "no partition was revoked incrementally";
+    return "";
   }
 
  private:

@@ -24,11 +24,7 @@ using namespace std::chrono_literals;
 using namespace rill::crash::suite;
 
 rill::config eos_config(const std::string& app, variant v = {}) {
-  rill::config c{{"application.id", app},
-                 {"processing.guarantee", "exactly_once_v2"},
-                 {"num.stream.threads", std::to_string(v.threads)}};
-  if (!v.cache) c.set("statestore.cache.max.bytes", "0");
-  return c;
+  return with_variant({{"application.id", app}, {"processing.guarantee", "exactly_once_v2"}}, v);
 }
 
 // Outputs as a reader keeping the latest value per key (and window) sees them at the end:
@@ -171,11 +167,13 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
   std::uint64_t crashes = 0, fenced = 0, aborted = 0, rebalances = 0, restored = 0, failed = 0;
   point_tallies points;
   ambiguous_outcomes outcomes;
+  cooperative_tally cooperative;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     auto got = run_word_count(seed, true, v);
     points.add(got.points);
     outcomes.add(got.stats);
+    cooperative.add(got.stats);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
     aborted += got.stats.aborted_transactions;
@@ -205,7 +203,9 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
             << std::endl;
   points.print("word count");
   outcomes.print("word count");
+  cooperative.print("word count");
   if (all.size() >= 50) {  // enough seeds that each kind of fault happened
+    EXPECT_EQ(cooperative.problem(), "");
     EXPECT_GT(crashes, 0u);
     EXPECT_EQ(points.never_crashed(reachable(exactly_once_points(), all)), "")
         << "points that never crashed";
@@ -559,9 +559,11 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
   std::uint64_t crashes = 0, fenced = 0, failed = 0;
   std::size_t compared = 0;
   point_tallies points;
+  cooperative_tally cooperative;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     const auto got = run_bank(commands, seed, true, v);
+    cooperative.add(got.stats);
     const auto result = bank::check(commands, got.outputs);
     const auto replayed = bank::replay(commands, got.outputs);
     const std::string differs = answer_difference(order_free, got.outputs);
@@ -595,7 +597,9 @@ TEST_P(crash, the_bank_keeps_its_invariants_exactly_once_through_crashes) {
             << " fenced calls, " << compared << " answers replayed, " << order_free.size()
             << " commands compared with the fault-free run" << std::endl;
   points.print("bank");
+  cooperative.print("bank");
   if (all.size() >= 50) {
+    EXPECT_EQ(cooperative.problem(), "");
     EXPECT_GT(crashes, 0u);
     EXPECT_EQ(points.never_crashed(reachable(exactly_once_points(), all)), "")
         << "points that never crashed";
@@ -618,10 +622,12 @@ TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and
   ASSERT_FALSE(expected.sessions.empty());
   std::uint64_t crashes = 0, fenced = 0, failed = 0;
   point_tallies points;
+  cooperative_tally cooperative;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     auto got = run_windows(seed, true, v);
     points.add(got.points);
+    cooperative.add(got.stats);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
     const bool same_output = v.cache ? final_view(got.output) == final_view(cached.output)
@@ -654,7 +660,9 @@ TEST_P(crash, windowed_aggregations_are_exactly_once_through_crashes_zombies_and
   std::cout << "windows: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
             << " fenced calls" << std::endl;
   points.print("windows");
+  cooperative.print("windows");
   if (all.size() >= 50) {
+    EXPECT_EQ(cooperative.problem(), "");
     EXPECT_GT(crashes, 0u);
     EXPECT_EQ(points.never_crashed(reachable(windows_points(), all)), "")
         << "points that never crashed";
@@ -682,10 +690,12 @@ TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
   ASSERT_GT(expected.results.size(), 60U);
   std::uint64_t crashes = 0, fenced = 0, failed = 0;
   point_tallies points;
+  cooperative_tally cooperative;
   for (std::uint64_t seed : all) {
     const variant v = variant_of(seed);
     auto got = run_joins(seed, true, v);
     points.add(got.points);
+    cooperative.add(got.stats);
     crashes += static_cast<std::uint64_t>(got.crashes);
     fenced += got.stats.fenced_offset_commits + got.stats.fenced_produces;
     const bool same_output = v.cache ? final_view(got.output) == final_view(cached.output)
@@ -728,7 +738,9 @@ TEST_P(crash, joins_are_exactly_once_through_crashes_zombies_and_rebalances) {
   std::cout << "joins: " << all.size() << " seeds, " << crashes << " crashes, " << fenced
             << " fenced calls" << std::endl;
   points.print("joins");
+  cooperative.print("joins");
   if (all.size() >= 50) {
+    EXPECT_EQ(cooperative.problem(), "");
     EXPECT_GT(crashes, 0u);
     EXPECT_EQ(points.never_crashed(reachable(exactly_once_points(), all)), "")
         << "points that never crashed";

@@ -161,3 +161,42 @@ TEST(guards, the_cleaner_never_deletes_a_directory_a_task_holds) {
     EXPECT_FALSE(e.path().filename().string().starts_with(".deleting-")) << e.path();
   fs::remove_all(root);
 }
+
+TEST(guards, an_assignor_that_may_split_a_task_is_refused_for_co_partitioned_topics) {
+  rill::streams_builder b;
+  auto orders = b.stream<std::string, std::string>("orders");
+  auto payments = b.stream<std::string, std::string>("payments");
+  orders.merge(payments).to("out");
+  const auto joined = b.build();
+  rill::streams_builder single;
+  single.stream<std::string, std::string>("in").to("out");
+  const auto one_topic = single.build();
+  for (const char* strategy : {"cooperative-sticky", "roundrobin"}) {
+    const std::map<std::string, std::string> consumer{{"partition.assignment.strategy", strategy}};
+    try {
+      rill::runtime::refuse_split_tasks(joined.compiled(), consumer);
+      ADD_FAILURE() << strategy << " was accepted";
+    } catch (const rill::config_error& e) {
+      const std::string why = e.what();
+      EXPECT_NE(why.find(std::string("partition.assignment.strategy=") + strategy),
+                std::string::npos)
+          << why;
+      EXPECT_NE(why.find("orders, payments"), std::string::npos) << why;
+      EXPECT_NE(why.find("range"), std::string::npos) << why;
+    }
+    EXPECT_NO_THROW(rill::runtime::refuse_split_tasks(one_topic.compiled(), consumer))
+        << "a subtopology reading one topic has nothing to split";
+  }
+  EXPECT_NO_THROW(rill::runtime::refuse_split_tasks(joined.compiled(),
+                                                    {{"partition.assignment.strategy", "range"}}));
+  // The application refuses it before it connects to anything.
+  rill::streams_builder again;
+  again.stream<std::string, std::string>("orders")
+      .merge(again.stream<std::string, std::string>("payments"))
+      .to("out");
+  EXPECT_THROW(rill::streams_app(again.build(), {{"application.id", "g"},
+                                                 {"bootstrap.servers", "embedded"},
+                                                 {"consumer.partition.assignment.strategy",
+                                                  "cooperative-sticky"}}),
+               rill::config_error);
+}
