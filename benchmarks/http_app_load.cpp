@@ -9,8 +9,8 @@
 //                       [--max-stall-ms 1000]
 //
 // Exit status 1 if any request failed or did not answer 200, or if processing stalled for
-// longer than --max-stall-ms under the load (ctest runs it so, http_app_load, allowing 3 s:
-// a sanitizer build beside other tests on two cores).
+// longer than --max-stall-ms under the load (ctest runs it so, http_app_load, with 500
+// requests a client and allowing 3 s: a sanitizer build beside other tests on two cores).
 #include <algorithm>
 #include <atomic>
 #include <chrono>

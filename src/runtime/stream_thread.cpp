@@ -386,6 +386,11 @@ void stream_thread::on_revoked(const std::vector<kafka::topic_partition>& partit
     abort_open_transaction(std::chrono::seconds(10));
   }
   _tasks->close_tasks_of(partitions, true);
+  // A cooperative revocation leaves the thread its other tasks. Their work since the last
+  // commit went with the failed commit (an aborted transaction, or records whose delivery
+  // failed), so they start over from it too.
+  if (!failure.empty() && !_tasks->assigned().empty())
+    rewind(kafka::error(kafka::error::kind::abortable, 0, failure));
 }
 
 void stream_thread::on_lost(const std::vector<kafka::topic_partition>& partitions) {

@@ -92,10 +92,11 @@ struct word_count_outcome {
   point_tallies points;  // where faults struck
 };
 
-word_count_outcome run_word_count(std::uint64_t seed, bool faults, variant v = {}) {
+word_count_outcome run_word_count(std::uint64_t seed, bool faults, variant v = {},
+                                  std::int32_t partitions = 2) {
   const std::string app = "wc";
   rill::crash::run r(word_count::topology(), eos_config(app, v), seed, mix(v), faults);
-  r.create_topics({{"text-input", 2}});
+  r.create_topics({{"text-input", partitions}});
   r.create_output_topic("word-count-output", 2);
   int n = 0;
   for (const auto& line : lines())
@@ -212,6 +213,30 @@ TEST_P(crash, word_count_is_exactly_once_through_crashes_zombies_and_rebalances)
     EXPECT_GT(fenced, 0u) << "zombies came back and were fenced";
     EXPECT_EQ(outcomes.never(true), "") << "ambiguous outcomes that never happened";
   }
+}
+
+// With six partitions over three instances, a member holds more than its share whenever
+// another is down, so the cooperative protocol takes partitions from it while it keeps the
+// rest: the case where a revocation commits all of a thread's tasks but closes only some.
+TEST(crash_cooperative, word_count_stays_exactly_once_when_members_revoke_only_some_partitions) {
+  const auto expected = run_word_count(0, false);
+  ASSERT_TRUE(expected.drained) << expected.report;
+  cooperative_tally cooperative;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    variant v = variant_of(seed);
+    v.cooperative = true;
+    auto got = run_word_count(seed, true, v, 6);
+    cooperative.add(got.stats);
+    EXPECT_TRUE(got.drained && got.oracle.empty()) << got.oracle << "\n" << got.report;
+    EXPECT_TRUE(counts_agree(expected.output, got.output, v.cache))
+        << "seed " << seed << diff(expected.output, got.output);
+    EXPECT_EQ(got.changelog, expected.changelog) << "seed " << seed;
+    EXPECT_EQ(got.store_mismatches, std::vector<std::string>{}) << "seed " << seed;
+  }
+  cooperative.print("word count, six partitions");
+  EXPECT_EQ(cooperative.problem(), "");
+  EXPECT_GT(cooperative.revoked_incrementally(), 0u)
+      << "members revoked some partitions while keeping others";
 }
 
 // --- windows -------------------------------------------------------------------------------
