@@ -73,7 +73,7 @@ class sim_producer final : public kafka::producer {
 
   // Delivery (producer_delivery.cpp).
   void deliver_due_locked();  // held records after a rebalance; batches past linger.ms
-  void deliver_all_locked();  // held records, then every batch (flush, commit)
+  void deliver_all_locked();  // every batch, then every held record (flush, commit)
   void deliver_batch_locked(const topic_partition& tp);
   void deliver_held_locked();
   void arrive_locked(queued q, bool was_held);

@@ -71,11 +71,13 @@ void sim_producer::deliver_due_locked() {
   for (const auto& tp : due) deliver_batch_locked(tp);
 }
 
+// Every batch, then every held record: a record held as its batch arrives now goes too (a
+// flush waits for all), after the records of its partition held before it.
 void sim_producer::deliver_all_locked() {
-  deliver_held_locked();
   std::vector<topic_partition> all;
   for (const auto& [tp, b] : _batches) all.push_back(tp);
   for (const auto& tp : all) deliver_batch_locked(tp);
+  deliver_held_locked();
 }
 
 // One batch reaches its leader: its records in order. Under a transaction nothing more goes

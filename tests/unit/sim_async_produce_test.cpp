@@ -175,6 +175,18 @@ TEST_F(async_produce, a_late_record_holds_back_its_partition_and_keeps_its_order
   EXPECT_EQ(c.stats().late_appended, 2u);
 }
 
+TEST_F(async_produce, a_record_held_back_as_its_batch_arrives_at_commit_is_committed_with_it) {
+  auto p = producer({{"transactional.id", "tx"}, {"linger.ms", "1000"}});
+  ASSERT_FALSE(p->init_transactions(std::chrono::seconds(1)));
+  ASSERT_FALSE(p->begin_transaction());
+  faults->force(point::produce, {verdict::late, verdict::none});
+  ASSERT_FALSE(send(*p, 0, 1));
+  ASSERT_FALSE(send(*p, 0, 2));
+  ASSERT_FALSE(p->commit_transaction(std::chrono::seconds(1)));
+  EXPECT_EQ(committed_values(), (std::vector<int>{1, 2})) << "a commit waits for every record";
+  EXPECT_EQ(c.stats().late_appended, 2u);
+}
+
 TEST_F(async_produce, a_lost_answer_is_a_duplicate_refused_by_its_sequence_at_delivery) {
   auto p = producer({{"batch.num.messages", "2"}, {"linger.ms", "1000"}});
   faults->force(point::produce, {verdict::lose_answer, verdict::none});
