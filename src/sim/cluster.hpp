@@ -13,16 +13,24 @@
 //   consumers with partition.assignment.strategy=cooperative-sticky, the cooperative one
 //   (KIP-429) with a sticky assignor; session timeouts and max.poll.interval.ms on a logical
 //   clock;
+// - a producer asynchronous as librdkafka's: send() only queues a record in its partition's
+//   batch (failing at once only where librdkafka's produce() does: an unknown topic, a call
+//   out of the transaction's order); a batch goes to its leader at batch.num.messages (the
+//   sim's default is 8), once linger.ms has passed on the logical clock (at a send or poll),
+//   at flush, and before commit_transaction. A record its leader refuses (an old epoch, an
+//   injected failure) is a delivery failure: returned by the next flush and, under a
+//   transaction, making commit_transaction fail abortably (producer.hpp);
 // - a seeded fault injector that can make any instrumented call crash its caller or fail.
 //
-// Everything is synchronous and single-threaded under one mutex: a test steps its stream
-// threads itself, and a run is deterministic for its seed. Records stay in memory forever
-// (no retention, no compaction).
+// Everything is single-threaded under one mutex, with no background thread: a producer's
+// batches go only inside its own calls, a test steps its stream threads itself, and a run is
+// deterministic for its seed. Records stay in memory forever (no retention, no compaction).
 #pragma once
 
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -84,10 +92,16 @@ class fault_injector {
   // transaction, the delivery times out and the caller must abort); stall: a
   // commit_transaction fails retriably, and so does every retry until the transaction is
   // aborted; late: a produce is held and appended only at the producer's next flush, commit,
-  // or send after its group rebalanced, its epoch checked then.
+  // or send or poll after its group rebalanced, its epoch checked then.
+  // A produce's verdict is drawn once per record, at send (so the schedule does not depend on
+  // batching): crash_before and crash_after strike the caller there; fail, lose_answer and
+  // late take effect when the record's batch reaches its leader, reported as deliveries.
   enum class verdict { none, crash_before, crash_after, fail, lose_answer, stall, late };
   verdict decide(point p, const std::string& who);
   void enable(bool on) { _enabled = on; }
+  // For tests: the next verdicts at `p`, in order, before any drawn from the seed again
+  // (counted as drawn ones are, even while disabled).
+  void force(point p, std::vector<verdict> next);
   // What happened so far, for a failing seed's report.
   const std::vector<std::string>& schedule() const noexcept { return _schedule; }
 
@@ -104,11 +118,14 @@ class fault_injector {
   const tally& fired(point p) const { return _fired[static_cast<std::size_t>(p)]; }
 
  private:
+  verdict record(point p, verdict v, const std::string& who);  // tallied and scheduled
+
   std::mt19937_64 _rng;
   settings _settings;
   bool _enabled = true;
   std::vector<std::string> _schedule;
   std::array<tally, point_count> _fired{};
+  std::array<std::deque<verdict>, point_count> _forced{};
 };
 
 class cluster {
@@ -143,6 +160,9 @@ class cluster {
     std::uint64_t stalls_aborted = 0;        // stalled commits the caller gave up and aborted
     std::uint64_t late_appended = 0;         // held produces appended later
     std::uint64_t late_refused = 0;          // held produces refused then for an old epoch
+    // Records their leader refused when their batch arrived (an injected failure or an old
+    // epoch), reported by the next flush or commit although send had returned success.
+    std::uint64_t failed_deliveries = 0;
   };
 
   explicit cluster(std::shared_ptr<fault_injector> faults = nullptr);

@@ -94,10 +94,21 @@ fault_injector::verdict ambiguous(point p, double roll) {
 
 }  // namespace
 
+void fault_injector::force(point p, std::vector<verdict> next) {
+  auto& forced = _forced[static_cast<std::size_t>(p)];
+  forced.insert(forced.end(), next.begin(), next.end());
+}
+
 fault_injector::verdict fault_injector::decide(point p, const std::string& who) {
-  if (!_enabled) return verdict::none;
+  auto& forced = _forced[static_cast<std::size_t>(p)];
+  if (!_enabled && forced.empty()) return verdict::none;
   auto& t = _fired[static_cast<std::size_t>(p)];
   ++t.calls;
+  if (!forced.empty()) {
+    const verdict v = forced.front();
+    forced.pop_front();
+    return record(p, v, who);
+  }
   if (!_settings.only.empty() &&
       std::find(_settings.only.begin(), _settings.only.end(), p) == _settings.only.end())
     return verdict::none;
@@ -116,7 +127,12 @@ fault_injector::verdict fault_injector::decide(point p, const std::string& who) 
     v = verdict::crash_after;
   else if (roll < crash + fail)
     v = ambiguous(p, u(_rng));
+  return record(p, v, who);
+}
+
+fault_injector::verdict fault_injector::record(point p, verdict v, const std::string& who) {
   if (v == verdict::none) return v;
+  auto& t = _fired[static_cast<std::size_t>(p)];
   const bool crashed = v == verdict::crash_before || v == verdict::crash_after;
   ++(crashed ? t.crashes : t.failures);
   t.lost_answers += v == verdict::lose_answer ? 1 : 0;

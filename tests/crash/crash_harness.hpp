@@ -303,7 +303,8 @@ class run {
         "transactions, {} rebalances, {} evictions, {} restored, {} fetched again; ambiguous "
         "outcomes: {} "
         "commits found done on retry, {} stalled commits aborted, {} idempotent retries "
-        "refused, {} timed-out deliveries, {} late produces appended and {} refused",
+        "refused, {} timed-out deliveries, {} late produces appended and {} refused, {} "
+        "deliveries failed after their send succeeded",
         _seed, _settings.threads, _settings.threads > 1 ? "s" : "",
         _cfg.get("statestore.cache.max.bytes").value_or("") == "0" ? "off" : "on",
         _cfg.get("consumer.partition.assignment.strategy").value_or("range") == "range"
@@ -312,7 +313,8 @@ class run {
         _crashes, _forced, _pauses, c.fenced_offset_commits, c.fenced_produces,
         c.aborted_transactions, c.timed_out_transactions, c.rebalances, c.evicted_members,
         _restored.records, c.redelivered, c.commits_found_done, c.stalls_aborted,
-        c.duplicates_refused, c.timed_out_deliveries, c.late_appended, c.late_refused);
+        c.duplicates_refused, c.timed_out_deliveries, c.late_appended, c.late_refused,
+        c.failed_deliveries);
   }
   int pauses() const { return _pauses; }
   const sim::fault_injector& injector() const { return *_injector; }

@@ -157,19 +157,23 @@ class ambiguous_outcomes {
     _c.timed_out_deliveries += c.timed_out_deliveries;
     _c.late_appended += c.late_appended;
     _c.late_refused += c.late_refused;
+    _c.failed_deliveries += c.failed_deliveries;
   }
   void print(const std::string& topology) const {
     std::cout << fmt::format(
                      "{} ambiguous outcomes: {} commits found done on retry after a lost answer, "
                      "{} stalled commits retried to task.timeout.ms and aborted, {} idempotent "
                      "produce retries refused as duplicates, {} deliveries timed out although "
-                     "appended, {} late produces appended and {} refused for their epoch",
+                     "appended, {} late produces appended and {} refused for their epoch, {} "
+                     "deliveries failed after their send succeeded",
                      topology, _c.commits_found_done, _c.stalls_aborted, _c.duplicates_refused,
-                     _c.timed_out_deliveries, _c.late_appended, _c.late_refused)
+                     _c.timed_out_deliveries, _c.late_appended, _c.late_refused,
+                     _c.failed_deliveries)
               << std::endl;
   }
   // The outcomes that never happened, comma-separated ("" when all did): under a transaction
-  // all of them, else the produce ones (no commits to lose or stall, no deliveries to abort).
+  // all of them, else the produce ones (no commits to lose or stall, no deliveries to abort);
+  // a delivery failed late (its batch refused at the leader) under both.
   std::string never(bool transactional) const {
     std::vector<std::string> out;
     auto check = [&](std::uint64_t n, const char* what) {
@@ -177,6 +181,7 @@ class ambiguous_outcomes {
     };
     check(_c.duplicates_refused, "idempotent retry refused");
     check(_c.late_appended, "late produce appended");
+    check(_c.failed_deliveries, "delivery failed after its send succeeded");
     if (transactional) {
       check(_c.commits_found_done, "commit found done on retry");
       check(_c.stalls_aborted, "stalled commit aborted");

@@ -57,7 +57,8 @@ namespace {
 // done, not applied twice; a commit that stalls is retried until task.timeout.ms, then
 // aborted and its input reprocessed; a produce whose answer was lost is retried and refused
 // by its sequence, or times out inside the transaction, which is aborted; a produce held back
-// reaches its leader at the next commit or after a rebalance. Every word still counts once.
+// reaches its leader at the next commit or after a rebalance; a produce refused at its leader
+// fails the transaction's commit, which is aborted. Every word still counts once.
 TEST(retriable_faults, ambiguous_commit_and_produce_outcomes_leave_every_count_exact) {
   rill::set_log_level(rill::log_level::off);
   rill::crash::settings s;
@@ -92,6 +93,7 @@ TEST(retriable_faults, ambiguous_commit_and_produce_outcomes_leave_every_count_e
   EXPECT_GT(c.duplicates_refused, 0u) << "an idempotent retry was refused by its sequence";
   EXPECT_GT(c.timed_out_deliveries, 0u) << "a delivery timed out although appended";
   EXPECT_GT(c.late_appended, 0u) << "a produce held back reached its leader later";
+  EXPECT_GT(c.failed_deliveries, 0u) << "a record refused at its leader after its send succeeded";
   std::cout << r.stats_line() << std::endl;
   std::map<std::string, std::vector<std::int64_t>> got;
   for (const auto& rec : r.cluster().read_committed("word-count-output"))

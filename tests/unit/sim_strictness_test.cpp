@@ -103,8 +103,11 @@ TEST_F(transactions, a_producer_fenced_by_a_newer_one_gets_the_fence_from_every_
   ASSERT_FALSE(send());
   auto newer = clients->make_producer({{"transactional.id", "app-p-1"}});
   ASSERT_FALSE(newer->init_transactions(std::chrono::seconds(1)));
-  // The leader knows only the epoch is old; the coordinator knows a newer producer holds it.
-  const error produce = send();
+  // The record is only queued; its leader, which knows only that the epoch is old, refuses
+  // it when it arrives (the flush's delivery report); the coordinator knows a newer producer
+  // holds the transactional.id.
+  EXPECT_FALSE(send()) << "queued";
+  const error produce = p->flush(std::chrono::seconds(1));
   EXPECT_EQ(produce.code(), error::invalid_producer_epoch) << produce.message();
   const error commit = p->commit_transaction(std::chrono::seconds(1));
   EXPECT_EQ(commit.type(), error::kind::producer_fenced) << commit.message();
