@@ -222,7 +222,7 @@ TEST(crash_cooperative, word_count_stays_exactly_once_when_members_revoke_only_s
   const auto expected = run_word_count(0, false);
   ASSERT_TRUE(expected.drained) << expected.report;
   cooperative_tally cooperative;
-  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+  for (std::uint64_t seed = 1; seed <= 16; ++seed) {
     variant v = variant_of(seed);
     v.cooperative = true;
     auto got = run_word_count(seed, true, v, 6);
