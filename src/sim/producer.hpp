@@ -76,6 +76,7 @@ class sim_producer final : public kafka::producer {
   void deliver_all_locked();  // every batch, then every held record (flush, commit)
   void deliver_batch_locked(const topic_partition& tp);
   void deliver_held_locked();
+  std::vector<queued> arrive_while_sendable_locked(std::vector<queued> records, bool were_held);
   void arrive_locked(queued q, bool was_held);
   error append_locked(produced& r);
   error lost_answer_locked(produced r);

@@ -85,34 +85,26 @@ void sim_producer::deliver_all_locked() {
 void sim_producer::deliver_batch_locked(const topic_partition& tp) {
   auto it = _batches.find(tp);
   if (it == _batches.end() || !may_send()) return;
-  std::vector<queued> records = std::move(it->second.records);
-  const std::int64_t opened = it->second.opened;
+  batch b = std::move(it->second);
   _batches.erase(it);
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    if (!may_send()) {
-      auto& rest = _batches[tp];
-      rest.opened = opened;
-      rest.records.assign(std::make_move_iterator(records.begin() + static_cast<long>(i)),
-                          std::make_move_iterator(records.end()));
-      return;
-    }
-    arrive_locked(std::move(records[i]), false);
-  }
+  b.records = arrive_while_sendable_locked(std::move(b.records), false);
+  if (!b.records.empty()) _batches[tp] = std::move(b);
 }
 
 // Held records reach their leaders now, in order (a rebalance, a flush or a commit came).
 void sim_producer::deliver_held_locked() {
   if (_held.empty() || !may_send()) return;
-  std::vector<queued> held = std::move(_held);
-  _held.clear();
-  for (std::size_t i = 0; i < held.size(); ++i) {
-    if (!may_send()) {
-      _held.assign(std::make_move_iterator(held.begin() + static_cast<long>(i)),
-                   std::make_move_iterator(held.end()));
-      return;
-    }
-    arrive_locked(std::move(held[i]), true);
+  _held = arrive_while_sendable_locked(std::exchange(_held, {}), true);
+}
+
+// Records reach their leader in order while the producer may send; returns those left.
+std::vector<sim_producer::queued> sim_producer::arrive_while_sendable_locked(
+    std::vector<queued> records, bool were_held) {
+  for (auto it = records.begin(); it != records.end(); ++it) {
+    if (!may_send()) return {std::make_move_iterator(it), std::make_move_iterator(records.end())};
+    arrive_locked(std::move(*it), were_held);
   }
+  return {};
 }
 
 // A record at its leader. The verdict drawn at its send applies now: late holds it back (with
