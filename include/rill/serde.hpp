@@ -11,8 +11,9 @@
 //
 // Defaults come from rill::serde_traits<T>::type; specialize it for your own types, or pass
 // a serde explicitly per operation (consumed, produced, ...). Built-ins: std::string, raw
-// bytes, integers and floating point (big-endian, as Kafka's Java serializers), bool,
-// null_key, std::optional<T>; JSON for Boost.Hana structs comes from <rill/json.hpp>.
+// bytes (owned rill::bytes, or borrowed rill::bytes_view: no copy), integers and floating point
+// (big-endian, as Kafka's Java serializers), bool, null_key, std::optional<T>; JSON for Boost.Hana
+// structs comes from <rill/json.hpp>.
 #pragma once
 
 #include <bit>
@@ -175,6 +176,18 @@ struct bytes_serde {
   }
 };
 
+// Bytes as they are, borrowed: a record's key or value read as a view into the fetched
+// message, with no copy. It is valid while the record is processed (until the node that got
+// it returns); a value kept longer must be copied (rill::bytes(v.begin(), v.end())). Stores,
+// caches and join windows keep serialized copies, so a view is safe to store through them.
+struct bytes_view_serde {
+  using value_type = rill::bytes_view;
+  void serialize(rill::bytes_view v, rill::bytes& out, const serde_context&) const {
+    append(out, v);
+  }
+  rill::bytes_view deserialize(bytes_view in, const serde_context&) const { return in; }
+};
+
 // Fixed-width big-endian integers and IEEE 754 floats: the layout of Kafka's Short-,
 // Integer-, Long-, Float- and DoubleSerializer, so Java clients read what Rill writes.
 template <class T>
@@ -252,6 +265,10 @@ struct serde_traits<std::string> {
 template <>
 struct serde_traits<bytes> {
   using type = serdes::bytes_serde;
+};
+template <>
+struct serde_traits<bytes_view> {
+  using type = serdes::bytes_view_serde;
 };
 template <class T>
 requires(std::is_arithmetic_v<T> && !std::is_same_v<T, bool> &&

@@ -59,6 +59,15 @@ TEST(serde, strings_bytes_and_bools) {
   EXPECT_FALSE(decode<bool>(bytes_of({0})));
 }
 
+TEST(serde, borrowed_bytes_read_in_place_and_write_as_they_are) {
+  const rill::bytes raw = bytes_of({0, 255, 7});
+  const rill::serdes::bytes_view_serde s;
+  const rill::bytes_view seen = s.deserialize(rill::bytes_view(raw), {"t"});
+  EXPECT_EQ(seen.data(), raw.data()) << "a view of the input, not a copy";
+  EXPECT_EQ(seen.size(), raw.size());
+  EXPECT_EQ(encode<rill::bytes_view>(rill::bytes_view(raw)), raw);
+}
+
 TEST(serde, wrong_size_names_type_topic_and_sizes) {
   try {
     decode<std::int32_t>(bytes_of({1, 2, 3}));
