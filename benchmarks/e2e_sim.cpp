@@ -275,7 +275,7 @@ row w1(const params& p) {
         std::uint64_t sum = 0;
         auto w = world(sum);
         rill::streams_builder b;
-        b.stream<bytes, bytes>("in").to("out");
+        b.stream<bytes_view, bytes_view>("in").to("out");  // borrowed: no copy
         side s = run_rill(*w, b.build(), p, fmt::format("w1-{}", run_counter()), p.records);
         if (s.failure.empty()) s.failure = check_copy(*w, "out", p.records, sum);
         return s;

@@ -8,7 +8,8 @@
 # from run to run where wall-clock time on a shared 2-core machine does not.
 #
 # Prints, per workload, instructions per record of each side and the ratio baseline / Rill
-# (the throughput ratio the targets are written in: 1.00 means as cheap as the loop).
+# (the throughput ratio the targets are written in: 1.00 means as cheap as the loop), and
+# each side's virtual calls, std::function hops and map lookups per record (calls.py).
 #
 #   benchmarks/instructions.sh [scale]     (scale multiplies the record counts; default 1)
 #
@@ -34,35 +35,53 @@ for f in "$rill_fn" "$loop_fn" "$restore_fn"; do
   [ -n "$f" ] || { echo "a measured function is missing from $bench" >&2; exit 2; }
 done
 
-# count NAME FUNCTION ARGS... -> instructions of FUNCTION (all calls, all threads)
+# count NAME FUNCTION ARGS... -> instructions of FUNCTION (all calls, all threads). Each
+# count has a directory of its own: rows share workload ids, and a profile of one row must
+# not be summed into the next.
+runs=0
 count() {
   local name=$1 fn=$2
   shift 2
-  valgrind --tool=callgrind --callgrind-out-file="$out/$name.%p" --collect-atstart=no \
+  runs=$((runs + 1))
+  local dir="$out/$runs-$name"
+  mkdir -p "$dir"
+  valgrind --tool=callgrind --callgrind-out-file="$dir/callgrind.%p" --collect-atstart=no \
     --toggle-collect="$fn" "$bench" "$@" --broker sim --repeat 1 --clock records \
-    >"$out/$name.log" 2>&1 || { cat "$out/$name.log" >&2; exit 1; }
-  if grep -qE "WRONG|output wrong|failed" "$out/$name.log"; then cat "$out/$name.log" >&2; exit 1; fi
+    >"$dir/log" 2>&1 || { cat "$dir/log" >&2; exit 1; }
+  if grep -qE "WRONG|output wrong|failed" "$dir/log"; then cat "$dir/log" >&2; exit 1; fi
   local total=0
-  for f in "$out/$name".[0-9]*; do
+  for f in "$dir"/callgrind.*; do
     n=$(grep '^summary:' "$f" | awk '{print $2}')
     total=$((total + ${n:-0}))
   done
   echo "$total"
 }
+# calls RECORDS -> the last count's calls per record on the path (benchmarks/calls.py)
+calls() {
+  local dir
+  dir=$(ls -d "$out"/"$runs"-* | head -1)
+  /usr/bin/python3 benchmarks/calls.py "$bench" "$1" "$dir"/callgrind.*
+}
 
-printf "%-44s %9s %14s %14s %7s\n" workload records "Rill instr/rec" "base instr/rec" ratio
+printf "%-44s %9s %14s %14s %7s  %s\n" workload records "Rill instr/rec" "base instr/rec" ratio \
+  "calls per record, Rill | baseline"
 row() {  # ID DESCRIPTION RECORDS BASELINE_FN ARGS...
   local id=$1 what=$2 records=$3 base_fn=$4
   shift 4
-  local rill base
-  rill=$(count "$id-rill" "$rill_fn" "$id" --records "$records" "$@" --rill on --baseline off)
+  local rill base rill_calls base_calls
+  # Not in $(...): count numbers its runs in this shell.
+  count "$id-rill" "$rill_fn" "$id" --records "$records" "$@" --rill on --baseline off >"$out/n"
+  rill=$(cat "$out/n")
+  rill_calls=$(calls "$records")
   if [ "$base_fn" = eos ]; then  # W5: Rill at-least-once is the baseline
-    base=$(count "$id-alos" "$rill_fn" W1 --records "$records" "$@" --guarantee at_least_once --rill on --baseline off)
+    count "$id-alos" "$rill_fn" W1 --records "$records" "$@" --guarantee at_least_once --rill on --baseline off >"$out/n"
   else
-    base=$(count "$id-base" "$base_fn" "$id" --records "$records" "$@" --rill off --baseline on)
+    count "$id-base" "$base_fn" "$id" --records "$records" "$@" --rill off --baseline on >"$out/n"
   fi
-  awk -v w="$what" -v n="$records" -v r="$rill" -v b="$base" \
-    'BEGIN { printf "%-44s %9d %14.0f %14.0f %7.3f\n", w, n, r / n, b / n, b / r }'
+  base=$(cat "$out/n")
+  base_calls=$(calls "$records")
+  awk -v w="$what" -v n="$records" -v r="$rill" -v b="$base" -v c="$rill_calls | $base_calls" \
+    'BEGIN { printf "%-44s %9d %14.0f %14.0f %7.3f  %s\n", w, n, r / n, b / n, b / r, c }'
 }
 n() { echo $(($1 * scale)); }
 row W1 "W1 pass-through" "$(n 100000)" "$loop_fn"

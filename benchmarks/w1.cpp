@@ -14,7 +14,7 @@ row w1(const params& p) {
       p, t0, r,
       [&](const topics_of_run& t) {
         rill::streams_builder b;
-        b.stream<rill::bytes, rill::bytes>(t.input).to(t.rill_output);
+        b.stream<rill::bytes_view, rill::bytes_view>(t.input).to(t.rill_output);
         side s = run_rill(b.build(), p, t.app, p.records);
         if (s.failure.empty()) s.failure = check_copy(t.rill_output, p.partitions, p.records, sum);
         return s;
@@ -48,7 +48,7 @@ row w1_metrics(const params& p) {
     params q = p;
     q.metrics_level = level;
     rill::streams_builder b;
-    b.stream<rill::bytes, rill::bytes>(t.input).to(out);
+    b.stream<rill::bytes_view, rill::bytes_view>(t.input).to(out);
     side s = run_rill(b.build(), q, t.app + "-" + level, p.records);
     if (s.failure.empty()) s.failure = check_copy(out, p.partitions, p.records, sum);
     return s;

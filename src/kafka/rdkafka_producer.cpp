@@ -61,9 +61,11 @@ class rdkafka_producer final : public producer {
       }
       rd_kafka_vu_t vus[7];
       std::size_t n = 0;
-      std::string topic_name(topic);
+      // librdkafka wants a C string: kept from send to send, so a topic name longer than the
+      // small-string buffer costs no allocation per record.
+      if (_topic_name != topic) _topic_name.assign(topic);
       vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
-      vus[n++].u.cstr = topic_name.c_str();
+      vus[n++].u.cstr = _topic_name.c_str();
       vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
       vus[n++].u.i32 = partition < 0 ? RD_KAFKA_PARTITION_UA : partition;
       vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
@@ -212,6 +214,7 @@ class rdkafka_producer final : public producer {
   }
 
   rk_ptr<rd_kafka_t> _rk;
+  std::string _topic_name;  // of the last send (one thread sends, as with every client here)
   error _first_delivery_error;
   // Last delivered offset per partition, by librdkafka's topic handle (stable per producer).
   std::unordered_map<const rd_kafka_topic_t*, std::vector<std::int64_t>> _delivered;

@@ -28,6 +28,8 @@ class punctuation_queue {
   // The earliest time something is due, or INT64_MAX.
   timestamp_ms next_due() const;
   bool empty() const { return _entries.empty(); }
+  // Whether run_due(now) would run anything: checked per record, so inline and cheap.
+  bool any_due(timestamp_ms now) const { return !_entries.empty() && _entries.front().due <= now; }
 
  private:
   struct entry {

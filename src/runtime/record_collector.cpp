@@ -31,7 +31,12 @@ void record_collector::begin_transaction_if_needed() {
 }
 
 std::int32_t record_collector::partition_count(std::string_view topic) {
-  if (auto it = _partitions.find(topic); it != _partitions.end()) return it->second;
+  if (_last_count > 0 && topic == _last_topic) return _last_count;
+  if (auto it = _partitions.find(topic); it != _partitions.end()) {
+    _last_topic.assign(topic);
+    _last_count = it->second;
+    return it->second;
+  }
   std::int32_t n = 0;
   if (kafka::error e = _producer->partition_count(topic, n, std::chrono::seconds(10))) {
     if (e.code() == kafka::error::unknown_topic) {

@@ -30,6 +30,13 @@ class ring_buffer {
     --_size;
     return v;
   }
+  // Drops the front element in place (its slot is reset to T{}): for a caller that worked on
+  // front() where it lies rather than moving it out.
+  void drop_front() {
+    _slots[_head] = T{};
+    _head = _head + 1 == _slots.size() ? 0 : _head + 1;
+    --_size;
+  }
   void clear() {
     while (!empty()) pop_front();
   }

@@ -245,8 +245,12 @@ bool stream_task::process_next() {
   }
   if (next == nullptr) return false;
 
-  consumed_record rec = next->records.pop_front();
-  detail::raw_record& raw = rec.raw;
+  // Processed where it lies in the queue (no move out and back), dropped however it ends.
+  struct drop_front_at_exit {
+    ring_buffer<consumed_record>& q;
+    ~drop_front_at_exit() { q.drop_front(); }
+  } drop{next->records};
+  detail::raw_record& raw = next->records.front().raw;
   if (raw.timestamp < _stream_time) {
     const std::int64_t lateness = _stream_time - raw.timestamp;
     _counters.lateness_sum += lateness;
@@ -311,7 +315,7 @@ void stream_task::restart_recent_max() {
 }
 
 bool stream_task::punctuate_stream_time() {
-  if (_stream_time < 0) return false;
+  if (_stream_time < 0 || !_stream_time_punctuations.any_due(_stream_time)) return false;
   return _stream_time_punctuations.run_due(
       _stream_time,
       [this](detail::node& n, const auto& fn, timestamp_ms now) { invoke_punctuator(n, fn, now); });

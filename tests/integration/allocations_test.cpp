@@ -5,7 +5,9 @@
 // state), in steady state: between a quarter and three quarters of the input processed.
 //
 // W1 (pass-through with byte serdes) must allocate nothing per record; W3 (a keyed count in
-// RocksDB with its changelog, cache off) at most a bound. Each figure is printed.
+// RocksDB with its changelog, cache off) at most a bound. Each figure is printed. No commit
+// falls inside the counted window, so what is counted is per record, whatever the machine's
+// speed (a commit allocates per dirty key, and a slower machine commits more often per record).
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -108,13 +110,14 @@ double allocations_per_record(rill::test::cluster& cluster, rill::topology t,
                               const std::string& app_id, const std::string& input, int keys,
                               const rill::config& extra = {}) {
   {
-    rill::topic_writer<std::string, std::string> w(cluster.bootstrap(), {}, {}, cluster.props());
+    rill::topic_writer<std::string, std::string> w(cluster.bootstrap(), cluster.props());
     const std::string value(100, 'v');
     for (int i = 0; i < records; ++i) w.send(input, "key-" + std::to_string(i % keys), value);
     w.flush();
   }
   auto cfg = cluster.app_config(app_id);
-  cfg.set("commit.interval.ms", "100");
+  // No commit inside the window: what is counted is per record, not per commit.
+  cfg.set("commit.interval.ms", "600000");
   for (const auto& [k, v] : extra.values()) cfg.set(k, v);
   rill::streams_app app(std::move(t), cfg);
   app.start();
@@ -179,7 +182,7 @@ TEST_F(allocations_test, a_keyed_count_allocates_a_bounded_number_per_record) {
       allocations_per_record(cluster, b.build(), rill::test::unique("alloc-w3"), in, 1000,
                              {{"statestore.cache.max.bytes", "0"}});
   std::printf("W3 keyed count, cache off: %.3f allocations per record\n", per_record);
-  EXPECT_LE(per_record, 8.0);
+  EXPECT_LE(per_record, 1.5);  // 0.98 measured (2026-12-01): one serialized count a record
 }
 
 }  // namespace
