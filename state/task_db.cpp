@@ -379,20 +379,20 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
   // Table files of a bulk restoration that a crash left behind.
   std::error_code ignored;
   std::filesystem::remove_all(ingest_dir(path), ignored);
-  // Opens the families the database has and creates the missing ones in the same DB::Open
-  // (create_missing_column_families, set by configure): RocksDB writes and reads back its OPTIONS
-  // file once per open and once per later CreateColumnFamilies call, and that file was most of what
-  // opening a new task cost.
+  // Opens the families the database has, then creates the missing ones in one call: RocksDB
+  // rewrites and re-reads its OPTIONS file for every family created, which made creating
+  // them one by one most of what opening a new task cost.
   std::vector<std::string> existing;
   if (!rocksdb::DB::ListColumnFamilies(options, path, &existing).ok())
     existing = {rocksdb::kDefaultColumnFamilyName};
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const auto& name : existing) families.push_back({name, options_of(name)});
+  std::vector<rocksdb::ColumnFamilyDescriptor> missing;
   std::vector<std::string> wanted{meta_family};
   wanted.insert(wanted.end(), stores.begin(), stores.end());
   for (const auto& name : wanted) {
     if (std::find(existing.begin(), existing.end(), name) == existing.end())
-      families.push_back({name, options_of(name)});
+      missing.push_back({name, options_of(name)});
   }
   // Every handle is owned the moment RocksDB hands it over, so a failure below releases
   // what was opened.
@@ -402,6 +402,12 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
         "open " + path);
   _db.reset(db);
   adopt(families, opened);
+  if (!missing.empty()) {
+    std::vector<rocksdb::ColumnFamilyHandle*> created;
+    rocksdb::Status st = _db->CreateColumnFamilies(missing, &created);
+    adopt(missing, created);
+    check(st, "create column families in " + path);
+  }
   _meta = _handles.at(meta_family).get();
   for (const auto& s : stores)
     _stores.emplace(s, std::make_unique<cf_store>(*this, s, _handles.at(s).get()));
