@@ -5,7 +5,10 @@
 # writes build/bench/e2e.tsv and e2e-sim.tsv and draws benchmarks/chart.svg and
 # chart-sim.svg. Extra arguments go to bench_e2e (e.g. --partitions 16). Then the Nexmark
 # queries q0-q5, q7, q8 on both brokers (benchmarks/nexmark/), each output checked
-# against a plain C++ reference, written to build/bench/nexmark.txt (~6 min).
+# against a plain C++ reference, written to build/bench/nexmark.txt (~6 min). Last, the
+# yardstick the targets apply to: instructions per record of each simulated-cluster
+# workload and its baseline under callgrind, with calls per record on the path
+# (benchmarks/instructions.sh), written to build/bench/instructions.txt (~5 min).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -33,3 +36,4 @@ for q in q0 q1 q2 q3 q4 q5 q7 q8; do
   ./build/bench/benchmarks/bench_nexmark "$q" --broker embedded --embedded-events 300000 \
     --repeat 2 --partitions 32 --header off | tee -a "$nexmark"
 done
+./benchmarks/instructions.sh | tee build/bench/instructions.txt

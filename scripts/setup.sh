@@ -13,7 +13,7 @@ packages=(
   libsimdjson-dev rapidjson-dev nlohmann-json3-dev
   libcli11-dev graphviz kcat python3 python3-kafka python3-prometheus-client gnuplot-nox
   libavro-dev libprotobuf-dev libprotoc-dev protobuf-compiler clang libclang-rt-14-dev
-  chromium libssl-dev openssl lld
+  chromium libssl-dev openssl lld valgrind
 )
 # Node.js for the kafkajs interoperability tests: Debian's unless one is already installed.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

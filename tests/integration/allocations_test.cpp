@@ -136,42 +136,44 @@ double allocations_per_record(rill::test::cluster& cluster, rill::topology t,
 class allocations_test : public ::testing::Test {
  protected:
   void SetUp() override { uncounted = true; }
+
+  // Fresh input and output topics named after `name`.
+  std::pair<std::string, std::string> topics(const std::string& name) {
+    std::pair<std::string, std::string> t{rill::test::unique(name + "-in"),
+                                          rill::test::unique(name + "-out")};
+    cluster.create_topic(t.first, partitions);
+    cluster.create_topic(t.second, partitions);
+    return t;
+  }
+
+  // W1 with keys and values read as B: allocations per record.
+  template <class B>
+  double pass_through(const std::string& name) {
+    const auto [in, out] = topics(name);
+    rill::streams_builder b;
+    b.stream<B, B>(in).to(out);
+    return allocations_per_record(cluster, b.build(), rill::test::unique(name), in, 1000);
+  }
+
   rill::test::cluster cluster;
 };
 
 // Borrowed views (rill::bytes_view) read the fetched message in place: nothing to allocate.
 TEST_F(allocations_test, pass_through_with_borrowed_bytes_allocates_nothing_per_record) {
-  const std::string in = rill::test::unique("alloc-w1-in");
-  const std::string out = rill::test::unique("alloc-w1-out");
-  cluster.create_topic(in, partitions);
-  cluster.create_topic(out, partitions);
-  rill::streams_builder b;
-  b.stream<rill::bytes_view, rill::bytes_view>(in).to(out);
-  const double per_record =
-      allocations_per_record(cluster, b.build(), rill::test::unique("alloc-w1"), in, 1000);
+  const double per_record = pass_through<rill::bytes_view>("alloc-w1");
   std::printf("W1 pass-through, rill::bytes_view: %.3f allocations per record\n", per_record);
   EXPECT_LE(per_record, 0.05);
 }
 
 // Owned bytes (rill::bytes) are a copy of the key and one of the value, nothing more.
 TEST_F(allocations_test, pass_through_with_owned_bytes_allocates_its_two_copies_per_record) {
-  const std::string in = rill::test::unique("alloc-w1b-in");
-  const std::string out = rill::test::unique("alloc-w1b-out");
-  cluster.create_topic(in, partitions);
-  cluster.create_topic(out, partitions);
-  rill::streams_builder b;
-  b.stream<rill::bytes, rill::bytes>(in).to(out);
-  const double per_record =
-      allocations_per_record(cluster, b.build(), rill::test::unique("alloc-w1b"), in, 1000);
+  const double per_record = pass_through<rill::bytes>("alloc-w1b");
   std::printf("W1 pass-through, rill::bytes: %.3f allocations per record\n", per_record);
   EXPECT_LE(per_record, 2.05);
 }
 
 TEST_F(allocations_test, a_keyed_count_allocates_a_bounded_number_per_record) {
-  const std::string in = rill::test::unique("alloc-w3-in");
-  const std::string out = rill::test::unique("alloc-w3-out");
-  cluster.create_topic(in, partitions);
-  cluster.create_topic(out, partitions);
+  const auto [in, out] = topics("alloc-w3");
   rill::streams_builder b;
   b.stream<std::string, std::string>(in)
       .group_by_key()

@@ -70,9 +70,9 @@ class source_node_impl final : public source_node {
       const bytes_view* key = r.key ? &*r.key : nullptr;
       const bytes_view* value = r.value ? &*r.value : nullptr;
       // Headers are copied, not moved, so a dead-letter record can still carry the originals;
-      // an empty header list costs nothing.
+      // an empty header list is not even copied (the copy is an out-of-line call).
       return record<K, V>{_key_serde.decode(key, key_ctx), _value_serde.decode(value, value_ctx),
-                          r.timestamp, r.headers};
+                          r.timestamp, r.headers.empty() ? rill::headers{} : r.headers};
     } catch (const std::exception& e) {
       if (ctx().on_deserialization_error(r, e)) return std::nullopt;
       throw;  // the handler returns false only if it did not throw; fail anyway
