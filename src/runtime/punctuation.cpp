@@ -1,7 +1,6 @@
 #include "src/runtime/punctuation.hpp"
 
 #include <algorithm>
-#include <limits>
 
 namespace rill::runtime {
 
@@ -34,10 +33,6 @@ bool punctuation_queue::run_due(timestamp_ms now, const invoker& invoke) {
     std::push_heap(_entries.begin(), _entries.end(), later);
   }
   return ran;
-}
-
-timestamp_ms punctuation_queue::next_due() const {
-  return _entries.empty() ? std::numeric_limits<timestamp_ms>::max() : _entries.front().due;
 }
 
 }  // namespace rill::runtime

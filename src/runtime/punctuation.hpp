@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <vector>
 
@@ -25,11 +26,11 @@ class punctuation_queue {
   // rule). Returns whether any ran. Callbacks may schedule or cancel punctuations.
   bool run_due(timestamp_ms now, const invoker& invoke);
 
-  // The earliest time something is due, or INT64_MAX.
-  timestamp_ms next_due() const;
+  // The earliest time something is due, or INT64_MAX. Inline: checked per record.
+  timestamp_ms next_due() const {
+    return _entries.empty() ? std::numeric_limits<timestamp_ms>::max() : _entries.front().due;
+  }
   bool empty() const { return _entries.empty(); }
-  // Whether run_due(now) would run anything: checked per record, so inline and cheap.
-  bool any_due(timestamp_ms now) const { return !_entries.empty() && _entries.front().due <= now; }
 
  private:
   struct entry {

@@ -31,10 +31,9 @@ void record_collector::begin_transaction_if_needed() {
 }
 
 std::int32_t record_collector::partition_count(std::string_view topic) {
-  if (_last_count > 0 && topic == _last_topic) return _last_count;
+  if (_last != nullptr && topic == _last->first) return _last->second;
   if (auto it = _partitions.find(topic); it != _partitions.end()) {
-    _last_topic.assign(topic);
-    _last_count = it->second;
+    _last = &*it;
     return it->second;
   }
   std::int32_t n = 0;
@@ -51,7 +50,7 @@ std::int32_t record_collector::partition_count(std::string_view topic) {
         kafka::error::kind::retriable, e.code(),
         fmt::format("cannot learn the partition count of topic '{}': {}", topic, e.message())));
   }
-  _partitions.emplace(std::string(topic), n);
+  _last = &*_partitions.emplace(std::string(topic), n).first;
   return n;
 }
 

@@ -36,7 +36,6 @@ class record_collector final : public detail::record_sender {
   // Known partition counts (e.g. from the admin at start), so sinks need not ask.
   void set_partition_count(const std::string& topic, std::int32_t count) {
     _partitions[topic] = count;
-    _last_count = 0;
   }
   void set_producer(kafka::producer& p) {
     _producer = &p;
@@ -54,9 +53,8 @@ class record_collector final : public detail::record_sender {
  private:
   kafka::producer* _producer;
   std::map<std::string, std::int32_t, std::less<>> _partitions;
-  // The topic asked last: most sends go to the topic of the one before.
-  std::string _last_topic;
-  std::int32_t _last_count = 0;  // 0: none
+  // The entry asked last (map nodes stay put): most sends go to the topic of the one before.
+  const std::pair<const std::string, std::int32_t>* _last = nullptr;
   std::uint64_t _sent = 0;
   bool _transactional = false;
   bool _in_transaction = false;
