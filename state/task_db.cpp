@@ -7,14 +7,10 @@
 #include <utility>
 
 #include <fmt/format.h>
-#include <rocksdb/cache.h>
 #include <rocksdb/db.h>
-#include <rocksdb/filter_policy.h>
 #include <rocksdb/options.h>
 #include <rocksdb/sst_file_writer.h>
-#include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
-#include <rocksdb/write_buffer_manager.h>
 
 #include <rill/errors.hpp>
 
@@ -22,7 +18,11 @@ namespace rill::state {
 
 namespace {
 
-constexpr const char* meta_family = "rill-meta";
+// Where each store's changelog offset is kept: the default column family, which every
+// RocksDB database has, so a new task database creates one family per store and no more
+// (creating a family rewrites and re-reads the whole OPTIONS file). Databases written before
+// kept them in a family of their own, which is read where it exists.
+constexpr const char* old_meta_family = "rill-meta";
 
 rocksdb::Slice slice(bytes_view b) {
   return {reinterpret_cast<const char*>(b.data()), b.size()};
@@ -111,71 +111,6 @@ class rocks_iterator final : public detail::kv_iterator {
   release_fn _release;
 };
 
-std::shared_ptr<rocksdb::TableFactory> make_table_factory(std::shared_ptr<rocksdb::Cache> cache) {
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = std::move(cache);
-  table.cache_index_and_filter_blocks = true;  // counted in the bound, and evictable
-  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
-  return std::shared_ptr<rocksdb::TableFactory>(rocksdb::NewBlockBasedTableFactory(table));
-}
-
-}  // namespace
-
-rocksdb_env::rocksdb_env(std::size_t memory_bytes, options_setter setter)
-    : _bound(memory_bytes), _setter(std::move(setter)) {
-  rocksdb::LRUCacheOptions cache_options;
-  // A sixteenth of the bound stays free for blocks in use (they cannot be evicted). Memtables
-  // are charged in 256 KiB pieces that land in shards by hash; a shard holding more than its
-  // share goes over its capacity, so two large shards (not sixteen small ones) keep the
-  // whole cache under the bound (16 shards went 0.4% over it in CI).
-  cache_options.capacity = memory_bytes - memory_bytes / 16;
-  cache_options.num_shard_bits = 1;
-  cache_options.strict_capacity_limit = false;
-  _cache = rocksdb::NewLRUCache(cache_options);
-  // Memtables are charged to the same cache, so blocks and memtables share one bound.
-  _write_buffers = std::make_shared<rocksdb::WriteBufferManager>(memory_bytes / 2, _cache);
-  // Shared by every column family unless a config setter may change its options in place.
-  if (!_setter) _table_factory = make_table_factory(_cache);
-}
-
-rocksdb_env::~rocksdb_env() = default;
-
-void rocksdb_env::configure(rocksdb::Options& options, const std::string& store) const {
-  options.create_if_missing = true;
-  options.create_missing_column_families = true;
-  options.atomic_flush = true;  // a checkpoint and its data reach disk together
-  // Closing does not flush memtables: a clean close flushes explicitly, and a crash (or a
-  // dirty close) loses exactly what a crash would.
-  options.avoid_flush_during_shutdown = true;
-  options.write_buffer_manager = _write_buffers;
-  // Many tasks with several stores each share the bound: small memtables per column family
-  // (1/64 of the bound, between 256 KiB and 8 MiB) keep the sum of active ones low, and the
-  // write-buffer manager makes a writing database flush when all memtables pass half the bound.
-  options.write_buffer_size = std::clamp<std::size_t>(_bound / 64, 256 << 10, 8 << 20);
-  options.max_write_buffer_number = 2;
-  options.max_background_jobs = 2;
-  options.keep_log_file_num = 2;
-  // A rebalance opens and closes many small databases: open them on the calling thread,
-  // without the periodic stats tasks that start a timer thread per open.
-  options.max_file_opening_threads = 1;
-  options.stats_dump_period_sec = 0;
-  options.stats_persist_period_sec = 0;
-
-  options.table_factory = _setter ? make_table_factory(_cache) : _table_factory;
-  if (_setter) _setter(store, options);
-}
-
-std::size_t rocksdb_env::memory_usage() const {
-  return _cache->GetUsage();
-}
-
-bool rocksdb_env::memtables_over_budget() const {
-  return _write_buffers->memory_usage() > _write_buffers->buffer_size();
-}
-
-// ---------------------------------------------------------------------------------------
-namespace {
-
 // Entries of a store's RocksDB iterator merged with its pending writes (which win, and hide
 // what they delete), in key order.
 class merged_iterator final : public detail::kv_iterator {
@@ -249,7 +184,8 @@ class task_db::cf_store final : public detail::kv_store {
   const std::string& name() const override { return _name; }
 
   bool get(bytes_view key, bytes& out) override {
-    if (auto it = _pending.find(chars(key)); it != _pending.end()) {
+    if (auto it = find_pending(chars(key)); it != _pending.end()) {
+      _last = it;  // an update reads a key, then writes it
       if (!it->second) return false;
       const auto* b = reinterpret_cast<const std::byte*>(it->second->data());
       out.assign(b, b + it->second->size());
@@ -263,8 +199,23 @@ class task_db::cf_store final : public detail::kv_store {
                reinterpret_cast<const std::byte*>(value.data()) + value.size());
     return true;
   }
-  void put(bytes_view key, bytes_view value) override { write(key, std::string(chars(value))); }
-  void remove(bytes_view key) override { write(key, std::nullopt); }
+  void put(bytes_view key, bytes_view value) override {
+    auto it = find_pending(chars(key));
+    if (it == _pending.end()) {
+      _last = _pending.emplace(std::string(chars(key)), std::string(chars(value))).first;
+    } else if (it->second) {
+      it->second->assign(chars(value));  // in the string already there: no new one
+    } else {
+      it->second.emplace(chars(value));
+    }
+  }
+  void remove(bytes_view key) override {
+    auto it = find_pending(chars(key));
+    if (it == _pending.end())
+      _last = _pending.emplace(std::string(chars(key)), std::nullopt).first;
+    else
+      it->second.reset();
+  }
 
   std::unique_ptr<detail::kv_iterator> range(std::optional<bytes_view> from,
                                              std::optional<bytes_view> to) override {
@@ -305,7 +256,10 @@ class task_db::cf_store final : public detail::kv_store {
     }
     return _pending.size();
   }
-  void discard_pending() { _pending.clear(); }
+  void discard_pending() {
+    _pending.clear();
+    _last = _pending.end();
+  }
   // Lets go of idle iterators: they pin the memtables and files they were made over, which
   // a write is about to outdate (and a flush to free).
   void forget_idle() { _idle.clear(); }
@@ -316,6 +270,7 @@ class task_db::cf_store final : public detail::kv_store {
   void drop_range(bytes_view from, bytes_view to) override {
     if (chars(from) >= chars(to)) return;
     _pending.erase(_pending.lower_bound(chars(from)), _pending.lower_bound(chars(to)));
+    _last = _pending.end();
     rocksdb::WriteBatch batch;
     check(batch.DeleteRange(_cf, slice(from), slice(to)), "drop range");
     rocksdb::WriteOptions write;
@@ -326,12 +281,11 @@ class task_db::cf_store final : public detail::kv_store {
   }
 
  private:
-  void write(bytes_view key, std::optional<std::string> value) {
-    auto it = _pending.find(chars(key));
-    if (it != _pending.end())
-      it->second = std::move(value);
-    else
-      _pending.emplace(std::string(chars(key)), std::move(value));
+  // The pending write of `key`, the one touched last first: one comparison instead of a
+  // descent of the map for the write that follows a read of the same key.
+  pending_map::iterator find_pending(std::string_view key) {
+    if (_last != _pending.end() && _last->first == key) return _last;
+    return _pending.find(key);
   }
   // A RocksDB iterator over the database as it is: an idle one made since the last write
   // (making one is a third of a short range read), or a new one.
@@ -358,6 +312,7 @@ class task_db::cf_store final : public detail::kv_store {
   std::string _name;
   rocksdb::ColumnFamilyHandle* _cf;
   pending_map _pending;  // the latest write per key since the last commit; nullopt: deleted
+  pending_map::iterator _last = _pending.end();           // the entry read or written last
   std::vector<std::unique_ptr<rocksdb::Iterator>> _idle;  // reusable until the next write
   std::uint64_t _idle_generation = 0;
 };
@@ -366,7 +321,7 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
                  const std::vector<std::string>& stores, std::uint64_t flush_every)
     : _env(env), _path(path), _flush_every(flush_every) {
   rocksdb::Options options;
-  env.configure(options, stores.empty() ? std::string(meta_family) : stores.front());
+  env.configure(options, stores.empty() ? std::string(old_meta_family) : stores.front());
   for (const auto& s : stores) {
     auto o = std::make_unique<rocksdb::Options>();
     env.configure(*o, s);
@@ -388,11 +343,18 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const auto& name : existing) families.push_back({name, options_of(name)});
   std::vector<rocksdb::ColumnFamilyDescriptor> missing;
+  auto has = [](const std::vector<std::string>& names, const std::string& name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+  };
+  // A store named "default" is the default family itself: its offsets go apart then too.
+  const std::string meta_family =
+      has(existing, old_meta_family) || has(stores, rocksdb::kDefaultColumnFamilyName)
+          ? old_meta_family
+          : rocksdb::kDefaultColumnFamilyName;
   std::vector<std::string> wanted{meta_family};
   wanted.insert(wanted.end(), stores.begin(), stores.end());
   for (const auto& name : wanted) {
-    if (std::find(existing.begin(), existing.end(), name) == existing.end())
-      missing.push_back({name, options_of(name)});
+    if (!has(existing, name)) missing.push_back({name, options_of(name)});
   }
   // Every handle is owned the moment RocksDB hands it over, so a failure below releases
   // what was opened.

@@ -1,5 +1,6 @@
-// RocksDB stores. One database per task, one column family per store plus `rill-meta`,
-// which holds each store's changelog offset. Writes since the last commit wait in a sorted
+// RocksDB stores. One database per task, one column family per store; the default family
+// holds each store's changelog offset (`rill-meta` in databases written before 2026-12, or
+// when a store is named "default"). Writes since the last commit wait in a sorted
 // map per store, the latest write per key, that reads and iterators see through; commit()
 // writes them together with the offsets in one atomic write, WAL off (the changelog is the
 // durability). A key written many times between commits reaches RocksDB once. A checkpoint

@@ -63,7 +63,17 @@ concept has_default_serde = requires {
   typename serde_traits<T>::type;
 };
 
+namespace serdes {
+struct bytes_serde;
+struct bytes_view_serde;
+}  // namespace serdes
+
 namespace detail {
+// A serde whose wire bytes are the value itself (raw bytes, owned or borrowed).
+template <class S>
+inline constexpr bool writes_as_is =
+    std::same_as<S, serdes::bytes_serde> || std::same_as<S, serdes::bytes_view_serde>;
+
 template <class S, class T>
 concept nullable_serde = requires(const S& s, const T& v, const serde_context& ctx) {
   { s.is_null(v) } -> std::convertible_to<bool>;
@@ -83,7 +93,8 @@ class any_serde {
   template <class S>
   requires(serde_for<std::decay_t<S>, T> && !std::same_as<std::decay_t<S>, any_serde>)
       any_serde(S s)  // NOLINT: implicit on purpose, so options take any serde directly
-      : _impl(std::make_shared<model<std::decay_t<S>>>(std::move(s))) {}
+      : _impl(std::make_shared<model<std::decay_t<S>>>(std::move(s))),
+        _as_is(detail::writes_as_is<std::decay_t<S>>) {}
 
   explicit operator bool() const noexcept { return _impl != nullptr; }
 
@@ -103,8 +114,20 @@ class any_serde {
     _impl->serialize(v, out, ctx);
     return true;
   }
+  // The bytes to send for v: v's own when the serde writes raw bytes as they are (no copy,
+  // valid as long as v), else v written into out. nullopt for a null on the wire.
+  std::optional<bytes_view> encode_view(const T& v, bytes& out, const serde_context& ctx) const {
+    if constexpr (std::is_same_v<T, bytes> || std::is_same_v<T, bytes_view>) {
+      if (_as_is) return bytes_view(v);
+    }
+    if (!encode(v, out, ctx)) return std::nullopt;
+    return bytes_view(out);
+  }
   // Reads a value from bytes, or from a null (in == nullptr).
   T decode(const bytes_view* in, const serde_context& ctx) const {
+    if constexpr (std::is_same_v<T, bytes_view>) {
+      if (_as_is && in) return *in;
+    }
     return in ? _impl->deserialize(*in, ctx) : _impl->deserialize_null(ctx);
   }
 
@@ -143,6 +166,7 @@ class any_serde {
     S serde;
   };
   std::shared_ptr<const iface> _impl;
+  bool _as_is = false;  // detail::writes_as_is of the serde held
 };
 
 // The default serde for T as an any_serde, or an empty one when T has none.

@@ -30,8 +30,7 @@ void record_collector::begin_transaction_if_needed() {
   _in_transaction = true;
 }
 
-std::int32_t record_collector::partition_count(std::string_view topic) {
-  if (_last != nullptr && topic == _last->first) return _last->second;
+std::int32_t record_collector::look_up_partition_count(std::string_view topic) {
   if (auto it = _partitions.find(topic); it != _partitions.end()) {
     _last = &*it;
     return it->second;

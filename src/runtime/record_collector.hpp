@@ -31,7 +31,10 @@ class record_collector final : public detail::record_sender {
   void send(std::string_view topic, std::int32_t partition, std::optional<bytes_view> key,
             std::optional<bytes_view> value, const rill::headers& headers,
             timestamp_ms timestamp) override;
-  std::int32_t partition_count(std::string_view topic) override;
+  std::int32_t partition_count(std::string_view topic) override {
+    if (_last != nullptr && topic == _last->first) return _last->second;  // asked per record
+    return look_up_partition_count(topic);
+  }
 
   // Known partition counts (e.g. from the admin at start), so sinks need not ask.
   void set_partition_count(const std::string& topic, std::int32_t count) {
@@ -51,6 +54,8 @@ class record_collector final : public detail::record_sender {
   void transaction_ended() { _in_transaction = false; }
 
  private:
+  std::int32_t look_up_partition_count(std::string_view topic);
+
   kafka::producer* _producer;
   std::map<std::string, std::int32_t, std::less<>> _partitions;
   // The entry asked last (map nodes stay put): most sends go to the topic of the one before.

@@ -314,8 +314,7 @@ void stream_task::restart_recent_max() {
   if (_stores) _stores->restart_recent_max();
 }
 
-bool stream_task::punctuate_stream_time() {
-  if (_stream_time < 0 || _stream_time_punctuations.next_due() > _stream_time) return false;
+bool stream_task::run_stream_time_punctuations() {
   return _stream_time_punctuations.run_due(
       _stream_time,
       [this](detail::node& n, const auto& fn, timestamp_ms now) { invoke_punctuator(n, fn, now); });

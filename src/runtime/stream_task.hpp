@@ -122,8 +122,11 @@ class stream_task final : public detail::task_context {
   // Processes the next record. Returns false if nothing is queued.
   // Throws streams_error when a handler says fail.
   bool process_next();
-  // Runs due punctuations; returns whether any ran.
-  bool punctuate_stream_time();
+  // Runs due punctuations; returns whether any ran. Checked after every record: inline.
+  bool punctuate_stream_time() {
+    if (_stream_time < 0 || _stream_time_punctuations.next_due() > _stream_time) return false;
+    return run_stream_time_punctuations();
+  }
   bool punctuate_wall_clock(timestamp_ms now);
 
   // Where the inputs start: the group's committed offsets (-1: none), as consumed and
@@ -176,6 +179,7 @@ class stream_task final : public detail::task_context {
   // Runs the trace hook on the record about to be processed, keeping its headers as they
   // came for the error paths; what the hook throws leaves as a user_code_error of `source`.
   void trace(detail::raw_record& raw, const detail::node& source);
+  bool run_stream_time_punctuations();
   // A record's headers as consumed (before the trace hook changed them).
   const rill::headers& consumed_headers(const detail::raw_record& r) const {
     return _traced ? _consumed_headers : r.headers;

@@ -129,10 +129,13 @@ std::vector<topic_partition> task_manager::add(std::vector<consumed_record>& bat
   std::vector<topic_partition> to_pause;
   const route* last = nullptr;
   topic_partition last_tp;
+  const char* last_topic = nullptr;  // the client's name of last_tp's topic, usually shared
   for (auto& rec : batch) {
     if (last == nullptr || rec.raw.partition != last_tp.partition ||
-        rec.raw.topic != last_tp.topic) {
+        ((rec.raw.topic.data() != last_topic || rec.raw.topic.size() != last_tp.topic.size()) &&
+         rec.raw.topic != last_tp.topic)) {
       last_tp = {std::string(rec.raw.topic), rec.raw.partition};
+      last_topic = rec.raw.topic.data();
       auto it = _routes.find(last_tp);
       if (it == _routes.end()) {
         last = nullptr;

@@ -83,6 +83,9 @@ struct transactional_producer {
   std::int64_t timeout_ms = 60000;
   std::set<topic_partition> partitions;
   std::map<std::string, std::vector<partition_offset>> staged;  // group -> offsets
+  // How many transactions ended: a producer's note that a partition is in the transaction
+  // holds while this is unchanged (partitions is cleared only as it grows).
+  std::uint64_t ended = 0;
 };
 
 struct member {

@@ -70,6 +70,7 @@ void cluster::state::end_transaction(transactional_producer& t, bool commit) {
     ++stats.aborted_transactions;
   }
   t.partitions.clear();
+  ++t.ended;
   t.staged.clear();
   t.ongoing = false;
   data_arrived.notify_all();

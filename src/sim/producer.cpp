@@ -73,6 +73,7 @@ error sim_producer::init_transactions(std::chrono::milliseconds) {
     if (_state != txn_state::uninitialized) return state_error("init_transactions");
     auto [it, fresh] = _s->transactional.try_emplace(_tid);
     auto& txn = it->second;
+    _txn = &txn;  // entries are never erased
     if (fresh) txn.pid = _s->next_pid++;
     if (txn.ongoing) _s->end_transaction(txn, false);  // what the previous holder left open
     txn.timeout_ms = _timeout_ms;

@@ -22,14 +22,19 @@ error sim_producer::send(std::string_view topic, std::int32_t partition,
   if (tp.partition < 0) tp.partition = static_cast<std::int32_t>(_round_robin++ % t->second.size());
   if (!_tid.empty() && _state == txn_state::abortable) return _abortable;
   if (!_tid.empty() && _state != txn_state::in_transaction) return state_error("produce");
-  register_partition_locked(tp);
+  auto& b = _batches[tp];
+  if (b.records.empty()) {
+    // A batch never outlives its transaction (commit delivers it, abort purges it), so its
+    // first record registers the partition for all of them, as librdkafka adds a partition
+    // to the transaction once, not per record.
+    b.opened = _s->clock;
+    register_partition_locked(tp);
+  }
   produced r{tp, {}, _producer_id, ++_sequences[tp], _epoch};
   if (key) r.entry.key.emplace(key->begin(), key->end());
   if (value) r.entry.value.emplace(value->begin(), value->end());
   r.entry.headers = headers;
   r.entry.timestamp = timestamp;
-  auto& b = _batches[tp];
-  if (b.records.empty()) b.opened = _s->clock;
   b.records.push_back({std::move(r), v});
   if (b.records.size() >= _batch_size) deliver_batch_locked(tp);
   lock.unlock();
@@ -146,14 +151,18 @@ void sim_producer::arrive_locked(queued q, bool was_held) {
 // A record reaching its leader: refused for an old epoch, or appended into the transaction.
 error sim_producer::append_locked(produced& r) {
   if (!_tid.empty()) {
-    auto& txn = _s->transactional[_tid];
+    auto& txn = *_txn;  // a transactional producer sends only once initialized
     if (r.epoch != txn.epoch) {
       ++_s->stats.fenced_produces;
       return invalid_epoch(fmt::format(
           "{}: produce refused: invalid producer epoch {} (current {})", _who, r.epoch, txn.epoch));
     }
     join_transaction_locked(txn);
-    txn.partitions.insert(r.tp);
+    // The records of a batch arrive together: look the partition up once per run of them.
+    if (_joined_ended != txn.ended || _joined == nullptr || !(*_joined == r.tp)) {
+      _joined = &*txn.partitions.insert(r.tp).first;
+      _joined_ended = txn.ended;
+    }
     r.entry.pid = txn.pid;
   }
   const std::int64_t offset = _s->append(r);

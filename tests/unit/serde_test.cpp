@@ -68,6 +68,35 @@ TEST(serde, borrowed_bytes_read_in_place_and_write_as_they_are) {
   EXPECT_EQ(encode<rill::bytes_view>(rill::bytes_view(raw)), raw);
 }
 
+TEST(serde, raw_bytes_go_to_the_producer_without_a_copy) {
+  // What a sink sends: the value's own bytes for raw bytes, the written bytes otherwise.
+  const rill::bytes raw = bytes_of({0, 255, 7});
+  rill::bytes buf;
+  const auto borrowed =
+      rill::default_serde<rill::bytes_view>().encode_view(rill::bytes_view(raw), buf, {"t"});
+  ASSERT_TRUE(borrowed);
+  EXPECT_EQ(borrowed->data(), raw.data()) << "raw bytes are sent from where they are";
+  EXPECT_EQ(borrowed->size(), raw.size());
+  EXPECT_TRUE(buf.empty());
+  const auto owned = rill::default_serde<rill::bytes>().encode_view(raw, buf, {"t"});
+  ASSERT_TRUE(owned);
+  EXPECT_EQ(owned->data(), raw.data());
+
+  const auto text = rill::default_serde<std::string>().encode_view("abc", buf, {"t"});
+  ASSERT_TRUE(text);
+  EXPECT_EQ(text->data(), buf.data()) << "other values are written into the buffer";
+  EXPECT_EQ(rill::bytes(text->begin(), text->end()), rill::to_bytes("abc"));
+  const auto null =
+      rill::default_serde<std::optional<std::string>>().encode_view(std::nullopt, buf, {"t"});
+  EXPECT_FALSE(null) << "a null is no bytes at all";
+
+  // Read back: a view of the input, with no call into the serde.
+  const rill::bytes_view in(raw);
+  EXPECT_EQ(rill::default_serde<rill::bytes_view>().decode(&in, {"t"}).data(), raw.data());
+  EXPECT_THROW(rill::default_serde<rill::bytes_view>().decode(nullptr, {"t"}), rill::serde_error)
+      << "a null still cannot be read as bytes";
+}
+
 TEST(serde, wrong_size_names_type_topic_and_sizes) {
   try {
     decode<std::int32_t>(bytes_of({1, 2, 3}));

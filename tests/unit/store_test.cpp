@@ -7,6 +7,7 @@
 #include <map>
 #include <random>
 
+#include <rocksdb/db.h>
 #include <rocksdb/options.h>
 
 #include <rill/state_store.hpp>
@@ -141,6 +142,57 @@ TEST(task_db, agrees_with_a_map_through_pending_writes_and_commits) {
   EXPECT_EQ(db.checkpoint("a"), rill::detail::next_offset{1000});
   EXPECT_EQ(drain(db.store("a").range(std::nullopt, std::nullopt)),
             (std::vector<std::pair<std::string, std::string>>(model.begin(), model.end())));
+  fs::remove_all(dir);
+}
+
+TEST(task_db, reads_the_checkpoints_of_databases_written_with_a_meta_family) {
+  // Before 2026-12 a task database kept its checkpoints in a `rill-meta` column family; a
+  // task reopening such a directory still finds them, and commits there.
+  rill::state::rocksdb_env env(64 << 20);
+  const std::string dir = temp_dir("old-meta");
+  {
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    o.create_missing_column_families = true;
+    std::vector<rocksdb::ColumnFamilyDescriptor> families{
+        {rocksdb::kDefaultColumnFamilyName, o}, {"rill-meta", o}, {"s", o}};
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir, families, &handles, &raw).ok());
+    std::unique_ptr<rocksdb::DB> old(raw);
+    const std::string seven("\0\0\0\0\0\0\0\x07", 8);  // big-endian 7
+    ASSERT_TRUE(old->Put(rocksdb::WriteOptions(), handles[1], "offset/s", seven).ok());
+    ASSERT_TRUE(old->Put(rocksdb::WriteOptions(), handles[2], "k", "v").ok());
+    for (auto* h : handles) ASSERT_TRUE(old->DestroyColumnFamilyHandle(h).ok());
+    ASSERT_TRUE(old->Close().ok());
+  }
+  {
+    rill::state::task_db db(env, dir, {"s"});
+    EXPECT_EQ(db.checkpoint("s"), rill::detail::next_offset{7});
+    bytes out;
+    ASSERT_TRUE(db.store("s").get(rill::as_bytes("k"), out));
+    EXPECT_EQ(s(out), "v");
+    db.commit({{"s", rill::detail::next_offset{9}}});
+    db.flush();
+  }
+  rill::state::task_db db(env, dir, {"s"});
+  EXPECT_EQ(db.checkpoint("s"), rill::detail::next_offset{9});
+  fs::remove_all(dir);
+}
+
+TEST(task_db, a_store_named_default_keeps_its_keys_apart_from_the_checkpoints) {
+  rill::state::rocksdb_env env(64 << 20);
+  const std::string dir = temp_dir("default-store");
+  {
+    rill::state::task_db db(env, dir, {"default"});
+    db.store("default").put(rill::as_bytes("offset/default"), rill::as_bytes("mine"));
+    db.commit({{"default", rill::detail::next_offset{3}}});
+    db.flush();
+  }
+  rill::state::task_db db(env, dir, {"default"});
+  EXPECT_EQ(db.checkpoint("default"), rill::detail::next_offset{3});
+  EXPECT_EQ(drain(db.store("default").range(std::nullopt, std::nullopt)),
+            (std::vector<std::pair<std::string, std::string>>{{"offset/default", "mine"}}));
   fs::remove_all(dir);
 }
 

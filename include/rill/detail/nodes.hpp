@@ -109,11 +109,11 @@ class sink_node_impl final : public input_node<K, V> {
       });
       topic = chosen;
     }
-    bool has_key = false;
-    bool has_value = false;
+    std::optional<bytes_view> key;
+    std::optional<bytes_view> value;
     this->call_user([&] {
-      has_key = _produced.key_serde.encode(r.key, _key_buf, {topic, true, &r.headers});
-      has_value = _produced.value_serde.encode(r.value, _value_buf, {topic, false, &r.headers});
+      key = _produced.key_serde.encode_view(r.key, _key_buf, {topic, true, &r.headers});
+      value = _produced.value_serde.encode_view(r.value, _value_buf, {topic, false, &r.headers});
     });
     std::int32_t partition = -1;
     if (_produced.partitioner) {
@@ -130,9 +130,7 @@ class sink_node_impl final : public input_node<K, V> {
         partition = *p;
       }
     }
-    this->ctx().sender().send(
-        topic, partition, has_key ? std::optional<bytes_view>(_key_buf) : std::nullopt,
-        has_value ? std::optional<bytes_view>(_value_buf) : std::nullopt, r.headers, r.timestamp);
+    this->ctx().sender().send(topic, partition, key, value, r.headers, r.timestamp);
   }
 
  private:
