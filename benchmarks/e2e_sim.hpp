@@ -69,6 +69,9 @@ struct sim_world {
 // `restored`, restored), then closes it; timed from the thread's start to its final commit.
 // `check`, if given, looks at the thread's running tasks before it closes (after the timed
 // part) and returns what is wrong, or "".
+// Runs `check` on the tasks of a finished run (out of line: the yardstick leaves it out).
+std::string check_output(const std::function<std::string(rill::runtime::task_manager&)>& check,
+                         rill::runtime::task_manager& tasks);
 side run_rill(sim_world& w, const rill::topology& t, const params& p, const std::string& app,
               long expected, std::uint64_t* restored = nullptr,
               const std::function<std::string(rill::runtime::task_manager&)>& check = {});

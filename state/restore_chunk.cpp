@@ -7,6 +7,11 @@ namespace rill::state {
 
 void restore_chunk::add(bytes_view key, std::optional<bytes_view> value) {
   entry e;
+  e.prefix = 0;
+  for (std::size_t i = 0; i < 8; ++i) {
+    e.prefix <<= 8;
+    if (i < key.size()) e.prefix |= static_cast<std::uint8_t>(key[i]);
+  }
   e.key_at = _data.size();
   e.key_size = static_cast<std::uint32_t>(key.size());
   e.value_size = value ? static_cast<std::uint32_t>(value->size()) : 0;
@@ -24,6 +29,7 @@ void restore_chunk::clear() {
 
 std::vector<restore_chunk::item> restore_chunk::sorted() {
   auto less = [this](const entry& a, const entry& b) {
+    if (a.prefix != b.prefix) return a.prefix < b.prefix;
     const bytes_view ka = key_of(a);
     const bytes_view kb = key_of(b);
     const int c = std::memcmp(ka.data(), kb.data(), std::min(ka.size(), kb.size()));

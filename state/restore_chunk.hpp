@@ -35,6 +35,9 @@ class restore_chunk {
 
  private:
   struct entry {
+    // The key's first 8 bytes, big-endian, zeros past its end: ordering them as a number
+    // orders the keys bytewise, so most comparisons of the sort read no key bytes.
+    std::uint64_t prefix;
     std::size_t key_at;
     std::uint32_t key_size;
     std::uint32_t value_size;

@@ -61,6 +61,7 @@ class key_value_store final : public state_store, private detail::json_reader {
  public:
   key_value_store(detail::store_access& access, any_serde<K> key_serde, any_serde<V> value_serde)
       : _access(&access),
+        _topic(&access.changelog_topic()),
         _store(&access.bytes_store()),
         _cached(access.cached()),
         _key_serde(std::move(key_serde)),
@@ -171,7 +172,7 @@ class key_value_store final : public state_store, private detail::json_reader {
     auto v = get(text_key(key));
     if (!v) return std::nullopt;
     std::string out;
-    detail::append_json(out, *v, _value_serde, _access->changelog_topic());
+    detail::append_json(out, *v, _value_serde, *_topic);
     return out;
   }
   void range_json(std::optional<std::string_view> from, std::optional<std::string_view> to,
@@ -187,7 +188,7 @@ class key_value_store final : public state_store, private detail::json_reader {
     for (; it->valid(); it->next()) {
       out.emplace_back(bytes(it->key().begin(), it->key().end()),
                        detail::json_entry(decode_key(it->key()), decode_value(it->value()),
-                                          _key_serde, _value_serde, _access->changelog_topic()));
+                                          _key_serde, _value_serde, *_topic));
     }
   }
   void windows_json(std::string_view, std::int64_t, std::int64_t,
@@ -195,7 +196,7 @@ class key_value_store final : public state_store, private detail::json_reader {
     throw std::invalid_argument(
         "store '" + name() + "' is a key-value store: it has no windows; ask for a key or a range");
   }
-  serde_context ctx(bool key) const { return {_access->changelog_topic(), key, nullptr}; }
+  serde_context ctx(bool key) const { return {*_topic, key, nullptr}; }
   bytes_view encode_key(const K& key) {
     _key_serde.encode(key, _key_buf, ctx(true));
     return _key_buf;
@@ -209,6 +210,7 @@ class key_value_store final : public state_store, private detail::json_reader {
   V decode_value(bytes_view b) const { return _value_serde.decode(&b, ctx(false)); }
 
   detail::store_access* _access;
+  const std::string* _topic;  // the changelog's name, for serde contexts (read per record)
   detail::kv_store* _store;
   bool _cached;  // only a cache keeps headers
   any_serde<K> _key_serde;

@@ -124,6 +124,7 @@ class window_store final : public state_store, private detail::json_reader {
                detail::window_layout layout, std::int64_t window_size_ms,
                bool keeps_headers = false)
       : _access(&access),
+        _topic(&access.changelog_topic()),
         _key_serde(std::move(key_serde)),
         _value_serde(std::move(value_serde)),
         _layout(layout),
@@ -294,23 +295,22 @@ class window_store final : public state_store, private detail::json_reader {
       if (!detail::within(kb, f, t)) continue;
       const timestamp_ms start = detail::window_start_of(it->key(), _layout);
       const rill::window w = window_of(start);
-      out.emplace_back(
-          bytes(kb.begin(), kb.end()),
-          detail::json_entry(decode_key(kb), decode_value(it->value()), _key_serde, _value_serde,
-                             _access->changelog_topic(), std::pair(w.start, w.end)));
+      out.emplace_back(bytes(kb.begin(), kb.end()),
+                       detail::json_entry(decode_key(kb), decode_value(it->value()), _key_serde,
+                                          _value_serde, *_topic, std::pair(w.start, w.end)));
     }
   }
   void windows_json(std::string_view key, std::int64_t from, std::int64_t to,
                     detail::json_reader::entries& out) override {
     const K k = detail::key_from_text<K>(key, _key_serde, name());
     for (const auto& e : fetch(k, from, to)) {
-      out.emplace_back(serialized(k), detail::json_entry(k, e.value, _key_serde, _value_serde,
-                                                         _access->changelog_topic(),
-                                                         std::pair(e.key.start, e.key.end)));
+      out.emplace_back(serialized(k),
+                       detail::json_entry(k, e.value, _key_serde, _value_serde, *_topic,
+                                          std::pair(e.key.start, e.key.end)));
     }
   }
   detail::kv_store& bytes_store() { return _access->bytes_store(); }
-  serde_context ctx(bool key) const { return {_access->changelog_topic(), key, nullptr}; }
+  serde_context ctx(bool key) const { return {*_topic, key, nullptr}; }
   rill::window window_of(timestamp_ms start) const {
     return {start, start > detail::max_time - _size ? detail::max_time : start + _size};
   }
@@ -344,6 +344,7 @@ class window_store final : public state_store, private detail::json_reader {
   }
 
   detail::store_access* _access;
+  const std::string* _topic;  // the changelog's name, for serde contexts (read per record)
   any_serde<K> _key_serde;
   any_serde<V> _value_serde;
   detail::window_layout _layout;
@@ -366,6 +367,7 @@ class session_store final : public state_store, private detail::json_reader {
   session_store(detail::store_access& access, any_serde<K> key_serde, any_serde<V> value_serde,
                 bool keeps_headers = false)
       : _access(&access),
+        _topic(&access.changelog_topic()),
         _key_serde(std::move(key_serde)),
         _value_serde(std::move(value_serde)),
         _keeps_headers(keeps_headers),
@@ -490,8 +492,7 @@ class session_store final : public state_store, private detail::json_reader {
       bytes kb;
       _key_serde.encode(e.key.key, kb, ctx(true));
       if (!detail::within(kb, f, t)) continue;
-      auto json = detail::json_entry(e.key.key, e.value, _key_serde, _value_serde,
-                                     _access->changelog_topic(),
+      auto json = detail::json_entry(e.key.key, e.value, _key_serde, _value_serde, *_topic,
                                      std::pair(e.key.window.start, e.key.window.end));
       out.emplace_back(std::move(kb), std::move(json));
     }
@@ -500,14 +501,13 @@ class session_store final : public state_store, private detail::json_reader {
                     detail::json_reader::entries& out) override {
     const K k = detail::key_from_text<K>(key, _key_serde, name());
     for (const auto& e : find_sessions(k, from, to)) {
-      out.emplace_back(
-          key_bytes(key),
-          detail::json_entry(k, e.value, _key_serde, _value_serde, _access->changelog_topic(),
-                             std::pair(e.key.window.start, e.key.window.end)));
+      out.emplace_back(key_bytes(key),
+                       detail::json_entry(k, e.value, _key_serde, _value_serde, *_topic,
+                                          std::pair(e.key.window.start, e.key.window.end)));
     }
   }
   detail::kv_store& bytes_store() { return _access->bytes_store(); }
-  serde_context ctx(bool key) const { return {_access->changelog_topic(), key, nullptr}; }
+  serde_context ctx(bool key) const { return {*_topic, key, nullptr}; }
   void encode(const K& key, timestamp_ms start, timestamp_ms end) {
     _key_serde.encode(key, _key_buf, ctx(true));
     detail::session_key(_store_key, _key_buf, start, end);
@@ -518,6 +518,7 @@ class session_store final : public state_store, private detail::json_reader {
   }
 
   detail::store_access* _access;
+  const std::string* _topic;  // the changelog's name, for serde contexts (read per record)
   any_serde<K> _key_serde;
   any_serde<V> _value_serde;
   bool _keeps_headers;

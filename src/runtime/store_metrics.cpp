@@ -43,7 +43,8 @@ bool metered_store::get(bytes_view key, bytes& out) {
 
 void metered_store::record_write(std::int64_t started) {
   if (_timed) _stats.put.add(now_ns() - started);
-  if (std::optional<std::int64_t> e2e = _e2e()) _stats.e2e.add(std::max<std::int64_t>(*e2e, 0));
+  if (std::optional<std::int64_t> e2e = _time.e2e())
+    _stats.e2e.add(std::max<std::int64_t>(*e2e, 0));
 }
 
 void metered_store::put(bytes_view key, bytes_view value) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include <rill/detail/kv_store.hpp>
+#include <rill/record.hpp>
 
 namespace rill::runtime {
 
@@ -42,16 +43,31 @@ struct sink_stats {
   latency_stat e2e;  // ms: wall clock minus the record's timestamp, as it is sent
 };
 
-// Milliseconds from a record's timestamp to now, for the record being processed; nullopt
-// inside a punctuation (no record).
-using e2e_latency_fn = std::function<std::optional<std::int64_t>()>;
+// What the store layers read of their task's time on every write, read where the task keeps
+// it (no call through a closure per write): the record being processed (topic empty inside a
+// punctuation), the task's stream time and its wall clock.
+struct task_time {
+  const record_context* current = nullptr;
+  const timestamp_ms* stream_time = nullptr;
+  const timestamp_ms* now = nullptr;
+
+  // The timestamp of what a write sends: the record's, or stream time inside a punctuation.
+  timestamp_ms record_time() const {
+    return current->topic.empty() ? std::max<timestamp_ms>(*stream_time, 0) : current->timestamp;
+  }
+  // Milliseconds from the record's timestamp to now; nullopt inside a punctuation.
+  std::optional<std::int64_t> e2e() const {
+    if (current->topic.empty()) return std::nullopt;
+    return *now - current->timestamp;
+  }
+};
 
 // A store layer that counts and, at debug, times what passes through it. Its puts record the
 // end-to-end latency of the record that made them.
 class metered_store final : public detail::kv_store {
  public:
-  metered_store(detail::kv_store& inner, store_stats& stats, bool timed, e2e_latency_fn e2e)
-      : _inner(inner), _stats(stats), _timed(timed), _e2e(std::move(e2e)) {}
+  metered_store(detail::kv_store& inner, store_stats& stats, bool timed, task_time time)
+      : _inner(inner), _stats(stats), _timed(timed), _time(time) {}
 
   const std::string& name() const override { return _inner.name(); }
   bool get(bytes_view key, bytes& out) override;
@@ -76,7 +92,7 @@ class metered_store final : public detail::kv_store {
   detail::kv_store& _inner;
   store_stats& _stats;
   bool _timed;
-  e2e_latency_fn _e2e;
+  task_time _time;
 };
 
 }  // namespace rill::runtime

@@ -130,16 +130,8 @@ bool stream_task::open_state(const state_services& services) {
   if (_stores) return true;
   _globals = services.globals;
   try {
-    _stores = std::make_unique<task_stores>(
-        _id, _topology, services, _sender,
-        [this] {
-          return _current.topic.empty() ? std::max<timestamp_ms>(_stream_time, 0)
-                                        : _current.timestamp;
-        },
-        [this]() -> std::optional<std::int64_t> {
-          if (_current.topic.empty()) return std::nullopt;
-          return _now - _current.timestamp;
-        });
+    _stores = std::make_unique<task_stores>(_id, _topology, services, _sender,
+                                            task_time{&_current, &_stream_time, &_now}, true);
   } catch (const task_locked& e) {
     _log.debug("state directory still held; trying again later", kv("reason", e.what()));
     return false;

@@ -18,16 +18,15 @@ namespace {
 // Changelog records go out through the task's record sender, like any sink's.
 class sender_changelog final : public state::changelog_writer {
  public:
-  sender_changelog(detail::record_sender& sender, std::function<timestamp_ms()> clock)
-      : _sender(sender), _clock(std::move(clock)) {}
+  sender_changelog(detail::record_sender& sender, task_time time) : _sender(sender), _time(time) {}
   void write(const std::string& topic, std::int32_t partition, bytes_view key,
              std::optional<bytes_view> value) override {
-    _sender.send(topic, partition, key, value, _no_headers, _clock());
+    _sender.send(topic, partition, key, value, _no_headers, _time.record_time());
   }
 
  private:
   detail::record_sender& _sender;
-  std::function<timestamp_ms()> _clock;
+  task_time _time;
   const rill::headers _no_headers;
 };
 
@@ -98,7 +97,7 @@ struct task_stores::slot final : detail::store_access {
 
 task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
                          const state_services& services, detail::record_sender& sender,
-                         std::function<timestamp_ms()> clock, e2e_latency_fn e2e)
+                         task_time time, bool metered)
     : _id(id) {
   std::vector<std::string> persistent;
   std::vector<const detail::compiled_store*> mine;
@@ -121,7 +120,7 @@ task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
     _db =
         std::make_unique<state::task_db>(*services.rocksdb, _lock->dir() + "/rocksdb", persistent);
   }
-  _timed = services.metrics >= recording::debug && static_cast<bool>(e2e);
+  _timed = services.metrics >= recording::debug && metered;
   for (const detail::compiled_store* st : mine) {
     auto s = std::make_unique<slot>();
     s->def = st;
@@ -139,7 +138,7 @@ task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
       s->top = s->segmented.get();
     }
     if (st->spec.logging) {
-      s->writer = std::make_unique<sender_changelog>(sender, clock);
+      s->writer = std::make_unique<sender_changelog>(sender, time);
       s->logged = std::make_unique<state::logged_store>(*s->top, s->changelog_name, id.partition,
                                                         *s->writer);
       s->top = s->logged.get();
@@ -148,13 +147,13 @@ task_stores::task_stores(task_id id, const detail::compiled_topology& topology,
     // value once more to do it: with statestore.cache.max.bytes=0 the store has no cache
     // layer, and every update goes downstream as it happens (as in Kafka Streams).
     if (st->spec.caching && services.cache != nullptr && services.cache->max_bytes() > 0) {
-      s->cache = services.cache->wrap(*s->top, clock);
+      s->cache = services.cache->wrap(*s->top, [time] { return time.record_time(); });
       s->top = s->cache.get();
     }
-    if (services.metrics != recording::off && e2e) {
+    if (services.metrics != recording::off && metered) {
       s->stats.store = st->spec.name;
       s->stats.timed = _timed;
-      s->meter = std::make_unique<metered_store>(*s->top, s->stats, _timed, e2e);
+      s->meter = std::make_unique<metered_store>(*s->top, s->stats, _timed, time);
       s->top = s->meter.get();
     }
     s->facade = st->spec.make_facade(*s);

@@ -65,8 +65,7 @@ class task_stores {
   };
 
   task_stores(task_id id, const detail::compiled_topology& topology, const state_services& services,
-              detail::record_sender& sender, std::function<timestamp_ms()> clock,
-              e2e_latency_fn e2e = {});
+              detail::record_sender& sender, task_time time, bool metered = false);
   ~task_stores();
 
   bool empty() const noexcept { return _slots.empty(); }

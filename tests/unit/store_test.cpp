@@ -15,6 +15,7 @@
 #include "state/logged_store.hpp"
 #include "state/memory_store.hpp"
 #include "state/record_cache.hpp"
+#include "state/restore_chunk.hpp"
 #include "state/segmented_store.hpp"
 #include "state/state_directory.hpp"
 #include "state/task_db.hpp"
@@ -143,6 +144,30 @@ TEST(task_db, agrees_with_a_map_through_pending_writes_and_commits) {
   EXPECT_EQ(drain(db.store("a").range(std::nullopt, std::nullopt)),
             (std::vector<std::pair<std::string, std::string>>(model.begin(), model.end())));
   fs::remove_all(dir);
+}
+
+TEST(restore_chunk, yields_the_last_write_per_key_in_bytewise_order) {
+  // Keys that share 8-byte prefixes, end inside them, hold 0x00 and 0xff bytes: the sort's
+  // numeric prefix must order them as RocksDB's bytewise comparator does.
+  std::mt19937 rng(7);
+  static const char alphabet[] = {'a', '\0', '\xff', 'k'};
+  rill::state::restore_chunk chunk;
+  std::map<std::string, std::optional<std::string>> model;
+  for (int i = 0; i < 20000; ++i) {
+    std::string key(rng() % 2 ? "prefix00" : "");
+    const int n = static_cast<int>(rng() % 11);
+    for (int j = 0; j < n; ++j) key.push_back(alphabet[rng() % sizeof(alphabet)]);
+    std::optional<std::string> value;
+    if (rng() % 5 != 0) value = std::to_string(i);
+    chunk.add(rill::as_bytes(key),
+              value ? std::optional<bytes_view>(rill::as_bytes(*value)) : std::nullopt);
+    model[key] = value;
+  }
+  std::vector<std::pair<std::string, std::optional<std::string>>> got;
+  for (const auto& item : chunk.sorted())
+    got.emplace_back(s(item.key), item.value ? std::optional(s(*item.value)) : std::nullopt);
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, std::optional<std::string>>>(model.begin(),
+                                                                                  model.end())));
 }
 
 TEST(task_db, reads_the_checkpoints_of_databases_written_with_a_meta_family) {

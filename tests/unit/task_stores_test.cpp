@@ -102,7 +102,10 @@ TEST(task_stores, a_join_buffer_keeps_equal_keys_and_times_through_restarts_and_
   rill::runtime::state_services services{"app", &dir, &env, nullptr};
   auto t = joined(rill::store_type::rocksdb);
   counting_sender sender;
-  auto clock = [] { return rill::timestamp_ms{0}; };
+  const rill::record_context current;  // no record: writes carry stream time, 0
+  const rill::timestamp_ms stream_time = 0;
+  const rill::timestamp_ms now = 0;
+  const rill::runtime::task_time clock{&current, &stream_time, &now};
   auto delivered = [&](const rill::kafka::topic_partition&) {
     return std::optional<rill::detail::record_offset>(
         rill::detail::record_offset{static_cast<std::int64_t>(sender.changelog.size()) - 1});

@@ -76,7 +76,8 @@ class store_access {
     else
       bytes_store().remove(key);
   }
-  // The topic the store's bytes are for (its changelog), for serde contexts.
+  // The topic the store's bytes are for (its changelog), for serde contexts. The typed
+  // stores keep the reference: it names the same string for as long as the access lives.
   virtual const std::string& changelog_topic() const = 0;
   // Where the sequence numbers of a store keeping duplicates start, so that no entry ever
   // takes the key of one the store holds (restored or kept from an earlier run): above every
