@@ -76,6 +76,7 @@ inline constexpr const char* state_cleanup_delay_ms = "state.cleanup.delay.ms";
 inline constexpr const char* cache_max_bytes = "statestore.cache.max.bytes";
 inline constexpr const char* rocksdb_memory_bytes = "rocksdb.memory.bytes";
 inline constexpr const char* restore_bulk_min_records = "restore.bulk.min.records";
+inline constexpr const char* restore_thread_enabled = "restore.thread.enabled";
 inline constexpr const char* log_level = "log.level";
 inline constexpr const char* metrics_recording_level = "metrics.recording.level";
 inline constexpr const char* statistics_interval_ms = "statistics.interval.ms";

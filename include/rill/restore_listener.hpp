@@ -9,7 +9,10 @@
 
 namespace rill {
 
-// Hears about state restoration. Called from stream threads, so it must be thread-safe.
+// Hears about state restoration. Called from stream threads, and with
+// restore.thread.enabled from their restore threads too, so it must be thread-safe.
+// on_restore_start comes from the stream thread; the batches and the end from whichever
+// thread restores. A call that blocks holds that restoration (and a revocation of its task).
 class restore_listener {
  public:
   virtual ~restore_listener() = default;

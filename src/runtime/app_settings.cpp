@@ -74,6 +74,7 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
                                                       cfg.get_int(cfg::num_stream_threads));
   s.state_cleanup_delay = std::chrono::milliseconds(cfg.get_int(cfg::state_cleanup_delay_ms));
   s.restore_bulk_min_records = cfg.get_int(cfg::restore_bulk_min_records);
+  s.restore_thread = cfg.get_bool(cfg::restore_thread_enabled);
   s.next_state_cleanup = std::make_shared<std::atomic<std::int64_t>>(0);
   s.consumer_props = merged({{"group.id", *app_id},
                              {"enable.auto.commit", "false"},

@@ -47,6 +47,8 @@ struct app_shared {
   std::size_t cache_bytes_per_thread = 10 << 20;
   // A RocksDB store at least this many records behind its changelog restores in bulk.
   std::int64_t restore_bulk_min_records = 10000;
+  // Each stream thread restores on a restore thread of its own (restore_thread.hpp).
+  bool restore_thread = false;
   std::shared_ptr<rill::restore_listener> restore_events;
   std::chrono::milliseconds state_cleanup_delay{600000};
   std::shared_ptr<std::atomic<std::int64_t>> next_state_cleanup;  // steady-clock ms

@@ -60,6 +60,7 @@ const std::vector<setting>& settings() {
       {cfg::cache_max_bytes, kind::integer, "10485760", 0},
       {cfg::rocksdb_memory_bytes, kind::integer, "268435456", 1 << 20},
       {cfg::restore_bulk_min_records, kind::integer, "10000", 0},
+      {cfg::restore_thread_enabled, kind::boolean, "false"},
       {cfg::log_level, kind::choice, "info", 0, {"trace", "debug", "info", "warn", "error", "off"}},
       {cfg::metrics_recording_level, kind::choice, "info", 0, {"info", "debug", "trace", "off"}},
       // 1000 while metrics are recorded, else 0: resolved by the runtime when unset.

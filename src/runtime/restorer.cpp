@@ -294,4 +294,11 @@ std::int64_t restorer::remaining(const task_id& task) const {
   return n;
 }
 
+std::map<task_id, std::int64_t> restorer::remaining_by_task() const {
+  std::map<task_id, std::int64_t> out;
+  for (const auto& p : _partitions)
+    out[p->task->id()] += std::max<std::int64_t>(p->end - p->position, 0);
+  return out;
+}
+
 }  // namespace rill::runtime

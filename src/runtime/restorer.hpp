@@ -6,9 +6,10 @@
 // store nearer its end writes batches. The ends of all changelogs of the tasks added
 // together are read in one request. Under exactly-once the records are read
 // read_committed, so restoration ends once every transaction open before that end has
-// committed or aborted. One restore consumer per thread, outside the group;
-// the thread calls restore_some() between polls of its main consumer, so the member keeps
-// heartbeating and other tasks keep running while big stores restore.
+// committed or aborted. One restore consumer per thread, outside the group. Not thread-safe:
+// restore_thread.hpp runs it on a restore thread of its own, or on the stream thread between
+// polls of its main consumer, so the member keeps heartbeating and other tasks keep running
+// while big stores restore.
 #pragma once
 
 #include <chrono>
@@ -46,6 +47,8 @@ class restorer {
   std::uint64_t restored() const noexcept { return _restored; }
   // Changelog records a task still has to restore (0 for a task not restoring).
   std::int64_t remaining(const task_id& task) const;
+  // The same, for every task restoring.
+  std::map<task_id, std::int64_t> remaining_by_task() const;
 
  private:
   struct partition;

@@ -48,8 +48,10 @@ void stream_thread::set_up() {
   _consumer = _app.clients->make_consumer(consumer_props);
   _cache = std::make_unique<state::record_cache>(_app.cache_bytes_per_thread);
   if (_app.fault_hook) _cache->set_flush_hook([this] { hook("cache_flush"); });
-  _restorer = std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events,
-                                         _name, _log, _app.restore_bulk_min_records);
+  _restorer = std::make_unique<restore_thread>(
+      std::make_unique<restorer>(*_app.clients, _app.consumer_props, _app.restore_events, _name,
+                                 _log, _app.restore_bulk_min_records),
+      _app.restore_thread, _log);
   make_producer();
   state_services services{_app.application_id, _app.state_directory, _app.rocksdb,
                           _cache.get(),        _app.globals,         _app.tasks.metrics};
@@ -153,6 +155,7 @@ void stream_thread::crash() {
   // A killed process: nothing is committed, flushed or left. Tasks drop their pending
   // writes, RocksDB closes without flushing memtables, the consumer's membership lapses with
   // its session, an open transaction stays open until its successor fences it.
+  if (_restorer) _restorer->stop();
   if (_tasks) _tasks->close_all(false);
   _tasks.reset();
   _restorer.reset();
@@ -165,8 +168,13 @@ void stream_thread::crash() {
 
 void stream_thread::run_once() {
   if (!_rewinding.empty()) finish_rewind();
-  const bool busy = _tasks->has_buffered() || _restorer->active();
-  const auto timeout = busy ? std::chrono::milliseconds(0) : _app.poll_timeout;
+  // Restoring inline, the thread polls without waiting; restoring on the restore thread, it
+  // waits 10 ms at most, so it takes the restored tasks soon after.
+  std::chrono::milliseconds timeout = _app.poll_timeout;
+  if (_tasks->has_buffered() || (_restorer->active() && !_restorer->threaded()))
+    timeout = std::chrono::milliseconds(0);
+  else if (_restorer->active())
+    timeout = std::min(timeout, std::chrono::milliseconds(10));
   _batch.clear();
   using clock = std::chrono::steady_clock;
   const bool metered = _app.record_metrics;
@@ -188,7 +196,7 @@ void stream_thread::run_once() {
   if (_starting_tasks) {
     _tasks->start_tasks();
     if (_restorer->active())
-      _tasks->restored(_restorer->restore_some(std::chrono::milliseconds(10)));
+      _tasks->restored(_restorer->take_restored(std::chrono::milliseconds(10)));
     if (_tasks->all_running()) {
       _starting_tasks = false;
       publish_counters();  // whoever hears "running" sees what restoration did
@@ -234,6 +242,7 @@ void stream_thread::run_once() {
 
 void stream_thread::shutdown(bool clean) {
   set_state(thread_state::stopping);
+  if (_restorer) _restorer->stop();  // restoring tasks close as they are
   if (_tasks && clean) {
     try {
       if (kafka::error e = commit()) {

@@ -1,6 +1,7 @@
 // One stream thread: its own consumer (a group member) and producer, and the tasks of the
 // partitions the group gives it. Runs poll -> process -> punctuate -> commit until asked
-// to stop. Everything but request_stop() and the counters runs on the thread itself.
+// to stop. Everything but request_stop() and the counters runs on the thread itself; with
+// restore.thread.enabled, restoration runs on a restore thread it owns (restore_thread.hpp).
 #pragma once
 
 #include <atomic>
@@ -21,7 +22,7 @@
 #include "src/kafka/client.hpp"
 #include "src/runtime/app_shared.hpp"
 #include "src/runtime/record_collector.hpp"
-#include "src/runtime/restorer.hpp"
+#include "src/runtime/restore_thread.hpp"
 #include "src/runtime/task_manager.hpp"
 #include "state/record_cache.hpp"
 
@@ -166,7 +167,7 @@ class stream_thread final : private kafka::rebalance_listener {
   std::unique_ptr<kafka::producer> _producer;
   std::unique_ptr<record_collector> _collector;
   std::unique_ptr<state::record_cache> _cache;
-  std::unique_ptr<restorer> _restorer;
+  std::unique_ptr<restore_thread> _restorer;  // destroyed after _tasks, which uses it
   std::unique_ptr<task_manager> _tasks;
   bool _starting_tasks = false;  // assigned tasks not all running yet
   std::uint64_t _sent_at_last_commit = 0;

@@ -9,7 +9,7 @@ namespace rill::runtime {
 
 task_manager::task_manager(const detail::compiled_topology& topology, task_settings settings,
                            detail::record_sender& sender, std::size_t max_buffered_per_partition,
-                           state_services state, restorer* restore)
+                           state_services state, restore_thread* restore)
     : _topology(topology),
       _settings(std::move(settings)),
       _sender(sender),

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "src/kafka/client.hpp"
-#include "src/runtime/restorer.hpp"
+#include "src/runtime/restore_thread.hpp"
 #include "src/runtime/stream_task.hpp"
 
 namespace rill::runtime {
@@ -19,7 +19,7 @@ class task_manager {
  public:
   task_manager(const detail::compiled_topology& topology, task_settings settings,
                detail::record_sender& sender, std::size_t max_buffered_per_partition,
-               state_services state, restorer* restore = nullptr);
+               state_services state, restore_thread* restore = nullptr);
   ~task_manager();
 
   // Creates the tasks for newly assigned partitions; they start in start_tasks().
@@ -36,8 +36,9 @@ class task_manager {
     _commit_every_task = every;
   }
   // Opens the state of created tasks (while another holder has a task's directory or
-  // their offsets are unstable, they wait), hands them to the restorer, and initializes those with
-  // nothing to restore.
+  // their offsets are unstable, they wait), hands them to the restorer (restore_thread.hpp), and
+  // initializes those with nothing to restore. A restoring task is not processed or punctuated
+  // and its stores are not flushed or committed: the restorer is their one user until then.
   void start_tasks();
   // Initializes tasks whose restoration finished.
   void restored(const std::vector<stream_task*>& tasks);
@@ -119,7 +120,7 @@ class task_manager {
   detail::record_sender& _sender;
   std::size_t _max_buffered;
   state_services _state;
-  restorer* _restorer;
+  restore_thread* _restorer;
   std::map<std::string, int, std::less<>> _subtopology_of;  // resolved source topic
   std::map<task_id, entry> _tasks;
   std::map<topic_partition, route> _routes;

@@ -97,8 +97,13 @@ class fault_injector {
   // batching): crash_before and crash_after strike the caller there; fail, lose_answer and
   // late take effect when the record's batch reaches its leader, reported as deliveries.
   enum class verdict { none, crash_before, crash_after, fail, lose_answer, stall, late };
+  // decide, enable and force may be called from several threads (a stream thread's restore
+  // thread draws at its consumer's polls; the order of such draws is then the OS's).
   verdict decide(point p, const std::string& who);
-  void enable(bool on) { _enabled = on; }
+  void enable(bool on) {
+    std::lock_guard lock(_mutex);
+    _enabled = on;
+  }
   // For tests: the next verdicts at `p`, in order, before any drawn from the seed again
   // (counted as drawn ones are, even while disabled).
   void force(point p, std::vector<verdict> next);
@@ -120,6 +125,7 @@ class fault_injector {
  private:
   verdict record(point p, verdict v, const std::string& who);  // tallied and scheduled
 
+  std::mutex _mutex;
   std::mt19937_64 _rng;
   settings _settings;
   bool _enabled = true;

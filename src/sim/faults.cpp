@@ -95,11 +95,13 @@ fault_injector::verdict ambiguous(point p, double roll) {
 }  // namespace
 
 void fault_injector::force(point p, std::vector<verdict> next) {
+  std::lock_guard lock(_mutex);
   auto& forced = _forced[static_cast<std::size_t>(p)];
   forced.insert(forced.end(), next.begin(), next.end());
 }
 
 fault_injector::verdict fault_injector::decide(point p, const std::string& who) {
+  std::lock_guard lock(_mutex);
   auto& forced = _forced[static_cast<std::size_t>(p)];
   if (!_enabled && forced.empty()) return verdict::none;
   auto& t = _fired[static_cast<std::size_t>(p)];

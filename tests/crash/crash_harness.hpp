@@ -15,10 +15,12 @@
 #pragma once
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -52,6 +54,9 @@ struct settings {
   std::int64_t transaction_timeout_ms = 500;
   int threads = 1;               // stream threads per instance (num.stream.threads)
   std::vector<sim::point> only;  // if not empty: the only points faults strike
+  // Hears every instance's restorations too (from restore threads, with
+  // restore.thread.enabled=true, which these runs are not deterministic with).
+  std::shared_ptr<rill::restore_listener> restore_listener;
 };
 
 // A big-endian int64 value as Rill's number serde writes it; -1 for null or a wrong size.
@@ -144,11 +149,12 @@ class run {
   }
 
   // Scripted runs (faults off): start the instances, feed what add_input gave, step, kill and
-  // restart at chosen moments.
-  void start_instances() {
+  // restart at chosen moments. `only`: start the first instances only (restart(i) starts the
+  // others later).
+  void start_instances(int only = -1) {
     for (int i = 0; i < _settings.instances; ++i)
       _instances.push_back(std::make_unique<instance>());
-    for (int i = 0; i < _settings.instances; ++i) start(i);
+    for (int i = 0; i < (only < 0 ? _settings.instances : only); ++i) start(i);
   }
   void feed_pending() {
     while (_fed < _input.size()) feed(_input[_fed++]);
@@ -312,16 +318,27 @@ class run {
             : "cooperative",
         _crashes, _forced, _pauses, c.fenced_offset_commits, c.fenced_produces,
         c.aborted_transactions, c.timed_out_transactions, c.rebalances, c.evicted_members,
-        _restored.records, c.redelivered, c.commits_found_done, c.stalls_aborted,
+        _restored.records.load(), c.redelivered, c.commits_found_done, c.stalls_aborted,
         c.duplicates_refused, c.timed_out_deliveries, c.late_appended, c.late_refused,
         c.failed_deliveries);
   }
   int pauses() const { return _pauses; }
   const sim::fault_injector& injector() const { return *_injector; }
-  std::uint64_t restored() const { return _restored.records; }
+  std::uint64_t restored() const { return _restored.records.load(); }
   // The offsets restorations started from (0: from the changelog's start).
-  const std::vector<std::int64_t>& restore_starts() const { return _restored.starts; }
-  const std::vector<std::int64_t>& restore_ends() const { return _restored.ends; }
+  std::vector<std::int64_t> restore_starts() const {
+    std::lock_guard lock(_restored.mutex);
+    return _restored.starts;
+  }
+  std::vector<std::int64_t> restore_ends() const {
+    std::lock_guard lock(_restored.mutex);
+    return _restored.ends;
+  }
+  // Stream thread t of instance i; nullptr while the instance is down.
+  runtime::stream_thread* thread(int i, std::size_t t = 0) {
+    auto& threads = _instances.at(static_cast<std::size_t>(i))->threads;
+    return t < threads.size() ? threads[t].get() : nullptr;
+  }
 
  private:
   struct instance {
@@ -390,7 +407,7 @@ class run {
         if (v != sim::fault_injector::verdict::none)
           throw sim::crash(fmt::format("{}: crash at {}", name, point));
       };
-      s.restore_events = std::make_shared<counting_listener>(_restored);
+      s.restore_events = std::make_shared<counting_listener>(_restored, _settings.restore_listener);
     }
     for (int t = 1; t <= _settings.threads; ++t)
       inst.threads.push_back(
@@ -481,21 +498,34 @@ class run {
   }
 
   struct restorations {
-    std::uint64_t records = 0;
+    std::atomic<std::uint64_t> records{0};
+    mutable std::mutex mutex;  // restore threads report too
     std::vector<std::int64_t> starts;
     std::vector<std::int64_t> ends;  // the changelog's end each restoration went to
   };
   struct counting_listener final : rill::restore_listener {
-    explicit counting_listener(restorations& r) : seen(r) {}
-    void on_restore_start(const task_id&, std::string_view, std::int64_t start,
+    counting_listener(restorations& r, std::shared_ptr<rill::restore_listener> also)
+        : seen(r), also(std::move(also)) {}
+    void on_restore_start(const task_id& task, std::string_view store, std::int64_t start,
                           std::int64_t end) override {
-      seen.starts.push_back(start);
-      seen.ends.push_back(end);
+      {
+        std::lock_guard lock(seen.mutex);
+        seen.starts.push_back(start);
+        seen.ends.push_back(end);
+      }
+      if (also) also->on_restore_start(task, store, start, end);
     }
-    void on_restore_end(const task_id&, std::string_view, std::uint64_t records) override {
+    void on_batch_restored(const task_id& task, std::string_view store, std::int64_t next,
+                           std::uint64_t records) override {
+      if (also) also->on_batch_restored(task, store, next, records);
+    }
+    void on_restore_end(const task_id& task, std::string_view store,
+                        std::uint64_t records) override {
       seen.records += records;
+      if (also) also->on_restore_end(task, store, records);
     }
     restorations& seen;
+    std::shared_ptr<rill::restore_listener> also;
   };
 
   rill::topology _topology;
