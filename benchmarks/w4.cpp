@@ -25,7 +25,7 @@ side rill_once(const params& p, const std::vector<bank::command>& commands) {
   s.records_per_s = static_cast<double>(commands.size()) / s.seconds;
   s.peak_rss_mb = status_mb("VmHWM:");
   s.rss_growth_mb = s.peak_rss_mb - rss0;
-  if (!done.check.ok()) s.failure = done.check.summary();
+  s.failure = done.failure();
   return s;
 }
 

@@ -271,8 +271,8 @@ side baseline_once(const params& p, const std::vector<bank::command>& commands) 
   s.rss_growth_mb = s.peak_rss_mb - rss0;
   if (!failure.empty())
     s.failure = failure;
-  else if (!done.check.ok())
-    s.failure = done.check.summary();
+  else
+    s.failure = done.failure();
   return s;
 }
 
