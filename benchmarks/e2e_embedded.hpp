@@ -163,8 +163,9 @@ inline std::map<std::string, std::string> consumer_props(const params& p,
   return props;
 }
 
-// A group member subscribed to `input`; `assigned_at` gets the time of its first assignment.
-inline rk_ptr group_consumer(const params& p, const std::string& group, const std::string& input,
+// A group member subscribed to `inputs`; `assigned_at` gets the time of its first assignment.
+inline rk_ptr group_consumer(const params& p, const std::string& group,
+                             const std::vector<std::string>& inputs,
                              std::atomic<std::int64_t>& assigned_at) {
   rd_kafka_conf_t* conf = make_conf(consumer_props(p, group));
   rd_kafka_conf_set_opaque(conf, &assigned_at);
@@ -183,11 +184,17 @@ inline rk_ptr group_consumer(const params& p, const std::string& group, const st
   rk_ptr c(rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err));
   if (!c) throw std::runtime_error(err);
   rd_kafka_poll_set_consumer(c.get());
-  rd_kafka_topic_partition_list_t* topics = rd_kafka_topic_partition_list_new(1);
-  rd_kafka_topic_partition_list_add(topics, input.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_topic_partition_list_t* topics =
+      rd_kafka_topic_partition_list_new(static_cast<int>(inputs.size()));
+  for (const auto& input : inputs)
+    rd_kafka_topic_partition_list_add(topics, input.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_subscribe(c.get(), topics);
   rd_kafka_topic_partition_list_destroy(topics);
   return c;
+}
+inline rk_ptr group_consumer(const params& p, const std::string& group, const std::string& input,
+                             std::atomic<std::int64_t>& assigned_at) {
+  return group_consumer(p, group, std::vector<std::string>{input}, assigned_at);
 }
 
 // What Rill's consumer does against librdkafka 2.0's fetcher sleeping up to 1 s once its queue
