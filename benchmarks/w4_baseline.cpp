@@ -114,8 +114,8 @@ class bank_loop {
     }
   }
 
-  // The steps of bank::account_processor::process: a command answered before gets the same
-  // answer and changes nothing; a leg applied long ago is dropped; else bank::decide.
+  // As bank::account_processor: bank::respond on the account, read from the pending map or
+  // RocksDB; a changed account goes to the changelog and waits for the commit's batch.
   void answer(std::int32_t partition, const bank::command& c, std::int64_t ts) {
     accounts_state& st = *_accounts[static_cast<std::size_t>(partition)];
     auto it = st.pending.find(c.account);
@@ -128,24 +128,9 @@ class bank_loop {
       }
     }
     bank::account& a = it == st.pending.end() ? loaded : it->second.account;
-    auto seen = std::find_if(a.recent.begin(), a.recent.end(), [&](const bank::answer& x) {
-      return x.command_id == c.id && x.command_type == c.type;
-    });
-    const bool leg = c.type == "credit" || c.type == "refund";
-    bank::verdict v;
-    std::int64_t version = 0;
-    if (seen != a.recent.end()) {
-      v = {seen->event_type, seen->reason};
-      version = seen->version;
-    } else if (auto applied = a.legs.find(c.target);
-               leg && applied != a.legs.end() && c.version <= applied->second) {
-      return;
-    } else {
-      v = bank::decide(c, a);
-      version = ++a.version;
-      a.recent.push_back({c.id, c.type, v.event_type, v.reason, version});
-      if (a.recent.size() > bank::remembered_answers) a.recent.erase(a.recent.begin());
-      if (leg) a.legs[c.target] = c.version;
+    const bank::outcome o = bank::respond(c, a);
+    if (o.what == bank::outcome::ignored) return;
+    if (o.what == bank::outcome::decided) {
       _account_serde.encode(a, _buf, {_accounts_changelog, false, nullptr});
       produce(_producer.get(), _accounts_changelog, partition, c.account.data(), c.account.size(),
               _buf.data(), _buf.size(), ts);
@@ -154,7 +139,7 @@ class bank_loop {
       else
         it->second.encoded = _buf;
     }
-    auto [key, e] = bank::answer_event(c, v, version);
+    auto [key, e] = bank::answer_event(c, o.v, o.version);
     send(key, e, ts);
   }
 

@@ -145,6 +145,32 @@ inline std::pair<std::string, event> answer_event(const command& c, const verdic
   return {c.account, {c.id, v.event_type, c.account, c.target, c.amount, v.reason, version}};
 }
 
+// How an account answers a command: a retried command gets its remembered answer again, a
+// transfer leg applied long ago gets nothing (its answer left then, or it would be recent),
+// and anything else is decided, changing the account (which the caller then stores).
+struct outcome {
+  enum kind { repeated, ignored, decided } what = decided;
+  verdict v;
+  std::int64_t version = 0;
+};
+
+inline outcome respond(const command& c, account& a) {
+  auto seen = std::find_if(a.recent.begin(), a.recent.end(), [&](const answer& x) {
+    return x.command_id == c.id && x.command_type == c.type;
+  });
+  if (seen != a.recent.end())
+    return {outcome::repeated, {seen->event_type, seen->reason}, seen->version};
+  const bool leg = c.type == "credit" || c.type == "refund";
+  if (auto applied = a.legs.find(c.target);
+      leg && applied != a.legs.end() && c.version <= applied->second)
+    return {outcome::ignored, {}, 0};
+  outcome o{outcome::decided, decide(c, a), ++a.version};
+  a.recent.push_back({c.id, c.type, o.v.event_type, o.v.reason, o.version});
+  if (a.recent.size() > remembered_answers) a.recent.erase(a.recent.begin());
+  if (leg) a.legs[c.target] = c.version;
+  return o;
+}
+
 // Applies a command to its account (store "accounts") and answers with an event. A command
 // the account has answered before is answered the same way again, and changes nothing.
 class account_processor final : public rill::processor<std::string, command, std::string, event> {
@@ -157,27 +183,10 @@ class account_processor final : public rill::processor<std::string, command, std
   void process(rill::record<std::string, command> r) override {
     const command& c = r.value;
     account a = _accounts->get(c.account).value_or(account{});
-    auto seen = std::find_if(a.recent.begin(), a.recent.end(), [&](const answer& x) {
-      return x.command_id == c.id && x.command_type == c.type;
-    });
-    const bool leg = c.type == "credit" || c.type == "refund";
-    verdict v;
-    std::int64_t version = 0;
-    if (seen != a.recent.end()) {
-      v = {seen->event_type, seen->reason};
-      version = seen->version;
-    } else if (auto applied = a.legs.find(c.target);
-               leg && applied != a.legs.end() && c.version <= applied->second) {
-      return;  // applied and answered long ago (its answer left then, or it would be recent)
-    } else {
-      v = decide(c, a);
-      version = ++a.version;
-      a.recent.push_back({c.id, c.type, v.event_type, v.reason, version});
-      if (a.recent.size() > remembered_answers) a.recent.erase(a.recent.begin());
-      if (leg) a.legs[c.target] = c.version;
-      _accounts->put(c.account, a);
-    }
-    auto [key, e] = answer_event(c, v, version);
+    const outcome o = respond(c, a);
+    if (o.what == outcome::ignored) return;
+    if (o.what == outcome::decided) _accounts->put(c.account, a);
+    auto [key, e] = answer_event(c, o.v, o.version);
     _ctx->forward({std::move(key), std::move(e), r.timestamp, {}});
   }
 
