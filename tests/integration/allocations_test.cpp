@@ -162,14 +162,16 @@ class allocations_test : public ::testing::Test {
 TEST_F(allocations_test, pass_through_with_borrowed_bytes_allocates_nothing_per_record) {
   const double per_record = pass_through<rill::bytes_view>("alloc-w1");
   std::printf("W1 pass-through, rill::bytes_view: %.3f allocations per record\n", per_record);
-  EXPECT_LE(per_record, 0.05);
+  // What is left is per poll: 0.018 a record on an idle machine, up to 0.064 in a loaded
+  // suite, whose polls bring fewer records each. One allocation per record would add 1.
+  EXPECT_LE(per_record, 0.1);
 }
 
 // Owned bytes (rill::bytes) are a copy of the key and one of the value, nothing more.
 TEST_F(allocations_test, pass_through_with_owned_bytes_allocates_its_two_copies_per_record) {
   const double per_record = pass_through<rill::bytes>("alloc-w1b");
   std::printf("W1 pass-through, rill::bytes: %.3f allocations per record\n", per_record);
-  EXPECT_LE(per_record, 2.05);
+  EXPECT_LE(per_record, 2.1);  // the two copies, and what is per poll (above)
 }
 
 TEST_F(allocations_test, a_keyed_count_allocates_a_bounded_number_per_record) {
