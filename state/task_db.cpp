@@ -201,13 +201,10 @@ class task_db::cf_store final : public detail::kv_store {
   }
   void put(bytes_view key, bytes_view value) override {
     auto it = find_pending(chars(key));
-    if (it == _pending.end()) {
+    if (it == _pending.end())
       _last = _pending.emplace(std::string(chars(key)), std::string(chars(value))).first;
-    } else if (it->second) {
-      it->second->assign(chars(value));  // in the string already there: no new one
-    } else {
-      it->second.emplace(chars(value));
-    }
+    else
+      it->second = chars(value);  // into the string already there, if any: no new one
   }
   void remove(bytes_view key) override {
     auto it = find_pending(chars(key));

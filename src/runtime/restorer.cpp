@@ -287,13 +287,6 @@ void restorer::refuse_corrupt(const partition& p, const kafka::consumed_record& 
       what));
 }
 
-std::int64_t restorer::remaining(const task_id& task) const {
-  std::int64_t n = 0;
-  for (const auto& p : _partitions)
-    if (p->task->id() == task) n += std::max<std::int64_t>(p->end - p->position, 0);
-  return n;
-}
-
 std::map<task_id, std::int64_t> restorer::remaining_by_task() const {
   std::map<task_id, std::int64_t> out;
   for (const auto& p : _partitions)

@@ -45,9 +45,7 @@ class restorer {
   std::vector<stream_task*> restore_some(std::chrono::milliseconds timeout);
   bool active() const { return !_partitions.empty(); }
   std::uint64_t restored() const noexcept { return _restored; }
-  // Changelog records a task still has to restore (0 for a task not restoring).
-  std::int64_t remaining(const task_id& task) const;
-  // The same, for every task restoring.
+  // Changelog records each restoring task still has to restore.
   std::map<task_id, std::int64_t> remaining_by_task() const;
 
  private:

@@ -84,7 +84,7 @@ struct transactional_producer {
   std::set<topic_partition> partitions;
   std::map<std::string, std::vector<partition_offset>> staged;  // group -> offsets
   // How many transactions ended: a producer's note that a partition is in the transaction
-  // holds while this is unchanged (partitions is cleared only as it grows).
+  // holds while this is unchanged (partitions is cleared only when a transaction ends).
   std::uint64_t ended = 0;
 };
 

@@ -111,10 +111,10 @@ class sim_producer final : public kafka::producer {
   error _abortable;       // why the transaction must be aborted (txn_state::abortable)
   bool _stalled = false;  // commits fail until the transaction is aborted
   std::uint64_t _lost = 0;
+  transactional_producer* _txn = nullptr;  // this producer's entry in the cluster, once initialized
   // The partition the last record delivered in a transaction joined it as, and in which
   // transaction (transactional_producer::ended then): the next record of the run skips the
   // lookup.
-  transactional_producer* _txn = nullptr;  // this producer's entry in the cluster, once initialized
   const topic_partition* _joined = nullptr;
   std::uint64_t _joined_ended = 0;
   std::vector<queued> _held;   // reached the leader, held back (verdict::late), in order

@@ -61,7 +61,7 @@ void sim_producer::poll() {
 // from then. A producer with an old epoch is not heard: its records are refused at delivery.
 void sim_producer::register_partition_locked(const topic_partition& tp) {
   if (_tid.empty()) return;
-  auto& txn = _s->transactional[_tid];
+  auto& txn = *_txn;  // a transactional producer sends only once initialized
   if (txn.epoch != _epoch) return;
   join_transaction_locked(txn);
   txn.partitions.insert(tp);
