@@ -1,6 +1,9 @@
 // The RocksDB resources every task database of an app shares: one block cache and one
 // write-buffer manager (the memory bound), and the options each column family is opened with.
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 
 #include <rocksdb/cache.h>
 #include <rocksdb/filter_policy.h>
@@ -66,6 +69,70 @@ void rocksdb_env::configure(rocksdb::Options& options, const std::string& store)
 
   options.table_factory = _setter ? make_table_factory(_cache) : _table_factory;
   if (_setter) _setter(store, options);
+}
+
+namespace {
+
+bool read_file(const std::filesystem::path& p, std::string& out) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return false;
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return !in.bad();
+}
+
+bool write_file(const std::filesystem::path& p, const std::string& content) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out.write(content.data(), static_cast<std::streamsize>(content.size()));
+  out.close();
+  return !out.fail();
+}
+
+}  // namespace
+
+void rocksdb_env::keep_template(const std::string& families, const std::string& path) const {
+  {
+    std::lock_guard lock(_templates_mutex);
+    if (_templates.contains(families)) return;
+  }
+  const std::filesystem::path dir(path);
+  std::vector<file> files(2);
+  files[1].name = "CURRENT";  // written last: a copy without it is no database yet
+  if (!read_file(dir / files[1].name, files[1].content)) return;
+  std::string manifest = files[1].content;
+  while (!manifest.empty() && (manifest.back() == '\n' || manifest.back() == '\r'))
+    manifest.pop_back();
+  if (!manifest.starts_with("MANIFEST-") || manifest.find('/') != std::string::npos) return;
+  files[0].name = manifest;
+  if (!read_file(dir / manifest, files[0].content) || files[0].content.empty()) return;
+  std::lock_guard lock(_templates_mutex);
+  _templates.try_emplace(families, std::move(files));
+}
+
+bool rocksdb_env::copy_template(const std::string& families, const std::string& path) const {
+  std::vector<file> files;
+  {
+    std::lock_guard lock(_templates_mutex);
+    auto it = _templates.find(families);
+    if (it == _templates.end()) return false;
+    files = it->second;
+  }
+  const std::filesystem::path dir(path);
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  bool ok = !ec;
+  for (const auto& f : files) ok = ok && write_file(dir / f.name, f.content);
+  if (!ok) {
+    for (const auto& f : files) std::filesystem::remove(dir / f.name, ec);
+    return false;
+  }
+  std::lock_guard lock(_templates_mutex);
+  ++_copied;
+  return true;
+}
+
+std::size_t rocksdb_env::databases_copied() const {
+  std::lock_guard lock(_templates_mutex);
+  return _copied;
 }
 
 std::size_t rocksdb_env::memory_usage() const {

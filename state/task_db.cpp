@@ -4,6 +4,8 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <string_view>
+#include <unordered_map>
 #include <utility>
 
 #include <fmt/format.h>
@@ -202,14 +204,14 @@ class task_db::cf_store final : public detail::kv_store {
   void put(bytes_view key, bytes_view value) override {
     auto it = find_pending(chars(key));
     if (it == _pending.end())
-      _last = _pending.emplace(std::string(chars(key)), std::string(chars(value))).first;
+      add_pending(chars(key), std::string(chars(value)));
     else
       it->second = chars(value);  // into the string already there, if any: no new one
   }
   void remove(bytes_view key) override {
     auto it = find_pending(chars(key));
     if (it == _pending.end())
-      _last = _pending.emplace(std::string(chars(key)), std::nullopt).first;
+      add_pending(chars(key), std::nullopt);
     else
       it->second.reset();
   }
@@ -254,6 +256,7 @@ class task_db::cf_store final : public detail::kv_store {
     return _pending.size();
   }
   void discard_pending() {
+    _index.clear();
     _pending.clear();
     _last = _pending.end();
   }
@@ -266,7 +269,10 @@ class task_db::cf_store final : public detail::kv_store {
   // loses nothing a restore would keep (it drops restored records past retention too).
   void drop_range(bytes_view from, bytes_view to) override {
     if (chars(from) >= chars(to)) return;
-    _pending.erase(_pending.lower_bound(chars(from)), _pending.lower_bound(chars(to)));
+    const auto first = _pending.lower_bound(chars(from));
+    const auto last = _pending.lower_bound(chars(to));
+    for (auto it = first; it != last; ++it) _index.erase(it->first);
+    _pending.erase(first, last);
     _last = _pending.end();
     rocksdb::WriteBatch batch;
     check(batch.DeleteRange(_cf, slice(from), slice(to)), "drop range");
@@ -282,7 +288,12 @@ class task_db::cf_store final : public detail::kv_store {
   // descent of the map for the write that follows a read of the same key.
   pending_map::iterator find_pending(std::string_view key) {
     if (_last != _pending.end() && _last->first == key) return _last;
-    return _pending.find(key);
+    auto it = _index.find(key);
+    return it == _index.end() ? _pending.end() : it->second;
+  }
+  void add_pending(std::string_view key, std::optional<std::string> value) {
+    _last = _pending.emplace(std::string(key), std::move(value)).first;
+    _index.emplace(_last->first, _last);
   }
   // A RocksDB iterator over the database as it is: an idle one made since the last write
   // (making one is a third of a short range read), or a new one.
@@ -309,6 +320,10 @@ class task_db::cf_store final : public detail::kv_store {
   std::string _name;
   rocksdb::ColumnFamilyHandle* _cf;
   pending_map _pending;  // the latest write per key since the last commit; nullopt: deleted
+  // The same entries by hash, for point reads and writes: one hash and one comparison, not a
+  // descent of the ordered map (which range reads and the commit's batch need). Its keys
+  // view the map's own (a map's nodes stay where they are).
+  std::unordered_map<std::string_view, pending_map::iterator> _index;
   pending_map::iterator _last = _pending.end();           // the entry read or written last
   std::vector<std::unique_ptr<rocksdb::Iterator>> _idle;  // reusable until the next write
   std::uint64_t _idle_generation = 0;
@@ -332,14 +347,10 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
   std::error_code ignored;
   std::filesystem::remove_all(ingest_dir(path), ignored);
   // Opens the families the database has, then creates the missing ones in one call: RocksDB
-  // rewrites and re-reads its OPTIONS file for every family created, which made creating
-  // them one by one most of what opening a new task cost.
+  // rewrites and re-reads its OPTIONS file at every open and every creation of families.
   std::vector<std::string> existing;
-  if (!rocksdb::DB::ListColumnFamilies(options, path, &existing).ok())
-    existing = {rocksdb::kDefaultColumnFamilyName};
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const auto& name : existing) families.push_back({name, options_of(name)});
-  std::vector<rocksdb::ColumnFamilyDescriptor> missing;
+  const bool fresh = !rocksdb::DB::ListColumnFamilies(options, path, &existing).ok();
+  if (fresh) existing = {rocksdb::kDefaultColumnFamilyName};
   auto has = [](const std::vector<std::string>& names, const std::string& name) {
     return std::find(names.begin(), names.end(), name) != names.end();
   };
@@ -350,6 +361,20 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
           : rocksdb::kDefaultColumnFamilyName;
   std::vector<std::string> wanted{meta_family};
   wanted.insert(wanted.end(), stores.begin(), stores.end());
+  // A new database with these families is a copy of the first one this app made (its
+  // CURRENT and MANIFEST), and opens as an existing one: creating families would rewrite and
+  // re-read RocksDB's OPTIONS file once more.
+  std::string families_key;
+  for (const auto& name : wanted) families_key.append(name).push_back('\0');
+  const bool copied = fresh && env.copy_template(families_key, path);
+  if (copied) {
+    existing = {rocksdb::kDefaultColumnFamilyName};
+    for (const auto& name : wanted)
+      if (!has(existing, name)) existing.push_back(name);
+  }
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& name : existing) families.push_back({name, options_of(name)});
+  std::vector<rocksdb::ColumnFamilyDescriptor> missing;
   for (const auto& name : wanted) {
     if (!has(existing, name)) missing.push_back({name, options_of(name)});
   }
@@ -366,6 +391,7 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
     rocksdb::Status st = _db->CreateColumnFamilies(missing, &created);
     adopt(missing, created);
     check(st, "create column families in " + path);
+    if (fresh) env.keep_template(families_key, path);
   }
   _meta = _handles.at(meta_family).get();
   for (const auto& s : stores)

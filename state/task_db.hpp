@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -51,8 +52,22 @@ class rocksdb_env {
   std::size_t memory_bound() const noexcept { return _bound; }
   // True when the memtables of every store together exceed their half of the bound.
   bool memtables_over_budget() const;
+  // New task databases as copies of the first one made with the same column families
+  // (`families` names them): its CURRENT and MANIFEST, read once it is made and before it is
+  // written to. A copy opens as an existing database, with a new identity. copy_template
+  // returns false when there is none yet, or writing the copy failed (it is removed then).
+  void keep_template(const std::string& families, const std::string& path) const;
+  bool copy_template(const std::string& families, const std::string& path) const;
+  std::size_t databases_copied() const;
 
  private:
+  struct file {
+    std::string name;
+    std::string content;
+  };
+  mutable std::mutex _templates_mutex;  // task databases open on stream and restore threads
+  mutable std::map<std::string, std::vector<file>> _templates;
+  mutable std::size_t _copied = 0;
   std::size_t _bound;
   std::shared_ptr<rocksdb::Cache> _cache;
   std::shared_ptr<rocksdb::WriteBufferManager> _write_buffers;

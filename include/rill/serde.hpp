@@ -66,13 +66,16 @@ concept has_default_serde = requires {
 namespace serdes {
 struct bytes_serde;
 struct bytes_view_serde;
+struct string_serde;
 }  // namespace serdes
 
 namespace detail {
-// A serde whose wire bytes are the value itself (raw bytes, owned or borrowed).
+// A serde whose wire bytes are the value itself (raw bytes, owned or borrowed, or a string's
+// characters).
 template <class S>
 inline constexpr bool writes_as_is =
-    std::same_as<S, serdes::bytes_serde> || std::same_as<S, serdes::bytes_view_serde>;
+    std::same_as<S, serdes::bytes_serde> || std::same_as<S, serdes::bytes_view_serde> ||
+    std::same_as<S, serdes::string_serde>;
 
 template <class S, class T>
 concept nullable_serde = requires(const S& s, const T& v, const serde_context& ctx) {
@@ -97,6 +100,8 @@ class any_serde {
         _as_is(detail::writes_as_is<std::decay_t<S>>) {}
 
   explicit operator bool() const noexcept { return _impl != nullptr; }
+  // Whether the serde's wire bytes are the value itself (detail::writes_as_is).
+  bool writes_as_is() const noexcept { return _as_is; }
 
   void serialize(const T& v, bytes& out, const serde_context& ctx) const {
     _impl->serialize(v, out, ctx);
@@ -119,6 +124,8 @@ class any_serde {
   std::optional<bytes_view> encode_view(const T& v, bytes& out, const serde_context& ctx) const {
     if constexpr (std::is_same_v<T, bytes> || std::is_same_v<T, bytes_view>) {
       if (_as_is) return bytes_view(v);
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (_as_is) return bytes_view(reinterpret_cast<const std::byte*>(v.data()), v.size());
     }
     if (!encode(v, out, ctx)) return std::nullopt;
     return bytes_view(out);
@@ -127,6 +134,8 @@ class any_serde {
   T decode(const bytes_view* in, const serde_context& ctx) const {
     if constexpr (std::is_same_v<T, bytes_view>) {
       if (_as_is && in) return *in;
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      if (_as_is && in) return std::string(reinterpret_cast<const char*>(in->data()), in->size());
     }
     return in ? _impl->deserialize(*in, ctx) : _impl->deserialize_null(ctx);
   }

@@ -97,6 +97,21 @@ class key_value_store final : public state_store, private detail::json_reader {
     if (!_cached) return remove(key);
     _access->write(encode_key(key), std::nullopt, h);
   }
+  // Internal, for DSL nodes: put and remove of the key the last get() read, whose bytes are
+  // still encoded (a read-modify-write encodes its key once); headers as above.
+  void put_last_read(const V& value, const headers& h) {
+    _value_serde.encode(value, _value_buf, ctx(false));
+    if (_cached)
+      _access->write(_key_buf, bytes_view(_value_buf), h);
+    else
+      _store->put(_key_buf, _value_buf);
+  }
+  void remove_last_read(const headers& h) {
+    if (_cached)
+      _access->write(_key_buf, std::nullopt, h);
+    else
+      _store->remove(_key_buf);
+  }
   std::uint64_t approximate_num_entries() { return _store->approximate_count(); }
 
   class iterator;

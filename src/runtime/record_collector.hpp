@@ -32,7 +32,7 @@ class record_collector final : public detail::record_sender {
             std::optional<bytes_view> value, const rill::headers& headers,
             timestamp_ms timestamp) override;
   std::int32_t partition_count(std::string_view topic) override {
-    if (_last != nullptr && topic == _last->first) return _last->second;  // asked per record
+    if (_last != nullptr && detail::same_topic(topic, _last->first)) return _last->second;
     return look_up_partition_count(topic);
   }
 

@@ -285,7 +285,7 @@ void stream_task::sink_meter::send(std::string_view topic, std::int32_t partitio
                                    const rill::headers& headers, timestamp_ms timestamp) {
   task._sender.send(topic, partition, key, value, headers, timestamp);
   // Most sends go to the topic of the one before.
-  if (last == nullptr || last->topic != topic) {
+  if (last == nullptr || !detail::same_topic(last->topic, topic)) {
     last = nullptr;
     for (auto& candidate : stats)
       if (candidate.topic == topic) last = &candidate;

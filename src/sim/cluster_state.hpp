@@ -38,11 +38,28 @@ struct log_entry {
 // A producer's record on its way to a partition: the entry and the idempotent producer's id
 // and sequence number for that partition, by which the leader refuses a retry it has already.
 struct produced {
-  topic_partition tp;
+  // Its partition: the key of the producer's batch entry, which outlives every record queued
+  // or held for it (an abort purges both at once). Not a copy: a record's way to the log
+  // costs the same whatever its topic's name.
+  const topic_partition* tp = nullptr;
   log_entry entry;
   std::int64_t producer = -1;
   std::int64_t sequence = 0;
   std::int16_t epoch = -1;  // transactional: the epoch it was sent with
+};
+
+// Orders topic partitions as topic_partition's <=> does, and finds them by (topic view,
+// partition) too: a record's send looks its partition up without copying the topic's name,
+// as librdkafka's topic handles do (the simulator's cost per record must not grow with it).
+struct tp_less {
+  using is_transparent = void;
+  using ref = std::pair<std::string_view, std::int32_t>;
+  static ref key(const topic_partition& t) { return {t.topic, t.partition}; }
+  static ref key(const ref& r) { return r; }
+  template <class A, class B>
+  bool operator()(const A& a, const B& b) const {
+    return key(a) < key(b);
+  }
 };
 
 struct partition_log {
@@ -122,7 +139,7 @@ struct group {
 struct cluster::state {
   mutable std::mutex mutex;
   std::condition_variable data_arrived;
-  std::map<std::string, std::vector<partition_log>> topics;
+  std::map<std::string, std::vector<partition_log>, std::less<>> topics;
   std::map<std::string, transactional_producer> transactional;
   std::map<std::string, group> groups;
   std::int64_t clock = 0;
@@ -150,9 +167,10 @@ struct cluster::state {
 
   void append_marker(const topic_partition& tp, std::int64_t pid, bool commit);
 
-  // Appends a producer's record and returns its offset, or -1 when the partition has its
-  // sequence already (an idempotent retry of a record the leader appended: refused, counted).
-  std::int64_t append(produced r);
+  // Appends a copy of a producer's record (the leader's own; r stays as it was) and returns
+  // its offset, or -1 when the partition has its sequence already (an idempotent retry of a
+  // record the leader appended: refused, counted).
+  std::int64_t append(const produced& r);
 
   void end_transaction(transactional_producer& t, bool commit);
 };

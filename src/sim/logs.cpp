@@ -39,8 +39,8 @@ void cluster::state::append_marker(const topic_partition& tp, std::int64_t pid, 
   l.open.erase(pid);
 }
 
-std::int64_t cluster::state::append(produced r) {
-  partition_log& l = log(r.tp);
+std::int64_t cluster::state::append(const produced& r) {
+  partition_log& l = log(*r.tp);
   if (r.producer >= 0) {
     auto [last, fresh] = l.sequences.try_emplace({r.producer, r.epoch}, r.sequence);
     if (!fresh && last->second >= r.sequence) {
@@ -51,7 +51,7 @@ std::int64_t cluster::state::append(produced r) {
   }
   if (r.entry.pid >= 0) l.open.try_emplace(r.entry.pid, l.end());
   const std::int64_t offset = l.end();
-  l.entries.push_back(std::move(r.entry));
+  l.entries.push_back(r.entry);
   data_arrived.notify_all();
   return offset;
 }

@@ -67,14 +67,15 @@ class sim_producer final : public kafka::producer {
     fault_injector::verdict verdict = fault_injector::verdict::none;
   };
   struct batch {
-    std::vector<queued> records;  // in send order
-    std::int64_t opened = 0;      // the logical clock at its first record
+    const topic_partition* tp = nullptr;  // its key in _batches
+    std::vector<queued> records;          // in send order
+    std::int64_t opened = 0;              // the logical clock at its first record
   };
 
   // Delivery (producer_delivery.cpp).
   void deliver_due_locked();  // held records after a rebalance; batches past linger.ms
   void deliver_all_locked();  // every batch, then every held record (flush, commit)
-  void deliver_batch_locked(const topic_partition& tp);
+  void deliver_batch_locked(batch& b);
   void deliver_held_locked();
   std::vector<queued> arrive_while_sendable_locked(std::vector<queued> records, bool were_held);
   void arrive_locked(queued q, bool was_held);
@@ -103,8 +104,12 @@ class sim_producer final : public kafka::producer {
   std::int64_t _linger_ms = 5;  // linger.ms (librdkafka's default)
   std::uint64_t _round_robin = 0;
   std::map<topic_partition, std::int64_t> _delivered;
-  std::map<topic_partition, std::int64_t> _sequences;  // the last sent per partition
-  std::map<topic_partition, batch> _batches;
+  std::map<topic_partition, std::int64_t, tp_less> _sequences;  // the last sent per partition
+  // Queued records per partition. An entry stays once its batch is delivered (empty until
+  // the next record), so a send neither allocates nor frees its partition's name.
+  std::map<topic_partition, batch, tp_less> _batches;
+  std::vector<batch*> _open;  // the batches that have records, in no order
+  std::vector<batch*> _due;   // deliver_due_locked's list, kept for its capacity
   txn_state _state = txn_state::uninitialized;
   error _fatal;
   error _delivery_error;  // the first delivery failure since the last flush

@@ -16,27 +16,35 @@ error sim_producer::send(std::string_view topic, std::int32_t partition,
   const auto v = verdict_at(_faults, point::produce, _who);  // crash_before throws here
   std::unique_lock lock(_s->mutex);
   deliver_due_locked();
-  topic_partition tp{std::string(topic), partition};
-  auto t = _s->topics.find(tp.topic);
+  auto t = _s->topics.find(topic);
   if (t == _s->topics.end()) return {error::kind::fatal, 3, fmt::format("unknown topic {}", topic)};
-  if (tp.partition < 0) tp.partition = static_cast<std::int32_t>(_round_robin++ % t->second.size());
+  if (partition < 0) partition = static_cast<std::int32_t>(_round_robin++ % t->second.size());
   if (!_tid.empty() && _state == txn_state::abortable) return _abortable;
   if (!_tid.empty() && _state != txn_state::in_transaction) return state_error("produce");
-  auto& b = _batches[tp];
+  auto bt = _batches.find(tp_less::ref{topic, partition});
+  if (bt == _batches.end()) {
+    bt = _batches.emplace(topic_partition{std::string(topic), partition}, batch{}).first;
+    bt->second.tp = &bt->first;
+  }
+  const topic_partition& tp = bt->first;
+  batch& b = bt->second;
   if (b.records.empty()) {
     // A batch never outlives its transaction (commit delivers it, abort purges it), so its
     // first record registers the partition for all of them, as librdkafka adds a partition
     // to the transaction once, not per record.
     b.opened = _s->clock;
+    _open.push_back(&b);
     register_partition_locked(tp);
   }
-  produced r{tp, {}, _producer_id, ++_sequences[tp], _epoch};
+  auto seq = _sequences.find(tp);
+  if (seq == _sequences.end()) seq = _sequences.emplace(tp, 0).first;
+  produced r{&tp, {}, _producer_id, ++seq->second, _epoch};
   if (key) r.entry.key.emplace(key->begin(), key->end());
   if (value) r.entry.value.emplace(value->begin(), value->end());
   r.entry.headers = headers;
   r.entry.timestamp = timestamp;
   b.records.push_back({std::move(r), v});
-  if (b.records.size() >= _batch_size) deliver_batch_locked(tp);
+  if (b.records.size() >= _batch_size) deliver_batch_locked(b);
   lock.unlock();
   crash_if_after(v, point::produce, _who);  // what it queued dies with it
   return {};
@@ -47,7 +55,7 @@ error sim_producer::flush(std::chrono::milliseconds) {
   deliver_all_locked();
   error e = std::exchange(_delivery_error, error{});
   // Records an abortable transaction holds back are never delivered: flush would time out.
-  if (!e && !may_send() && (!_batches.empty() || !_held.empty())) e = _abortable;
+  if (!e && !may_send() && (!_open.empty() || !_held.empty())) e = _abortable;
   return e;
 }
 
@@ -69,31 +77,32 @@ void sim_producer::register_partition_locked(const topic_partition& tp) {
 
 void sim_producer::deliver_due_locked() {
   if (!_held.empty() && _s->stats.rebalances > _held_at) deliver_held_locked();
-  std::vector<topic_partition> due;
-  for (const auto& [tp, b] : _batches) {
-    if (_s->clock - b.opened >= _linger_ms) due.push_back(tp);
+  _due.clear();
+  for (batch* b : _open) {
+    if (_s->clock - b->opened >= _linger_ms) _due.push_back(b);
   }
-  for (const auto& tp : due) deliver_batch_locked(tp);
+  // In partition order, as every delivery goes: the outcome of a run depends on its seed only.
+  std::sort(_due.begin(), _due.end(),
+            [](const batch* a, const batch* b) { return *a->tp < *b->tp; });
+  for (batch* b : _due) deliver_batch_locked(*b);
 }
 
 // Every batch, then every held record: a record held as its batch arrives now goes too (a
 // flush waits for all), after the records of its partition held before it.
 void sim_producer::deliver_all_locked() {
-  std::vector<topic_partition> all;
-  for (const auto& [tp, b] : _batches) all.push_back(tp);
-  for (const auto& tp : all) deliver_batch_locked(tp);
+  for (auto& [tp, b] : _batches)
+    if (!b.records.empty()) deliver_batch_locked(b);
   deliver_held_locked();
 }
 
 // One batch reaches its leader: its records in order. Under a transaction nothing more goes
-// once one failed (the producer is abortable); the rest stays queued until the abort.
-void sim_producer::deliver_batch_locked(const topic_partition& tp) {
-  auto it = _batches.find(tp);
-  if (it == _batches.end() || !may_send()) return;
-  batch b = std::move(it->second);
-  _batches.erase(it);
+// once one failed (the producer is abortable); the rest stays queued until the abort. An
+// emptied batch keeps its entry (a send then neither allocates nor frees its partition's
+// name) and leaves the open ones.
+void sim_producer::deliver_batch_locked(batch& b) {
+  if (!may_send()) return;
   b.records = arrive_while_sendable_locked(std::move(b.records), false);
-  if (!b.records.empty()) _batches[tp] = std::move(b);
+  if (b.records.empty()) std::erase(_open, &b);
 }
 
 // Held records reach their leaders now, in order (a rebalance, a flush or a commit came).
@@ -118,10 +127,10 @@ std::vector<sim_producer::queued> sim_producer::arrive_while_sendable_locked(
 // refuses it; lose_answer appends it and loses the answer. The leader refuses an old epoch.
 void sim_producer::arrive_locked(queued q, bool was_held) {
   using enum fault_injector::verdict;
-  const topic_partition tp = q.record.tp;
+  const topic_partition& tp = *q.record.tp;
   if (!was_held) {
-    const bool behind =
-        std::any_of(_held.begin(), _held.end(), [&](const queued& h) { return h.record.tp == tp; });
+    const bool behind = std::any_of(_held.begin(), _held.end(),
+                                    [&](const queued& h) { return *h.record.tp == tp; });
     if (q.verdict == late || behind) {
       if (_held.empty()) _held_at = _s->stats.rebalances;
       _held.push_back(std::move(q));
@@ -159,14 +168,14 @@ error sim_producer::append_locked(produced& r) {
     }
     join_transaction_locked(txn);
     // The records of a batch arrive together: look the partition up once per run of them.
-    if (_joined_ended != txn.ended || _joined == nullptr || !(*_joined == r.tp)) {
-      _joined = &*txn.partitions.insert(r.tp).first;
+    if (_joined_ended != txn.ended || _joined == nullptr || !(*_joined == *r.tp)) {
+      _joined = &*txn.partitions.insert(*r.tp).first;
       _joined_ended = txn.ended;
     }
     r.entry.pid = txn.pid;
   }
   const std::int64_t offset = _s->append(r);
-  if (offset >= 0) _delivered[r.tp] = offset;
+  if (offset >= 0) _delivered[*r.tp] = offset;
   return {};
 }
 
@@ -179,7 +188,7 @@ error sim_producer::lost_answer_locked(produced r) {
     ++_s->stats.timed_out_deliveries;
     return {error::kind::abortable, -192,
             fmt::format("{}: delivery to {} timed out (the record may be on the broker)", _who,
-                        r.tp.to_string())};
+                        r.tp->to_string())};
   }
   (void)append_locked(r);  // refused by its sequence (counted); its epoch was just accepted
   return {};
@@ -200,6 +209,7 @@ void sim_producer::delivery_failed_locked(const topic_partition& tp, error cause
 // An abort: what is queued or held is purged, never sent, and its reports forgotten.
 void sim_producer::purge_locked() {
   _batches.clear();
+  _open.clear();
   _held.clear();
   _delivery_error = {};
   _abortable = {};

@@ -82,10 +82,17 @@ TEST(serde, raw_bytes_go_to_the_producer_without_a_copy) {
   ASSERT_TRUE(owned);
   EXPECT_EQ(owned->data(), raw.data());
 
-  const auto text = rill::default_serde<std::string>().encode_view("abc", buf, {"t"});
+  const std::string word = "abc";
+  const auto text = rill::default_serde<std::string>().encode_view(word, buf, {"t"});
   ASSERT_TRUE(text);
-  EXPECT_EQ(text->data(), buf.data()) << "other values are written into the buffer";
+  EXPECT_EQ(static_cast<const void*>(text->data()), static_cast<const void*>(word.data()))
+      << "a string is sent from its own characters";
   EXPECT_EQ(rill::bytes(text->begin(), text->end()), rill::to_bytes("abc"));
+  EXPECT_TRUE(buf.empty());
+  const auto number = rill::default_serde<std::int64_t>().encode_view(7, buf, {"t"});
+  ASSERT_TRUE(number);
+  EXPECT_EQ(number->data(), buf.data()) << "other values are written into the buffer";
+  EXPECT_EQ(rill::bytes(number->begin(), number->end()), bytes_of({0, 0, 0, 0, 0, 0, 0, 7}));
   const auto null =
       rill::default_serde<std::optional<std::string>>().encode_view(std::nullopt, buf, {"t"});
   EXPECT_FALSE(null) << "a null is no bytes at all";
@@ -95,6 +102,9 @@ TEST(serde, raw_bytes_go_to_the_producer_without_a_copy) {
   EXPECT_EQ(rill::default_serde<rill::bytes_view>().decode(&in, {"t"}).data(), raw.data());
   EXPECT_THROW(rill::default_serde<rill::bytes_view>().decode(nullptr, {"t"}), rill::serde_error)
       << "a null still cannot be read as bytes";
+  const rill::bytes chars = rill::to_bytes("k42");
+  const rill::bytes_view text_in(chars);
+  EXPECT_EQ(rill::default_serde<std::string>().decode(&text_in, {"t"}), "k42");
 }
 
 TEST(serde, wrong_size_names_type_topic_and_sizes) {

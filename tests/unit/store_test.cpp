@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <random>
+#include <set>
 
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
@@ -219,6 +221,55 @@ TEST(task_db, a_store_named_default_keeps_its_keys_apart_from_the_checkpoints) {
   EXPECT_EQ(drain(db.store("default").range(std::nullopt, std::nullopt)),
             (std::vector<std::pair<std::string, std::string>>{{"offset/default", "mine"}}));
   fs::remove_all(dir);
+}
+
+TEST(task_db, new_databases_are_copies_of_the_first_and_each_its_own) {
+  // An app's second and later new databases with the same stores are copies of the first
+  // one, taken as it was made (docs/design-choices.md): each still a database of its own.
+  rill::state::rocksdb_env env(64 << 20);
+  const std::string root = temp_dir("template");
+  auto path = [&](int i) { return root + "/" + std::to_string(i); };
+  using rill::detail::next_offset;
+  {
+    rill::state::task_db first(env, path(0), {"a", "b"});
+    first.store("a").put(rill::as_bytes("k"), rill::as_bytes("first"));
+    first.commit({{"a", next_offset{1}}});
+    first.flush();
+    rill::state::task_db other_stores(env, path(9), {"a"});  // other families: made, not copied
+    EXPECT_EQ(env.databases_copied(), 0u);
+    for (int i = 1; i <= 2; ++i) {
+      rill::state::task_db copy(env, path(i), {"a", "b"});
+      EXPECT_EQ(env.databases_copied(), static_cast<std::size_t>(i));
+      EXPECT_FALSE(copy.checkpoint("a")) << "the first's later writes are not in a copy";
+      bytes out;
+      EXPECT_FALSE(copy.store("a").get(rill::as_bytes("k"), out));
+      copy.store("b").put(rill::as_bytes("k"), rill::as_bytes(std::to_string(i)));
+      copy.commit({{"b", next_offset{10 + i}}});
+      copy.flush();
+    }
+  }
+  std::set<std::string> identities;
+  for (int i = 0; i <= 2; ++i) {
+    rill::state::task_db db(env, path(i), {"a", "b"});
+    bytes out;
+    if (i == 0) {
+      EXPECT_EQ(db.checkpoint("a"), next_offset{1});
+      ASSERT_TRUE(db.store("a").get(rill::as_bytes("k"), out));
+      EXPECT_EQ(s(out), "first");
+      EXPECT_FALSE(db.store("b").get(rill::as_bytes("k"), out));
+    } else {
+      EXPECT_EQ(db.checkpoint("b"), next_offset{10 + i});
+      ASSERT_TRUE(db.store("b").get(rill::as_bytes("k"), out)) << "database " << i;
+      EXPECT_EQ(s(out), std::to_string(i));
+      EXPECT_FALSE(db.store("a").get(rill::as_bytes("k"), out));
+    }
+    std::ifstream id(path(i) + "/IDENTITY");
+    std::string identity((std::istreambuf_iterator<char>(id)), std::istreambuf_iterator<char>());
+    EXPECT_FALSE(identity.empty()) << "database " << i << " has no identity";
+    identities.insert(identity);
+  }
+  EXPECT_EQ(identities.size(), 3u) << "every copy has an identity of its own";
+  fs::remove_all(root);
 }
 
 TEST(task_db, discard_drops_writes_since_the_last_commit) {

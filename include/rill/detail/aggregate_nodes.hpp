@@ -38,17 +38,20 @@ class store_node : public input_node<K, VIn>, private cache_flush_listener {
 
  protected:
   key_value_store<K, VS>& store() { return *_store; }
+  // The stored value of `key`. The next update() writes to this key: read, then update, with
+  // no other read of the store between them (the key's bytes are encoded once).
+  std::optional<VS> read(const K& key) { return _store->get(key); }
   // Stores the new value (or deletes) and forwards the change now, or at the cache's flush;
   // either way with the headers of this update's record.
-  void update(const K& key, std::optional<VS> now, std::optional<VS> before, timestamp_ms ts,
+  void update(K&& key, std::optional<VS> now, std::optional<VS> before, timestamp_ms ts,
               headers h) {
     if (now)
-      _store->put(key, *now, h);
+      _store->put_last_read(*now, h);
     else
-      _store->remove(key, h);
+      _store->remove_last_read(h);
     if (!_cached && (now || before)) {
-      _out.forward(record<K, change<VS>>{key, change<VS>{std::move(now), std::move(before)}, ts,
-                                         std::move(h)});
+      _out.forward(record<K, change<VS>>{
+          std::move(key), change<VS>{std::move(now), std::move(before)}, ts, std::move(h)});
     }
   }
 
@@ -81,7 +84,7 @@ class stream_aggregate_node final : public store_node<K, V, VA> {
         _agg(std::move(agg)) {}
 
   void process(record<K, V>&& r) override {
-    std::optional<VA> before = this->store().get(r.key);
+    std::optional<VA> before = this->read(r.key);
     VA now = this->call_user([&] {
       if constexpr (std::is_same_v<Init, first_value>) {
         if (!before) return VA(r.value);
@@ -91,7 +94,8 @@ class stream_aggregate_node final : public store_node<K, V, VA> {
         return VA(_agg(std::as_const(r.key), std::as_const(r.value), std::move(start)));
       }
     });
-    this->update(r.key, std::move(now), std::move(before), r.timestamp, std::move(r.headers));
+    this->update(std::move(r.key), std::move(now), std::move(before), r.timestamp,
+                 std::move(r.headers));
   }
 
  private:
@@ -105,9 +109,10 @@ class table_source_node final : public store_node<K, std::optional<V>, V> {
  public:
   using store_node<K, std::optional<V>, V>::store_node;
   void process(record<K, std::optional<V>>&& r) override {
-    std::optional<V> before = this->store().get(r.key);
+    std::optional<V> before = this->read(r.key);
     if (!r.value && !before) return;  // deleting what is not there changes nothing
-    this->update(r.key, std::move(r.value), std::move(before), r.timestamp, std::move(r.headers));
+    this->update(std::move(r.key), std::move(r.value), std::move(before), r.timestamp,
+                 std::move(r.headers));
   }
 };
 
@@ -122,7 +127,7 @@ class table_aggregate_node final : public store_node<K, change<V>, VA> {
         _sub(std::move(sub)) {}
 
   void process(record<K, change<V>>&& r) override {
-    std::optional<VA> before = this->store().get(r.key);
+    std::optional<VA> before = this->read(r.key);
     std::optional<VA> now = this->call_user([&]() -> std::optional<VA> {
       std::optional<VA> agg = before;
       if constexpr (std::is_same_v<Init, first_value>) {
@@ -138,7 +143,8 @@ class table_aggregate_node final : public store_node<K, change<V>, VA> {
       return agg;
     });
     if (!now) return;
-    this->update(r.key, std::move(now), std::move(before), r.timestamp, std::move(r.headers));
+    this->update(std::move(r.key), std::move(now), std::move(before), r.timestamp,
+                 std::move(r.headers));
   }
 
  private:

@@ -328,9 +328,10 @@ class fk_resolve_node final : public store_node<K, response<VO>, typename Join::
         now = this->call_user([&] { return _join(r.key, &*current, o); });
       }
     }
-    std::optional<VOut> before = this->store().get(r.key);
+    std::optional<VOut> before = this->read(r.key);
     if (!now && !before) return;
-    this->update(r.key, std::move(now), std::move(before), r.timestamp, std::move(r.headers));
+    this->update(std::move(r.key), std::move(now), std::move(before), r.timestamp,
+                 std::move(r.headers));
   }
 
  private:

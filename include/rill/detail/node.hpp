@@ -52,6 +52,15 @@ class cancellable {
 namespace detail {
 
 // Where sinks hand their bytes. The runtime's record collector and the test driver implement it.
+// Whether two topic names are equal: the senders' per-record check against the topic of the
+// send before. Names are short; a loop over them costs less than a call into memcmp.
+inline bool same_topic(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
 class record_sender {
  public:
   virtual ~record_sender() = default;

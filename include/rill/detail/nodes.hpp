@@ -58,27 +58,27 @@ class source_node_impl final : public source_node {
   void add_child(node& child) override { _out.add(*this, child); }
 
   void process_raw(raw_record& r) override {
-    std::optional<record<K, V>> typed = decode(r);
-    if (typed) _out.forward(std::move(*typed));
-  }
-
- private:
-  std::optional<record<K, V>> decode(raw_record& r) {
+    bool decoded = false;  // what throws after is not the deserializer's: it goes on up
     try {
       serde_context key_ctx{r.topic, true, &r.headers};
       serde_context value_ctx{r.topic, false, &r.headers};
       const bytes_view* key = r.key ? &*r.key : nullptr;
       const bytes_view* value = r.value ? &*r.value : nullptr;
-      // Headers are copied, not moved, so a dead-letter record can still carry the originals;
-      // an empty header list is not even copied (the copy is an out-of-line call).
-      return record<K, V>{_key_serde.decode(key, key_ctx), _value_serde.decode(value, value_ctx),
-                          r.timestamp, r.headers.empty() ? rill::headers{} : r.headers};
+      // Built where it stays (no move of key or value). Headers are copied, not moved, so a
+      // dead-letter record can still carry the originals; an empty header list is not even
+      // copied (the copy is an out-of-line call).
+      record<K, V> typed{_key_serde.decode(key, key_ctx), _value_serde.decode(value, value_ctx),
+                         r.timestamp, r.headers.empty() ? rill::headers{} : r.headers};
+      decoded = true;
+      _out.forward(std::move(typed));
     } catch (const std::exception& e) {
-      if (ctx().on_deserialization_error(r, e)) return std::nullopt;
+      if (decoded) throw;
+      if (ctx().on_deserialization_error(r, e)) return;
       throw;  // the handler returns false only if it did not throw; fail anyway
     }
   }
 
+ private:
   any_serde<K> _key_serde;
   any_serde<V> _value_serde;
   outputs<K, V> _out;
@@ -95,7 +95,8 @@ class sink_node_impl final : public input_node<K, V> {
       : input_node<K, V>(std::move(name)),
         _topic(std::move(topic)),
         _chooser(std::move(chooser)),
-        _produced(std::move(p)) {}
+        _produced(std::move(p)),
+        _as_is(_produced.key_serde.writes_as_is() && _produced.value_serde.writes_as_is()) {}
 
   void process(record<K, V>&& r) override {
     std::string chosen;
@@ -111,13 +112,18 @@ class sink_node_impl final : public input_node<K, V> {
     }
     std::optional<bytes_view> key;
     std::optional<bytes_view> value;
-    this->call_user([&] {
+    if (_as_is) {  // the record's own bytes: no serde code runs
       key = _produced.key_serde.encode_view(r.key, _key_buf, {topic, true, &r.headers});
       value = _produced.value_serde.encode_view(r.value, _value_buf, {topic, false, &r.headers});
-    });
+    } else {
+      this->call_user([&] {
+        key = _produced.key_serde.encode_view(r.key, _key_buf, {topic, true, &r.headers});
+        value = _produced.value_serde.encode_view(r.value, _value_buf, {topic, false, &r.headers});
+      });
+    }
     std::int32_t partition = -1;
     if (_produced.partitioner) {
-      record_sender& sender = this->ctx().sender();
+      record_sender& sender = *_sender;
       const std::int32_t count = sender.partition_count(topic);
       std::optional<std::int32_t> p =
           this->call_user([&] { return _produced.partitioner(topic, r.key, r.value, count); });
@@ -130,13 +136,19 @@ class sink_node_impl final : public input_node<K, V> {
         partition = *p;
       }
     }
-    this->ctx().sender().send(topic, partition, key, value, r.headers, r.timestamp);
+    _sender->send(topic, partition, key, value, r.headers, r.timestamp);
+  }
+  void init(task_context& t) override {
+    input_node<K, V>::init(t);
+    _sender = &t.sender();  // the task's, for its lifetime
   }
 
  private:
   std::string _topic;
   topic_chooser _chooser;
   produced<K, V> _produced;
+  bool _as_is;  // key and value are sent as they are (raw bytes, strings)
+  record_sender* _sender = nullptr;
   bytes _key_buf;
   bytes _value_buf;
 };
