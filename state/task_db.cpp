@@ -366,9 +366,7 @@ task_db::task_db(const rocksdb_env& env, const std::string& path,
   // re-read RocksDB's OPTIONS file once more.
   std::string families_key;
   for (const auto& name : wanted) families_key.append(name).push_back('\0');
-  const bool copied = fresh && env.copy_template(families_key, path);
-  if (copied) {
-    existing = {rocksdb::kDefaultColumnFamilyName};
+  if (fresh && env.copy_template(families_key, path)) {  // the copy has every family
     for (const auto& name : wanted)
       if (!has(existing, name)) existing.push_back(name);
   }

@@ -125,7 +125,7 @@ class any_serde {
     if constexpr (std::is_same_v<T, bytes> || std::is_same_v<T, bytes_view>) {
       if (_as_is) return bytes_view(v);
     } else if constexpr (std::is_same_v<T, std::string>) {
-      if (_as_is) return bytes_view(reinterpret_cast<const std::byte*>(v.data()), v.size());
+      if (_as_is) return as_bytes(v);
     }
     if (!encode(v, out, ctx)) return std::nullopt;
     return bytes_view(out);
@@ -135,7 +135,7 @@ class any_serde {
     if constexpr (std::is_same_v<T, bytes_view>) {
       if (_as_is && in) return *in;
     } else if constexpr (std::is_same_v<T, std::string>) {
-      if (_as_is && in) return std::string(reinterpret_cast<const char*>(in->data()), in->size());
+      if (_as_is && in) return std::string(as_chars(*in));
     }
     return in ? _impl->deserialize(*in, ctx) : _impl->deserialize_null(ctx);
   }

@@ -88,14 +88,12 @@ class key_value_store final : public state_store, private detail::json_reader {
   // put and remove that keep `h` with a cached entry: what an aggregation forwards at the
   // cache's flush carries the headers of the record that last updated the key.
   void put(const K& key, const V& value, const headers& h) {
-    if (!_cached) return put(key, value);
     encode_key(key);
-    _value_serde.encode(value, _value_buf, ctx(false));
-    _access->write(_key_buf, bytes_view(_value_buf), h);
+    put_last_read(value, h);
   }
   void remove(const K& key, const headers& h) {
-    if (!_cached) return remove(key);
-    _access->write(encode_key(key), std::nullopt, h);
+    encode_key(key);
+    remove_last_read(h);
   }
   // Internal, for DSL nodes: put and remove of the key the last get() read, whose bytes are
   // still encoded (a read-modify-write encodes its key once); headers as above.
