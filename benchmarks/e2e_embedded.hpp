@@ -37,7 +37,13 @@ namespace bench {
 
 // --- raw librdkafka -----------------------------------------------------------------------
 
+// --broker HOST:PORT --control HOST:PORT: a standalone rill-broker (its bootstrap.servers and
+// broker.control) instead of this process's embedded one, so the process figures are the
+// clients' alone. Empty: the embedded broker.
+inline std::string external_bootstrap, external_control;
+
 inline std::string bootstrap() {
+  if (!external_bootstrap.empty()) return external_bootstrap;
   return rill::embedded_broker::shared().bootstrap_servers();
 }
 
@@ -99,7 +105,10 @@ inline void flush(rd_kafka_t* p) {
 }
 
 inline void create_topic(const std::string& t, int partitions) {
-  rill::embedded_broker::shared().create_topic(t, partitions);
+  if (external_bootstrap.empty())
+    rill::embedded_broker::shared().create_topic(t, partitions);
+  else
+    rill::create_topic(external_bootstrap, t, partitions, {{"broker.control", external_control}});
 }
 
 // Reads every record of a topic, from the start to its current end, calling f on each.
@@ -352,7 +361,7 @@ inline side run_loop(const params& p, const std::string& input, long expected,
 
 inline rill::config rill_config(const params& p, const std::string& app) {
   rill::config c{{"application.id", app},
-                 {"bootstrap.servers", "embedded"},
+                 {"bootstrap.servers", external_bootstrap.empty() ? "embedded" : bootstrap()},
                  {"processing.guarantee", p.guarantee},
                  {"commit.interval.ms", std::to_string(p.commit_ms)},
                  {"num.stream.threads", std::to_string(p.threads)},
@@ -360,6 +369,7 @@ inline rill::config rill_config(const params& p, const std::string& app) {
                  {"consumer.session.timeout.ms", "6000"},
                  {"log.level", "warn"}};
   if (!p.cache) c.set("statestore.cache.max.bytes", "0");
+  if (!external_control.empty()) c.set("broker.control", external_control);
   if (p.fetch_wait_ms >= 0) c.set("consumer.fetch.wait.max.ms", std::to_string(p.fetch_wait_ms));
   if (p.max_task_idle_ms != 0) c.set("max.task.idle.ms", std::to_string(p.max_task_idle_ms));
   if (!p.metrics_level.empty()) c.set("metrics.recording.level", p.metrics_level);

@@ -9,6 +9,7 @@
 //   bench_e2e W3 --records 1000000 --keys 1000 --cache off --partitions 32 --threads 1
 //             --guarantee at_least_once --commit-ms 100 --value-size 100 --latency on
 //   bench_e2e all --broker sim                 the suite on the simulated cluster (e2e_sim.cpp)
+//   bench_e2e W3 --broker 127.0.0.1:P --control 127.0.0.1:C   on a standalone rill-broker
 #include "e2e_embedded.hpp"
 
 namespace bench {
@@ -97,7 +98,8 @@ int main(int argc, char** argv) {
         "       [--value-size B] [--partitions N] [--threads N]\n"
         "       [--guarantee at_least_once|exactly_once_v2] [--commit-ms N] [--cache on|off]\n"
         "       [--latency on|off] [--over W1|W3]\n"
-        "       [--repeat N] [--rate-fraction F] [--broker embedded|sim]\n"
+        "       [--repeat N] [--rate-fraction F] [--broker embedded|sim|HOST:PORT]\n"
+        "       [--control HOST:PORT (with --broker HOST:PORT: the rill-broker's control)]\n"
         "       [--rill on|off] [--baseline on|off] [--clock records] [--trace on]\n"
         "       [--wake on|off]\n"
         "       [--tsv FILE]\n");
@@ -137,6 +139,8 @@ int main(int argc, char** argv) {
       p.rate_fraction = std::stod(v);
     else if (k == "--broker")
       p.broker = v;
+    else if (k == "--control")
+      external_control = v;
     else if (k == "--baseline")
       p.baseline = v == "on";
     else if (k == "--rill")
@@ -151,6 +155,21 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
     }
+  }
+  if (p.broker != "embedded" && p.broker != "sim") {
+    // A standalone rill-broker (the issue's own setting): W1 and W3, whose three sides make
+    // their topics through its control port.
+    if (external_control.empty() || (p.workload != "W1" && p.workload != "W3")) {
+      std::fprintf(stderr,
+                   "--broker %s: a rill-broker's bootstrap.servers needs --control HOST:PORT "
+                   "(its broker.control) and runs W1 or W3\n",
+                   p.broker.c_str());
+      return 2;
+    }
+    external_bootstrap = p.broker;
+  } else if (!external_control.empty()) {
+    std::fprintf(stderr, "--control goes with --broker HOST:PORT\n");
+    return 2;
   }
   p.repeat = repeat > 0 ? repeat : p.broker == "sim" ? 5 : 2;
   std::vector<row> rows;
