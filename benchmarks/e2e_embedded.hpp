@@ -7,6 +7,7 @@
 #include <librdkafka/rdkafka.h>
 #include <rocksdb/db.h>
 #include <rocksdb/write_batch.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -486,7 +487,9 @@ struct topics_of_run {
 inline topics_of_run fresh(const std::string& id, int partitions) {
   const int n = run_counter();
   topics_of_run t;
-  t.app = fmt::format("bench-{}-{}", id, n);
+  // A standalone broker outlives this process and keeps the last one's topics.
+  t.app = external_bootstrap.empty() ? fmt::format("bench-{}-{}", id, n)
+                                     : fmt::format("bench-{}-{}-{}", id, ::getpid(), n);
   t.input = t.app + "-in";
   t.output = t.app + "-base-out";
   t.rill_output = t.app + "-rill-out";
