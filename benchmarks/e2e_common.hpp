@@ -78,7 +78,7 @@ struct params {
   bool cache = false;
   bool latency = false;
   int repeat = 2;              // best of this many runs of each side, alternating
-  int fetch_wait_ms = -1;      // consumers' fetch.wait.max.ms (-1: librdkafka's 500)
+  int fetch_wait_ms = 100;     // consumers' fetch.wait.max.ms (Rill's default, docs/config.md)
   double rate_fraction = 0.5;  // latency: input rate as a fraction of the measured maximum
   bool rill = true;            // --rill off: the baseline alone (to profile it)
   bool trace = false;          // --trace on: Rill's thread per 100 ms (e2e_embedded.hpp)

@@ -97,6 +97,7 @@ int main(int argc, char** argv) {
         "usage: bench_e2e all|W1|W1-metrics|W2|W3|W4|W5|W6|W7|W8|W9 [--records N] [--keys N]\n"
         "       [--value-size B] [--partitions N] [--threads N]\n"
         "       [--guarantee at_least_once|exactly_once_v2] [--commit-ms N] [--cache on|off]\n"
+        "       [--fetch-wait-ms N (every consumer's fetch.wait.max.ms; 100)]\n"
         "       [--latency on|off] [--over W1|W3]\n"
         "       [--repeat N] [--rate-fraction F] [--broker embedded|sim|HOST:PORT]\n"
         "       [--control HOST:PORT (with --broker HOST:PORT: the rill-broker's control)]\n"
@@ -125,6 +126,8 @@ int main(int argc, char** argv) {
       p.guarantee = v;
     else if (k == "--commit-ms")
       p.commit_ms = std::stoi(v);
+    else if (k == "--fetch-wait-ms")
+      p.fetch_wait_ms = std::stoi(v);
     else if (k == "--cache")
       p.cache = v == "on";
     else if (k == "--latency")

@@ -84,7 +84,11 @@ app_shared settings_from(const detail::compiled_topology& topology, const config
                              {"enable.partition.eof", "false"},
                              // As Kafka's Java clients: pipelined requests and answers are
                              // not held back for a delayed ACK (docs/config.md).
-                             {"socket.nagle.disable", "true"}},
+                             {"socket.nagle.disable", "true"},
+                             // A fetch for partitions at their end waits this long on the
+                             // broker, and the next fetch to that broker waits for it: 100 ms,
+                             // not librdkafka's 500, bounds that stall (docs/config.md).
+                             {"fetch.wait.max.ms", "100"}},
                             cfg.with_prefix("consumer."));
   if (eos) s.consumer_props.emplace("isolation.level", "read_committed");
   refuse_broken_guarantees(s.consumer_props, eos);
