@@ -10,8 +10,8 @@
 
 #include "examples/event_router/router.hpp"
 #include "examples/event_router/scenario.hpp"
-#include "src/runtime/cluster.hpp"
 #include "harness.hpp"
+#include "src/runtime/cluster.hpp"
 
 using namespace rill::test;
 using event_router::topics;
@@ -48,8 +48,7 @@ void create_topics(const cluster& c, const topics& t) {
 
 // Committed offsets of a group, summed over the topic's partitions.
 std::int64_t committed_total(const cluster& c, const std::string& group, const std::string& topic) {
-  auto conn = rill::runtime::connect_cluster(
-      c.bootstrap(), c.props().contains("broker.control") ? c.props().at("broker.control") : "");
+  auto conn = rill::runtime::connect_cluster(c.bootstrap(), c.control());
   auto consumer = conn.clients->make_consumer({{"group.id", group}});
   std::vector<rill::kafka::partition_offset> offsets;
   for (int p = 0; p < 4; ++p) offsets.push_back({{topic, p}, -1});

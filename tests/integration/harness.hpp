@@ -49,6 +49,8 @@ class cluster {
   bool embedded() const { return _broker.has_value(); }
   rill::embedded_broker& broker() { return *_broker; }
   const std::string& bootstrap() const { return _bootstrap; }
+  // The embedded broker's control address (broker.control); empty on a real cluster.
+  const std::string& control() const { return _control; }
   // Client properties that reach this cluster (control port included for the embedded one).
   std::map<std::string, std::string> props() const {
     if (_control.empty()) return {};

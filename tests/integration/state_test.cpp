@@ -51,8 +51,7 @@ struct counting_listener : rill::restore_listener {
 
 std::int64_t committed_total(const cluster& c, const std::string& group, const std::string& topic,
                              int partitions) {
-  auto conn = rill::runtime::connect_cluster(
-      c.bootstrap(), c.props().contains("broker.control") ? c.props().at("broker.control") : "");
+  auto conn = rill::runtime::connect_cluster(c.bootstrap(), c.control());
   auto consumer = conn.clients->make_consumer({{"group.id", group}});
   std::vector<rill::kafka::partition_offset> offsets;
   for (int p = 0; p < partitions; ++p) offsets.push_back({{topic, p}, -1});
@@ -136,8 +135,7 @@ TEST(state, a_killed_service_restores_only_its_checkpoint_tail_and_ends_in_the_f
   const std::string changelog = app_id + "-word-counts-changelog";
   std::vector<rill::kafka::partition_offset> ends{{{changelog, 0}, -1}, {{changelog, 1}, -1}};
   {
-    auto conn = rill::runtime::connect_cluster(
-        c.bootstrap(), c.props().contains("broker.control") ? c.props().at("broker.control") : "");
+    auto conn = rill::runtime::connect_cluster(c.bootstrap(), c.control());
     auto consumer = conn.clients->make_consumer({{"group.id", unique("ends")}});
     ASSERT_FALSE(consumer->end_offsets(ends, std::chrono::seconds(10)));
     consumer->close();

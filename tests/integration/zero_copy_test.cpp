@@ -9,7 +9,6 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -29,8 +28,7 @@ TEST(zero_copy, polled_records_view_the_fetched_message_in_place) {
   rill::test::cluster c;
   const std::string topic = rill::test::unique("zero-copy");
   c.create_topic(topic, 1);
-  auto conn = rill::runtime::connect_cluster(
-      c.bootstrap(), c.props().contains("broker.control") ? c.props().at("broker.control") : "");
+  auto conn = rill::runtime::connect_cluster(c.bootstrap(), c.control());
 
   constexpr int records = 200;
   auto producer = conn.clients->make_producer({});

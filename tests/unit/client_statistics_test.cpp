@@ -1,5 +1,6 @@
 // librdkafka's statistics JSON (the shape of its STATISTICS.md, as librdkafka 2.0 writes it)
-// into client_statistics, and from there into the client metrics and their Prometheus names.
+// into client_statistics, and from there into the client metrics and their Prometheus names;
+// and the librdkafka properties Rill gives the clients by default.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -286,4 +287,20 @@ TEST(client_statistics, clients_report_every_second_unless_told_otherwise) {
   EXPECT_EQ(s.consumer_statistics_interval, "100");
   EXPECT_EQ(s.producer_statistics_interval, "0");
   EXPECT_FALSE(s.consumer_props.contains("statistics.interval.ms"));
+}
+
+// The librdkafka properties Rill gives a stream thread's clients (docs/config.md lists them),
+// and a `consumer.` or `producer.` property overriding each.
+TEST(client_defaults, a_stream_thread_fetches_without_waiting_out_librdkafkas_half_second) {
+  const rill::topology t = pass_through();
+  auto s = settings(t, {});
+  EXPECT_EQ(s.consumer_props.at("fetch.wait.max.ms"), "100");
+  EXPECT_EQ(s.consumer_props.at("socket.nagle.disable"), "true");
+  EXPECT_EQ(s.producer_props.at("socket.nagle.disable"), "true");
+  EXPECT_FALSE(s.producer_props.contains("fetch.wait.max.ms"));
+  s = settings(t,
+               {{"consumer.fetch.wait.max.ms", "500"}, {"consumer.socket.nagle.disable", "false"}});
+  EXPECT_EQ(s.consumer_props.at("fetch.wait.max.ms"), "500");
+  EXPECT_EQ(s.consumer_props.at("socket.nagle.disable"), "false");
+  EXPECT_EQ(s.producer_props.at("socket.nagle.disable"), "true");
 }
